@@ -1,0 +1,100 @@
+// `connection`: one WAMP transport connection (RawSocket, WebSocket or in-process) as seen by
+// a session, client or router alike: whole messages in and out, framing and serialization
+// hidden. Every transport implements this interface, so code above it (and fault-injecting
+// decorators of the testing framework) never knows which one it has.
+//
+// Thread safety: distinct objects are independent. A shared object is not thread-safe: call
+// start(), send(), close() and close_abruptly() only on get_executor() (from a handler running
+// there, or through asio::post/dispatch). Handlers are always invoked on get_executor(), never
+// from inside a call to start/send/close.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/system/error_code.hpp>
+
+#include "wamp/errc.hpp"
+#include "wamp/message.hpp"
+#include "wamp/serializer.hpp"
+
+namespace autobahn_sync::wamp {
+
+/// What a connection tells its owner. Each may be empty (the event is then ignored).
+struct connection_handler {
+  /// A whole, decoded message arrived.
+  std::function<void(message&&)> on_message;
+  /// Bytes arrived that are not a valid message (`ec` says why, `detail` where). The
+  /// connection stays open: the owner decides (a router answers with ABORT
+  /// `wamp.error.protocol_violation`, then closes).
+  std::function<void(const boost::system::error_code& ec, const std::string& detail)>
+      on_bad_message;
+  /// The connection is closed: by close(), by the peer, or by an error (`ec`; clear for an
+  /// orderly close). Called exactly once after start(), and no handler is called after it.
+  std::function<void(const boost::system::error_code& ec)> on_close;
+};
+
+/// Descriptive facts of a connection, for logs and the router's session details.
+struct connection_info {
+  std::string transport;   // "rawsocket", "websocket" or "inprocess"
+  std::string serializer;  // "json", "msgpack" or "none" (in-process without serialization)
+  std::string peer;        // e.g. "tcp4:127.0.0.1:51234", or "inprocess"
+};
+
+/// Limits and timeouts shared by every transport.
+struct transport_options {
+  /// Largest message accepted or sent, encoded. RawSocket announces the next power of two
+  /// at or below it (2^9..2^24) in its handshake.
+  std::size_t max_message_size = default_max_message_size;
+  /// Payload nesting limit for decoding.
+  int max_depth = default_max_depth;
+  /// Bytes that may wait in the outgoing queue; past it send() fails with send_queue_full
+  /// and the connection is closed (a peer that does not read must not hold our memory).
+  std::size_t max_send_queue_bytes = std::size_t{64} << 20;
+  /// Time allowed for the transport handshake (RawSocket octets, WebSocket upgrade).
+  std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);
+};
+
+class connection {
+ public:
+  using executor_type = boost::asio::any_io_executor;
+
+  virtual ~connection() = default;
+
+  /// The executor every call must be made on and every handler runs on.
+  virtual executor_type get_executor() const = 0;
+
+  /// Begins delivering incoming messages to `handler`. Call exactly once.
+  virtual void start(connection_handler handler) = 0;
+
+  /// Encodes and queues `msg`. Returns an error, leaving the connection as it was, when the
+  /// message cannot be encoded (invalid_utf8) or exceeds the size limit (message_too_large, also
+  /// when over the limit the peer announced); returns not_connected after close. A
+  /// send_queue_full error also closes the connection.
+  virtual boost::system::error_code send(const message& msg) = 0;
+
+  /// Orderly close: queued messages are flushed, then the transport's close handshake
+  /// (WebSocket close frame, TCP shutdown). on_close follows. Idempotent.
+  virtual void close() = 0;
+
+  /// Drops the transport at once: nothing queued is sent, no close handshake. on_close
+  /// follows. Idempotent.
+  virtual void close_abruptly() = 0;
+
+  virtual const connection_info& info() const noexcept = 0;
+};
+
+using connection_ptr = std::shared_ptr<connection>;
+
+/// Called when a listener accepted a connection whose transport handshake succeeded.
+using accept_handler = std::function<void(connection_ptr)>;
+
+/// Called when a client-side connect finished: a connected, handshaken connection or an error.
+using connect_handler = std::function<void(const boost::system::error_code&, connection_ptr)>;
+
+}  // namespace autobahn_sync::wamp

@@ -12,6 +12,7 @@
 
 #include <boost/system/error_code.hpp>
 
+#include "wamp/errc.hpp"
 #include "wamp/message.hpp"
 
 namespace autobahn_sync::wamp {

@@ -1,0 +1,206 @@
+#include "wamp/codec.hpp"
+
+#include <new>
+#include <string>
+#include <utility>
+
+#include "wamp/detail/message_fields.hpp"
+#include "wamp/detail/message_writer.hpp"
+
+namespace autobahn_sync::wamp {
+namespace {
+
+// Builds the list value of a message.
+class value_writer {
+ public:
+  void begin_list(std::size_t count) { list_.reserve(count); }
+  void end_list() {}
+  void integer(std::uint64_t v) { list_.emplace_back(v); }
+  void string(const std::string& v) { list_.emplace_back(v); }
+  void list(const wamp::list& v) { list_.emplace_back(v); }
+  void dict(const wamp::dict& v) { list_.emplace_back(v); }
+  value take() { return value(std::move(list_)); }
+
+ private:
+  wamp::list list_;
+};
+
+decode_result failure(errc code, std::string detail) {
+  decode_result r;
+  r.error = code;
+  r.detail = std::move(detail);
+  return r;
+}
+
+// Reads one field from its element; returns an empty string on success, else what is wrong.
+class field_reader {
+ public:
+  field_reader(std::string_view message_name, std::size_t position)
+      : message_name_(message_name), position_(position) {}
+
+  errc error = errc{};
+  std::string detail;
+
+  template <class T>
+  void read(value& element, detail::id_field<T> f) {
+    std::uint64_t v = 0;
+    if (element.is_number_unsigned()) {
+      v = element.get<std::uint64_t>();
+    } else if (element.is_number_integer()) {
+      return fail(errc::id_out_of_range, "an id, not a negative number");
+    } else if (element.is_number_float()) {
+      // JavaScript peers may write integral ids as floats (e.g. 1e15); accept exact ones.
+      const double d = element.get<double>();
+      if (!(d >= 0 && d <= static_cast<double>(max_id)) || d != static_cast<double>(static_cast<std::uint64_t>(d)))
+        return fail(errc::id_out_of_range, "an id in 1..2^53");
+      v = static_cast<std::uint64_t>(d);
+    } else {
+      return fail(errc::wrong_element_type, "an id (integer)");
+    }
+    if (v > max_id || (v == 0 && !f.zero_allowed)) return fail(errc::id_out_of_range, "an id in 1..2^53");
+    f.v = v;
+  }
+
+  template <class T>
+  void read(value& element, detail::type_field<T> f) {
+    // Only requests can fail: SUBSCRIBE, UNSUBSCRIBE, PUBLISH, REGISTER, UNREGISTER, CALL and
+    // INVOCATION.
+    const auto code = element.is_number_unsigned() ? element.get<std::uint64_t>() : 0;
+    switch (static_cast<message_type>(code)) {
+      case message_type::subscribe:
+      case message_type::unsubscribe:
+      case message_type::publish:
+      case message_type::register_:
+      case message_type::unregister:
+      case message_type::call:
+      case message_type::invocation:
+        f.v = static_cast<message_type>(code);
+        return;
+      default:
+        return fail(errc::wrong_element_type, "the type code of a request that can fail");
+    }
+  }
+
+  template <class T>
+  void read(value& element, detail::string_field<T> f) {
+    if (!element.is_string()) return fail(errc::wrong_element_type, "a string");
+    f.v = std::move(element.get_ref<std::string&>());
+  }
+
+  template <class T>
+  void read(value& element, detail::dict_field<T> f) {
+    if (!element.is_object()) return fail(errc::wrong_element_type, "a dict");
+    f.v = std::move(element.get_ref<dict&>());
+  }
+
+  template <class T>
+  void read(value& element, detail::opt_dict_field<T> f) {
+    read(element, detail::dict_field{f.v});
+  }
+
+  template <class T>
+  void read(value& element, detail::args_field<T> f) {
+    if (element.is_null()) return;  // tolerated as empty
+    if (!element.is_array()) return fail(errc::wrong_element_type, "a list (Arguments)");
+    f.v = std::move(element.get_ref<list&>());
+  }
+
+  template <class T>
+  void read(value& element, detail::kwargs_field<T> f) {
+    if (element.is_null()) return;  // tolerated as empty (fox-wamp sends null kwargs)
+    if (!element.is_object()) return fail(errc::wrong_element_type, "a dict (ArgumentsKw)");
+    f.v = std::move(element.get_ref<dict&>());
+  }
+
+ private:
+  void fail(errc code, std::string_view expected) {
+    error = code;
+    detail = std::string(message_name_) + " element " + std::to_string(position_) +
+             " must be " + std::string(expected);
+  }
+
+  std::string_view message_name_;
+  std::size_t position_;
+};
+
+// A default-constructed message of the given type code, found among the variant's alternatives.
+template <std::size_t I = 0>
+bool emplace_of_type(message& msg, message_type type) {
+  if constexpr (I < std::variant_size_v<message>) {
+    message candidate{std::in_place_index<I>};
+    if (type_of(candidate) == type) {
+      msg = std::move(candidate);
+      return true;
+    }
+    return emplace_of_type<I + 1>(msg, type);
+  } else {
+    return false;
+  }
+}
+
+}  // namespace
+
+value to_value(const message& msg) {
+  value_writer writer;
+  detail::write_message(msg, writer);
+  return writer.take();
+}
+
+decode_result from_value(value&& list_value) noexcept {
+  try {
+    if (!list_value.is_array()) return failure(errc::not_a_list, "a message must be a list");
+    auto& elements = list_value.get_ref<list&>();
+    if (elements.empty()) return failure(errc::wrong_arity, "a message list must not be empty");
+    const value& code = elements[0];
+    if (!code.is_number_integer()) {
+      return failure(errc::unknown_message_type, "the first element must be a message type code");
+    }
+    const std::int64_t type_code = code.get<std::int64_t>();
+    decode_result result;
+    if (!is_known_message_type(type_code) ||
+        !emplace_of_type(result.msg, static_cast<message_type>(type_code))) {
+      return failure(errc::unknown_message_type,
+                     "unknown message type code " + std::to_string(type_code));
+    }
+    const std::string_view name = name_of(static_cast<message_type>(type_code));
+    std::visit(
+        [&](auto& m) {
+          auto f = detail::fields(m);
+          using fields_type = decltype(f);
+          constexpr std::size_t all = std::tuple_size_v<fields_type>;
+          constexpr std::size_t required = all - detail::optional_count<fields_type>;
+          const std::size_t given = elements.size() - 1;
+          if (given < required || given > all) {
+            result.error = errc::wrong_arity;
+            result.detail = std::string(name) + " has " + std::to_string(elements.size()) +
+                            " elements; it takes " + std::to_string(required + 1) +
+                            (all > required ? " to " + std::to_string(all + 1) : std::string());
+            return;
+          }
+          std::size_t index = 0;
+          std::apply(
+              [&](auto... field) {
+                auto read_one = [&](auto field_ref) {
+                  if (result.error || index >= given) return;
+                  ++index;
+                  field_reader reader(name, index);
+                  reader.read(elements[index], field_ref);
+                  if (reader.error != errc{}) {
+                    result.error = reader.error;
+                    result.detail = std::move(reader.detail);
+                  }
+                };
+                (read_one(field), ...);
+              },
+              f);
+        },
+        result.msg);
+    return result;
+  } catch (const std::bad_alloc&) {
+    return failure(errc::message_too_large, "out of memory while decoding");
+  } catch (const std::exception& e) {
+    return failure(errc::malformed, e.what());
+  }
+}
+
+}  // namespace autobahn_sync::wamp

@@ -1,0 +1,255 @@
+// The JSON serializer (`wamp.2.json`). Binary payload values travel as strings holding a NUL
+// character followed by the base64 of the bytes, as the specification's "Binary conversion of
+// JSON Strings" says; any received string starting with NUL is turned back into binary.
+#include <charconv>
+#include <new>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "wamp/base64.hpp"
+#include "wamp/codec.hpp"
+#include "wamp/detail/message_writer.hpp"
+#include "wamp/serializer.hpp"
+
+namespace autobahn_sync::wamp {
+namespace {
+
+bool contains_binary(const value& v) {
+  switch (v.type()) {
+    case value::value_t::binary: return true;
+    case value::value_t::array:
+      for (const auto& e : v.get_ref<const list&>())
+        if (contains_binary(e)) return true;
+      return false;
+    case value::value_t::object:
+      for (const auto& [k, e] : v.get_ref<const dict&>())
+        if (contains_binary(e)) return true;
+      return false;
+    default: return false;
+  }
+}
+
+// A copy of `v` with every binary replaced by its JSON string form.
+value binary_as_strings(const value& v) {
+  switch (v.type()) {
+    case value::value_t::binary: {
+      const auto& bytes = v.get_binary();
+      std::string text(1, '\0');
+      text += base64_encode(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+      return text;
+    }
+    case value::value_t::array: {
+      list out;
+      out.reserve(v.size());
+      for (const auto& e : v.get_ref<const list&>()) out.push_back(binary_as_strings(e));
+      return out;
+    }
+    case value::value_t::object: {
+      dict out;
+      for (const auto& [k, e] : v.get_ref<const dict&>()) out.emplace(k, binary_as_strings(e));
+      return out;
+    }
+    default: return v;
+  }
+}
+
+using json_output = nlohmann::detail::output_adapter<char, std::string>;
+using json_dumper = nlohmann::detail::serializer<value>;
+
+// Appends JSON text to a string; strict about UTF-8 (nlohmann throws type_error 316).
+class json_writer {
+ public:
+  explicit json_writer(std::string& out) : out_(out), dumper_(json_output(out), ' ', nlohmann::json::error_handler_t::strict) {}
+
+  void begin_list(std::size_t) { out_.push_back('['); first_ = true; }
+  void end_list() { out_.push_back(']'); }
+  void integer(std::uint64_t v) {
+    separate();
+    char buffer[24];
+    const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, v);
+    out_.append(buffer, end);
+  }
+  void string(const std::string& v) {
+    separate();
+    dump(value(v));
+  }
+  void list(const wamp::list& v) {
+    separate();
+    out_.push_back('[');
+    bool first = true;
+    for (const auto& e : v) {
+      if (!first) out_.push_back(',');
+      first = false;
+      dump(e);
+    }
+    out_.push_back(']');
+  }
+  void dict(const wamp::dict& v) {
+    separate();
+    out_.push_back('{');
+    bool first = true;
+    for (const auto& [k, e] : v) {
+      if (!first) out_.push_back(',');
+      first = false;
+      dump(value(k));
+      out_.push_back(':');
+      dump(e);
+    }
+    out_.push_back('}');
+  }
+
+ private:
+  void separate() {
+    if (!first_) out_.push_back(',');
+    first_ = false;
+  }
+  void dump(const value& v) {
+    if (contains_binary(v)) {
+      dumper_.dump(binary_as_strings(v), false, false, 0);
+    } else {
+      dumper_.dump(v, false, false, 0);
+    }
+  }
+
+  std::string& out_;
+  json_dumper dumper_;
+  bool first_ = true;
+};
+
+// Feeds nlohmann's DOM builder while counting nesting, so an attacker's "[[[[..." is refused
+// at the limit instead of building a deep tree.
+class depth_limited_builder {
+ public:
+  depth_limited_builder(value& result, int max_depth) : dom_(result, true), max_depth_(max_depth) {}
+
+  bool too_deep = false;
+
+  bool null() { return dom_.null(); }
+  bool boolean(bool v) { return dom_.boolean(v); }
+  bool number_integer(value::number_integer_t v) { return dom_.number_integer(v); }
+  bool number_unsigned(value::number_unsigned_t v) { return dom_.number_unsigned(v); }
+  bool number_float(value::number_float_t v, const std::string& s) { return dom_.number_float(v, s); }
+  bool string(std::string& v) { return dom_.string(v); }
+  bool binary(value::binary_t& v) { return dom_.binary(v); }
+  bool start_object(std::size_t n) { return enter() && dom_.start_object(n); }
+  bool key(std::string& v) { return dom_.key(v); }
+  bool end_object() { --depth_; return dom_.end_object(); }
+  bool start_array(std::size_t n) { return enter() && dom_.start_array(n); }
+  bool end_array() { --depth_; return dom_.end_array(); }
+  bool parse_error(std::size_t position, const std::string& token, const nlohmann::detail::exception& e) {
+    error_message = e.what();
+    return false;
+  }
+
+  std::string error_message;
+
+ private:
+  bool enter() {
+    if (++depth_ > max_depth_) {
+      too_deep = true;
+      return false;
+    }
+    return true;
+  }
+
+  nlohmann::detail::json_sax_dom_parser<value> dom_;
+  int max_depth_;
+  int depth_ = 0;
+};
+
+// Turns "\0<base64>" strings back into binary values, in place. Returns false on bad base64.
+bool strings_to_binary(value& v) {
+  switch (v.type()) {
+    case value::value_t::string: {
+      const auto& s = v.get_ref<const std::string&>();
+      if (s.empty() || s[0] != '\0') return true;
+      auto bytes = base64_decode(std::string_view(s).substr(1));
+      if (!bytes) return false;
+      v = value::binary(binary::container_type(bytes->begin(), bytes->end()));
+      return true;
+    }
+    case value::value_t::array:
+      for (auto& e : v.get_ref<list&>())
+        if (!strings_to_binary(e)) return false;
+      return true;
+    case value::value_t::object:
+      for (auto& [k, e] : v.get_ref<dict&>())
+        if (!strings_to_binary(e)) return false;
+      return true;
+    default: return true;
+  }
+}
+
+class json_serializer_impl final : public serializer {
+ public:
+  serializer_kind kind() const noexcept override { return serializer_kind::json; }
+  std::string_view subprotocol() const noexcept override { return "wamp.2.json"; }
+  bool is_binary() const noexcept override { return false; }
+
+  boost::system::error_code encode(const message& msg, std::string& out,
+                                   std::size_t max_size) const override {
+    out.clear();
+    try {
+      json_writer writer(out);
+      detail::write_message(msg, writer);
+    } catch (const nlohmann::json::type_error&) {
+      out.clear();
+      return errc::invalid_utf8;
+    }
+    if (out.size() > max_size) {
+      out.clear();
+      return errc::message_too_large;
+    }
+    return {};
+  }
+
+  decode_result decode(std::string_view bytes, const decode_limits& limits) const noexcept override {
+    decode_result failed;
+    try {
+      if (bytes.size() > limits.max_message_size) {
+        failed.error = errc::message_too_large;
+        failed.detail = std::to_string(bytes.size()) + " bytes is over the limit of " +
+                        std::to_string(limits.max_message_size);
+        return failed;
+      }
+      value parsed;
+      depth_limited_builder builder(parsed, limits.max_depth);
+      const bool ok = value::sax_parse(bytes.begin(), bytes.end(), &builder,
+                                       nlohmann::detail::input_format_t::json, true);
+      if (builder.too_deep) {
+        failed.error = errc::nesting_too_deep;
+        failed.detail = "values nest deeper than " + std::to_string(limits.max_depth);
+        return failed;
+      }
+      if (!ok) {
+        const bool utf8 = builder.error_message.find("UTF-8") != std::string::npos;
+        failed.error = utf8 ? errc::invalid_utf8 : errc::malformed;
+        failed.detail = builder.error_message;
+        return failed;
+      }
+      if (!strings_to_binary(parsed)) {
+        failed.error = errc::malformed;
+        failed.detail = "a string starting with NUL is not valid base64 binary";
+        return failed;
+      }
+      return from_value(std::move(parsed));
+    } catch (const std::bad_alloc&) {
+      failed.error = errc::message_too_large;
+      failed.detail = "out of memory while decoding";
+    } catch (const std::exception& e) {
+      failed.error = errc::malformed;
+      failed.detail = e.what();
+    }
+    return failed;
+  }
+};
+
+}  // namespace
+
+const serializer& json_serializer() noexcept {
+  static const json_serializer_impl instance;
+  return instance;
+}
+
+}  // namespace autobahn_sync::wamp

@@ -1,0 +1,47 @@
+#include "wamp/utf8.hpp"
+
+#include <cstdint>
+
+namespace autobahn_sync::wamp {
+
+bool is_valid_utf8(std::string_view text) noexcept {
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const auto* end = p + text.size();
+  while (p != end) {
+    // ASCII runs are the common case: skip them eight bytes at a time.
+    while (end - p >= 8) {
+      std::uint64_t chunk;
+      __builtin_memcpy(&chunk, p, 8);
+      if (chunk & 0x8080808080808080ull) break;
+      p += 8;
+    }
+    if (p == end) break;
+    const unsigned char lead = *p;
+    if (lead < 0x80) {
+      ++p;
+      continue;
+    }
+    int length;
+    std::uint32_t min;
+    std::uint32_t code;
+    if ((lead & 0xE0) == 0xC0) {
+      length = 2, min = 0x80, code = lead & 0x1F;
+    } else if ((lead & 0xF0) == 0xE0) {
+      length = 3, min = 0x800, code = lead & 0x0F;
+    } else if ((lead & 0xF8) == 0xF0) {
+      length = 4, min = 0x10000, code = lead & 0x07;
+    } else {
+      return false;  // a continuation byte or 0xF8..0xFF where a sequence must start
+    }
+    if (end - p < length) return false;
+    for (int i = 1; i < length; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+      code = (code << 6) | (p[i] & 0x3F);
+    }
+    if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    p += length;
+  }
+  return true;
+}
+
+}  // namespace autobahn_sync::wamp

@@ -1,0 +1,12 @@
+// UTF-8 validation (RFC 3629): rejects overlong forms, surrogates and code points past U+10FFFF.
+// Both serializers use it: MsgPack `str` values must be UTF-8, as JSON strings are.
+#pragma once
+
+#include <string_view>
+
+namespace autobahn_sync::wamp {
+
+/// True when `text` is well-formed UTF-8.
+bool is_valid_utf8(std::string_view text) noexcept;
+
+}  // namespace autobahn_sync::wamp

@@ -1,0 +1,142 @@
+// The physical limit a WAMP call through a router is compared with: the same payload sizes
+// over plain loopback TCP, with no WAMP, no serialization and no router logic.
+//
+//   one_hop: caller -> echo -> caller
+//   two_hop: caller -> relay -> echo -> relay -> caller   (a router is a relay with a dealer)
+//
+// Frames are a 4-byte length then the payload, like RawSocket. Each hop is a blocking thread
+// per direction, the cheapest loopback relay there is; TCP_NODELAY everywhere.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include "bench/latency_recorder.hpp"
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+void no_delay(tcp::socket& s) { s.set_option(tcp::no_delay(true)); }
+
+// Reads one frame into `buffer`; false when the peer closed.
+bool read_frame(tcp::socket& s, std::vector<char>& buffer) {
+  std::array<unsigned char, 4> header;
+  boost::system::error_code ec;
+  asio::read(s, asio::buffer(header), ec);
+  if (ec) return false;
+  const std::uint32_t length = (std::uint32_t{header[0]} << 24) | (std::uint32_t{header[1]} << 16) |
+                               (std::uint32_t{header[2]} << 8) | header[3];
+  buffer.resize(length + 4);
+  std::copy(header.begin(), header.end(), buffer.begin());
+  asio::read(s, asio::buffer(buffer.data() + 4, length), ec);
+  return !ec;
+}
+
+// Copies frames from `from` to `to` until either side closes.
+void pump(tcp::socket& from, tcp::socket& to) {
+  std::vector<char> buffer;
+  boost::system::error_code ec;
+  while (read_frame(from, buffer)) {
+    asio::write(to, asio::buffer(buffer), ec);
+    if (ec) break;
+  }
+  to.shutdown(tcp::socket::shutdown_send, ec);
+}
+
+// An echo server for one connection, on its own thread.
+class echo_server {
+ public:
+  echo_server() : acceptor_(io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0)) {
+    thread_ = std::thread([this] {
+      tcp::socket s(io_);
+      acceptor_.accept(s);
+      no_delay(s);
+      pump(s, s);
+    });
+  }
+  ~echo_server() { thread_.join(); }
+  unsigned short port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+};
+
+// A relay for one connection: accepts the caller, connects to `target`, pumps both ways.
+class relay_server {
+ public:
+  explicit relay_server(unsigned short target)
+      : acceptor_(io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0)), upstream_(io_), downstream_(io_) {
+    thread_ = std::thread([this, target] {
+      acceptor_.accept(downstream_);
+      upstream_.connect(tcp::endpoint(asio::ip::address_v4::loopback(), target));
+      no_delay(downstream_);
+      no_delay(upstream_);
+      std::thread back([this] { pump(upstream_, downstream_); });
+      pump(downstream_, upstream_);
+      back.join();
+    });
+  }
+  ~relay_server() { thread_.join(); }
+  unsigned short port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  tcp::socket upstream_;
+  tcp::socket downstream_;
+  std::thread thread_;
+};
+
+void round_trips(benchmark::State& state, unsigned short port) {
+  asio::io_context io;
+  tcp::socket s(io);
+  s.connect(tcp::endpoint(asio::ip::address_v4::loopback(), port));
+  no_delay(s);
+  const auto size = static_cast<std::uint32_t>(state.range(0));
+  std::vector<char> frame(size + 4, 'x');
+  frame[0] = static_cast<char>(size >> 24);
+  frame[1] = static_cast<char>(size >> 16);
+  frame[2] = static_cast<char>(size >> 8);
+  frame[3] = static_cast<char>(size);
+  std::vector<char> reply;
+  autobahn_sync::bench::latency_recorder latency;
+  for (auto _ : state) {
+    latency.measure([&] {
+      asio::write(s, asio::buffer(frame));
+      if (!read_frame(s, reply)) state.SkipWithError("connection closed");
+    });
+  }
+  latency.report(state);
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * size * 2);
+  s.shutdown(tcp::socket::shutdown_both);
+  s.close();
+}
+
+void BM_tcp_one_hop(benchmark::State& state) {
+  echo_server echo;
+  round_trips(state, echo.port());
+}
+
+void BM_tcp_two_hop(benchmark::State& state) {
+  echo_server echo;
+  relay_server relay(echo.port());
+  round_trips(state, relay.port());
+}
+
+}  // namespace
+
+BENCHMARK(BM_tcp_one_hop)->Arg(16)->Arg(4096)->Arg(65536)->UseRealTime();
+BENCHMARK(BM_tcp_two_hop)->Arg(16)->Arg(4096)->Arg(65536)->UseRealTime();

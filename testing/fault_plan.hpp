@@ -1,0 +1,201 @@
+// Faults keyed to protocol events: rules that select messages (by type, direction, session,
+// URI, phase, count or predicate) and act on them (drop, duplicate, corrupt, truncate,
+// replace, hold and release, answer in the router's place, inject, close the transport).
+//
+// A `fault_plan` is shared by every connection of a realm that should obey it; each
+// `faulty_connection` (faulty_connection.hpp) asks the plan what to do with every message that
+// passes. Rules are checked in install order and the first one that acts wins. A rule lives
+// as long as its `rule_handle`; each rule counts its hits, and a rule that never fired is
+// reported by `unfired()` unless it was marked optional.
+//
+// Thread safety: a fault_plan may be shared between threads (it locks); rule_handle objects
+// are not thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "testing/message_facts.hpp"
+#include "wamp/message.hpp"
+
+namespace autobahn_sync::testing {
+
+/// A message passing through a faulty connection, as rules see it.
+struct observed_message {
+  direction dir;
+  const std::string& session;  // the name the test gave the session's connection
+  session_phase phase;         // the phase before this message
+  const wamp::message& msg;
+};
+
+/// Which messages a rule selects. Every filter that is set must pass; then `nth`/`every`
+/// count the messages that passed (whether or not an earlier rule acted on them) and pick
+/// some of them.
+class match {
+ public:
+  match& type(wamp::message_type t) { type_ = t; return *this; }
+  match& to_router() { dir_ = direction::to_router; return *this; }
+  match& to_client() { dir_ = direction::to_client; return *this; }
+  match& session(std::string name) { session_ = std::move(name); return *this; }
+  match& uri(std::string u) { uri_ = std::move(u); return *this; }
+  match& uri_prefix(std::string p) { uri_prefix_ = std::move(p); return *this; }
+  match& phase(session_phase p) { phase_ = p; return *this; }
+  match& where(std::function<bool(const observed_message&)> predicate) {
+    predicate_ = std::move(predicate);
+    return *this;
+  }
+  /// Only the k-th message (1-based) that passes the filters.
+  match& nth(std::size_t k) { nth_ = k; return *this; }
+  /// Every k-th message that passes the filters (the k-th, 2k-th, ...).
+  match& every(std::size_t k) { every_ = k; return *this; }
+
+  /// True when `m` passes every filter (counting is the plan's job).
+  bool passes(const observed_message& m) const;
+  /// True when the `count`-th passing message is picked.
+  bool picks(std::size_t count) const;
+  /// A short description for trace lines and failure messages.
+  std::string describe() const;
+
+ private:
+  std::optional<wamp::message_type> type_;
+  std::optional<direction> dir_;
+  std::optional<std::string> session_;
+  std::optional<std::string> uri_;
+  std::optional<std::string> uri_prefix_;
+  std::optional<session_phase> phase_;
+  std::function<bool(const observed_message&)> predicate_;
+  std::size_t nth_ = 0;
+  std::size_t every_ = 0;
+};
+
+/// What a rule does with a message it selected.
+struct action {
+  enum class kind {
+    drop,            // the message vanishes
+    duplicate,       // delivered twice
+    corrupt,         // replaced by bytes that do not decode
+    truncate,        // its encoding is cut short (also undecodable)
+    replace,         // another message is delivered instead
+    hold,            // kept until the rule's handle releases it
+    answer,          // not delivered; a message is sent back to its sender instead
+    inject_before,   // another message goes the same way first, then this one
+    inject_after,    // this one, then another message the same way
+    close_before,    // the transport drops before the message is delivered
+    close_after,     // the transport drops right after the message is delivered
+  };
+  kind what = kind::drop;
+  /// For replace/answer/inject: the message to send, computed from the selected one.
+  std::function<wamp::message(const wamp::message&)> make;
+  std::string name() const;
+};
+
+/// Action constructors.
+namespace fault {
+action drop();
+action duplicate();
+action corrupt();
+action truncate();
+action hold();
+action replace(wamp::message with);
+action replace(std::function<wamp::message(const wamp::message&)> make);
+action answer(std::function<wamp::message(const wamp::message&)> make);
+/// Answers a request (CALL, REGISTER, SUBSCRIBE, ...) with an ERROR in the router's place.
+action answer_error(std::string error_uri, wamp::list args = {}, wamp::dict kwargs = {});
+/// Answers a HELLO with ABORT and the given reason in the router's place.
+action abort_hello(std::string reason);
+action inject_before(wamp::message msg);
+action inject_after(wamp::message msg);
+action close_before();
+action close_after();
+}  // namespace fault
+
+/// One thing a faulty connection does with a message, in order.
+struct step {
+  enum class kind {
+    deliver,      // pass `msg` on in the original direction
+    deliver_bad,  // make the receiver see undecodable bytes (`bytes`)
+    send_back,    // send `msg` the opposite way, to the original sender
+    close,        // drop the transport abruptly
+  };
+  kind what;
+  wamp::message msg;
+  std::string bytes;
+};
+
+class fault_plan;
+
+/// Owns one installed rule: removing it when destroyed, counting its hits, releasing what
+/// it holds.
+class rule_handle {
+ public:
+  rule_handle() = default;
+  rule_handle(rule_handle&&) noexcept = default;
+  rule_handle& operator=(rule_handle&&) noexcept;
+  ~rule_handle();
+
+  /// How many messages the rule acted on.
+  std::size_t hits() const;
+  /// Marks the rule as allowed never to fire.
+  rule_handle& optional() &;
+  rule_handle optional() && { optional(); return std::move(*this); }
+  /// Delivers the held messages in the order they were held; later ones pass normally
+  /// only after the rule is removed (hold keeps holding).
+  void release();
+  /// Delivers the held messages in reverse order.
+  void release_reversed();
+  /// Messages currently held.
+  std::size_t held() const;
+  /// Removes the rule now (held messages are released first).
+  void remove();
+
+ private:
+  friend class fault_plan;
+  struct state;
+  rule_handle(std::shared_ptr<fault_plan> plan, std::shared_ptr<state> rule)
+      : plan_(std::move(plan)), rule_(std::move(rule)) {}
+
+  std::shared_ptr<fault_plan> plan_;
+  std::shared_ptr<state> rule_;
+};
+
+class fault_plan : public std::enable_shared_from_this<fault_plan> {
+ public:
+  /// Delivers a held message later, on its connection's executor; the faulty connection
+  /// supplies it when a hold rule takes a message.
+  using release_fn = std::function<void()>;
+
+  static std::shared_ptr<fault_plan> create() { return std::shared_ptr<fault_plan>(new fault_plan); }
+
+  /// Installs a rule after the existing ones. `name` appears in the trace.
+  rule_handle install(match selector, action what, std::string name = {});
+
+  /// Decides the fate of `m`: the steps to take instead of plain delivery, and the name of the
+  /// rule that acted (empty when none did: then the steps are a plain delivery). `hold` is
+  /// called when a hold rule keeps the message; it returns how to release it.
+  struct decision {
+    std::vector<step> steps;
+    std::string rule;    // empty when no rule acted
+    std::string action;  // the acting rule's action name
+  };
+  decision decide(const observed_message& m, const std::function<release_fn()>& hold);
+
+  /// Descriptions of removed or installed non-optional rules that never fired.
+  std::vector<std::string> unfired() const;
+
+ private:
+  friend class rule_handle;
+  fault_plan() = default;
+  void remove(const std::shared_ptr<rule_handle::state>& rule);
+
+  mutable std::mutex mutex_;
+  std::vector<std::shared_ptr<rule_handle::state>> rules_;
+  std::vector<std::string> unfired_removed_;
+};
+
+}  // namespace autobahn_sync::testing

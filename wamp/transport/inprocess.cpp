@@ -1,0 +1,129 @@
+#include "wamp/transport/inprocess.hpp"
+
+#include <atomic>
+
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+
+namespace autobahn_sync::wamp {
+
+// What both ends share: set when one end drops the connection abruptly, so whatever it sent
+// that is still on its way is discarded, as bytes in a reset socket's buffers would be.
+struct inprocess_connection::shared_state {
+  std::atomic<bool> aborted{false};
+};
+
+inprocess_pair make_inprocess_pair(connection::executor_type first_executor,
+                                   connection::executor_type second_executor, const serializer* s,
+                                   transport_options options) {
+  auto shared = std::make_shared<inprocess_connection::shared_state>();
+  std::shared_ptr<inprocess_connection> first(new inprocess_connection(first_executor, s, options, shared));
+  std::shared_ptr<inprocess_connection> second(new inprocess_connection(second_executor, s, options, shared));
+  first->peer_ = second;
+  second->peer_ = first;
+  return {std::move(first), std::move(second)};
+}
+
+inprocess_connection::inprocess_connection(executor_type executor, const serializer* s,
+                                           transport_options options, std::shared_ptr<shared_state> shared)
+    : executor_(std::move(executor)),
+      serializer_(s),
+      options_(options),
+      shared_(std::move(shared)),
+      info_{"inprocess", s ? (s->kind() == serializer_kind::msgpack ? "msgpack" : "json") : "none",
+            "inprocess"} {}
+
+template <class F>
+void inprocess_connection::post_to_peer(F&& f) {
+  auto peer = peer_.lock();
+  if (!peer) return;
+  boost::asio::post(peer->executor_, [peer, shared = shared_, f = std::forward<F>(f)]() mutable {
+    if (shared->aborted.load(std::memory_order_acquire)) return;
+    f(*peer);
+  });
+}
+
+void inprocess_connection::start(connection_handler handler) {
+  handler_ = std::move(handler);
+  started_ = true;
+}
+
+boost::system::error_code inprocess_connection::send(const message& msg) {
+  if (closing_) return errc::not_connected;
+  if (!serializer_) {
+    post_to_peer([msg = message(msg)](inprocess_connection& peer) mutable { peer.receive(std::move(msg)); });
+    return {};
+  }
+  if (const auto ec = serializer_->encode(msg, scratch_, options_.max_message_size)) return ec;
+  post_to_peer([bytes = std::string(scratch_)](inprocess_connection& peer) mutable {
+    peer.receive_bytes(std::move(bytes));
+  });
+  return {};
+}
+
+void inprocess_connection::send_bytes(std::string bytes) {
+  if (closing_) return;
+  post_to_peer([bytes = std::move(bytes)](inprocess_connection& peer) mutable {
+    peer.receive_bytes(std::move(bytes));
+  });
+}
+
+void inprocess_connection::receive_bytes(std::string bytes) {
+  if (finished_ || !serializer_) return;
+  auto decoded = serializer_->decode(bytes, {options_.max_message_size, options_.max_depth});
+  if (decoded.ok()) {
+    receive(std::move(decoded.msg));
+  } else if (started_ && handler_.on_bad_message) {
+    handler_.on_bad_message(decoded.error, decoded.detail);
+  }
+}
+
+void inprocess_connection::receive(message&& msg) {
+  // Until start() a message is delivered by a post made after start(); the peer cannot run
+  // before the owner started this end in practice, but order must hold if it does.
+  if (finished_) return;
+  if (!started_) {
+    boost::asio::post(executor_, [self = shared_from_this(), msg = std::move(msg)]() mutable {
+      self->receive(std::move(msg));
+    });
+    return;
+  }
+  if (handler_.on_message) handler_.on_message(std::move(msg));
+}
+
+void inprocess_connection::close() {
+  if (closing_) return;
+  closing_ = true;
+  // Posted after every message this end sent, so the peer receives them all first.
+  post_to_peer([](inprocess_connection& peer) { peer.peer_closed({}); });
+  boost::asio::post(executor_, [self = shared_from_this()] { self->finish({}); });
+}
+
+void inprocess_connection::close_abruptly() {
+  if (finished_) return;
+  closing_ = true;
+  auto peer = peer_.lock();
+  shared_->aborted.store(true, std::memory_order_release);
+  if (peer) {
+    boost::asio::post(peer->executor_, [peer] { peer->finish(boost::asio::error::connection_reset); });
+  }
+  boost::asio::post(executor_, [self = shared_from_this()] {
+    self->finish(boost::asio::error::operation_aborted);
+  });
+}
+
+void inprocess_connection::peer_closed(const boost::system::error_code& ec) {
+  closing_ = true;
+  finish(ec);
+}
+
+void inprocess_connection::finish(const boost::system::error_code& ec) {
+  if (finished_) return;
+  finished_ = true;
+  closing_ = true;
+  auto on_close = std::move(handler_.on_close);
+  handler_ = {};
+  if (on_close) on_close(ec);
+}
+
+}  // namespace autobahn_sync::wamp

@@ -1,0 +1,75 @@
+// In-process transport: a connected pair of connections with no socket, for tests and for
+// clients of an embedded router. Each end runs on its own executor; a message sent on one end
+// is handed to the other end's executor, in order.
+//
+// With a serializer (the usual case) every message is encoded on send and decoded on receipt,
+// so tests exercise the same bytes as the wire, limits included; with none, message objects
+// are passed as they are (cheaper, for benchmarks of the layers above).
+//
+// Thread safety: as every connection (connection.hpp): use each end on its own executor.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "wamp/transport/connection.hpp"
+
+namespace autobahn_sync::wamp {
+
+class inprocess_connection;
+using inprocess_pair = std::pair<std::shared_ptr<inprocess_connection>, std::shared_ptr<inprocess_connection>>;
+
+/// Makes a connected pair: `first` runs on `first_executor`, `second` on `second_executor`.
+/// `s` is the serializer both ends use, or nullptr to pass messages without serialization.
+inprocess_pair make_inprocess_pair(connection::executor_type first_executor,
+                                   connection::executor_type second_executor,
+                                   const serializer* s = &json_serializer(),
+                                   transport_options options = {});
+
+class inprocess_connection final : public connection,
+                                   public std::enable_shared_from_this<inprocess_connection> {
+ public:
+  executor_type get_executor() const override { return executor_; }
+  void start(connection_handler handler) override;
+  boost::system::error_code send(const message& msg) override;
+  void close() override;
+  void close_abruptly() override;
+  const connection_info& info() const noexcept override { return info_; }
+
+  /// Makes this end receive `bytes` as if the peer had sent them (for fault injection:
+  /// corrupted or truncated messages). Call on this end's executor. Ignored without a
+  /// serializer.
+  void receive_bytes(std::string bytes);
+
+  /// Sends raw bytes to the peer, as if they were an encoded message.
+  void send_bytes(std::string bytes);
+
+ private:
+  struct shared_state;
+  friend inprocess_pair make_inprocess_pair(executor_type, executor_type, const serializer*,
+                                            transport_options);
+
+  inprocess_connection(executor_type executor, const serializer* s, transport_options options,
+                       std::shared_ptr<shared_state> shared);
+
+  void receive(message&& msg);
+  void peer_closed(const boost::system::error_code& ec);
+  void finish(const boost::system::error_code& ec);
+  template <class F>
+  void post_to_peer(F&& f);
+
+  executor_type executor_;
+  const serializer* serializer_;
+  transport_options options_;
+  std::shared_ptr<shared_state> shared_;
+  std::weak_ptr<inprocess_connection> peer_;
+  connection_handler handler_;
+  connection_info info_;
+  bool started_ = false;
+  bool closing_ = false;   // no more sends
+  bool finished_ = false;  // on_close delivered
+  std::string scratch_;    // encode buffer, reused
+};
+
+}  // namespace autobahn_sync::wamp

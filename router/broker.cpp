@@ -1,0 +1,231 @@
+#include "router/broker.hpp"
+
+#include <algorithm>
+
+#include "router/realm.hpp"
+#include "router/router_core.hpp"
+#include "router/uris.hpp"
+
+namespace autobahn_sync::router {
+namespace {
+
+bool option_true(const wamp::dict& options, const char* key, bool fallback = false) {
+  const auto it = options.find(key);
+  return it != options.end() && it->second.is_boolean() ? it->second.get<bool>() : fallback;
+}
+
+// A black/white list option: the values given, or nullopt when absent.
+template <class T>
+std::optional<std::vector<T>> list_option(const wamp::dict& options, const char* key) {
+  const auto it = options.find(key);
+  if (it == options.end() || !it->second.is_array()) return std::nullopt;
+  std::vector<T> out;
+  for (const auto& v : it->second) {
+    if constexpr (std::is_same_v<T, wamp::id>) {
+      if (v.is_number_unsigned()) out.push_back(v.get<wamp::id>());
+    } else {
+      if (v.is_string()) out.push_back(v.get<std::string>());
+    }
+  }
+  return out;
+}
+
+template <class T>
+bool contains(const std::vector<T>& v, const T& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+std::optional<wamp::match_policy> match_of(const wamp::dict& options) {
+  const auto it = options.find("match");
+  if (it == options.end()) return wamp::match_policy::exact;
+  if (!it->second.is_string()) return std::nullopt;
+  return wamp::parse_match_policy(it->second.get<std::string>());
+}
+
+}  // namespace
+
+void broker::subscribe(session& s, wamp::subscribe&& msg) {
+  const auto policy = match_of(msg.options);
+  if (!policy) {
+    return realm::send_error(s, wamp::message_type::subscribe, msg.request, uris::invalid_argument,
+                             {"options.match must be exact, prefix or wildcard"});
+  }
+  if (!realm_.check_uri(s, wamp::message_type::subscribe, msg.request, msg.topic, *policy)) return;
+  if (!realm_.authorize(s, action::subscribe, msg.topic).allowed) {
+    return realm::send_error(s, wamp::message_type::subscribe, msg.request, uris::not_authorized,
+                             {"not authorized to subscribe to " + msg.topic});
+  }
+  auto& slot = by_key_[{*policy, msg.topic}];
+  bool created = false;
+  if (!slot) {
+    slot = std::make_unique<subscription_record>();
+    slot->id = realm_.core().new_global_id();
+    slot->uri = msg.topic;
+    slot->match = *policy;
+    slot->created_ms = realm_.core().wall_ms();
+    by_id_[slot->id] = slot.get();
+    if (*policy != wamp::match_policy::exact) patterns_.push_back(slot.get());
+    created = true;
+  }
+  subscription_record& sub = *slot;
+  const bool already = contains(sub.subscribers, s.id);
+  if (!already) {
+    sub.subscribers.push_back(s.id);
+    s.subscriptions.insert(sub.id);
+  }
+  s.send(wamp::subscribed{msg.request, sub.id});
+  if (created) publish_internal("wamp.subscription.on_create", {s.id, wamp::value(wamp::dict{{"id", sub.id}, {"uri", sub.uri}, {"match", wamp::to_string(sub.match)}, {"created", sub.created_ms}})});
+  if (!already) publish_internal("wamp.subscription.on_subscribe", {s.id, sub.id});
+}
+
+void broker::unsubscribe(session& s, const wamp::unsubscribe& msg) {
+  const auto it = by_id_.find(msg.subscription);
+  if (it == by_id_.end() || !contains(it->second->subscribers, s.id)) {
+    return realm::send_error(s, wamp::message_type::unsubscribe, msg.request, uris::no_such_subscription,
+                             {"no subscription " + std::to_string(msg.subscription)});
+  }
+  subscription_record& sub = *it->second;
+  sub.subscribers.erase(std::find(sub.subscribers.begin(), sub.subscribers.end(), s.id));
+  s.subscriptions.erase(sub.id);
+  s.send(wamp::unsubscribed{msg.request, {}});
+  const wamp::id id = sub.id;
+  publish_internal("wamp.subscription.on_unsubscribe", {s.id, id});
+  if (sub.subscribers.empty()) {
+    erase(sub);
+    publish_internal("wamp.subscription.on_delete", {s.id, id});
+  }
+}
+
+void broker::remove_session(session& s) {
+  for (const wamp::id id : s.subscriptions) {
+    const auto it = by_id_.find(id);
+    if (it == by_id_.end()) continue;
+    subscription_record& sub = *it->second;
+    sub.subscribers.erase(std::remove(sub.subscribers.begin(), sub.subscribers.end(), s.id), sub.subscribers.end());
+    if (sub.subscribers.empty()) erase(sub);
+  }
+  s.subscriptions.clear();
+}
+
+void broker::erase(subscription_record& sub) {
+  patterns_.erase(std::remove(patterns_.begin(), patterns_.end(), &sub), patterns_.end());
+  by_id_.erase(sub.id);
+  by_key_.erase({sub.match, sub.uri});  // destroys sub
+}
+
+void broker::publish(session& s, wamp::publish&& msg) {
+  const bool acknowledge = option_true(msg.options, "acknowledge");
+  const bool valid = wamp::is_valid_uri(msg.topic, realm_.config().uri_rules, wamp::match_policy::exact);
+  if (!valid || wamp::is_reserved_uri(msg.topic)) {
+    if (acknowledge) {
+      realm::send_error(s, wamp::message_type::publish, msg.request, uris::invalid_uri,
+                        {valid ? "the wamp. namespace is reserved for the router: " + msg.topic
+                               : "invalid URI: " + msg.topic});
+    }
+    return;
+  }
+  const auto verdict = realm_.authorize(s, action::publish, msg.topic);
+  if (!verdict.allowed) {
+    if (acknowledge) {
+      realm::send_error(s, wamp::message_type::publish, msg.request, uris::not_authorized,
+                        {"not authorized to publish to " + msg.topic});
+    }
+    return;
+  }
+  const wamp::id publication = realm_.core().new_global_id();
+  wamp::dict details;
+  if (option_true(msg.options, "disclose_me") || verdict.disclose_publisher) {
+    details["publisher"] = s.id;
+    details["publisher_authid"] = s.authid;
+    details["publisher_authrole"] = s.authrole;
+  }
+  deliver(msg.topic, publication, details, msg.args, msg.kwargs, &s, msg.options);
+  store(msg.topic, publication, details, msg.args, msg.kwargs);
+  if (acknowledge) s.send(wamp::published{msg.request, publication});
+}
+
+void broker::publish_internal(const std::string& topic, wamp::list args, wamp::dict kwargs) {
+  if (by_id_.empty()) return;
+  deliver(topic, realm_.core().new_global_id(), {}, args, kwargs, nullptr, {});
+}
+
+void broker::deliver(const std::string& topic, wamp::id publication, const wamp::dict& details,
+                     const wamp::list& args, const wamp::dict& kwargs, const session* publisher,
+                     const wamp::dict& options) {
+  const bool exclude_me = option_true(options, "exclude_me", true);
+  const auto exclude = list_option<wamp::id>(options, "exclude");
+  const auto exclude_authid = list_option<std::string>(options, "exclude_authid");
+  const auto exclude_authrole = list_option<std::string>(options, "exclude_authrole");
+  const auto eligible = list_option<wamp::id>(options, "eligible");
+  const auto eligible_authid = list_option<std::string>(options, "eligible_authid");
+  const auto eligible_authrole = list_option<std::string>(options, "eligible_authrole");
+
+  for (const subscription_record* sub : matching(topic)) {
+    wamp::dict event_details = details;
+    if (sub->match != wamp::match_policy::exact) event_details["topic"] = topic;
+    for (const wamp::id id : sub->subscribers) {
+      if (publisher && exclude_me && id == publisher->id) continue;
+      if (exclude && contains(*exclude, id)) continue;
+      if (eligible && !contains(*eligible, id)) continue;
+      const session* receiver = realm_.core().find_session(id);
+      if (!receiver) continue;
+      if (exclude_authid && contains(*exclude_authid, receiver->authid)) continue;
+      if (exclude_authrole && contains(*exclude_authrole, receiver->authrole)) continue;
+      if (eligible_authid && !contains(*eligible_authid, receiver->authid)) continue;
+      if (eligible_authrole && !contains(*eligible_authrole, receiver->authrole)) continue;
+      receiver->send(wamp::event{sub->id, publication, event_details, args, kwargs});
+    }
+  }
+}
+
+void broker::store(const std::string& topic, wamp::id publication, const wamp::dict& details,
+                   const wamp::list& args, const wamp::dict& kwargs) {
+  for (const auto& h : realm_.config().history) {
+    if (!wamp::uri_matches(h.uri, h.match, topic) || h.limit == 0) continue;
+    auto& events = history_[topic];
+    events.push_back({publication, topic, details, args, kwargs, realm_.core().wall_ms()});
+    while (events.size() > h.limit) events.pop_front();
+    return;
+  }
+}
+
+const subscription_record* broker::find(wamp::id id) const {
+  const auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : it->second;
+}
+
+const subscription_record* broker::lookup(const std::string& uri, wamp::match_policy match) const {
+  const auto it = by_key_.find({match, uri});
+  return it == by_key_.end() ? nullptr : it->second.get();
+}
+
+std::vector<const subscription_record*> broker::matching(const std::string& topic) const {
+  std::vector<const subscription_record*> out;
+  if (const auto* exact = lookup(topic, wamp::match_policy::exact)) out.push_back(exact);
+  // Pattern subscriptions are few in practice; a scan keeps this simple.
+  for (const auto* sub : patterns_) {
+    if (wamp::uri_matches(sub->uri, sub->match, topic)) out.push_back(sub);
+  }
+  return out;
+}
+
+std::vector<const subscription_record*> broker::all() const {
+  std::vector<const subscription_record*> out;
+  for (const auto& [k, sub] : by_key_) out.push_back(sub.get());
+  return out;
+}
+
+std::vector<stored_event> broker::history(const subscription_record& sub, std::size_t limit) const {
+  std::vector<stored_event> out;
+  for (const auto& [topic, events] : history_) {
+    if (!wamp::uri_matches(sub.uri, sub.match, topic)) continue;
+    out.insert(out.end(), events.begin(), events.end());
+  }
+  std::stable_sort(out.begin(), out.end(), [](const stored_event& a, const stored_event& b) {
+    return a.timestamp_ms < b.timestamp_ms;
+  });
+  if (out.size() > limit) out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(limit));
+  return out;
+}
+
+}  // namespace autobahn_sync::router

@@ -1,0 +1,203 @@
+#include "router/config.hpp"
+
+#include <algorithm>
+#include <limits>
+
+namespace autobahn_sync::router {
+
+std::string_view to_string(action a) noexcept {
+  switch (a) {
+    case action::call: return "call";
+    case action::register_: return "register";
+    case action::publish: return "publish";
+    case action::subscribe: return "subscribe";
+  }
+  return "call";
+}
+
+bool permission::allows(action a) const noexcept {
+  switch (a) {
+    case action::call: return allow_call;
+    case action::register_: return allow_register;
+    case action::publish: return allow_publish;
+    case action::subscribe: return allow_subscribe;
+  }
+  return false;
+}
+
+permission permission::allow_all() {
+  permission p;
+  p.uri = "";
+  p.match = wamp::match_policy::prefix;
+  p.allow_call = p.allow_register = p.allow_publish = p.allow_subscribe = true;
+  return p;
+}
+
+const role* realm_config::find_role(std::string_view name) const noexcept {
+  const auto it = std::find_if(roles.begin(), roles.end(), [&](const role& r) { return r.name == name; });
+  return it == roles.end() ? nullptr : &*it;
+}
+
+const user* realm_config::find_user(std::string_view authid) const noexcept {
+  const auto it = std::find_if(users.begin(), users.end(), [&](const user& u) { return u.authid == authid; });
+  return it == users.end() ? nullptr : &*it;
+}
+
+namespace {
+
+// Small typed accessors that name the offending key in their errors.
+const wamp::value& require(const wamp::value& object, const char* key, const std::string& where) {
+  if (!object.is_object() || !object.contains(key)) throw config_error(where + ": missing \"" + key + "\"");
+  return object.at(key);
+}
+
+std::string string_at(const wamp::value& object, const char* key, const std::string& where,
+                      std::optional<std::string> fallback = std::nullopt) {
+  if (!object.contains(key)) {
+    if (fallback) return *fallback;
+    throw config_error(where + ": missing \"" + key + "\"");
+  }
+  const auto& v = object.at(key);
+  if (!v.is_string()) throw config_error(where + "." + key + ": must be a string");
+  return v.get<std::string>();
+}
+
+bool bool_at(const wamp::value& object, const char* key, const std::string& where, bool fallback) {
+  if (!object.contains(key)) return fallback;
+  const auto& v = object.at(key);
+  if (!v.is_boolean()) throw config_error(where + "." + key + ": must be true or false");
+  return v.get<bool>();
+}
+
+long long int_at(const wamp::value& object, const char* key, const std::string& where, long long fallback,
+                 long long min, long long max) {
+  if (!object.contains(key)) return fallback;
+  const auto& v = object.at(key);
+  if (!v.is_number_integer() || v.get<long long>() < min || v.get<long long>() > max)
+    throw config_error(where + "." + key + ": must be an integer in " + std::to_string(min) + ".." +
+                       std::to_string(max));
+  return v.get<long long>();
+}
+
+wamp::match_policy match_at(const wamp::value& object, const std::string& where) {
+  const auto text = string_at(object, "match", where, "exact");
+  const auto policy = wamp::parse_match_policy(text);
+  if (!policy) throw config_error(where + ".match: must be exact, prefix or wildcard, not \"" + text + "\"");
+  return *policy;
+}
+
+const wamp::list& list_at(const wamp::value& object, const char* key, const std::string& where) {
+  static const wamp::list empty;
+  if (!object.contains(key)) return empty;
+  const auto& v = object.at(key);
+  if (!v.is_array()) throw config_error(where + "." + key + ": must be a list");
+  return v.get_ref<const wamp::list&>();
+}
+
+permission permission_from_json(const wamp::value& j, const std::string& where) {
+  if (!j.is_object()) throw config_error(where + ": must be an object");
+  permission p;
+  p.uri = string_at(j, "uri", where);
+  p.match = match_at(j, where);
+  if (!wamp::is_valid_uri(p.uri, wamp::uri_rules::loose, p.match) && !(p.uri.empty() && p.match == wamp::match_policy::prefix))
+    throw config_error(where + ".uri: \"" + p.uri + "\" is not a valid " +
+                       std::string(wamp::to_string(p.match)) + " URI pattern");
+  if (j.contains("allow")) {
+    const auto& allow = j.at("allow");
+    const auto w = where + ".allow";
+    p.allow_call = bool_at(allow, "call", w, false);
+    p.allow_register = bool_at(allow, "register", w, false);
+    p.allow_publish = bool_at(allow, "publish", w, false);
+    p.allow_subscribe = bool_at(allow, "subscribe", w, false);
+  }
+  if (j.contains("disclose")) {
+    const auto& disclose = j.at("disclose");
+    p.disclose_caller = bool_at(disclose, "caller", where + ".disclose", false);
+    p.disclose_publisher = bool_at(disclose, "publisher", where + ".disclose", false);
+  }
+  return p;
+}
+
+}  // namespace
+
+realm_config realm_config_from_json(const wamp::value& j) {
+  if (!j.is_object()) throw config_error("realm: must be an object");
+  realm_config r;
+  r.name = string_at(j, "name", "realm");
+  const std::string where = "realm " + r.name;
+  if (!wamp::is_valid_uri(r.name)) throw config_error(where + ": the name is not a valid URI");
+  r.allow_anonymous = bool_at(j, "anonymous", where, true);
+  r.anonymous_role = string_at(j, "anonymous_role", where, "anonymous");
+  const auto& roles = list_at(j, "roles", where);
+  for (std::size_t i = 0; i < roles.size(); ++i) {
+    const auto w = where + ".roles[" + std::to_string(i) + "]";
+    role ro;
+    ro.name = string_at(roles[i], "name", w);
+    const auto& perms = list_at(roles[i], "permissions", w);
+    for (std::size_t k = 0; k < perms.size(); ++k)
+      ro.permissions.push_back(permission_from_json(perms[k], w + ".permissions[" + std::to_string(k) + "]"));
+    r.roles.push_back(std::move(ro));
+  }
+  const auto& users = list_at(j, "users", where);
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    const auto w = where + ".users[" + std::to_string(i) + "]";
+    user u;
+    u.authid = string_at(users[i], "authid", w);
+    u.role = string_at(users[i], "role", w);
+    u.method = string_at(users[i], "method", w);
+    if (u.method != "ticket" && u.method != "wampcra" && u.method != "cryptosign")
+      throw config_error(w + ".method: must be ticket, wampcra or cryptosign, not \"" + u.method + "\"");
+    u.secret = string_at(users[i], "secret", w, "");
+    if (users[i].contains("salt")) u.salt = string_at(users[i], "salt", w);
+    u.iterations = static_cast<int>(int_at(users[i], "iterations", w, 1000, 1, 10'000'000));
+    u.keylen = static_cast<int>(int_at(users[i], "keylen", w, 32, 1, 1024));
+    for (const auto& key : list_at(users[i], "public_keys", w)) {
+      if (!key.is_string()) throw config_error(w + ".public_keys: must be strings");
+      u.public_keys.push_back(key.get<std::string>());
+    }
+    if ((u.method == "ticket" || u.method == "wampcra") && u.secret.empty())
+      throw config_error(w + ".secret: required for " + u.method);
+    if (u.method == "cryptosign" && u.public_keys.empty())
+      throw config_error(w + ".public_keys: required for cryptosign");
+    r.users.push_back(std::move(u));
+  }
+  const auto& history = list_at(j, "event_history", where);
+  for (std::size_t i = 0; i < history.size(); ++i) {
+    const auto w = where + ".event_history[" + std::to_string(i) + "]";
+    event_history h;
+    h.uri = string_at(history[i], "uri", w);
+    h.match = match_at(history[i], w);
+    h.limit = static_cast<std::size_t>(int_at(history[i], "limit", w, 10, 0, 1'000'000));
+    r.history.push_back(std::move(h));
+  }
+  const auto rules = string_at(j, "uri_rules", where, "loose");
+  if (rules != "loose" && rules != "strict") throw config_error(where + ".uri_rules: must be loose or strict");
+  r.uri_rules = rules == "strict" ? wamp::uri_rules::strict : wamp::uri_rules::loose;
+  return r;
+}
+
+router_config router_config_from_json(const wamp::value& j) {
+  if (!j.is_object()) throw config_error("config: must be a JSON object");
+  router_config c;
+  for (const auto& realm : list_at(j, "realms", "config")) c.realms.push_back(realm_config_from_json(realm));
+  const auto& listeners = list_at(j, "listeners", "config");
+  for (std::size_t i = 0; i < listeners.size(); ++i) {
+    const auto w = "config.listeners[" + std::to_string(i) + "]";
+    listener_config l;
+    l.type = string_at(listeners[i], "type", w);
+    if (l.type != "websocket" && l.type != "rawsocket")
+      throw config_error(w + ".type: must be websocket or rawsocket, not \"" + l.type + "\"");
+    l.host = string_at(listeners[i], "host", w, "127.0.0.1");
+    l.port = static_cast<unsigned short>(int_at(listeners[i], "port", w, 8080, 0, 65535));
+    l.path = string_at(listeners[i], "path", w, "/ws");
+    c.listeners.push_back(std::move(l));
+  }
+  c.seed = static_cast<std::uint64_t>(int_at(j, "seed", "config", 0, 0, std::numeric_limits<long long>::max()));
+  for (const auto& [key, value] : j.items()) {
+    if (key != "realms" && key != "listeners" && key != "seed")
+      throw config_error("config: unknown key \"" + key + "\"");
+  }
+  return c;
+}
+
+}  // namespace autobahn_sync::router

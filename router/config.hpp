@@ -1,0 +1,105 @@
+// Router configuration as plain values: realms, their roles and permissions, and the users
+// of the built-in authenticator. Built in code by tests, or read from JSON (the standalone
+// router's config file; a Crossbar config maps onto the same structures).
+//
+// Defaults favour tests: a realm with no roles lets every session do everything, and admits
+// anonymous sessions with the role "anonymous".
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wamp/uri.hpp"
+#include "wamp/value.hpp"
+
+namespace autobahn_sync::router {
+
+/// The four actions authorization decides on.
+enum class action { call, register_, publish, subscribe };
+std::string_view to_string(action a) noexcept;
+
+/// Allows some actions on the URIs a pattern matches.
+struct permission {
+  std::string uri;  // the pattern; "" with prefix matching means every URI
+  wamp::match_policy match = wamp::match_policy::exact;
+  bool allow_call = false;
+  bool allow_register = false;
+  bool allow_publish = false;
+  bool allow_subscribe = false;
+  bool disclose_caller = false;     // callees see the caller's identity
+  bool disclose_publisher = false;  // subscribers see the publisher's identity
+
+  bool allows(action a) const noexcept;
+  /// A permission allowing all four actions on every URI.
+  static permission allow_all();
+};
+
+struct role {
+  std::string name;
+  std::vector<permission> permissions;
+};
+
+/// A user of the built-in authenticator.
+struct user {
+  std::string authid;
+  std::string role;
+  std::string method;  // "ticket", "wampcra" or "cryptosign"
+  std::string secret;  // ticket, or wampcra secret
+  // wampcra with a salted secret: the key is PBKDF2(secret, salt, iterations, keylen).
+  std::optional<std::string> salt;
+  int iterations = 1000;
+  int keylen = 32;
+  std::vector<std::string> public_keys;  // cryptosign: Ed25519 public keys, hex
+};
+
+/// Keep the last `limit` events published to topics matching `uri` (served by
+/// wamp.subscription.get_events).
+struct event_history {
+  std::string uri;
+  wamp::match_policy match = wamp::match_policy::exact;
+  std::size_t limit = 10;
+};
+
+struct realm_config {
+  std::string name;
+  /// Empty: every session may do everything (a convenient test realm).
+  std::vector<role> roles;
+  bool allow_anonymous = true;
+  std::string anonymous_role = "anonymous";
+  std::vector<user> users;
+  std::vector<event_history> history;
+  /// URI rules for every URI sessions send.
+  wamp::uri_rules uri_rules = wamp::uri_rules::loose;
+
+  const role* find_role(std::string_view name) const noexcept;
+  const user* find_user(std::string_view authid) const noexcept;
+};
+
+/// A listening endpoint of the standalone router.
+struct listener_config {
+  std::string type;  // "websocket" or "rawsocket"
+  std::string host = "127.0.0.1";
+  unsigned short port = 8080;
+  std::string path = "/ws";  // websocket only
+};
+
+struct router_config {
+  std::vector<realm_config> realms;
+  std::vector<listener_config> listeners;
+  std::uint64_t seed = 0;  // 0: ids from the OS's entropy
+};
+
+/// Bad configuration: says which key is wrong.
+class config_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Reads the router's own JSON format (docs/router.md). Throws config_error.
+router_config router_config_from_json(const wamp::value& json);
+realm_config realm_config_from_json(const wamp::value& json);
+
+}  // namespace autobahn_sync::router

@@ -1,0 +1,97 @@
+// The router's sans-I/O core: sessions from HELLO to GOODBYE over any number of realms.
+// Messages go in through receive(); messages come out through each session's sink, during
+// the call. No sockets, no threads, no clock of its own: the I/O layer (router.hpp) or a test
+// drives it, and supplies the clock, the seed of every id and the source of nonces.
+//
+// Thread safety: not thread-safe; use from one thread (the router's).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_map>
+
+#include "router/authenticator.hpp"
+#include "router/config.hpp"
+#include "router/realm.hpp"
+#include "router/session.hpp"
+#include "wamp/id.hpp"
+
+namespace autobahn_sync::router {
+
+struct core_options {
+  using time_point = std::chrono::steady_clock::time_point;
+  /// Seeds session, publication, subscription and registration ids and nonces; 0 = entropy.
+  std::uint64_t seed = 0;
+  /// The clock call timeouts run on (default: steady_clock).
+  std::function<time_point()> clock;
+  /// Milliseconds since the Unix epoch, for challenge timestamps (default: system_clock).
+  std::function<std::int64_t()> wall_clock;
+  /// Random bytes for nonces and challenges (default: derived from the seed when one is
+  /// given, else OpenSSL).
+  random_bytes_fn random;
+};
+
+class router_core {
+ public:
+  using time_point = core_options::time_point;
+
+  explicit router_core(core_options options = {});
+  ~router_core();
+
+  /// Adds a realm; throws config_error when one of that name exists.
+  realm& add_realm(realm_config config);
+  /// Removes a realm: its sessions get GOODBYE wamp.close.close_realm. False if unknown.
+  bool remove_realm(const std::string& name);
+  realm* find_realm(const std::string& name);
+
+  /// A new transport connection: returns the id its session will have.
+  wamp::id attach(session_sink sink, transport_details transport = {});
+  /// A message from a connection.
+  void receive(wamp::id connection, wamp::message&& msg);
+  /// Bytes from a connection that are not a valid message: ABORT protocol_violation, close.
+  void receive_bad(wamp::id connection, const std::string& detail);
+  /// The connection's transport is gone; everything its session held is freed.
+  void detach(wamp::id connection);
+
+  /// Sends GOODBYE `reason` to every established session and closes the other connections.
+  void shutdown(const std::string& reason);
+  /// Ends one session with GOODBYE `reason` (the meta API's wamp.session.kill).
+  bool kill(wamp::id session, const std::string& reason, const std::string& message);
+
+  /// When the next call timeout falls due, if any; call expire() then.
+  std::optional<time_point> next_deadline() const;
+  void expire();
+
+  session* find_session(wamp::id id);
+  std::size_t connection_count() const noexcept { return sessions_.size(); }
+  std::size_t realm_count() const noexcept { return realms_.size(); }
+
+  // Services for realms, brokers and dealers.
+  wamp::id new_global_id();
+  time_point now() const { return options_.clock(); }
+  std::int64_t wall_ms() const { return options_.wall_clock(); }
+  std::mt19937_64& rng() { return rng_; }
+  const random_bytes_fn& random() const { return options_.random; }
+  /// ABORT `reason` and close the connection.
+  void abort_session(session& s, const std::string& reason, const std::string& message);
+
+ private:
+  void on_hello(session& s, wamp::hello&& msg);
+  void on_authenticate(session& s, const wamp::authenticate& msg);
+  void apply(session& s, realm& r, auth_decision&& d);
+  void end_session(session& s);  // leaves its realm, back to awaiting_hello
+
+  core_options options_;
+  std::mt19937_64 rng_;
+  wamp::random_id_source ids_;
+  std::map<std::string, std::unique_ptr<realm>> realms_;
+  std::unordered_map<wamp::id, std::unique_ptr<session>> sessions_;
+};
+
+}  // namespace autobahn_sync::router

@@ -1,0 +1,325 @@
+// Joining, leaving and authenticating against the router core.
+#include "router/router_core.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "router/test/peer.hpp"
+#include "router/uris.hpp"
+#include "wamp/auth/cryptosign.hpp"
+#include "wamp/auth/wampcra.hpp"
+
+namespace wamp = autobahn_sync::wamp;
+namespace router = autobahn_sync::router;
+using router::test::peer;
+
+namespace {
+
+router::core_options fixed_options() {
+  router::core_options o;
+  o.seed = 7;
+  o.wall_clock = [] { return std::int64_t{1764039845678}; };
+  return o;
+}
+
+router::realm_config realm_with_users() {
+  router::realm_config r;
+  r.name = "realm1";
+  r.allow_anonymous = false;
+  r.roles = {{"user", {router::permission::allow_all()}}, {"anonymous", {router::permission::allow_all()}}};
+  r.users.push_back({"alice", "user", "ticket", "ticket-alice"});
+  r.users.push_back({"bob", "user", "wampcra", "secret-bob"});
+  router::user carol{"carol", "user", "wampcra", "secret-carol"};
+  carol.salt = "salt123";
+  carol.iterations = 100;
+  carol.keylen = 32;
+  r.users.push_back(carol);
+  router::user dave{"dave", "user", "cryptosign"};
+  dave.public_keys = {wamp::auth::ed25519_key::from_seed(std::string(32, '\x01'))->public_key_hex()};
+  r.users.push_back(dave);
+  return r;
+}
+
+wamp::dict auth_details(const std::string& authid, const std::string& method) {
+  return {{"authid", authid}, {"authmethods", wamp::value::array({method})}};
+}
+
+}  // namespace
+
+TEST_CASE("an anonymous HELLO is welcomed with the router's roles and the session's identity", "[unit]") {
+  router::router_core core(fixed_options());
+  core.add_realm({"realm1"});
+  peer p(core);
+  const auto welcome = p.join();
+  CHECK(welcome.session == p.session_id());
+  CHECK(wamp::is_valid_id(welcome.session));
+  CHECK(welcome.details.at("authrole") == "anonymous");
+  CHECK(welcome.details.at("authmethod") == "anonymous");
+  CHECK(welcome.details.at("authprovider") == "static");
+  CHECK(welcome.details.at("authid").get<std::string>().rfind("anonymous-", 0) == 0);
+  CHECK(welcome.details.at("realm") == "realm1");
+  const auto& roles = welcome.details.at("roles");
+  CHECK(roles["dealer"]["features"]["call_canceling"] == true);
+  CHECK(roles["broker"]["features"]["pattern_based_subscription"] == true);
+}
+
+TEST_CASE("a HELLO for an unknown realm is aborted with no_such_realm", "[unit]") {
+  router::router_core core(fixed_options());
+  core.add_realm({"realm1"});
+  peer p(core);
+  p.send(wamp::hello{"nowhere", {{"roles", router::test::all_client_roles()}}});
+  CHECK(p.expect<wamp::abort>().reason == router::uris::no_such_realm);
+  // The transport stays usable for another HELLO.
+  p.join();
+}
+
+TEST_CASE("messages in the wrong phase are protocol violations", "[unit]") {
+  router::router_core core(fixed_options());
+  core.add_realm({"realm1"});
+  peer p(core);
+  SECTION("a CALL before HELLO") { p.send(wamp::call{1, {}, "a.b"}); }
+  SECTION("a WELCOME from a client") {
+    p.join();
+    p.send(wamp::welcome{1, {}});
+  }
+  SECTION("a second HELLO") {
+    p.join();
+    p.send(wamp::hello{"realm1", {}});
+  }
+  SECTION("an ERROR answering a CALL") {
+    p.join();
+    p.send(wamp::error{wamp::message_type::call, 1, {}, "x.y"});
+  }
+  SECTION("a request id reused while its call is pending") {
+    peer callee(core);
+    callee.join();
+    callee.send(wamp::register_{1, {}, "a.b"});
+    callee.expect<wamp::registered>();
+    p.join();
+    p.send(wamp::call{5, {}, "a.b"});
+    p.send(wamp::call{5, {}, "a.b"});
+  }
+  CHECK(p.expect<wamp::abort>().reason == router::uris::protocol_violation);
+  CHECK(p.closed);
+}
+
+TEST_CASE("bad bytes from a connection abort its session", "[unit]") {
+  router::router_core core(fixed_options());
+  core.add_realm({"realm1"});
+  peer p(core);
+  p.join();
+  core.receive_bad(p.session_id(), "not JSON");
+  const auto abort = p.expect<wamp::abort>();
+  CHECK(abort.reason == router::uris::protocol_violation);
+  CHECK(abort.details.at("message") == "not JSON");
+  CHECK(p.closed);
+}
+
+TEST_CASE("GOODBYE is answered with goodbye_and_out", "[unit]") {
+  router::router_core core(fixed_options());
+  auto& realm = core.add_realm({"realm1"});
+  peer p(core);
+  p.join();
+  CHECK(realm.sessions().size() == 1);
+  p.send(wamp::goodbye{{}, router::uris::close_normal});
+  CHECK(p.expect<wamp::goodbye>().reason == router::uris::goodbye_and_out);
+  CHECK(realm.sessions().empty());
+}
+
+TEST_CASE("ticket authentication", "[unit]") {
+  router::router_core core(fixed_options());
+  core.add_realm(realm_with_users());
+  peer p(core);
+  auto details = auth_details("alice", "ticket");
+  details["roles"] = router::test::all_client_roles();
+  p.send(wamp::hello{"realm1", details});
+  CHECK(p.expect<wamp::challenge>().authmethod == "ticket");
+  SECTION("the right ticket") {
+    p.send(wamp::authenticate{"ticket-alice", {}});
+    const auto welcome = p.expect<wamp::welcome>();
+    CHECK(welcome.details.at("authid") == "alice");
+    CHECK(welcome.details.at("authrole") == "user");
+    CHECK(welcome.details.at("authmethod") == "ticket");
+  }
+  SECTION("a wrong ticket says only authentication_failed") {
+    p.send(wamp::authenticate{"ticket-alicf", {}});
+    const auto abort = p.expect<wamp::abort>();
+    CHECK(abort.reason == router::uris::authentication_failed);
+    CHECK(abort.details.empty());
+  }
+}
+
+TEST_CASE("an unknown user, or a user asking for another method, fails the same way", "[unit]") {
+  router::router_core core(fixed_options());
+  core.add_realm(realm_with_users());
+  peer p(core);
+  auto details = GENERATE(auth_details("mallory", "ticket"), auth_details("alice", "wampcra"),
+                          auth_details("", "anonymous"));
+  details["roles"] = router::test::all_client_roles();
+  p.send(wamp::hello{"realm1", details});
+  CHECK(p.expect<wamp::abort>().reason == router::uris::authentication_failed);
+}
+
+TEST_CASE("WAMP-CRA, plain and salted", "[unit]") {
+  router::router_core core(fixed_options());
+  core.add_realm(realm_with_users());
+  peer p(core);
+  const bool salted = GENERATE(false, true);
+  const std::string authid = salted ? "carol" : "bob";
+  auto details = auth_details(authid, "wampcra");
+  details["roles"] = router::test::all_client_roles();
+  p.send(wamp::hello{"realm1", details});
+  const auto challenge = p.expect<wamp::challenge>();
+  REQUIRE(challenge.authmethod == "wampcra");
+  const auto text = challenge.extra.at("challenge").get<std::string>();
+  const auto parsed = wamp::value::parse(text);
+  CHECK(parsed["authid"] == authid);
+  CHECK(parsed["session"] == p.session_id());
+  CHECK(parsed["timestamp"] == "2025-11-25T03:04:05.678Z");
+  std::string key = salted ? "secret-carol" : "secret-bob";
+  if (salted) {
+    CHECK(challenge.extra.at("salt") == "salt123");
+    CHECK(challenge.extra.at("iterations") == 100);
+    CHECK(challenge.extra.at("keylen") == 32);
+    key = wamp::auth::wampcra_derive_key(key, "salt123", 100, 32);
+  } else {
+    CHECK_FALSE(challenge.extra.count("salt"));
+  }
+  SECTION("the right signature") {
+    p.send(wamp::authenticate{wamp::auth::wampcra_signature(key, text), {}});
+    CHECK(p.expect<wamp::welcome>().details.at("authmethod") == "wampcra");
+  }
+  SECTION("a wrong signature") {
+    p.send(wamp::authenticate{wamp::auth::wampcra_signature(key + "x", text), {}});
+    CHECK(p.expect<wamp::abort>().reason == router::uris::authentication_failed);
+  }
+}
+
+TEST_CASE("a WAMP-CRA challenge answers once and expires", "[unit]") {
+  std::int64_t wall = 1764039845678;
+  auto options = fixed_options();
+  options.wall_clock = [&] { return wall; };
+  router::router_core core(options);
+  core.add_realm(realm_with_users());
+  peer p(core);
+  auto details = auth_details("bob", "wampcra");
+  details["roles"] = router::test::all_client_roles();
+  p.send(wamp::hello{"realm1", details});
+  const auto text = p.expect<wamp::challenge>().extra.at("challenge").get<std::string>();
+  wall += router::static_authenticator::challenge_lifetime_ms + 1;
+  p.send(wamp::authenticate{wamp::auth::wampcra_signature("secret-bob", text), {}});
+  CHECK(p.expect<wamp::abort>().reason == router::uris::authentication_failed);
+  // Replaying the answer in a new HELLO does not work either: the challenge is new.
+  p.send(wamp::hello{"realm1", details});
+  const auto text2 = p.expect<wamp::challenge>().extra.at("challenge").get<std::string>();
+  CHECK(text2 != text);
+  p.send(wamp::authenticate{wamp::auth::wampcra_signature("secret-bob", text), {}});
+  CHECK(p.expect<wamp::abort>().reason == router::uris::authentication_failed);
+}
+
+TEST_CASE("cryptosign", "[unit]") {
+  router::router_core core(fixed_options());
+  core.add_realm(realm_with_users());
+  peer p(core);
+  const auto key = *wamp::auth::ed25519_key::from_seed(std::string(32, '\x01'));
+  auto details = auth_details("dave", "cryptosign");
+  details["authextra"] = {{"pubkey", key.public_key_hex()}};
+  details["roles"] = router::test::all_client_roles();
+  p.send(wamp::hello{"realm1", details});
+  const auto challenge = p.expect<wamp::challenge>();
+  REQUIRE(challenge.authmethod == "cryptosign");
+  const auto hex = challenge.extra.at("challenge").get<std::string>();
+  CHECK(hex.size() == 64);
+  SECTION("signed by the registered key") {
+    p.send(wamp::authenticate{*key.sign_challenge(hex), {}});
+    const auto welcome = p.expect<wamp::welcome>();
+    CHECK(welcome.details.at("authid") == "dave");
+    CHECK(welcome.details.at("authmethod") == "cryptosign");
+  }
+  SECTION("signed by another key") {
+    const auto other = *wamp::auth::ed25519_key::from_seed(std::string(32, '\x02'));
+    p.send(wamp::authenticate{*other.sign_challenge(hex), {}});
+    CHECK(p.expect<wamp::abort>().reason == router::uris::authentication_failed);
+  }
+}
+
+TEST_CASE("a dynamic authenticator decides any HELLO's fate", "[unit]") {
+  router::router_core core(fixed_options());
+  auto& realm = core.add_realm({"realm1"});
+  realm.set_authenticator(std::make_shared<router::authenticator_functions>(
+      [](const router::hello_request& h) {
+        if (h.authid == "banned") return router::auth_decision::abort("com.example.banned", "go away");
+        return router::auth_decision::challenge("x-custom", {{"question", "6*7"}});
+      },
+      [](const router::hello_request& h, const wamp::authenticate& a) {
+        if (a.signature != "42") return router::auth_decision::abort(router::uris::authentication_failed);
+        return router::auth_decision::welcome(h.authid, "calculator", "x-custom", "test", {{"answered", true}});
+      }));
+  peer p(core);
+  SECTION("abort with a chosen reason") {
+    p.send(wamp::hello{"realm1", {{"authid", "banned"}}});
+    const auto abort = p.expect<wamp::abort>();
+    CHECK(abort.reason == "com.example.banned");
+    CHECK(abort.details.at("message") == "go away");
+  }
+  SECTION("challenge, then accept") {
+    p.send(wamp::hello{"realm1", {{"authid", "zed"}}});
+    const auto challenge = p.expect<wamp::challenge>();
+    CHECK(challenge.authmethod == "x-custom");
+    CHECK(challenge.extra.at("question") == "6*7");
+    p.send(wamp::authenticate{"42", {}});
+    const auto welcome = p.expect<wamp::welcome>();
+    CHECK(welcome.details.at("authrole") == "calculator");
+    CHECK(welcome.details.at("authprovider") == "test");
+    CHECK(welcome.details.at("authextra").at("answered") == true);
+  }
+  SECTION("challenge, then reject") {
+    p.send(wamp::hello{"realm1", {{"authid", "zed"}}});
+    p.expect<wamp::challenge>();
+    p.send(wamp::authenticate{"41", {}});
+    CHECK(p.expect<wamp::abort>().reason == router::uris::authentication_failed);
+  }
+}
+
+TEST_CASE("a role the realm does not know is aborted with no_such_role", "[unit]") {
+  router::router_core core(fixed_options());
+  router::realm_config config{"realm1"};
+  config.roles = {{"user", {router::permission::allow_all()}}};
+  config.anonymous_role = "guest";
+  core.add_realm(config);
+  peer p(core);
+  p.send(wamp::hello{"realm1", {}});
+  CHECK(p.expect<wamp::abort>().reason == router::uris::no_such_role);
+}
+
+TEST_CASE("removing a realm says GOODBYE to its sessions", "[unit]") {
+  router::router_core core(fixed_options());
+  core.add_realm({"realm1"});
+  peer p(core);
+  p.join();
+  CHECK(core.remove_realm("realm1"));
+  CHECK(p.expect<wamp::goodbye>().reason == router::uris::close_realm);
+  CHECK_FALSE(core.remove_realm("realm1"));
+}
+
+TEST_CASE("shutdown says GOODBYE to established sessions and closes every connection", "[unit]") {
+  router::router_core core(fixed_options());
+  core.add_realm({"realm1"});
+  peer joined(core);
+  joined.join();
+  peer idle(core);
+  core.shutdown(router::uris::system_shutdown);
+  CHECK(joined.expect<wamp::goodbye>().reason == router::uris::system_shutdown);
+  CHECK(joined.closed);
+  CHECK(idle.closed);
+  idle.expect_nothing();
+}
+
+TEST_CASE("the same seed gives the same session ids", "[unit]") {
+  auto ids = [] {
+    router::router_core core(fixed_options());
+    core.add_realm({"realm1"});
+    peer a(core), b(core);
+    return std::make_pair(a.join().session, b.join().session);
+  };
+  CHECK(ids() == ids());
+}

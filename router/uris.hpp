@@ -1,0 +1,32 @@
+// The error, close and meta URIs the router sends, in one place.
+#pragma once
+
+namespace autobahn_sync::router::uris {
+
+// ABORT and GOODBYE reasons.
+inline constexpr const char* no_such_realm = "wamp.error.no_such_realm";
+inline constexpr const char* no_such_role = "wamp.error.no_such_role";
+inline constexpr const char* not_authorized = "wamp.error.not_authorized";
+inline constexpr const char* authentication_failed = "wamp.error.authentication_failed";
+inline constexpr const char* protocol_violation = "wamp.error.protocol_violation";
+inline constexpr const char* close_normal = "wamp.close.normal";
+inline constexpr const char* goodbye_and_out = "wamp.close.goodbye_and_out";
+inline constexpr const char* system_shutdown = "wamp.close.system_shutdown";
+inline constexpr const char* close_realm = "wamp.close.close_realm";
+inline constexpr const char* killed = "wamp.close.killed";
+
+// ERROR URIs.
+inline constexpr const char* invalid_uri = "wamp.error.invalid_uri";
+inline constexpr const char* invalid_argument = "wamp.error.invalid_argument";
+inline constexpr const char* no_such_procedure = "wamp.error.no_such_procedure";
+inline constexpr const char* procedure_already_exists = "wamp.error.procedure_already_exists";
+inline constexpr const char* no_such_registration = "wamp.error.no_such_registration";
+inline constexpr const char* no_such_subscription = "wamp.error.no_such_subscription";
+inline constexpr const char* no_such_session = "wamp.error.no_such_session";
+inline constexpr const char* canceled = "wamp.error.canceled";
+inline constexpr const char* timeout = "wamp.error.timeout";
+inline constexpr const char* option_not_allowed = "wamp.error.option_not_allowed";
+inline constexpr const char* no_eligible_callee = "wamp.error.no_eligible_callee";
+inline constexpr const char* runtime_error = "wamp.error.runtime_error";
+
+}  // namespace autobahn_sync::router::uris

@@ -22,7 +22,7 @@ std::optional<std::vector<T>> list_option(const wamp::dict& options, const char*
   std::vector<T> out;
   for (const auto& v : it->second) {
     if constexpr (std::is_same_v<T, wamp::id>) {
-      if (v.is_number_unsigned()) out.push_back(v.get<wamp::id>());
+      if (const auto id = wamp::as_unsigned(v)) out.push_back(*id);
     } else {
       if (v.is_string()) out.push_back(v.get<std::string>());
     }

@@ -183,8 +183,9 @@ void dealer::call(session& s, wamp::call&& msg) {
   if (reg->match != wamp::match_policy::exact) details["procedure"] = msg.procedure;
   if (pending.progress) details["receive_progress"] = true;
   const auto timeout = msg.options.find("timeout");
-  if (timeout != msg.options.end() && timeout->second.is_number_unsigned() && timeout->second.get<std::uint64_t>() > 0) {
-    pending.deadline = realm_.core().now() + std::chrono::milliseconds(timeout->second.get<std::uint64_t>());
+  if (timeout != msg.options.end()) {
+    const auto ms = wamp::as_unsigned(timeout->second);
+    if (ms && *ms > 0) pending.deadline = realm_.core().now() + std::chrono::milliseconds(*ms);
   }
 
   const call_key key = next_key_++;

@@ -135,8 +135,8 @@ wamp::dict subscription_details(const subscription_record& s) {
 }
 
 std::optional<wamp::id> id_arg(const wamp::call& msg, std::size_t index) {
-  if (msg.args.size() <= index || !msg.args[index].is_number_unsigned()) return std::nullopt;
-  return msg.args[index].get<wamp::id>();
+  if (msg.args.size() <= index) return std::nullopt;
+  return wamp::as_unsigned(msg.args[index]);
 }
 
 std::optional<std::string> string_arg(const wamp::call& msg, std::size_t index) {

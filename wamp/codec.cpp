@@ -44,8 +44,8 @@ class field_reader {
   template <class T>
   void read(value& element, detail::id_field<T> f) {
     std::uint64_t v = 0;
-    if (element.is_number_unsigned()) {
-      v = element.get<std::uint64_t>();
+    if (const auto u = as_unsigned(element)) {
+      v = *u;
     } else if (element.is_number_integer()) {
       return fail(errc::id_out_of_range, "an id, not a negative number");
     } else if (element.is_number_float()) {
@@ -65,7 +65,7 @@ class field_reader {
   void read(value& element, detail::type_field<T> f) {
     // Only requests can fail: SUBSCRIBE, UNSUBSCRIBE, PUBLISH, REGISTER, UNREGISTER, CALL and
     // INVOCATION.
-    const auto code = element.is_number_unsigned() ? element.get<std::uint64_t>() : 0;
+    const auto code = as_unsigned(element).value_or(0);
     switch (static_cast<message_type>(code)) {
       case message_type::subscribe:
       case message_type::unsubscribe:

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -28,5 +29,13 @@ inline constexpr id max_id = id{1} << 53;
 
 /// A WAMP URI (topic, procedure, error, realm). Validation is in uri.hpp.
 using uri = std::string;
+
+/// The value as a non-negative integer, or nullopt. Decoded values hold positive integers as
+/// unsigned, values built in C++ (`value(5)`) as signed: both are accepted.
+inline std::optional<std::uint64_t> as_unsigned(const value& v) noexcept {
+  if (v.is_number_unsigned()) return v.get<std::uint64_t>();
+  if (v.is_number_integer() && v.get<std::int64_t>() >= 0) return static_cast<std::uint64_t>(v.get<std::int64_t>());
+  return std::nullopt;
+}
 
 }  // namespace autobahn_sync::wamp

@@ -1,0 +1,143 @@
+// Authorization: roles with permissions on URI patterns, and the dynamic authorizer hook.
+// Every action denied gets wamp.error.not_authorized.
+#include "router/router_core.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "router/test/peer.hpp"
+#include "router/uris.hpp"
+#include "wamp/codec.hpp"
+
+namespace wamp = autobahn_sync::wamp;
+namespace router = autobahn_sync::router;
+using router::test::peer;
+
+namespace {
+
+router::permission allow(std::string uri, wamp::match_policy match, bool call, bool reg, bool pub, bool sub) {
+  router::permission p;
+  p.uri = std::move(uri);
+  p.match = match;
+  p.allow_call = call;
+  p.allow_register = reg;
+  p.allow_publish = pub;
+  p.allow_subscribe = sub;
+  return p;
+}
+
+router::realm_config restricted() {
+  router::realm_config r{"realm1"};
+  r.roles = {{"anonymous",
+              {allow("com.example.", wamp::match_policy::prefix, true, true, true, true),
+               allow("com.example.readonly.", wamp::match_policy::prefix, true, false, false, true),
+               allow("com.example.secret", wamp::match_policy::exact, false, false, false, false)}}};
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("each action is checked against the most specific permission", "[unit]") {
+  router::router_core core;
+  core.add_realm(restricted());
+  peer p(core);
+  p.join();
+  struct attempt {
+    wamp::message msg;
+    bool allowed;
+  };
+  const std::vector<attempt> attempts = {
+      {wamp::register_{1, {}, "com.example.p"}, true},
+      {wamp::register_{2, {}, "com.example.readonly.p"}, false},
+      {wamp::subscribe{3, {}, "com.example.readonly.t"}, true},
+      {wamp::publish{4, {{"acknowledge", true}}, "com.example.readonly.t"}, false},
+      {wamp::publish{5, {{"acknowledge", true}}, "com.example.t"}, true},
+      {wamp::call{6, {}, "com.example.secret"}, false},
+      {wamp::subscribe{7, {}, "com.example.secret"}, false},
+      {wamp::call{8, {}, "org.other.p"}, false},  // no rule: denied
+      {wamp::subscribe{9, {}, "org.other.t"}, false},
+  };
+  for (const auto& a : attempts) {
+    INFO(wamp::value(wamp::to_value(a.msg)).dump());
+    p.send(a.msg);
+    REQUIRE_FALSE(p.inbox.empty());
+    const auto* error = std::get_if<wamp::error>(&p.inbox.front());
+    if (a.allowed) {
+      CHECK(error == nullptr);
+    } else {
+      REQUIRE(error != nullptr);
+      CHECK(error->error_uri == router::uris::not_authorized);
+    }
+    p.inbox.clear();
+  }
+}
+
+TEST_CASE("the dynamic authorizer overrides the roles", "[unit]") {
+  router::router_core core;
+  auto& realm = core.add_realm({"realm1"});
+  std::vector<std::string> asked;
+  realm.set_authorizer([&](const router::session&, router::action what, const std::string& uri) -> std::optional<bool> {
+    asked.push_back(std::string(router::to_string(what)) + " " + uri);
+    if (uri == "com.example.denied") return false;
+    return std::nullopt;
+  });
+  peer p(core);
+  p.join();
+  p.send(wamp::subscribe{1, {}, "com.example.denied"});
+  p.expect_error(router::uris::not_authorized);
+  p.send(wamp::subscribe{2, {}, "com.example.fine"});
+  p.expect<wamp::subscribed>();
+  CHECK(asked == std::vector<std::string>{"subscribe com.example.denied", "subscribe com.example.fine"});
+}
+
+TEST_CASE("disclose_caller in a permission discloses the caller", "[unit]") {
+  router::router_core core;
+  router::realm_config config{"realm1"};
+  auto p = router::permission::allow_all();
+  p.disclose_caller = true;
+  config.roles = {{"anonymous", {p}}};
+  core.add_realm(config);
+  peer callee(core), caller(core);
+  callee.join();
+  caller.join();
+  callee.send(wamp::register_{1, {}, "p"});
+  callee.expect<wamp::registered>();
+  caller.send(wamp::call{1, {}, "p"});
+  CHECK(callee.expect<wamp::invocation>().details.at("caller") == caller.session_id());
+}
+
+TEST_CASE("realm configuration from JSON names the key that is wrong", "[unit]") {
+  const auto config = router::router_config_from_json(wamp::value::parse(R"({
+    "realms": [{"name": "realm1", "anonymous": false,
+                "roles": [{"name": "user", "permissions": [
+                  {"uri": "com.example.", "match": "prefix", "allow": {"call": true, "subscribe": true},
+                   "disclose": {"caller": true}}]}],
+                "users": [{"authid": "alice", "role": "user", "method": "ticket", "secret": "s"}]}],
+    "listeners": [{"type": "websocket", "port": 0, "path": "/ws"}]
+  })"));
+  REQUIRE(config.realms.size() == 1);
+  const auto& realm = config.realms[0];
+  CHECK_FALSE(realm.allow_anonymous);
+  REQUIRE(realm.roles.at(0).permissions.size() == 1);
+  CHECK(realm.roles[0].permissions[0].allow_call);
+  CHECK_FALSE(realm.roles[0].permissions[0].allow_register);
+  CHECK(realm.roles[0].permissions[0].disclose_caller);
+  CHECK(realm.users.at(0).secret == "s");
+  CHECK(config.listeners.at(0).port == 0);
+
+  auto error_of = [](const char* text) -> std::string {
+    try {
+      router::router_config_from_json(wamp::value::parse(text));
+    } catch (const router::config_error& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  CHECK(error_of(R"({"realms": [{"roles": []}]})") == "realm: missing \"name\"");
+  CHECK(error_of(R"({"realms": [{"name": "r", "roles": [{"name": "x", "permissions": [{"uri": "a", "match": "regex"}]}]}]})") ==
+        "realm r.roles[0].permissions[0].match: must be exact, prefix or wildcard, not \"regex\"");
+  CHECK(error_of(R"({"realms": [{"name": "r", "users": [{"authid": "a", "role": "x", "method": "ticket"}]}]})") ==
+        "realm r.users[0].secret: required for ticket");
+  CHECK(error_of(R"({"listeners": [{"type": "carrier-pigeon"}]})") ==
+        "config.listeners[0].type: must be websocket or rawsocket, not \"carrier-pigeon\"");
+  CHECK(error_of(R"({"realm": []})") == "config: unknown key \"realm\"");
+}

@@ -1,0 +1,197 @@
+// Publish and subscribe through the router core.
+#include "router/router_core.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "router/test/peer.hpp"
+#include "router/uris.hpp"
+
+namespace wamp = autobahn_sync::wamp;
+namespace router = autobahn_sync::router;
+using router::test::peer;
+
+namespace {
+
+struct fixture {
+  router::router_core core{[] {
+    router::core_options o;
+    o.seed = 11;
+    return o;
+  }()};
+  router::realm& realm = core.add_realm({"realm1"});
+
+  wamp::id subscribe(peer& p, const std::string& topic, const std::string& match = "exact", wamp::id request = 1) {
+    p.send(wamp::subscribe{request, {{"match", match}}, topic});
+    return p.expect<wamp::subscribed>().subscription;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("an event reaches every subscriber but the publisher", "[unit]") {
+  fixture f;
+  peer a(f.core), b(f.core), c(f.core);
+  a.join();
+  b.join();
+  c.join();
+  const auto sub_a = f.subscribe(a, "com.example.topic");
+  const auto sub_b = f.subscribe(b, "com.example.topic");
+  CHECK(sub_a == sub_b);  // one subscription, two subscribers
+  f.subscribe(c, "com.example.topic");
+  a.send(wamp::publish{2, {}, "com.example.topic", {1, "two"}, {{"k", 3}}});
+  a.expect_nothing();  // exclude_me defaults to true, no acknowledge asked
+  for (peer* p : {&b, &c}) {
+    const auto e = p->expect<wamp::event>();
+    CHECK(e.subscription == sub_a);
+    CHECK(e.args == wamp::list{1, "two"});
+    CHECK(e.kwargs.at("k") == 3);
+    CHECK_FALSE(e.details.count("publisher"));
+  }
+}
+
+TEST_CASE("acknowledge, exclude_me false and disclose_me", "[unit]") {
+  fixture f;
+  peer a(f.core);
+  a.join();
+  f.subscribe(a, "t.x");
+  a.send(wamp::publish{7, {{"acknowledge", true}, {"exclude_me", false}, {"disclose_me", true}}, "t.x"});
+  const auto e = a.expect<wamp::event>();
+  CHECK(e.details.at("publisher") == a.session_id());
+  CHECK(e.details.count("publisher_authid"));
+  const auto published = a.expect<wamp::published>();
+  CHECK(published.request == 7);
+  CHECK(published.publication == e.publication);
+}
+
+TEST_CASE("prefix and wildcard subscriptions carry the topic", "[unit]") {
+  fixture f;
+  peer s(f.core), pub(f.core);
+  s.join();
+  pub.join();
+  const auto prefix = f.subscribe(s, "com.example", "prefix", 1);
+  const auto wildcard = f.subscribe(s, "com..update", "wildcard", 2);
+  pub.send(wamp::publish{1, {}, "com.example.update"});
+  // Matched by both subscriptions: one event per subscription.
+  auto e1 = s.expect<wamp::event>();
+  auto e2 = s.expect<wamp::event>();
+  std::set<wamp::id> subs{e1.subscription, e2.subscription};
+  CHECK(subs == std::set<wamp::id>{prefix, wildcard});
+  CHECK(e1.details.at("topic") == "com.example.update");
+  pub.send(wamp::publish{2, {}, "com.other.update"});
+  CHECK(s.expect<wamp::event>().subscription == wildcard);
+  pub.send(wamp::publish{3, {}, "org.example"});
+  s.expect_nothing();
+}
+
+TEST_CASE("black and white listing by session, authid and authrole", "[unit]") {
+  fixture f;
+  peer a(f.core), b(f.core), c(f.core);
+  a.join();
+  b.join();
+  c.join();
+  f.subscribe(b, "t");
+  f.subscribe(c, "t");
+  SECTION("exclude") {
+    a.send(wamp::publish{1, {{"exclude", {b.session_id()}}}, "t"});
+    b.expect_nothing();
+    c.expect<wamp::event>();
+  }
+  SECTION("eligible") {
+    a.send(wamp::publish{1, {{"eligible", {c.session_id()}}}, "t"});
+    b.expect_nothing();
+    c.expect<wamp::event>();
+  }
+  SECTION("eligible_authrole and exclude_authrole") {
+    a.send(wamp::publish{2, {{"eligible_authrole", {"nobody"}}}, "t"});
+    a.send(wamp::publish{3, {{"exclude_authrole", {"anonymous"}}}, "t"});
+    b.expect_nothing();
+    c.expect_nothing();
+  }
+}
+
+TEST_CASE("unsubscribe, and unknown subscriptions", "[unit]") {
+  fixture f;
+  peer a(f.core), b(f.core);
+  a.join();
+  b.join();
+  const auto sub = f.subscribe(a, "t");
+  b.send(wamp::unsubscribe{5, sub});  // b is not subscribed
+  CHECK(b.expect_error(router::uris::no_such_subscription).request == 5);
+  a.send(wamp::unsubscribe{6, sub});
+  CHECK(a.expect<wamp::unsubscribed>().request == 6);
+  CHECK(f.realm.the_broker().subscription_count() == 0);
+  b.send(wamp::publish{1, {}, "t"});
+  a.expect_nothing();
+  a.send(wamp::unsubscribe{7, sub});
+  a.expect_error(router::uris::no_such_subscription);
+}
+
+TEST_CASE("invalid URIs and match policies are refused", "[unit]") {
+  fixture f;
+  peer a(f.core);
+  a.join();
+  a.send(wamp::subscribe{1, {}, "bad uri"});
+  a.expect_error(router::uris::invalid_uri);
+  a.send(wamp::subscribe{2, {{"match", "regex"}}, "a"});
+  a.expect_error(router::uris::invalid_argument);
+  a.send(wamp::subscribe{3, {}, "a..b"});
+  a.expect_error(router::uris::invalid_uri);
+  a.send(wamp::publish{4, {{"acknowledge", true}}, "a..b"});
+  a.expect_error(router::uris::invalid_uri);
+  a.send(wamp::publish{5, {{"acknowledge", true}}, "wamp.session.on_join"});
+  a.expect_error(router::uris::invalid_uri);
+  a.send(wamp::publish{6, {}, "a..b"});  // without acknowledge: dropped silently
+  a.expect_nothing();
+}
+
+TEST_CASE("a leaving subscriber frees its subscriptions", "[unit]") {
+  fixture f;
+  peer a(f.core);
+  {
+    peer b(f.core);
+    b.join();
+    f.subscribe(b, "t");
+    f.subscribe(b, "u", "prefix", 2);
+    CHECK(f.realm.the_broker().subscription_count() == 2);
+  }
+  CHECK(f.realm.the_broker().subscription_count() == 0);
+  a.join();
+  a.send(wamp::publish{1, {{"acknowledge", true}}, "t"});
+  a.expect<wamp::published>();
+}
+
+TEST_CASE("meta events announce joins and leaves", "[unit]") {
+  fixture f;
+  peer watcher(f.core);
+  watcher.join();
+  f.subscribe(watcher, "wamp.session.on_join", "exact", 1);
+  f.subscribe(watcher, "wamp.session.on_leave", "exact", 2);
+  wamp::id joined_id = 0;
+  {
+    peer p(f.core);
+    joined_id = p.join().session;
+    const auto join = watcher.expect<wamp::event>();
+    CHECK(join.args.at(0).at("session") == joined_id);
+  }
+  const auto leave = watcher.expect<wamp::event>();
+  CHECK(leave.args.at(0) == joined_id);
+}
+
+TEST_CASE("event history is served by wamp.subscription.get_events", "[unit]") {
+  router::router_core core;
+  router::realm_config config{"realm1"};
+  config.history = {{"com.example.history", wamp::match_policy::prefix, 2}};
+  core.add_realm(config);
+  peer p(core), reader(core);
+  p.join();
+  reader.join();
+  for (int i = 1; i <= 3; ++i) p.send(wamp::publish{static_cast<wamp::id>(i), {}, "com.example.history.a", {i}});
+  reader.send(wamp::subscribe{1, {}, "com.example.history.a"});
+  const auto sub = reader.expect<wamp::subscribed>().subscription;
+  reader.send(wamp::call{2, {}, "wamp.subscription.get_events", {sub, 10}});
+  const auto result = reader.expect<wamp::result>();
+  const auto& events = result.args.at(0);
+  REQUIRE(events.size() == 2);
+  CHECK(events[0]["args"] == wamp::value::array({2}));
+  CHECK(events[1]["args"] == wamp::value::array({3}));
+}

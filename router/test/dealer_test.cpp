@@ -1,0 +1,277 @@
+// Remote procedure calls through the router core: routing, progress, errors, canceling,
+// timeouts on a manual clock, and what happens when a party leaves.
+#include "router/router_core.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "router/test/peer.hpp"
+#include "router/uris.hpp"
+
+namespace wamp = autobahn_sync::wamp;
+namespace router = autobahn_sync::router;
+using router::test::peer;
+
+namespace {
+
+struct fixture {
+  std::chrono::steady_clock::time_point now{};
+  router::router_core core{[this] {
+    router::core_options o;
+    o.seed = 3;
+    o.clock = [this] { return now; };
+    return o;
+  }()};
+  router::realm& realm = core.add_realm({"realm1"});
+
+  wamp::id register_procedure(peer& p, const std::string& uri, wamp::dict options = {}, wamp::id request = 1) {
+    p.send(wamp::register_{request, std::move(options), uri});
+    return p.expect<wamp::registered>().registration;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a call is invoked on the callee and its yield returned to the caller", "[unit]") {
+  fixture f;
+  peer callee(f.core), caller(f.core);
+  callee.join();
+  caller.join();
+  const auto reg = f.register_procedure(callee, "com.example.add");
+  caller.send(wamp::call{10, {}, "com.example.add", {2, 3}, {{"round", true}}});
+  const auto inv = callee.expect<wamp::invocation>();
+  CHECK(inv.registration == reg);
+  CHECK(inv.args == wamp::list{2, 3});
+  CHECK(inv.kwargs.at("round") == true);
+  CHECK_FALSE(inv.details.count("caller"));
+  callee.send(wamp::yield{inv.request, {}, {5}});
+  const auto result = caller.expect<wamp::result>();
+  CHECK(result.request == 10);
+  CHECK(result.args == wamp::list{5});
+  CHECK(f.realm.the_dealer().pending_call_count() == 0);
+}
+
+TEST_CASE("caller disclosure", "[unit]") {
+  fixture f;
+  peer callee(f.core), caller(f.core);
+  callee.join();
+  caller.join();
+  f.register_procedure(callee, "p");
+  caller.send(wamp::call{1, {{"disclose_me", true}}, "p"});
+  const auto inv = callee.expect<wamp::invocation>();
+  CHECK(inv.details.at("caller") == caller.session_id());
+  CHECK(inv.details.count("caller_authrole"));
+}
+
+TEST_CASE("errors: no such procedure, already exists, callee's application error", "[unit]") {
+  fixture f;
+  peer callee(f.core), caller(f.core);
+  callee.join();
+  caller.join();
+  caller.send(wamp::call{1, {}, "com.example.missing"});
+  CHECK(caller.expect_error(router::uris::no_such_procedure).request_type == wamp::message_type::call);
+  f.register_procedure(callee, "p");
+  caller.send(wamp::register_{2, {}, "p"});
+  caller.expect_error(router::uris::procedure_already_exists);
+  caller.send(wamp::call{3, {}, "p"});
+  const auto inv = callee.expect<wamp::invocation>();
+  callee.send(wamp::error{wamp::message_type::invocation, inv.request, {}, "com.example.oops", {"bad"}, {{"code", 7}}});
+  const auto e = caller.expect_error("com.example.oops");
+  CHECK(e.request == 3);
+  CHECK(e.args == wamp::list{"bad"});
+  CHECK(e.kwargs.at("code") == 7);
+}
+
+TEST_CASE("progressive results reach a caller that asked for them", "[unit]") {
+  fixture f;
+  peer callee(f.core), caller(f.core);
+  callee.join();
+  caller.join();
+  f.register_procedure(callee, "p");
+  caller.send(wamp::call{1, {{"receive_progress", true}}, "p"});
+  const auto inv = callee.expect<wamp::invocation>();
+  CHECK(inv.details.at("receive_progress") == true);
+  callee.send(wamp::yield{inv.request, {{"progress", true}}, {1}});
+  callee.send(wamp::yield{inv.request, {{"progress", true}}, {2}});
+  callee.send(wamp::yield{inv.request, {}, {3}});
+  for (int i = 1; i <= 2; ++i) {
+    const auto r = caller.expect<wamp::result>();
+    CHECK(r.details.at("progress") == true);
+    CHECK(r.args == wamp::list{i});
+  }
+  const auto last = caller.expect<wamp::result>();
+  CHECK_FALSE(last.details.count("progress"));
+  CHECK(last.args == wamp::list{3});
+}
+
+TEST_CASE("pattern registrations: exact beats the longest prefix beats wildcard", "[unit]") {
+  fixture f;
+  peer exact(f.core), short_prefix(f.core), long_prefix(f.core), wildcard(f.core), caller(f.core);
+  for (peer* p : {&exact, &short_prefix, &long_prefix, &wildcard, &caller}) p->join();
+  f.register_procedure(exact, "com.example.a.b");
+  f.register_procedure(short_prefix, "com.example", {{"match", "prefix"}});
+  f.register_procedure(long_prefix, "com.example.a", {{"match", "prefix"}});
+  f.register_procedure(wildcard, "com..b", {{"match", "wildcard"}});
+  caller.send(wamp::call{1, {}, "com.example.a.b"});
+  CHECK_FALSE(exact.expect<wamp::invocation>().details.count("procedure"));
+  caller.send(wamp::call{2, {}, "com.example.a.c"});
+  CHECK(long_prefix.expect<wamp::invocation>().details.at("procedure") == "com.example.a.c");
+  caller.send(wamp::call{3, {}, "com.example.z"});
+  short_prefix.expect<wamp::invocation>();
+  caller.send(wamp::call{4, {}, "com.other.b"});
+  wildcard.expect<wamp::invocation>();
+}
+
+TEST_CASE("shared registrations with roundrobin", "[unit]") {
+  fixture f;
+  peer a(f.core), b(f.core), caller(f.core);
+  a.join();
+  b.join();
+  caller.join();
+  const auto ra = f.register_procedure(a, "p", {{"invoke", "roundrobin"}});
+  const auto rb = f.register_procedure(b, "p", {{"invoke", "roundrobin"}});
+  CHECK(ra == rb);
+  caller.send(wamp::call{1, {}, "p"});
+  caller.send(wamp::call{2, {}, "p"});
+  caller.send(wamp::call{3, {}, "p"});
+  CHECK(a.inbox.size() == 2);
+  CHECK(b.inbox.size() == 1);
+  peer c(f.core);
+  c.join();
+  c.send(wamp::register_{1, {{"invoke", "single"}}, "p"});
+  c.expect_error(router::uris::procedure_already_exists);
+}
+
+TEST_CASE("cancel: skip, kill and killnowait", "[unit]") {
+  fixture f;
+  peer callee(f.core), caller(f.core);
+  callee.join();
+  caller.join();
+  f.register_procedure(callee, "slow");
+  caller.send(wamp::call{1, {}, "slow"});
+  const auto inv = callee.expect<wamp::invocation>();
+  SECTION("skip: the caller hears at once, the callee is not told") {
+    caller.send(wamp::cancel{1, {{"mode", "skip"}}});
+    caller.expect_error(router::uris::canceled);
+    callee.expect_nothing();
+    callee.send(wamp::yield{inv.request, {}, {1}});  // late: dropped
+    caller.expect_nothing();
+  }
+  SECTION("kill: the callee is interrupted and its answer ends the call") {
+    caller.send(wamp::cancel{1, {{"mode", "kill"}}});
+    CHECK(callee.expect<wamp::interrupt>().options.at("mode") == "kill");
+    caller.expect_nothing();
+    callee.send(wamp::error{wamp::message_type::invocation, inv.request, {}, router::uris::canceled});
+    caller.expect_error(router::uris::canceled);
+  }
+  SECTION("killnowait: both hear at once") {
+    caller.send(wamp::cancel{1, {{"mode", "killnowait"}}});
+    CHECK(callee.expect<wamp::interrupt>().request == inv.request);
+    caller.expect_error(router::uris::canceled);
+  }
+  CHECK(f.realm.the_dealer().pending_call_count() == 0);
+}
+
+TEST_CASE("a call times out on the router's clock", "[unit]") {
+  fixture f;
+  peer callee(f.core), caller(f.core);
+  callee.join();
+  caller.join();
+  f.register_procedure(callee, "slow");
+  caller.send(wamp::call{1, {{"timeout", 30000}}, "slow"});
+  const auto inv = callee.expect<wamp::invocation>();
+  REQUIRE(f.core.next_deadline() == f.now + std::chrono::seconds(30));
+  f.now += std::chrono::milliseconds(29999);
+  f.core.expire();
+  caller.expect_nothing();
+  f.now += std::chrono::milliseconds(1);
+  f.core.expire();
+  caller.expect_error(router::uris::timeout);
+  CHECK(callee.expect<wamp::interrupt>().request == inv.request);
+  CHECK_FALSE(f.core.next_deadline());
+  CHECK(f.realm.the_dealer().pending_call_count() == 0);
+}
+
+TEST_CASE("a callee that leaves fails its pending calls and frees its registrations", "[unit]") {
+  fixture f;
+  peer caller(f.core);
+  caller.join();
+  {
+    peer callee(f.core);
+    callee.join();
+    f.register_procedure(callee, "p");
+    caller.send(wamp::call{1, {}, "p"});
+    callee.expect<wamp::invocation>();
+  }
+  caller.expect_error(router::uris::canceled);
+  CHECK(f.realm.the_dealer().registration_count() == 0);
+  CHECK(f.realm.the_dealer().pending_call_count() == 0);
+}
+
+TEST_CASE("a caller that leaves has its calls interrupted", "[unit]") {
+  fixture f;
+  peer callee(f.core);
+  callee.join();
+  f.register_procedure(callee, "p");
+  {
+    peer caller(f.core);
+    caller.join();
+    caller.send(wamp::call{1, {}, "p"});
+  }
+  const auto inv = callee.expect<wamp::invocation>();
+  CHECK(callee.expect<wamp::interrupt>().request == inv.request);
+  CHECK(f.realm.the_dealer().pending_call_count() == 0);
+}
+
+TEST_CASE("unregister, and unknown registrations", "[unit]") {
+  fixture f;
+  peer a(f.core), b(f.core);
+  a.join();
+  b.join();
+  const auto reg = f.register_procedure(a, "p");
+  b.send(wamp::unregister{2, reg});
+  b.expect_error(router::uris::no_such_registration);
+  a.send(wamp::unregister{3, reg});
+  CHECK(a.expect<wamp::unregistered>().request == 3);
+  b.send(wamp::call{4, {}, "p"});
+  b.expect_error(router::uris::no_such_procedure);
+}
+
+TEST_CASE("registering in the wamp. namespace or with bad options is refused", "[unit]") {
+  fixture f;
+  peer a(f.core);
+  a.join();
+  a.send(wamp::register_{1, {}, "wamp.session.count"});
+  a.expect_error(router::uris::invalid_uri);
+  a.send(wamp::register_{2, {{"invoke", "fastest"}}, "p"});
+  a.expect_error(router::uris::invalid_argument);
+  a.send(wamp::register_{3, {}, "p q"});
+  a.expect_error(router::uris::invalid_uri);
+}
+
+TEST_CASE("the meta API answers about sessions and registrations", "[unit]") {
+  fixture f;
+  peer a(f.core), b(f.core);
+  a.join();
+  b.join();
+  const auto reg = f.register_procedure(a, "com.example.p");
+  b.send(wamp::call{1, {}, "wamp.session.count"});
+  CHECK(b.expect<wamp::result>().args == wamp::list{2});
+  b.send(wamp::call{2, {}, "wamp.session.get", {a.session_id()}});
+  CHECK(b.expect<wamp::result>().args.at(0).at("session") == a.session_id());
+  b.send(wamp::call{3, {}, "wamp.registration.lookup", {"com.example.p"}});
+  CHECK(b.expect<wamp::result>().args == wamp::list{reg});
+  b.send(wamp::call{4, {}, "wamp.registration.list_callees", {reg}});
+  CHECK(b.expect<wamp::result>().args.at(0) == wamp::value::array({a.session_id()}));
+  b.send(wamp::call{5, {}, "wamp.session.get", {12345}});
+  b.expect_error(router::uris::no_such_session);
+  b.send(wamp::call{6, {}, "wamp.no.such.thing"});
+  b.expect_error(router::uris::no_such_procedure);
+  b.send(wamp::call{7, {}, "wamp.session.kill", {a.session_id()}, {{"message", "bye"}}});
+  b.expect<wamp::result>();
+  const auto goodbye = a.expect<wamp::goodbye>();
+  CHECK(goodbye.reason == router::uris::killed);
+  CHECK(goodbye.details.at("message") == "bye");
+  a.send(wamp::goodbye{{}, router::uris::goodbye_and_out});
+  a.expect_nothing();
+  CHECK(f.realm.sessions().size() == 1);
+}

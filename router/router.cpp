@@ -1,0 +1,203 @@
+#include "router/router.hpp"
+
+#include <unordered_map>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "router/uris.hpp"
+#include "wamp/transport/inprocess.hpp"
+
+namespace asio = boost::asio;
+
+namespace autobahn_sync::router {
+
+// Everything the router's handlers touch, shared with them through weak pointers so that a
+// handler running after the router is gone does nothing.
+struct router::impl : std::enable_shared_from_this<router::impl> {
+  impl(asio::io_context& io, router_options o)
+      : strand(asio::make_strand(io)), options(std::move(o)), core(options.core), timer(strand),
+        real_clock(!options.core.clock) {}
+
+  executor_type strand;
+  router_options options;
+  router_core core;
+  asio::steady_timer timer;
+  bool real_clock;
+  bool stopped = false;
+  std::unordered_map<wamp::id, wamp::connection_ptr> connections;
+  std::vector<std::function<void()>> closers;  // listeners' close functions
+  std::optional<router_core::time_point> armed_for;
+
+  void attach(wamp::connection_ptr c) {
+    if (stopped) {
+      c->close_abruptly();
+      return;
+    }
+    const auto& info = c->info();
+    std::weak_ptr<wamp::connection> weak_connection = c;
+    session_sink sink{
+        [weak_connection](wamp::message&& m) {
+          if (auto conn = weak_connection.lock()) conn->send(m);
+        },
+        [weak_connection] {
+          if (auto conn = weak_connection.lock()) conn->close();
+        }};
+    const wamp::id id = core.attach(std::move(sink), {info.transport, info.serializer, info.peer});
+    connections.emplace(id, c);
+    std::weak_ptr<impl> self = shared_from_this();
+    wamp::connection_handler handler;
+    handler.on_message = [self, id](wamp::message&& m) {
+      if (auto s = self.lock()) {
+        s->core.receive(id, std::move(m));
+        s->arm_timer();
+      }
+    };
+    handler.on_bad_message = [self, id](const boost::system::error_code&, const std::string& detail) {
+      if (auto s = self.lock()) s->core.receive_bad(id, detail);
+    };
+    handler.on_close = [self, id](const boost::system::error_code&) {
+      if (auto s = self.lock()) {
+        s->core.detach(id);
+        s->connections.erase(id);
+        s->arm_timer();
+      }
+    };
+    c->start(std::move(handler));
+  }
+
+  // Keeps one real timer armed for the earliest call timeout.
+  void arm_timer() {
+    if (!real_clock) return;
+    const auto next = core.next_deadline();
+    if (next == armed_for) return;
+    armed_for = next;
+    if (!next) {
+      timer.cancel();
+      return;
+    }
+    timer.expires_at(*next);
+    std::weak_ptr<impl> self = shared_from_this();
+    timer.async_wait([self](const boost::system::error_code& ec) {
+      if (ec) return;
+      if (auto s = self.lock()) {
+        s->armed_for.reset();
+        s->core.expire();
+        s->arm_timer();
+      }
+    });
+  }
+
+  void shutdown() {
+    if (stopped) return;
+    stopped = true;
+    for (auto& close : closers) close();
+    closers.clear();
+    core.shutdown(uris::system_shutdown);
+    timer.cancel();
+  }
+};
+
+namespace detail {
+bool running_in(const router::executor_type& ex) { return ex.running_in_this_thread(); }
+}  // namespace detail
+
+router::router(router_config config, router_options options)
+    : owned_io_(std::make_unique<asio::io_context>(1)),
+      impl_(std::make_shared<impl>(*owned_io_, std::move(options))) {
+  for (auto& realm : config.realms) impl_->core.add_realm(std::move(realm));
+  start_thread();
+}
+
+router::router(asio::io_context& io, router_config config, router_options options)
+    : impl_(std::make_shared<impl>(io, std::move(options))) {
+  for (auto& realm : config.realms) impl_->core.add_realm(std::move(realm));
+}
+
+router::~router() { stop(); }
+
+void router::start_thread() {
+  thread_ = std::thread([io = owned_io_.get()] {
+    auto guard = asio::make_work_guard(*io);
+    io->run();
+  });
+}
+
+router_core& router::core_ref() { return impl_->core; }
+
+router::executor_type router::get_executor() const { return impl_->strand; }
+
+void router::add_realm(realm_config config) {
+  with_core([&](router_core& core) { core.add_realm(std::move(config)); });
+}
+
+bool router::remove_realm(const std::string& name) {
+  return with_core([&](router_core& core) { return core.remove_realm(name); });
+}
+
+void router::set_authenticator(const std::string& realm_name, std::shared_ptr<authenticator> a) {
+  with_core([&](router_core& core) {
+    realm* r = core.find_realm(realm_name);
+    if (!r) throw config_error("no realm named " + realm_name);
+    r->set_authenticator(std::move(a));
+  });
+}
+
+void router::set_authorizer(const std::string& realm_name, authorizer_fn f) {
+  with_core([&](router_core& core) {
+    realm* r = core.find_realm(realm_name);
+    if (!r) throw config_error("no realm named " + realm_name);
+    r->set_authorizer(std::move(f));
+  });
+}
+
+void router::attach(wamp::connection_ptr connection) {
+  asio::dispatch(impl_->strand, [self = impl_, connection = std::move(connection)]() mutable {
+    self->attach(std::move(connection));
+  });
+}
+
+wamp::connection_ptr router::connect_inprocess(wamp::connection::executor_type client_executor,
+                                               const wamp::serializer* s) {
+  auto [client_end, router_end] =
+      wamp::make_inprocess_pair(std::move(client_executor), impl_->strand, s, impl_->options.transport);
+  attach(router_end);
+  return client_end;
+}
+
+void router::expire() {
+  asio::dispatch(impl_->strand, [self = impl_] {
+    self->core.expire();
+    self->arm_timer();
+  });
+}
+
+std::size_t router::connection_count() {
+  return with_core([this](router_core&) { return impl_->connections.size(); });
+}
+
+void router::stop() {
+  if (!impl_) return;
+  auto shutdown = [self = impl_] { self->shutdown(); };
+  if (!owned_io_) {
+    asio::dispatch(impl_->strand, shutdown);
+    return;
+  }
+  if (!thread_.joinable()) return;  // stopped already
+  std::promise<void> done;
+  auto finished = done.get_future();
+  asio::dispatch(impl_->strand, [&] {
+    shutdown();
+    done.set_value();
+  });
+  finished.wait();
+  owned_io_->stop();
+  thread_.join();
+  // Run what the closes queued (on this thread, the router's thread being gone), so no
+  // handler is left holding the router's state when the io_context goes.
+  owned_io_->restart();
+  owned_io_->poll();
+  impl_->connections.clear();
+}
+
+}  // namespace autobahn_sync::router

@@ -1,0 +1,116 @@
+// `router`: the embeddable WAMP router. The sans-I/O core (router_core.hpp) under a thin Asio
+// layer: connections of any transport are attached to it, listeners accept RawSocket and
+// WebSocket clients, and in-process clients connect with no socket at all.
+//
+//   autobahn_sync::router::router r;                  // its own I/O thread
+//   r.add_realm({"realm1"});
+//   auto conn = r.connect_inprocess(client_executor); // or an in-process client
+//
+// Thread safety: every public member may be called from any thread; calls that return a
+// result block until the router's thread has done the work (or run inline when called from
+// that thread, e.g. from an authenticator). The core runs on one strand, so the router is
+// deterministic for a given order of incoming messages.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <type_traits>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "router/config.hpp"
+#include "router/router_core.hpp"
+#include "wamp/transport/connection.hpp"
+
+namespace autobahn_sync::router {
+
+struct router_options {
+  /// Seed, clock, wall clock and randomness of the core (see core_options). With a custom
+  /// clock no real timers are armed: call expire() after moving the clock.
+  core_options core;
+  /// Limits of every connection the router makes or accepts.
+  wamp::transport_options transport;
+};
+
+class router {
+ public:
+  using executor_type = boost::asio::strand<boost::asio::io_context::executor_type>;
+
+  /// A router running on its own I/O thread, started at once.
+  explicit router(router_config config = {}, router_options options = {});
+  /// A router on an io_context the caller runs (on any number of threads).
+  router(boost::asio::io_context& io, router_config config = {}, router_options options = {});
+  /// Stops the router (see stop()).
+  ~router();
+
+  router(const router&) = delete;
+  router& operator=(const router&) = delete;
+
+  executor_type get_executor() const;
+
+  /// Adds a realm. Throws config_error if it exists.
+  void add_realm(realm_config config);
+  /// Removes a realm; its sessions get GOODBYE wamp.close.close_realm.
+  bool remove_realm(const std::string& name);
+  /// Installs a dynamic authenticator / authorizer on a realm (nullptr: the config's).
+  void set_authenticator(const std::string& realm, std::shared_ptr<authenticator> a);
+  void set_authorizer(const std::string& realm, authorizer_fn f);
+
+  /// Serves a connection of any transport (it must use this router's executor).
+  void attach(wamp::connection_ptr connection);
+
+  /// A client end of an in-process connection served by this router. The client end runs on
+  /// `client_executor`; `s` is the serializer both ends use (nullptr: none).
+  wamp::connection_ptr connect_inprocess(wamp::connection::executor_type client_executor,
+                                         const wamp::serializer* s = &wamp::json_serializer());
+
+  /// Runs `f(core)` on the router's thread and returns its result: for introspection
+  /// (session counts, registrations) and for driving the core in tests.
+  template <class F>
+  auto with_core(F&& f) -> std::invoke_result_t<F, router_core&>;
+
+  /// Ends calls whose timeout passed (needed only with a custom clock).
+  void expire();
+
+  /// Says GOODBYE wamp.close.system_shutdown to every session, closes every connection and
+  /// listener, and (when it owns it) joins the I/O thread. Idempotent.
+  void stop();
+
+  /// Connections currently served.
+  std::size_t connection_count();
+
+ private:
+  struct impl;
+  void start_thread();
+  router_core& core_ref();
+
+  std::unique_ptr<boost::asio::io_context> owned_io_;
+  std::shared_ptr<impl> impl_;
+  std::thread thread_;
+};
+
+// ---- implementation of the template -----------------------------------------------------
+
+namespace detail {
+bool running_in(const router::executor_type& ex);
+}  // namespace detail
+
+template <class F>
+auto router::with_core(F&& f) -> std::invoke_result_t<F, router_core&> {
+  using result = std::invoke_result_t<F, router_core&>;
+  router_core& core = core_ref();
+  // Inline on the router's thread, or once the router's own thread has ended.
+  if (detail::running_in(get_executor()) || (owned_io_ && !thread_.joinable())) return f(core);
+  std::packaged_task<result()> task([&] { return f(core); });
+  auto done = task.get_future();
+  boost::asio::dispatch(get_executor(), [&task] { task(); });
+  return done.get();
+}
+
+}  // namespace autobahn_sync::router

@@ -1,0 +1,165 @@
+// The router under its Asio layer, with in-process clients: a plain WAMP peer over a real
+// connection (serialized bytes), on its own thread.
+#include "router/router.hpp"
+
+#include <future>
+
+#include <catch2/catch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include "router/uris.hpp"
+#include "wamp/transport/inprocess.hpp"
+
+namespace wamp = autobahn_sync::wamp;
+namespace router = autobahn_sync::router;
+namespace asio = boost::asio;
+
+namespace {
+
+// A WAMP peer on its own io_context, run by the test thread: send, then run until the
+// expected number of messages arrived (with a deadline as a hang guard only).
+class client_peer {
+ public:
+  client_peer(router::router& r, const wamp::serializer* s = &wamp::json_serializer())
+      : connection_(r.connect_inprocess(io_.get_executor(), s)) {
+    connection_->start({[this](wamp::message&& m) { inbox_.push_back(std::move(m)); }, nullptr,
+                        [this](const boost::system::error_code& ec) {
+                          closed_ = true;
+                          close_error_ = ec;
+                        }});
+  }
+
+  void send(const wamp::message& m) { REQUIRE_FALSE(connection_->send(m)); }
+
+  template <class T>
+  T next() {
+    run_until([&] { return !inbox_.empty(); });
+    REQUIRE_FALSE(inbox_.empty());
+    auto m = std::move(inbox_.front());
+    inbox_.pop_front();
+    REQUIRE(std::holds_alternative<T>(m));
+    return std::get<T>(std::move(m));
+  }
+
+  void run_until(const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      io_.run_for(std::chrono::milliseconds(10));
+      io_.restart();
+    }
+  }
+
+  wamp::welcome join() {
+    send(wamp::hello{"realm1", {{"roles", {{"caller", wamp::value::object()}, {"callee", wamp::value::object()}}}}});
+    return next<wamp::welcome>();
+  }
+
+  bool closed() {
+    run_until([&] { return closed_; });
+    return closed_;
+  }
+  wamp::connection& connection() { return *connection_; }
+
+ private:
+  asio::io_context io_;
+  wamp::connection_ptr connection_;
+  std::deque<wamp::message> inbox_;
+  bool closed_ = false;
+  boost::system::error_code close_error_;
+};
+
+router::router_config one_realm() {
+  router::router_config c;
+  c.realms.push_back({"realm1"});
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("in-process clients join, register and call through a router on its own thread", "[integration]") {
+  const wamp::serializer* s = GENERATE(&wamp::json_serializer(), &wamp::msgpack_serializer(), nullptr);
+  router::router r(one_realm());
+  client_peer callee(r, s), caller(r, s);
+  callee.join();
+  caller.join();
+  callee.send(wamp::register_{1, {}, "com.example.echo"});
+  callee.next<wamp::registered>();
+  caller.send(wamp::call{1, {}, "com.example.echo", {"hello", wamp::value::binary({1, 2})}});
+  const auto inv = callee.next<wamp::invocation>();
+  callee.send(wamp::yield{inv.request, {}, inv.args});
+  const auto result = caller.next<wamp::result>();
+  CHECK(result.args == wamp::list{"hello", wamp::value::binary({1, 2})});
+  CHECK(r.connection_count() == 2);
+  CHECK(r.with_core([](router::router_core& core) { return core.find_realm("realm1")->sessions().size(); }) == 2);
+}
+
+TEST_CASE("undecodable bytes get ABORT protocol_violation and the connection closed", "[integration]") {
+  router::router r(one_realm());
+  client_peer p(r);
+  p.join();
+  dynamic_cast<wamp::inprocess_connection&>(p.connection()).send_bytes("[48, \"not an id\"");
+  CHECK(p.next<wamp::abort>().reason == router::uris::protocol_violation);
+  CHECK(p.closed());
+}
+
+TEST_CASE("a client that goes away frees its session", "[integration]") {
+  router::router r(one_realm());
+  {
+    client_peer p(r);
+    p.join();
+    p.connection().close_abruptly();
+    CHECK(p.closed());
+  }
+  // The router's end was told before the client's end (both posted by close_abruptly), and
+  // connection_count() queues behind it on the router's strand.
+  CHECK(r.connection_count() == 0);
+}
+
+TEST_CASE("stop says GOODBYE to every session and closes every connection", "[integration]") {
+  auto r = std::make_unique<router::router>(one_realm());
+  client_peer joined(*r), idle(*r);
+  joined.join();
+  r->stop();
+  CHECK(joined.next<wamp::goodbye>().reason == router::uris::system_shutdown);
+  CHECK(joined.closed());
+  CHECK(idle.closed());
+  r.reset();
+}
+
+TEST_CASE("realms can be added and removed while clients are connected", "[integration]") {
+  router::router r;
+  client_peer p(r);
+  p.send(wamp::hello{"late", {}});
+  CHECK(p.next<wamp::abort>().reason == router::uris::no_such_realm);
+  r.add_realm({"late"});
+  p.send(wamp::hello{"late", {}});
+  p.next<wamp::welcome>();
+  CHECK(r.remove_realm("late"));
+  CHECK(p.next<wamp::goodbye>().reason == router::uris::close_realm);
+  CHECK_THROWS_AS(r.set_authorizer("late", nullptr), router::config_error);
+}
+
+TEST_CASE("a router on the caller's io_context", "[integration]") {
+  asio::io_context io;
+  router::router r(io, one_realm());
+  auto client = r.connect_inprocess(io.get_executor());
+  std::vector<wamp::message> got;
+  client->start({[&](wamp::message&& m) { got.push_back(std::move(m)); }, nullptr, nullptr});
+  asio::post(io, [&] { client->send(wamp::hello{"realm1", {}}); });
+  io.run_for(std::chrono::milliseconds(200));
+  REQUIRE(got.size() == 1);
+  CHECK(std::holds_alternative<wamp::welcome>(got[0]));
+}
+
+TEST_CASE("call timeouts fire on a real clock", "[integration]") {
+  router::router r(one_realm());
+  client_peer callee(r), caller(r);
+  callee.join();
+  caller.join();
+  callee.send(wamp::register_{1, {}, "slow"});
+  callee.next<wamp::registered>();
+  caller.send(wamp::call{1, {{"timeout", 1}}, "slow"});
+  callee.next<wamp::invocation>();
+  CHECK(caller.next<wamp::error>().error_uri == router::uris::timeout);
+}

@@ -1,0 +1,90 @@
+// `recorder<T>`: collects what handlers receive on other threads, and lets a test wait until
+// N items arrived, with a deadline (a hang guard, never a sleep). On timeout the test learns
+// what did arrive. `event_recorder` records EVENTs of the synchronous client.
+//
+// Thread safety: shared objects are safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "client/types.hpp"
+
+namespace autobahn_sync::testing {
+
+template <class T>
+class recorder {
+ public:
+  void add(T item) {
+    {
+      std::lock_guard lock(mutex_);
+      items_.push_back(std::move(item));
+    }
+    changed_.notify_all();
+  }
+
+  /// Waits until at least `count` items arrived or `deadline` passed; true when they did.
+  bool wait_for(std::size_t count, std::chrono::milliseconds deadline = std::chrono::seconds(10)) const {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, deadline, [&] { return items_.size() >= count; });
+  }
+
+  std::vector<T> items() const {
+    std::lock_guard lock(mutex_);
+    return items_;
+  }
+
+  std::size_t size() const {
+    std::lock_guard lock(mutex_);
+    return items_.size();
+  }
+
+  /// What arrived, one per line (needs a `describe(const T&)` found by lookup, or strings).
+  std::string describe() const {
+    std::ostringstream out;
+    const auto all = items();
+    out << all.size() << " arrived";
+    for (const auto& item : all) out << "\n  " << describe_item(item);
+    return out.str();
+  }
+
+ private:
+  static std::string describe_item(const std::string& s) { return s; }
+  template <class U>
+  static std::string describe_item(const U& u) {
+    return describe(u);
+  }
+
+  mutable std::mutex mutex_;
+  mutable std::condition_variable changed_;
+  std::vector<T> items_;
+};
+
+/// One received event.
+struct received_event {
+  wamp::list args;
+  wamp::dict kwargs;
+  event_details details;
+};
+
+inline std::string describe(const received_event& e) {
+  return e.details.topic + " " + wamp::value(e.args).dump() + " " + wamp::value(e.kwargs).dump();
+}
+
+/// Records EVENTs: pass handler() to subscribe().
+class event_recorder : public recorder<received_event> {
+ public:
+  event_handler handler() {
+    return [this](const wamp::list& args, const wamp::dict& kwargs, const event_details& details) {
+      add({args, kwargs, details});
+    };
+  }
+};
+
+}  // namespace autobahn_sync::testing

@@ -1,0 +1,118 @@
+// The fixture end to end: real clients, the embedded router, faults keyed to protocol
+// events, the trace, and the teardown's leak check.
+#include "testing/wamp_fixture.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "testing/matchers.hpp"
+#include "testing/recorder.hpp"
+
+namespace wamp = autobahn_sync::wamp;
+namespace testing = autobahn_sync::testing;
+using autobahn_sync::call_result;
+using testing::match;
+using wamp::message_type;
+namespace fault = testing::fault;
+
+namespace {
+
+autobahn_sync::procedure_handler adder() {
+  return [](const wamp::list& args, const wamp::dict&, const autobahn_sync::invocation_details&) {
+    return call_result{{args.at(0).get<int>() + args.at(1).get<int>()}};
+  };
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(testing::wamp_fixture, "a realm and two clients in a few lines", "[integration]") {
+  session("callee").register_procedure("com.example.add", adder());
+  CHECK(session("caller").call("com.example.add", {2, 3}).value() == 5);
+  // The trace saw the invocation reach the callee.
+  const auto invocations = trace().of_type(message_type::invocation, testing::direction::to_client, "callee");
+  REQUIRE(invocations.size() == 1);
+  CHECK(std::get<wamp::invocation>(invocations[0].msg).args == wamp::list{2, 3});
+}
+
+TEST_CASE_METHOD(testing::wamp_fixture, "waiting for events with a recorder", "[integration]") {
+  testing::event_recorder events;
+  auto sub = session("listener").subscribe("com.example.tick", events.handler());
+  for (int i = 0; i < 3; ++i) session("talker").publish("com.example.tick", {i});
+  REQUIRE(events.wait_for(3));
+  const auto got = events.items();
+  CHECK(got[2].args == wamp::list{2});
+  CHECK(got[0].details.topic == "com.example.tick");
+}
+
+TEST_CASE_METHOD(testing::wamp_fixture, "a rule answers the 2nd CALL with a chosen ERROR", "[integration]") {
+  session("callee").register_procedure("com.example.add", adder());
+  auto rule = faults().install(match().type(message_type::call).session("caller").nth(2),
+                               fault::answer_error("com.example.overloaded", {"try later"}));
+  auto& caller = session("caller");
+  CHECK(caller.call("com.example.add", {1, 1}).value() == 2);
+  REQUIRE_THROWS_MATCHES(caller.call("com.example.add", {1, 1}), autobahn_sync::ApplicationError,
+                         testing::has_error_uri("com.example.overloaded"));
+  CHECK(caller.call("com.example.add", {1, 1}).value() == 2);
+  CHECK(rule.hits() == 1);
+}
+
+TEST_CASE_METHOD(testing::wamp_fixture, "a rule aborts the HELLO of one session", "[integration]") {
+  auto rule = faults().install(match().type(message_type::hello).session("intruder"),
+                               fault::abort_hello("wamp.error.not_authorized"));
+  REQUIRE_THROWS_MATCHES(client("intruder"), autobahn_sync::AbortError,
+                         testing::has_abort_reason("wamp.error.not_authorized"));
+  client("friend");  // others join as usual
+}
+
+TEST_CASE_METHOD(testing::wamp_fixture, "losing the transport right after a CALL fails the waiting caller at once",
+                 "[integration]") {
+  session("callee").register_procedure("com.example.add", adder());
+  auto rule = faults().install(match().type(message_type::call).session("caller"), fault::close_after());
+  auto& caller = session("caller");
+  CHECK_THROWS_AS(caller.call("com.example.add", {1, 2}), autobahn_sync::TransportLost);
+}
+
+TEST_CASE_METHOD(testing::wamp_fixture, "an error from a handler reaches the caller with its URI and payload",
+                 "[integration]") {
+  session("callee").register_procedure("com.example.fail", [](const wamp::list&, const wamp::dict&,
+                                                              const autobahn_sync::invocation_details&) -> call_result {
+    throw autobahn_sync::ApplicationError("com.example.bad_input", {"nope"}, {{"field", "x"}});
+  });
+  try {
+    session("caller").call("com.example.fail");
+    FAIL("the call should have thrown");
+  } catch (const autobahn_sync::ApplicationError& e) {
+    CHECK(e.error() == "com.example.bad_input");
+    CHECK(e.args() == wamp::list{"nope"});
+    CHECK(e.kwargs().at("field") == "x");
+  }
+}
+
+TEST_CASE("the teardown finds unfired rules and what sessions left behind", "[integration]") {
+  testing::wamp_fixture f;
+  auto rule = f.faults().install(match().type(message_type::publish), fault::drop(), "drop publishes");
+  f.session("a").register_procedure("com.example.p", adder());
+  // While the client runs, its registration is live; the rule never fired.
+  const auto while_running = f.leaks();
+  CHECK(std::find(while_running.begin(), while_running.end(), "1 registration(s) left") != while_running.end());
+  CHECK(std::find(while_running.begin(), while_running.end(), "fault rule never fired: drop publishes") !=
+        while_running.end());
+  f.stop_clients();
+  const auto after = f.leaks();
+  CHECK(after == std::vector<std::string>{"fault rule never fired: drop publishes"});
+  rule.optional();
+  CHECK(f.leaks().empty());
+}
+
+TEST_CASE("the same scenario with each serializer, and without serialization", "[integration]") {
+  testing::fixture_options options;
+  options.serializer = GENERATE(&wamp::json_serializer(), &wamp::msgpack_serializer(),
+                                static_cast<const wamp::serializer*>(nullptr));
+  testing::wamp_fixture f(options);
+  f.session("callee").register_procedure("com.example.echo", [](const wamp::list& args, const wamp::dict& kwargs,
+                                                                 const autobahn_sync::invocation_details&) {
+    return call_result{args, kwargs};
+  });
+  const auto r = f.session("caller").call("com.example.echo", {"x", wamp::value::binary({0, 255})}, {{"k", 1.5}});
+  CHECK(r.args == wamp::list{"x", wamp::value::binary({0, 255})});
+  CHECK(r.kwargs.at("k") == 1.5);
+}

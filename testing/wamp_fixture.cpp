@@ -1,0 +1,105 @@
+#include "testing/wamp_fixture.hpp"
+
+#include <exception>
+
+#include <catch2/catch.hpp>
+
+#include "testing/faulty_connection.hpp"
+#include "wamp/transport/inprocess.hpp"
+
+namespace autobahn_sync::testing {
+namespace {
+
+// The trace of the fixture whose test is running, printed by the listener when an assertion
+// fails (trace_listener.cpp).
+message_trace* current_trace = nullptr;
+
+}  // namespace
+
+message_trace* running_fixture_trace() { return current_trace; }
+
+wamp_fixture::wamp_fixture(fixture_options options)
+    : options_(std::move(options)),
+      plan_(fault_plan::create()),
+      trace_(std::make_shared<message_trace>()) {
+  router::router_options ro;
+  ro.core.seed = options_.seed;
+  router::router_config config;
+  config.realms.push_back(options_.realm);
+  router_ = std::make_unique<router::router>(std::move(config), std::move(ro));
+  current_trace = trace_.get();
+}
+
+wamp_fixture::~wamp_fixture() {
+  const bool failing = std::uncaught_exceptions() > 0;
+  stop_clients();
+  if (check_leaks_ && !failing) {
+    const auto problems = leaks();
+    for (const auto& p : problems) FAIL_CHECK("wamp_fixture teardown: " << p);
+  }
+  router_->stop();
+  if (current_trace == trace_.get()) current_trace = nullptr;
+}
+
+client_options wamp_fixture::options_for(const std::string& name, client_options base) {
+  base.connect = [this, name](boost::asio::any_io_executor executor, const std::string&,
+                              wamp::connect_handler done) {
+    auto [client_end, router_end] = wamp::make_inprocess_pair(executor, router_->get_executor(), options_.serializer);
+    // Corrupt/truncate rules on messages to the client need raw bytes on the wire.
+    std::weak_ptr<wamp::inprocess_connection> router_side = router_end;
+    auto faulty = faulty_connection::wrap(router_end, name, plan_, trace_, [router_side](std::string bytes) {
+      if (auto r = router_side.lock()) r->send_bytes(std::move(bytes));
+    });
+    router_->attach(faulty);
+    done({}, client_end);
+  };
+  return base;
+}
+
+AutobahnSync& wamp_fixture::client(const std::string& name, run_options run,
+                                   const std::function<void(AutobahnSync&)>& setup) {
+  for (auto& [n, c] : clients_)
+    if (n == name) return *c;
+  auto c = std::make_unique<AutobahnSync>(std::vector<std::string>{}, options_for(name));
+  if (setup) setup(*c);
+  run.realm = run.realm == default_realm ? options_.realm.name : run.realm;
+  run.url = "inprocess://" + name;
+  run.blocking = false;
+  c->run(run);
+  clients_.emplace_back(name, std::move(c));
+  return *clients_.back().second;
+}
+
+void wamp_fixture::stop_clients() {
+  for (auto& [name, c] : clients_) {
+    if (c->running()) {
+      try {
+        c->stop();
+      } catch (const std::exception&) {
+        // Stopped under us (the session was lost): nothing to do.
+      }
+    }
+  }
+  clients_.clear();
+}
+
+std::vector<std::string> wamp_fixture::leaks() {
+  std::vector<std::string> problems = router_->with_core([&](router::router_core& core) {
+    std::vector<std::string> out;
+    router::realm* r = core.find_realm(options_.realm.name);
+    if (!r) return out;
+    if (!r->sessions().empty()) out.push_back(std::to_string(r->sessions().size()) + " session(s) still joined");
+    // Meta-API subscribers are sessions too, so with no session left these count leaks only.
+    if (r->the_dealer().registration_count())
+      out.push_back(std::to_string(r->the_dealer().registration_count()) + " registration(s) left");
+    if (r->the_broker().subscription_count())
+      out.push_back(std::to_string(r->the_broker().subscription_count()) + " subscription(s) left");
+    if (r->the_dealer().pending_call_count())
+      out.push_back(std::to_string(r->the_dealer().pending_call_count()) + " pending call(s) left");
+    return out;
+  });
+  for (const auto& rule : plan_->unfired()) problems.push_back("fault rule never fired: " + rule);
+  return problems;
+}
+
+}  // namespace autobahn_sync::testing

@@ -46,10 +46,6 @@ const user* realm_config::find_user(std::string_view authid) const noexcept {
 namespace {
 
 // Small typed accessors that name the offending key in their errors.
-const wamp::value& require(const wamp::value& object, const char* key, const std::string& where) {
-  if (!object.is_object() || !object.contains(key)) throw config_error(where + ": missing \"" + key + "\"");
-  return object.at(key);
-}
 
 std::string string_at(const wamp::value& object, const char* key, const std::string& where,
                       std::optional<std::string> fallback = std::nullopt) {

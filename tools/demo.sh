@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The project's main job: installs what is missing, builds and runs the demo on the embedded
-# transports (and, as they land, the embedded router). Extra arguments go to the demo.
+# The project's main job: installs what is missing, builds and runs the tour of the embedded
+# router and the synchronous client (calls, events, WAMP-CRA, a fault keyed to a protocol
+# event, call latencies). Extra arguments go to the demo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/bootstrap.sh

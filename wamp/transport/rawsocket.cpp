@@ -1,0 +1,397 @@
+#include "wamp/transport/rawsocket.hpp"
+
+#include <array>
+#include <deque>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+namespace autobahn_sync::wamp {
+namespace {
+
+constexpr unsigned char magic = 0x7F;
+constexpr std::size_t max_frame_length = (std::size_t{1} << 24) - 1;
+
+enum class frame_type : unsigned char { message = 0, ping = 1, pong = 2 };
+
+std::size_t limit_of_exponent(int exponent) { return std::size_t{1} << (9 + exponent); }
+
+std::array<unsigned char, 4> frame_header(frame_type type, std::size_t length) {
+  return {static_cast<unsigned char>(type), static_cast<unsigned char>(length >> 16),
+          static_cast<unsigned char>(length >> 8), static_cast<unsigned char>(length)};
+}
+
+std::array<unsigned char, 4> error_reply(int code) { return {magic, static_cast<unsigned char>(code << 4), 0, 0}; }
+
+errc errc_of_reply(int code) {
+  switch (code) {
+    case 1: return errc::serializer_unsupported;
+    case 2: return errc::max_length_unacceptable;
+    case 3: return errc::reserved_bits_used;
+    case 4: return errc::max_connections_reached;
+    default: return errc::handshake_failed;
+  }
+}
+
+std::string peer_name(const tcp::socket& socket) {
+  error_code ec;
+  const auto ep = socket.remote_endpoint(ec);
+  if (ec) return "tcp:unknown";
+  return std::string(ep.address().is_v4() ? "tcp4:" : "tcp6:") + ep.address().to_string() + ":" +
+         std::to_string(ep.port());
+}
+
+// One established RawSocket connection.
+class rawsocket_connection final : public connection, public std::enable_shared_from_this<rawsocket_connection> {
+ public:
+  rawsocket_connection(tcp::socket socket, const serializer& s, transport_options options, std::size_t send_limit,
+                       std::shared_ptr<std::size_t> open_counter)
+      : socket_(std::move(socket)),
+        executor_(socket_.get_executor()),
+        serializer_(s),
+        options_(options),
+        send_limit_(std::min(send_limit, max_frame_length)),
+        receive_limit_(std::min(limit_of_exponent(rawsocket_length_exponent(options.max_message_size)), max_frame_length)),
+        open_counter_(std::move(open_counter)),
+        info_{"rawsocket", s.kind() == serializer_kind::msgpack ? "msgpack" : "json", peer_name(socket_)} {}
+
+  executor_type get_executor() const override { return executor_; }
+  const connection_info& info() const noexcept override { return info_; }
+
+  void start(connection_handler handler) override {
+    handler_ = std::move(handler);
+    read_header();
+  }
+
+  error_code send(const message& msg) override {
+    if (closing_) return errc::not_connected;
+    if (const auto ec = serializer_.encode(msg, scratch_, send_limit_)) return ec;
+    enqueue(frame_type::message, scratch_);
+    if (queued_bytes_ > options_.max_send_queue_bytes) {
+      close_abruptly();
+      return errc::send_queue_full;
+    }
+    return {};
+  }
+
+  void close() override {
+    if (closing_) return;
+    closing_ = true;
+    if (!writing_) shutdown();
+  }
+
+  void close_abruptly() override {
+    if (finished_) return;
+    closing_ = true;
+    abrupt_ = true;
+    error_code ignored;
+    socket_.close(ignored);
+    // Pending operations end with operation_aborted and finish; without one, finish here.
+    if (!reading_ && !writing_) post_finish(asio::error::operation_aborted);
+  }
+
+ private:
+  void enqueue(frame_type type, std::string_view payload) {
+    const auto header = frame_header(type, payload.size());
+    std::string frame;
+    frame.reserve(4 + payload.size());
+    frame.append(reinterpret_cast<const char*>(header.data()), 4);
+    frame.append(payload);
+    queued_bytes_ += frame.size();
+    queue_.push_back(std::move(frame));
+    if (!writing_) write_queued();
+  }
+
+  // Writes everything queued in one gathered write.
+  void write_queued() {
+    writing_ = true;
+    buffers_.clear();
+    for (const auto& f : queue_) buffers_.emplace_back(asio::buffer(f));
+    in_flight_ = queue_.size();
+    asio::async_write(socket_, buffers_, [self = shared_from_this()](const error_code& ec, std::size_t) {
+      self->writing_ = false;
+      for (std::size_t i = 0; i < self->in_flight_; ++i) {
+        self->queued_bytes_ -= self->queue_.front().size();
+        self->queue_.pop_front();
+      }
+      if (ec) return self->fail(ec);
+      if (!self->queue_.empty() && !self->abrupt_) return self->write_queued();
+      if (self->closing_) self->shutdown();
+    });
+  }
+
+  void shutdown() {
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    if (!reading_) post_finish({});
+  }
+
+  void read_header() {
+    reading_ = true;
+    asio::async_read(socket_, asio::buffer(header_), [self = shared_from_this()](const error_code& ec, std::size_t n) {
+      self->reading_ = false;
+      if (ec) {
+        // At a frame boundary, the peer's close is orderly; inside a header it is not.
+        return self->fail(ec == asio::error::eof && n == 0 ? error_code() : ec);
+      }
+      self->on_header();
+    });
+  }
+
+  void on_header() {
+    if (header_[0] & 0xF8) return fail(errc::reserved_bits_used);
+    const auto type = static_cast<frame_type>(header_[0] & 0x07);
+    const std::size_t length = (std::size_t{header_[1]} << 16) | (std::size_t{header_[2]} << 8) | header_[3];
+    if (type != frame_type::message && type != frame_type::ping && type != frame_type::pong) return fail(errc::bad_frame);
+    if (length > receive_limit_) return fail(errc::message_too_large);
+    payload_.resize(length);
+    reading_ = true;
+    asio::async_read(socket_, asio::buffer(payload_), [self = shared_from_this(), type](const error_code& ec, std::size_t) {
+      self->reading_ = false;
+      if (ec) return self->fail(ec == asio::error::eof ? error_code(asio::error::eof) : ec);
+      self->on_payload(type);
+    });
+  }
+
+  void on_payload(frame_type type) {
+    if (finished_) return;
+    if (type == frame_type::message) {
+      auto decoded = serializer_.decode(payload_, {receive_limit_, options_.max_depth});
+      if (decoded.ok()) {
+        if (handler_.on_message) handler_.on_message(std::move(decoded.msg));
+      } else if (handler_.on_bad_message) {
+        handler_.on_bad_message(decoded.error, decoded.detail);
+      }
+    } else if (type == frame_type::ping && !closing_) {
+      enqueue(frame_type::pong, payload_);
+    }
+    if (finished_ || (closing_ && !socket_.is_open())) return;
+    read_header();
+  }
+
+  void fail(error_code ec) {
+    // Our own close(): whatever the socket reports now, the close was orderly.
+    if (closing_ && !abrupt_ && (ec == asio::error::operation_aborted || ec == asio::error::bad_descriptor)) ec = {};
+    if (!finished_) {
+      closing_ = true;
+      error_code ignored;
+      socket_.close(ignored);
+    }
+    if (!writing_ && !reading_) finish(ec);
+    else if (!first_error_) first_error_ = ec;
+  }
+
+  void post_finish(error_code ec) {
+    asio::post(executor_, [self = shared_from_this(), ec] { self->finish(ec); });
+  }
+
+  void finish(error_code ec) {
+    if (finished_) return;
+    finished_ = true;
+    closing_ = true;
+    if (first_error_ && !ec) ec = *first_error_;
+    if (open_counter_) --*open_counter_;
+    auto on_close = std::move(handler_.on_close);
+    handler_ = {};
+    if (on_close) on_close(ec);
+  }
+
+  tcp::socket socket_;
+  executor_type executor_;
+  const serializer& serializer_;
+  transport_options options_;
+  std::size_t send_limit_;
+  std::size_t receive_limit_;
+  std::shared_ptr<std::size_t> open_counter_;
+  connection_info info_;
+  connection_handler handler_;
+  std::array<unsigned char, 4> header_{};
+  std::string payload_;
+  std::string scratch_;
+  std::deque<std::string> queue_;
+  std::vector<asio::const_buffer> buffers_;
+  std::size_t in_flight_ = 0;
+  std::size_t queued_bytes_ = 0;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool abrupt_ = false;
+  bool finished_ = false;
+  std::optional<error_code> first_error_;
+};
+
+// The state of one handshake in progress (either side).
+struct handshake_state {
+  explicit handshake_state(tcp::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
+  tcp::socket socket;
+  asio::steady_timer timer;
+  std::array<unsigned char, 4> in{};
+  std::array<unsigned char, 4> out{};
+  bool timed_out = false;
+};
+
+void arm_timeout(const std::shared_ptr<handshake_state>& st, std::chrono::milliseconds timeout) {
+  st->timer.expires_after(timeout);
+  st->timer.async_wait([weak = std::weak_ptr<handshake_state>(st)](const error_code& ec) {
+    if (ec) return;
+    if (auto s = weak.lock()) {
+      s->timed_out = true;
+      error_code ignored;
+      s->socket.close(ignored);
+    }
+  });
+}
+
+}  // namespace
+
+int rawsocket_length_exponent(std::size_t max_message_size) noexcept {
+  int exponent = 0;
+  while (exponent < 15 && limit_of_exponent(exponent + 1) <= max_message_size) ++exponent;
+  return exponent;
+}
+
+// ---- listener ---------------------------------------------------------------------------------
+
+std::shared_ptr<rawsocket_listener> rawsocket_listener::create(connection::executor_type executor,
+                                                               const std::string& host, unsigned short port,
+                                                               rawsocket_listener_options options) {
+  const tcp::endpoint endpoint(asio::ip::make_address(host), port);
+  return std::shared_ptr<rawsocket_listener>(new rawsocket_listener(std::move(executor), endpoint, std::move(options)));
+}
+
+rawsocket_listener::rawsocket_listener(connection::executor_type executor, tcp::endpoint endpoint,
+                                       rawsocket_listener_options options)
+    : executor_(executor), acceptor_(executor, endpoint), options_(std::move(options)) {}
+
+unsigned short rawsocket_listener::port() const { return acceptor_.local_endpoint().port(); }
+
+void rawsocket_listener::start(accept_handler on_accept) {
+  on_accept_ = std::move(on_accept);
+  asio::dispatch(executor_, [self = shared_from_this()] { self->accept_next(); });
+}
+
+void rawsocket_listener::close() {
+  asio::dispatch(executor_, [self = shared_from_this()] {
+    error_code ignored;
+    self->acceptor_.close(ignored);
+  });
+}
+
+void rawsocket_listener::accept_next() {
+  acceptor_.async_accept(executor_, [self = shared_from_this()](const error_code& ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
+    if (!ec) self->handshake(std::move(socket));
+    self->accept_next();
+  });
+}
+
+void rawsocket_listener::handshake(tcp::socket socket) {
+  error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  auto st = std::make_shared<handshake_state>(std::move(socket));
+  arm_timeout(st, options_.transport.handshake_timeout);
+  asio::async_read(st->socket, asio::buffer(st->in), [self = shared_from_this(), st](const error_code& ec, std::size_t) {
+    if (ec) return;  // the client left or timed out: nothing to answer
+    const auto& in = st->in;
+    if (in[0] != magic) {
+      error_code ignored;
+      st->socket.close(ignored);  // not a RawSocket client
+      return;
+    }
+    const int serializer_id = in[1] & 0x0F;
+    const int exponent = in[1] >> 4;
+    const serializer* chosen = find_serializer(serializer_id);
+    const bool accepted = chosen && std::find(self->options_.serializers.begin(), self->options_.serializers.end(),
+                                              chosen->kind()) != self->options_.serializers.end();
+    int refusal = 0;
+    if (in[2] != 0 || in[3] != 0) {
+      refusal = 3;
+    } else if (!accepted) {
+      refusal = 1;
+    } else if (limit_of_exponent(exponent) < self->options_.min_client_message_size) {
+      refusal = 2;
+    } else if (self->options_.max_connections && *self->open_ >= self->options_.max_connections) {
+      refusal = 4;
+    }
+    if (refusal) {
+      st->out = error_reply(refusal);
+    } else {
+      st->out = {magic,
+                 static_cast<unsigned char>((rawsocket_length_exponent(self->options_.transport.max_message_size) << 4) |
+                                            serializer_id),
+                 0, 0};
+      ++*self->open_;  // counted from now, so concurrent handshakes see it
+    }
+    asio::async_write(st->socket, asio::buffer(st->out), [self, st, refusal, chosen, exponent](const error_code& ec, std::size_t) {
+      st->timer.cancel();
+      if (refusal || ec) {
+        if (!refusal) --*self->open_;
+        error_code ignored;
+        st->socket.shutdown(tcp::socket::shutdown_both, ignored);
+        st->socket.close(ignored);
+        return;
+      }
+      auto conn = std::make_shared<rawsocket_connection>(std::move(st->socket), *chosen, self->options_.transport,
+                                                         limit_of_exponent(exponent), self->open_);
+      if (self->on_accept_) self->on_accept_(std::move(conn));
+    });
+  });
+}
+
+// ---- client ---------------------------------------------------------------------------------
+
+void async_rawsocket_connect(connection::executor_type executor, const std::string& host, unsigned short port,
+                             serializer_kind kind, transport_options options, connect_handler done) {
+  auto resolver = std::make_shared<tcp::resolver>(executor);
+  resolver->async_resolve(host, std::to_string(port), [executor, resolver, kind, options, done](
+                                                          const error_code& ec, tcp::resolver::results_type results) {
+    if (ec) return done(ec, nullptr);
+    auto st = std::make_shared<handshake_state>(tcp::socket(executor));
+    arm_timeout(st, options.handshake_timeout);
+    asio::async_connect(st->socket, results, [st, kind, options, done](const error_code& ec, const tcp::endpoint&) {
+      if (ec) {
+        st->timer.cancel();
+        return done(st->timed_out ? make_error_code(errc::handshake_timeout) : ec, nullptr);
+      }
+      error_code ignored;
+      st->socket.set_option(tcp::no_delay(true), ignored);
+      st->out = {magic,
+                 static_cast<unsigned char>((rawsocket_length_exponent(options.max_message_size) << 4) |
+                                            static_cast<int>(kind)),
+                 0, 0};
+      asio::async_write(st->socket, asio::buffer(st->out), [st, kind, options, done](const error_code& ec, std::size_t) {
+        if (ec) {
+          st->timer.cancel();
+          return done(st->timed_out ? make_error_code(errc::handshake_timeout) : ec, nullptr);
+        }
+        asio::async_read(st->socket, asio::buffer(st->in), [st, kind, options, done](const error_code& ec, std::size_t) {
+          st->timer.cancel();
+          if (ec) {
+            return done(st->timed_out ? make_error_code(errc::handshake_timeout)
+                                      : make_error_code(errc::handshake_failed),
+                        nullptr);
+          }
+          const auto& in = st->in;
+          if (in[0] != magic) return done(errc::handshake_failed, nullptr);
+          if ((in[1] & 0x0F) == 0) return done(errc_of_reply(in[1] >> 4), nullptr);
+          if ((in[1] & 0x0F) != static_cast<int>(kind) || in[2] != 0 || in[3] != 0)
+            return done(errc::handshake_failed, nullptr);
+          auto conn = std::make_shared<rawsocket_connection>(std::move(st->socket), serializer_for(kind), options,
+                                                             limit_of_exponent(in[1] >> 4), nullptr);
+          done({}, std::move(conn));
+        });
+      });
+    });
+  });
+}
+
+}  // namespace autobahn_sync::wamp

@@ -1,0 +1,73 @@
+// WAMP over RawSocket (specification: "RawSocket Transport"): TCP with a 4-octet handshake
+// (0x7F, max-length exponent and serializer, two reserved zero octets), its error replies
+// (1 serializer unsupported, 2 max length unacceptable, 3 use of reserved bits, 4 maximum
+// connection count reached) and 4-octet frame headers (frame type: 0 message, 1 PING,
+// 2 PONG; 24-bit length). PINGs are answered with PONGs; the length limit each side
+// announced is enforced both ways.
+//
+// Thread safety: as every connection (connection.hpp). A listener is used from its executor.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "wamp/transport/connection.hpp"
+#include "wamp/transport/listener.hpp"
+
+namespace autobahn_sync::wamp {
+
+/// The handshake's max-length exponent for a size limit: the largest L in 0..15 with
+/// 2^(9+L) <= max_message_size (so the announced limit never exceeds ours).
+int rawsocket_length_exponent(std::size_t max_message_size) noexcept;
+
+struct rawsocket_listener_options {
+  transport_options transport;
+  /// Serializers accepted; others get error 1.
+  std::vector<serializer_kind> serializers = {serializer_kind::json, serializer_kind::msgpack};
+  /// Open connections allowed at once; more get error 4. 0: no limit.
+  std::size_t max_connections = 0;
+  /// Clients announcing a smaller message limit get error 2 ("maximum message length
+  /// unacceptable"). 0: any limit is accepted.
+  std::size_t min_client_message_size = 0;
+};
+
+/// Accepts RawSocket clients on host:port. Accepted connections run on `connection_executor`
+/// (e.g. a router's strand).
+class rawsocket_listener final : public listener, public std::enable_shared_from_this<rawsocket_listener> {
+ public:
+  /// Binds at once (throws boost::system::system_error when it cannot).
+  static std::shared_ptr<rawsocket_listener> create(connection::executor_type connection_executor,
+                                                    const std::string& host, unsigned short port,
+                                                    rawsocket_listener_options options = {});
+
+  unsigned short port() const override;
+  void start(accept_handler on_accept) override;
+  void close() override;
+
+  /// Connections accepted and not yet closed.
+  std::size_t open_connections() const noexcept { return *open_; }
+
+ private:
+  rawsocket_listener(connection::executor_type executor, boost::asio::ip::tcp::endpoint endpoint,
+                     rawsocket_listener_options options);
+  void accept_next();
+  void handshake(boost::asio::ip::tcp::socket socket);
+
+  connection::executor_type executor_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  rawsocket_listener_options options_;
+  accept_handler on_accept_;
+  std::shared_ptr<std::size_t> open_ = std::make_shared<std::size_t>(0);
+};
+
+/// Connects to a RawSocket server and performs the handshake; `done` runs on `executor` with
+/// the connection or the error (connection refused, handshake_failed, the errc of the
+/// server's error reply, handshake_timeout).
+void async_rawsocket_connect(connection::executor_type executor, const std::string& host, unsigned short port,
+                             serializer_kind serializer, transport_options options, connect_handler done);
+
+}  // namespace autobahn_sync::wamp

@@ -1,0 +1,265 @@
+// RawSocket over real loopback sockets: handshake, each refusal, framing, PING/PONG, limits,
+// timeouts and closing.
+#include "wamp/transport/rawsocket.hpp"
+
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "wamp/transport/test/socket_test_support.hpp"
+
+namespace wamp = autobahn_sync::wamp;
+namespace asio = boost::asio;
+using wamp::test::octets;
+using wamp::test::run_until;
+
+namespace {
+
+struct server {
+  asio::io_context& io;
+  std::shared_ptr<wamp::rawsocket_listener> listener;
+  std::vector<wamp::connection_ptr> accepted;
+  wamp::test::connection_events events;
+  bool echo = false;
+
+  explicit server(asio::io_context& io, wamp::rawsocket_listener_options options = {}) : io(io) {
+    listener = wamp::rawsocket_listener::create(io.get_executor(), "127.0.0.1", 0, options);
+    listener->start([this](wamp::connection_ptr c) {
+      accepted.push_back(c);
+      auto handler = events.handler();
+      auto on_message = handler.on_message;
+      handler.on_message = [this, on_message, weak = std::weak_ptr<wamp::connection>(c)](wamp::message&& m) {
+        if (auto c = weak.lock(); c && echo) c->send(m);
+        on_message(std::move(m));
+      };
+      c->start(std::move(handler));
+    });
+  }
+};
+
+struct connect_result {
+  bool done = false;
+  boost::system::error_code ec;
+  wamp::connection_ptr connection;
+};
+
+connect_result connect(asio::io_context& io, unsigned short port, wamp::serializer_kind kind,
+                       wamp::transport_options options = {}) {
+  connect_result r;
+  wamp::async_rawsocket_connect(io.get_executor(), "127.0.0.1", port, kind, options,
+                                [&](const boost::system::error_code& ec, wamp::connection_ptr c) {
+                                  r.done = true;
+                                  r.ec = ec;
+                                  r.connection = std::move(c);
+                                });
+  REQUIRE(run_until(io, [&] { return r.done; }));
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("the length exponent announces the largest power of two within the limit", "[unit]") {
+  CHECK(wamp::rawsocket_length_exponent(512) == 0);
+  CHECK(wamp::rawsocket_length_exponent(1023) == 0);
+  CHECK(wamp::rawsocket_length_exponent(1024) == 1);
+  CHECK(wamp::rawsocket_length_exponent(16 << 20) == 15);
+  CHECK(wamp::rawsocket_length_exponent(std::size_t{1} << 40) == 15);
+}
+
+TEST_CASE("RawSocket handshake and echo with each serializer", "[integration]") {
+  const auto kind = GENERATE(wamp::serializer_kind::json, wamp::serializer_kind::msgpack);
+  asio::io_context io;
+  server s(io);
+  s.echo = true;
+  auto r = connect(io, s.listener->port(), kind);
+  REQUIRE_FALSE(r.ec);
+  wamp::test::connection_events client;
+  r.connection->start(client.handler());
+  CHECK(r.connection->info().transport == "rawsocket");
+  CHECK(r.connection->info().serializer == (kind == wamp::serializer_kind::json ? "json" : "msgpack"));
+  const wamp::message msg = wamp::call{1, {}, "com.example.echo", {"x", wamp::value::binary({1, 2, 3})}};
+  for (int i = 0; i < 10; ++i) REQUIRE_FALSE(r.connection->send(msg));
+  REQUIRE(run_until(io, [&] { return client.messages.size() == 10; }));
+  CHECK(client.messages[9] == msg);
+  CHECK(s.accepted.at(0)->info().peer.rfind("tcp4:127.0.0.1:", 0) == 0);
+}
+
+TEST_CASE("RawSocket handshake refusals carry their error codes", "[integration]") {
+  asio::io_context io;
+  wamp::rawsocket_listener_options options;
+  options.serializers = {wamp::serializer_kind::msgpack};
+  options.min_client_message_size = 4096;
+  options.max_connections = 1;
+  server s(io, options);
+  auto refusal = [&](const std::string& hello) {
+    std::string reply;
+    std::thread t([&] {
+      asio::io_context client_io;
+      wamp::test::raw_client c(client_io, s.listener->port());
+      c.write(hello);
+      reply = c.read(4);
+    });
+    run_until(io, [&] { return !reply.empty(); });
+    t.join();
+    return reply;
+  };
+  CHECK(refusal(octets({0x7F, 0xF1, 0, 0})) == octets({0x7F, 0x10, 0, 0}));  // JSON not accepted
+  CHECK(refusal(octets({0x7F, 0xF2, 0, 1})) == octets({0x7F, 0x30, 0, 0}));  // reserved bits
+  CHECK(refusal(octets({0x7F, 0x02, 0, 0})) == octets({0x7F, 0x20, 0, 0}));  // 512 bytes: too small
+  // One connection is allowed; the second is refused with 4.
+  auto first = connect(io, s.listener->port(), wamp::serializer_kind::msgpack);
+  REQUIRE_FALSE(first.ec);
+  CHECK(refusal(octets({0x7F, 0xF2, 0, 0})) == octets({0x7F, 0x40, 0, 0}));
+  // Our client reports refusals as errc values.
+  CHECK(connect(io, s.listener->port(), wamp::serializer_kind::msgpack).ec == wamp::errc::max_connections_reached);
+  CHECK(connect(io, s.listener->port(), wamp::serializer_kind::json).ec == wamp::errc::serializer_unsupported);
+  wamp::transport_options small;
+  small.max_message_size = 1024;
+  first.connection->close_abruptly();
+  REQUIRE(run_until(io, [&] { return s.listener->open_connections() == 0; }));
+  CHECK(connect(io, s.listener->port(), wamp::serializer_kind::msgpack, small).ec == wamp::errc::max_length_unacceptable);
+  CHECK_FALSE(connect(io, s.listener->port(), wamp::serializer_kind::msgpack).ec);
+}
+
+TEST_CASE("a client that is not RawSocket is dropped without a reply", "[integration]") {
+  asio::io_context io;
+  server s(io);
+  std::string reply = "unset";
+  std::thread t([&] {
+    asio::io_context client_io;
+    wamp::test::raw_client c(client_io, s.listener->port());
+    c.write("GET / HTTP/1.1\r\n\r\n");
+    reply = c.read(4);
+  });
+  run_until(io, [&] { return reply != "unset"; });
+  t.join();
+  CHECK(reply.empty());
+  CHECK(s.accepted.empty());
+}
+
+TEST_CASE("PING is answered with a PONG carrying the same payload", "[integration]") {
+  asio::io_context io;
+  server s(io);
+  std::string reply;
+  std::thread t([&] {
+    asio::io_context client_io;
+    wamp::test::raw_client c(client_io, s.listener->port());
+    c.write(octets({0x7F, 0xF1, 0, 0}));
+    REQUIRE(c.read(4) == octets({0x7F, 0xF1, 0, 0}));
+    c.write(octets({1, 0, 0, 3}) + "abc");
+    reply = c.read(7);
+  });
+  run_until(io, [&] { return !reply.empty(); });
+  t.join();
+  CHECK(reply == octets({2, 0, 0, 3}) + "abc");
+}
+
+TEST_CASE("messages near the negotiated limit pass; bigger ones are refused both ways", "[integration]") {
+  asio::io_context io;
+  wamp::rawsocket_listener_options options;
+  options.transport.max_message_size = 1024;
+  server s(io, options);
+  s.echo = true;
+  auto r = connect(io, s.listener->port(), wamp::serializer_kind::msgpack);  // announces 16 MiB
+  REQUIRE_FALSE(r.ec);
+  wamp::test::connection_events client;
+  r.connection->start(client.handler());
+  // The server announced 1024: our sends are held to it.
+  std::string bytes;
+  wamp::message fits = wamp::call{1, {}, "p", {std::string(1000, 'x')}};
+  REQUIRE_FALSE(wamp::msgpack_serializer().encode(fits, bytes));
+  REQUIRE(bytes.size() <= 1024);
+  CHECK_FALSE(r.connection->send(fits));
+  CHECK(r.connection->send(wamp::call{2, {}, "p", {std::string(1100, 'x')}}) == wamp::errc::message_too_large);
+  REQUIRE(run_until(io, [&] { return client.messages.size() == 1; }));
+  CHECK(client.messages[0] == fits);
+}
+
+TEST_CASE("a forged frame over the limit closes the receiving connection", "[integration]") {
+  asio::io_context io;
+  wamp::rawsocket_listener_options options;
+  options.transport.max_message_size = 1024;
+  server s(io, options);
+  std::thread t([&] {
+    asio::io_context client_io;
+    wamp::test::raw_client c(client_io, s.listener->port());
+    c.write(octets({0x7F, 0xF2, 0, 0}));
+    c.read(4);
+    c.write(octets({0, 0, 0x10, 0}));  // 4096 bytes announced
+    c.read(1);                         // until the server closes
+  });
+  REQUIRE(run_until(io, [&] { return s.events.closes.size() == 1; }));
+  t.join();
+  CHECK(s.events.closes[0] == wamp::errc::message_too_large);
+}
+
+TEST_CASE("a peer closing in the middle of a frame is an error; between frames it is not", "[integration]") {
+  asio::io_context io;
+  server s(io);
+  const bool mid_frame = GENERATE(true, false);
+  std::thread t([&] {
+    asio::io_context client_io;
+    wamp::test::raw_client c(client_io, s.listener->port());
+    c.write(octets({0x7F, 0xF1, 0, 0}));
+    c.read(4);
+    if (mid_frame) c.write(octets({0, 0, 0, 10}) + "[1,");
+    c.close();
+  });
+  REQUIRE(run_until(io, [&] { return s.events.closes.size() == 1; }));
+  t.join();
+  CHECK(static_cast<bool>(s.events.closes[0]) == mid_frame);
+}
+
+TEST_CASE("handshake timeouts on both sides", "[integration]") {
+  asio::io_context io;
+  SECTION("a server drops a client that says nothing") {
+    wamp::rawsocket_listener_options options;
+    options.transport.handshake_timeout = std::chrono::milliseconds(50);
+    server s(io, options);
+    std::string reply = "unset";
+    std::thread t([&] {
+      asio::io_context client_io;
+      wamp::test::raw_client c(client_io, s.listener->port());
+      reply = c.read(4);  // returns when the server closes
+    });
+    run_until(io, [&] { return reply != "unset"; });
+    t.join();
+    CHECK(reply.empty());
+  }
+  SECTION("a client gives up on a server that does not answer") {
+    asio::ip::tcp::acceptor silent(io, {asio::ip::address_v4::loopback(), 0});
+    asio::ip::tcp::socket accepted(io);
+    silent.async_accept(accepted, [](const boost::system::error_code&) {});
+    wamp::transport_options options;
+    options.handshake_timeout = std::chrono::milliseconds(50);
+    CHECK(connect(io, silent.local_endpoint().port(), wamp::serializer_kind::json, options).ec ==
+          wamp::errc::handshake_timeout);
+  }
+}
+
+TEST_CASE("close flushes what was sent and the peer sees an orderly close", "[integration]") {
+  asio::io_context io;
+  server s(io);
+  auto r = connect(io, s.listener->port(), wamp::serializer_kind::json);
+  REQUIRE_FALSE(r.ec);
+  wamp::test::connection_events client;
+  r.connection->start(client.handler());
+  for (wamp::id i = 1; i <= 50; ++i) REQUIRE_FALSE(r.connection->send(wamp::publish{i, {}, "t", {std::string(1000, 'y')}}));
+  r.connection->close();
+  CHECK(r.connection->send(wamp::publish{99, {}, "t"}) == wamp::errc::not_connected);
+  REQUIRE(run_until(io, [&] { return s.events.closes.size() == 1 && client.closes.size() == 1; }));
+  CHECK(s.events.messages.size() == 50);
+  CHECK_FALSE(s.events.closes[0]);
+  CHECK_FALSE(client.closes[0]);
+  CHECK(s.listener->open_connections() == 0);
+}
+
+TEST_CASE("a connection refused is reported", "[integration]") {
+  asio::io_context io;
+  unsigned short port = 0;
+  {
+    asio::ip::tcp::acceptor a(io, {asio::ip::address_v4::loopback(), 0});
+    port = a.local_endpoint().port();
+  }
+  CHECK(connect(io, port, wamp::serializer_kind::json).ec == asio::error::connection_refused);
+}

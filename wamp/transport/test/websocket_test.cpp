@@ -1,0 +1,206 @@
+// WebSocket over real loopback sockets: subprotocol negotiation, refusals, limits, closing;
+// and URL parsing with connect-by-URL.
+#include "wamp/transport/websocket.hpp"
+
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "wamp/transport/rawsocket.hpp"
+#include "wamp/transport/test/socket_test_support.hpp"
+#include "wamp/transport/url.hpp"
+
+namespace wamp = autobahn_sync::wamp;
+namespace asio = boost::asio;
+using wamp::test::run_until;
+
+namespace {
+
+struct server {
+  std::shared_ptr<wamp::websocket_listener> listener;
+  std::vector<wamp::connection_ptr> accepted;
+  wamp::test::connection_events events;
+  bool echo = true;
+
+  explicit server(asio::io_context& io, wamp::websocket_listener_options options = {}) {
+    listener = wamp::websocket_listener::create(io.get_executor(), "127.0.0.1", 0, options);
+    listener->start([this](wamp::connection_ptr c) {
+      accepted.push_back(c);
+      auto handler = events.handler();
+      auto on_message = handler.on_message;
+      handler.on_message = [this, on_message, weak = std::weak_ptr<wamp::connection>(c)](wamp::message&& m) {
+        if (auto c = weak.lock(); c && echo) c->send(m);
+        on_message(std::move(m));
+      };
+      c->start(std::move(handler));
+    });
+  }
+};
+
+struct connect_result {
+  bool done = false;
+  boost::system::error_code ec;
+  wamp::connection_ptr connection;
+};
+
+connect_result connect(asio::io_context& io, const std::string& url,
+                       std::vector<wamp::serializer_kind> preference = {}, wamp::transport_options options = {}) {
+  connect_result r;
+  wamp::async_connect(io.get_executor(), url, preference, options,
+                      [&](const boost::system::error_code& ec, wamp::connection_ptr c) {
+                        r.done = true;
+                        r.ec = ec;
+                        r.connection = std::move(c);
+                      });
+  REQUIRE(run_until(io, [&] { return r.done; }));
+  return r;
+}
+
+std::string ws_url(const server& s, const std::string& path = "/ws") {
+  return "ws://127.0.0.1:" + std::to_string(s.listener->port()) + path;
+}
+
+std::string http_exchange(unsigned short port, const std::string& request) {
+  asio::io_context io;
+  wamp::test::raw_client c(io, port);
+  c.write(request);
+  std::string reply;
+  boost::system::error_code ec;
+  std::array<char, 1024> chunk;
+  while (true) {
+    const auto n = c.socket().read_some(asio::buffer(chunk), ec);
+    reply.append(chunk.data(), n);
+    if (ec) break;
+  }
+  return reply;
+}
+
+}  // namespace
+
+TEST_CASE("WebSocket echo with each subprotocol, in text or binary frames", "[integration]") {
+  const auto kind = GENERATE(wamp::serializer_kind::json, wamp::serializer_kind::msgpack);
+  asio::io_context io;
+  server s(io);
+  auto r = connect(io, ws_url(s), {kind});
+  REQUIRE_FALSE(r.ec);
+  wamp::test::connection_events client;
+  r.connection->start(client.handler());
+  CHECK(r.connection->info().transport == "websocket");
+  CHECK(r.connection->info().serializer == (kind == wamp::serializer_kind::json ? "json" : "msgpack"));
+  const wamp::message msg = wamp::event{1, 2, {}, {"é", wamp::value::binary({0, 1, 255})}, {{"k", nullptr}}};
+  for (int i = 0; i < 20; ++i) REQUIRE_FALSE(r.connection->send(msg));
+  REQUIRE(run_until(io, [&] { return client.messages.size() == 20; }));
+  CHECK(client.messages[19] == msg);
+}
+
+TEST_CASE("the server picks the first subprotocol the client offers that it accepts", "[integration]") {
+  asio::io_context io;
+  wamp::websocket_listener_options options;
+  options.serializers = {wamp::serializer_kind::msgpack};
+  server s(io, options);
+  auto r = connect(io, ws_url(s), {wamp::serializer_kind::json, wamp::serializer_kind::msgpack});
+  REQUIRE_FALSE(r.ec);
+  CHECK(r.connection->info().serializer == "msgpack");
+  CHECK(connect(io, ws_url(s), {wamp::serializer_kind::json}).ec == wamp::errc::serializer_unsupported);
+}
+
+TEST_CASE("upgrades without an agreeable subprotocol or on another path are refused", "[integration]") {
+  asio::io_context io;
+  server s(io);
+  std::string no_protocol, wrong_path;
+  std::thread t([&] {
+    const std::string upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nHost: x\r\n";
+    no_protocol = http_exchange(s.listener->port(), "GET /ws HTTP/1.1\r\n" + upgrade +
+                                                        "Sec-WebSocket-Protocol: wamp.2.cbor\r\n\r\n");
+    wrong_path = http_exchange(s.listener->port(), "GET /other HTTP/1.1\r\n" + upgrade +
+                                                       "Sec-WebSocket-Protocol: wamp.2.json\r\n\r\n");
+  });
+  run_until(io, [&] { return !wrong_path.empty(); });
+  t.join();
+  CHECK(no_protocol.rfind("HTTP/1.1 400", 0) == 0);
+  CHECK(no_protocol.find("wamp.2.json") != std::string::npos);
+  CHECK(wrong_path.rfind("HTTP/1.1 404", 0) == 0);
+  CHECK(connect(io, ws_url(s, "/other")).ec == wamp::errc::handshake_failed);
+  CHECK(s.accepted.empty());
+}
+
+TEST_CASE("WebSocket messages near the limit pass; bigger ones are refused", "[integration]") {
+  asio::io_context io;
+  wamp::websocket_listener_options options;
+  options.transport.max_message_size = 64 * 1024;
+  server s(io, options);
+  auto r = connect(io, ws_url(s), {wamp::serializer_kind::msgpack});
+  REQUIRE_FALSE(r.ec);
+  wamp::test::connection_events client;
+  r.connection->start(client.handler());
+  const wamp::message fits = wamp::call{1, {}, "p", {std::string(60 * 1024, 'x')}};
+  REQUIRE_FALSE(r.connection->send(fits));
+  REQUIRE(run_until(io, [&] { return client.messages.size() == 1; }));
+  // The client's own limit is the default 16 MiB: the server's refusal closes its connection.
+  REQUIRE_FALSE(r.connection->send(wamp::call{2, {}, "p", {std::string(70 * 1024, 'x')}}));
+  REQUIRE(run_until(io, [&] { return s.events.closes.size() == 1 && client.closes.size() == 1; }));
+  CHECK(s.events.closes[0] == wamp::errc::message_too_large);
+  CHECK(client.closes[0]);
+}
+
+TEST_CASE("close performs the WebSocket close handshake", "[integration]") {
+  asio::io_context io;
+  server s(io);
+  auto r = connect(io, ws_url(s));
+  REQUIRE_FALSE(r.ec);
+  wamp::test::connection_events client;
+  r.connection->start(client.handler());
+  for (wamp::id i = 1; i <= 5; ++i) REQUIRE_FALSE(r.connection->send(wamp::publish{i, {}, "t"}));
+  r.connection->close();
+  CHECK(r.connection->send(wamp::publish{9, {}, "t"}) == wamp::errc::not_connected);
+  REQUIRE(run_until(io, [&] { return s.events.closes.size() == 1 && client.closes.size() == 1; }));
+  CHECK(s.events.messages.size() == 5);
+  CHECK_FALSE(s.events.closes[0]);
+  CHECK_FALSE(client.closes[0]);
+}
+
+TEST_CASE("an abrupt close is an error for the peer", "[integration]") {
+  asio::io_context io;
+  server s(io);
+  auto r = connect(io, ws_url(s));
+  REQUIRE_FALSE(r.ec);
+  wamp::test::connection_events client;
+  r.connection->start(client.handler());
+  REQUIRE(run_until(io, [&] { return s.accepted.size() == 1; }));
+  r.connection->close_abruptly();
+  REQUIRE(run_until(io, [&] { return s.events.closes.size() == 1 && client.closes.size() == 1; }));
+  CHECK(s.events.closes[0]);
+}
+
+TEST_CASE("URLs are parsed with clear errors", "[unit]") {
+  auto ok = [](const std::string& url) { return std::get<wamp::endpoint_url>(wamp::parse_url(url)); };
+  auto error = [](const std::string& url) { return std::get<std::string>(wamp::parse_url(url)); };
+  const auto ws = ok("ws://127.0.0.1:8080/ws");
+  CHECK(ws.transport == wamp::endpoint_url::kind::websocket);
+  CHECK(ws.host == "127.0.0.1");
+  CHECK(ws.port == 8080);
+  CHECK(ws.path == "/ws");
+  CHECK(ok("ws://example.com").port == 80);
+  CHECK(ok("ws://example.com").path == "/");
+  CHECK(ok("rs://localhost:9000").transport == wamp::endpoint_url::kind::rawsocket);
+  CHECK(ok("tcp://[::1]:9000").host == "::1");
+  CHECK(error("wss://example.com/ws").find("TLS") != std::string::npos);
+  CHECK(error("http://x").find("unknown URL scheme") != std::string::npos);
+  CHECK(error("127.0.0.1:8080").find("not a URL") != std::string::npos);
+  CHECK(error("rs://host").find("needs a port") != std::string::npos);
+  CHECK(error("ws://host:99999/ws").find("port") != std::string::npos);
+  CHECK(error("ws://:80/ws").find("no host") != std::string::npos);
+}
+
+TEST_CASE("connect by URL reaches RawSocket too", "[integration]") {
+  asio::io_context io;
+  auto listener = wamp::rawsocket_listener::create(io.get_executor(), "127.0.0.1", 0);
+  std::vector<wamp::connection_ptr> accepted;
+  listener->start([&](wamp::connection_ptr c) { accepted.push_back(c); });
+  auto r = connect(io, "rs://127.0.0.1:" + std::to_string(listener->port()), {wamp::serializer_kind::msgpack});
+  REQUIRE_FALSE(r.ec);
+  CHECK(r.connection->info().transport == "rawsocket");
+  CHECK(r.connection->info().serializer == "msgpack");
+  CHECK(connect(io, "bogus").ec == wamp::errc::handshake_failed);
+}

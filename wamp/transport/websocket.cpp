@@ -1,0 +1,392 @@
+#include "wamp/transport/websocket.hpp"
+
+#include <deque>
+#include <optional>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+namespace autobahn_sync::wamp {
+namespace {
+
+using ws_stream = websocket::stream<beast::tcp_stream>;
+
+std::string peer_name(tcp::socket& socket) {
+  error_code ec;
+  const auto ep = socket.remote_endpoint(ec);
+  if (ec) return "tcp:unknown";
+  return std::string(ep.address().is_v4() ? "tcp4:" : "tcp6:") + ep.address().to_string() + ":" +
+         std::to_string(ep.port());
+}
+
+// The comma-separated tokens of a header value, trimmed.
+std::vector<std::string> tokens(std::string_view value) {
+  std::vector<std::string> out;
+  while (!value.empty()) {
+    const auto comma = value.find(',');
+    auto token = value.substr(0, comma);
+    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+    if (!token.empty()) out.emplace_back(token);
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+websocket::stream_base::timeout timeouts(const transport_options& options, beast::role_type role) {
+  auto t = websocket::stream_base::timeout::suggested(role);
+  t.handshake_timeout = options.handshake_timeout;
+  return t;
+}
+
+// One established WebSocket connection.
+class websocket_connection final : public connection, public std::enable_shared_from_this<websocket_connection> {
+ public:
+  websocket_connection(ws_stream ws, const serializer& s, transport_options options, std::string peer)
+      : ws_(std::move(ws)),
+        executor_(ws_.get_executor()),
+        serializer_(s),
+        options_(options),
+        info_{"websocket", s.kind() == serializer_kind::msgpack ? "msgpack" : "json", std::move(peer)} {
+    ws_.binary(s.is_binary());
+    ws_.read_message_max(options.max_message_size);
+  }
+
+  executor_type get_executor() const override { return executor_; }
+  const connection_info& info() const noexcept override { return info_; }
+
+  void start(connection_handler handler) override {
+    handler_ = std::move(handler);
+    read_next();
+  }
+
+  error_code send(const message& msg) override {
+    if (closing_) return errc::not_connected;
+    std::string bytes;
+    if (const auto ec = serializer_.encode(msg, bytes, options_.max_message_size)) return ec;
+    queued_bytes_ += bytes.size();
+    queue_.push_back(std::move(bytes));
+    if (queued_bytes_ > options_.max_send_queue_bytes) {
+      close_abruptly();
+      return errc::send_queue_full;
+    }
+    if (!writing_) write_next();
+    return {};
+  }
+
+  void close() override {
+    if (closing_) return;
+    closing_ = true;
+    if (!writing_) close_handshake();
+  }
+
+  void close_abruptly() override {
+    if (finished_) return;
+    closing_ = true;
+    abrupt_ = true;
+    error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+    if (!reading_ && !writing_) post_finish(asio::error::operation_aborted);
+  }
+
+ private:
+  void read_next() {
+    reading_ = true;
+    ws_.async_read(buffer_, [self = shared_from_this()](const error_code& ec, std::size_t) {
+      self->reading_ = false;
+      if (ec) return self->on_read_error(ec);
+      const auto data = self->buffer_.cdata();
+      const std::string_view bytes(static_cast<const char*>(data.data()), data.size());
+      auto decoded = self->serializer_.decode(bytes, {self->options_.max_message_size, self->options_.max_depth});
+      self->buffer_.consume(self->buffer_.size());
+      if (self->finished_) return;
+      if (decoded.ok()) {
+        if (self->handler_.on_message) self->handler_.on_message(std::move(decoded.msg));
+      } else if (self->handler_.on_bad_message) {
+        self->handler_.on_bad_message(decoded.error, decoded.detail);
+      }
+      if (!self->finished_ && !self->abrupt_) self->read_next();
+    });
+  }
+
+  void on_read_error(error_code ec) {
+    if (ec == websocket::error::closed) {
+      ec = {};  // the peer's close handshake: orderly
+    } else if (ec == websocket::error::message_too_big) {
+      ec = errc::message_too_large;
+      error_code ignored;
+      beast::get_lowest_layer(ws_).socket().close(ignored);
+    } else if (closing_ && !abrupt_ && (ec == asio::error::operation_aborted || ec == beast::error::timeout)) {
+      ec = {};
+    }
+    closing_ = true;
+    if (!writing_ && !closing_handshake_) finish(ec);
+    else if (!first_error_) first_error_ = ec;
+  }
+
+  void write_next() {
+    writing_ = true;
+    ws_.async_write(asio::buffer(queue_.front()), [self = shared_from_this()](const error_code& ec, std::size_t) {
+      self->writing_ = false;
+      self->queued_bytes_ -= self->queue_.front().size();
+      self->queue_.pop_front();
+      if (ec) {
+        self->closing_ = true;
+        error_code ignored;
+        beast::get_lowest_layer(self->ws_).socket().close(ignored);
+        if (!self->reading_) return self->finish(ec);
+        if (!self->first_error_) self->first_error_ = ec;
+        return;
+      }
+      if (!self->queue_.empty() && !self->abrupt_) return self->write_next();
+      if (self->closing_ && !self->abrupt_) self->close_handshake();
+      else if (self->finished_pending()) self->finish({});
+    });
+  }
+
+  bool finished_pending() const { return closing_ && !reading_ && !writing_ && !finished_; }
+
+  void close_handshake() {
+    if (closing_handshake_ || finished_) return;
+    closing_handshake_ = true;
+    ws_.async_close(websocket::close_code::normal, [self = shared_from_this()](const error_code& ec) {
+      self->closing_handshake_ = false;
+      // The read loop ends with `closed` once the peer answers; if it ended already, finish.
+      if (ec) {
+        error_code ignored;
+        beast::get_lowest_layer(self->ws_).socket().close(ignored);
+      }
+      if (!self->reading_) self->finish(self->first_error_.value_or(error_code()));
+    });
+  }
+
+  void post_finish(error_code ec) {
+    asio::post(executor_, [self = shared_from_this(), ec] { self->finish(ec); });
+  }
+
+  void finish(error_code ec) {
+    if (finished_) return;
+    finished_ = true;
+    closing_ = true;
+    if (first_error_ && !ec) ec = *first_error_;
+    auto on_close = std::move(handler_.on_close);
+    handler_ = {};
+    if (on_close) on_close(ec);
+  }
+
+  ws_stream ws_;
+  executor_type executor_;
+  const serializer& serializer_;
+  transport_options options_;
+  connection_info info_;
+  connection_handler handler_;
+  beast::flat_buffer buffer_;
+  std::deque<std::string> queue_;
+  std::size_t queued_bytes_ = 0;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool closing_handshake_ = false;
+  bool abrupt_ = false;
+  bool finished_ = false;
+  std::optional<error_code> first_error_;
+};
+
+// One server-side upgrade in progress.
+struct server_handshake : std::enable_shared_from_this<server_handshake> {
+  server_handshake(tcp::socket socket, const websocket_listener_options& options, accept_handler on_accept)
+      : peer(peer_name(socket)), stream(std::move(socket)), options(options), on_accept(std::move(on_accept)) {}
+
+  std::string peer;
+  beast::tcp_stream stream;
+  const websocket_listener_options& options;
+  accept_handler on_accept;
+  beast::flat_buffer buffer;
+  http::request<http::string_body> request;
+  http::response<http::string_body> refusal;
+
+  void run() {
+    stream.expires_after(options.transport.handshake_timeout);
+    http::async_read(stream, buffer, request, [self = shared_from_this()](const error_code& ec, std::size_t) {
+      if (ec) return;  // not HTTP, too slow or gone
+      self->on_request();
+    });
+  }
+
+  void refuse(http::status status, std::string body) {
+    refusal = http::response<http::string_body>(status, request.version());
+    refusal.set(http::field::server, "autobahn-sync-router");
+    refusal.set(http::field::content_type, "text/plain");
+    refusal.keep_alive(false);
+    refusal.body() = std::move(body);
+    refusal.prepare_payload();
+    http::async_write(stream, refusal, [self = shared_from_this()](const error_code&, std::size_t) {
+      error_code ignored;
+      self->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      self->stream.close();
+    });
+  }
+
+  void on_request() {
+    if (request.target() != options.path) return refuse(http::status::not_found, "no WAMP endpoint here\n");
+    if (!websocket::is_upgrade(request)) return refuse(http::status::bad_request, "a WebSocket upgrade is expected\n");
+    // The first subprotocol the client offers that we accept.
+    const serializer* chosen = nullptr;
+    for (const auto& offered : tokens(request[http::field::sec_websocket_protocol])) {
+      const serializer* s = find_serializer(offered);
+      if (s && std::find(options.serializers.begin(), options.serializers.end(), s->kind()) != options.serializers.end()) {
+        chosen = s;
+        break;
+      }
+    }
+    if (!chosen) {
+      return refuse(http::status::bad_request,
+                    "no agreeable WAMP subprotocol: offer wamp.2.json or wamp.2.msgpack in Sec-WebSocket-Protocol\n");
+    }
+    stream.expires_never();
+    auto ws = std::make_shared<ws_stream>(std::move(stream));
+    ws->set_option(timeouts(options.transport, beast::role_type::server));
+    ws->set_option(websocket::stream_base::decorator([chosen](websocket::response_type& res) {
+      res.set(http::field::server, "autobahn-sync-router");
+      res.set(http::field::sec_websocket_protocol, std::string(chosen->subprotocol()));
+    }));
+    ws->async_accept(request, [self = shared_from_this(), ws, chosen](const error_code& ec) {
+      if (ec) return;
+      auto conn = std::make_shared<websocket_connection>(std::move(*ws), *chosen, self->options.transport, self->peer);
+      if (self->on_accept) self->on_accept(std::move(conn));
+    });
+  }
+};
+
+}  // namespace
+
+// ---- listener ---------------------------------------------------------------------------------
+
+std::shared_ptr<websocket_listener> websocket_listener::create(connection::executor_type executor,
+                                                               const std::string& host, unsigned short port,
+                                                               websocket_listener_options options) {
+  const tcp::endpoint endpoint(asio::ip::make_address(host), port);
+  return std::shared_ptr<websocket_listener>(new websocket_listener(std::move(executor), endpoint, std::move(options)));
+}
+
+websocket_listener::websocket_listener(connection::executor_type executor, tcp::endpoint endpoint,
+                                       websocket_listener_options options)
+    : executor_(executor), acceptor_(executor, endpoint), options_(std::move(options)) {}
+
+unsigned short websocket_listener::port() const { return acceptor_.local_endpoint().port(); }
+
+void websocket_listener::start(accept_handler on_accept) {
+  on_accept_ = std::move(on_accept);
+  asio::dispatch(executor_, [self = shared_from_this()] { self->accept_next(); });
+}
+
+void websocket_listener::close() {
+  asio::dispatch(executor_, [self = shared_from_this()] {
+    error_code ignored;
+    self->acceptor_.close(ignored);
+  });
+}
+
+void websocket_listener::accept_next() {
+  acceptor_.async_accept(executor_, [self = shared_from_this()](const error_code& ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
+    if (!ec) {
+      error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      // The handshake keeps the listener alive through its handler.
+      auto on_accept = [self](connection_ptr c) {
+        if (self->on_accept_) self->on_accept_(std::move(c));
+      };
+      std::make_shared<server_handshake>(std::move(socket), self->options_, on_accept)->run();
+    }
+    self->accept_next();
+  });
+}
+
+// ---- client ---------------------------------------------------------------------------------
+
+namespace {
+
+struct client_handshake : std::enable_shared_from_this<client_handshake> {
+  client_handshake(connection::executor_type executor, std::string host, unsigned short port, std::string path,
+                   std::vector<serializer_kind> preference, transport_options options, connect_handler done)
+      : resolver(executor), ws(executor), host(std::move(host)), port(port), path(std::move(path)),
+        preference(std::move(preference)), options(options), done(std::move(done)) {}
+
+  tcp::resolver resolver;
+  ws_stream ws;
+  std::string host;
+  unsigned short port;
+  std::string path;
+  std::vector<serializer_kind> preference;
+  transport_options options;
+  connect_handler done;
+  websocket::response_type response;
+
+  void run() {
+    resolver.async_resolve(host, std::to_string(port), [self = shared_from_this()](const error_code& ec,
+                                                                                   tcp::resolver::results_type r) {
+      if (ec) return self->done(ec, nullptr);
+      auto& tcp_layer = beast::get_lowest_layer(self->ws);
+      tcp_layer.expires_after(self->options.handshake_timeout);
+      tcp_layer.async_connect(r, [self](const error_code& ec, const tcp::endpoint&) {
+        if (ec) return self->done(ec == beast::error::timeout ? make_error_code(errc::handshake_timeout) : ec, nullptr);
+        beast::get_lowest_layer(self->ws).socket().set_option(tcp::no_delay(true));
+        self->upgrade();
+      });
+    });
+  }
+
+  void upgrade() {
+    std::string offered;
+    for (auto kind : preference) {
+      if (!offered.empty()) offered += ", ";
+      offered += serializer_for(kind).subprotocol();
+    }
+    beast::get_lowest_layer(ws).expires_never();
+    ws.set_option(timeouts(options, beast::role_type::client));
+    ws.set_option(websocket::stream_base::decorator([offered](websocket::request_type& req) {
+      req.set(http::field::user_agent, "autobahn-sync-cpp");
+      req.set(http::field::sec_websocket_protocol, offered);
+    }));
+    const std::string host_header = host + ":" + std::to_string(port);
+    ws.async_handshake(response, host_header, path, [self = shared_from_this()](const error_code& ec) {
+      if (ec == beast::error::timeout) return self->done(errc::handshake_timeout, nullptr);
+      if (ec == websocket::error::upgrade_declined) {
+        return self->done(self->response.result() == http::status::bad_request ? errc::serializer_unsupported
+                                                                                : errc::handshake_failed,
+                          nullptr);
+      }
+      if (ec) return self->done(ec, nullptr);
+      const serializer* chosen = find_serializer(std::string(self->response[http::field::sec_websocket_protocol]));
+      if (!chosen || std::find(self->preference.begin(), self->preference.end(), chosen->kind()) == self->preference.end())
+        return self->done(errc::serializer_unsupported, nullptr);
+      const std::string peer = peer_name(beast::get_lowest_layer(self->ws).socket());
+      self->done({}, std::make_shared<websocket_connection>(std::move(self->ws), *chosen, self->options, peer));
+    });
+  }
+};
+
+}  // namespace
+
+void async_websocket_connect(connection::executor_type executor, const std::string& host, unsigned short port,
+                             const std::string& path, std::vector<serializer_kind> preference,
+                             transport_options options, connect_handler done) {
+  if (preference.empty()) preference = {serializer_kind::json, serializer_kind::msgpack};
+  std::make_shared<client_handshake>(std::move(executor), host, port, path, std::move(preference), options,
+                                     std::move(done))
+      ->run();
+}
+
+}  // namespace autobahn_sync::wamp

@@ -1,0 +1,59 @@
+// WAMP over WebSocket with Boost.Beast: subprotocol negotiation of `wamp.2.json` and
+// `wamp.2.msgpack` (JSON in text frames, MsgPack in binary frames), refusal of an upgrade
+// without an agreeable subprotocol (HTTP 400) or on another path (HTTP 404), Beast's
+// automatic PONGs and keep-alive PINGs, the close handshake, and the message-size limit.
+//
+// Thread safety: as every connection (connection.hpp). A listener is used from its executor.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "wamp/transport/connection.hpp"
+#include "wamp/transport/listener.hpp"
+
+namespace autobahn_sync::wamp {
+
+struct websocket_listener_options {
+  transport_options transport;
+  /// The HTTP path clients upgrade on.
+  std::string path = "/ws";
+  /// Serializers accepted, in the server's order of preference when a client offers several.
+  std::vector<serializer_kind> serializers = {serializer_kind::json, serializer_kind::msgpack};
+};
+
+/// Accepts WebSocket clients on host:port. Accepted connections run on `connection_executor`.
+class websocket_listener final : public listener, public std::enable_shared_from_this<websocket_listener> {
+ public:
+  /// Binds at once (throws boost::system::system_error when it cannot).
+  static std::shared_ptr<websocket_listener> create(connection::executor_type connection_executor,
+                                                    const std::string& host, unsigned short port,
+                                                    websocket_listener_options options = {});
+
+  unsigned short port() const override;
+  void start(accept_handler on_accept) override;
+  void close() override;
+
+ private:
+  websocket_listener(connection::executor_type executor, boost::asio::ip::tcp::endpoint endpoint,
+                     websocket_listener_options options);
+  void accept_next();
+
+  connection::executor_type executor_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  websocket_listener_options options_;
+  accept_handler on_accept_;
+};
+
+/// Connects to ws://host:port/path offering the serializers of `preference` (first
+/// preferred); `done` runs on `executor` with the connection or the error
+/// (serializer_unsupported when the server agreed to none, handshake_failed for other
+/// refusals, handshake_timeout, or the socket's error).
+void async_websocket_connect(connection::executor_type executor, const std::string& host, unsigned short port,
+                             const std::string& path, std::vector<serializer_kind> preference,
+                             transport_options options, connect_handler done);
+
+}  // namespace autobahn_sync::wamp

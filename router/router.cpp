@@ -7,6 +7,8 @@
 
 #include "router/uris.hpp"
 #include "wamp/transport/inprocess.hpp"
+#include "wamp/transport/rawsocket.hpp"
+#include "wamp/transport/websocket.hpp"
 
 namespace asio = boost::asio;
 
@@ -163,6 +165,31 @@ wamp::connection_ptr router::connect_inprocess(wamp::connection::executor_type c
       wamp::make_inprocess_pair(std::move(client_executor), impl_->strand, s, impl_->options.transport);
   attach(router_end);
   return client_end;
+}
+
+unsigned short router::listen_rawsocket(const std::string& host, unsigned short port) {
+  wamp::rawsocket_listener_options options;
+  options.transport = impl_->options.transport;
+  auto l = wamp::rawsocket_listener::create(impl_->strand, host, port, options);
+  std::weak_ptr<impl> self = impl_;
+  l->start([self](wamp::connection_ptr c) {
+    if (auto s = self.lock()) s->attach(std::move(c));
+  });
+  with_core([&](router_core&) { impl_->closers.push_back([l] { l->close(); }); });
+  return l->port();
+}
+
+unsigned short router::listen_websocket(const std::string& host, unsigned short port, const std::string& path) {
+  wamp::websocket_listener_options options;
+  options.transport = impl_->options.transport;
+  options.path = path;
+  auto l = wamp::websocket_listener::create(impl_->strand, host, port, options);
+  std::weak_ptr<impl> self = impl_;
+  l->start([self](wamp::connection_ptr c) {
+    if (auto s = self.lock()) s->attach(std::move(c));
+  });
+  with_core([&](router_core&) { impl_->closers.push_back([l] { l->close(); }); });
+  return l->port();
 }
 
 void router::expire() {

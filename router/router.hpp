@@ -4,6 +4,7 @@
 //
 //   autobahn_sync::router::router r;                  // its own I/O thread
 //   r.add_realm({"realm1"});
+//   auto port = r.listen_websocket("127.0.0.1", 0);   // ephemeral port
 //   auto conn = r.connect_inprocess(client_executor); // or an in-process client
 //
 // Thread safety: every public member may be called from any thread; calls that return a
@@ -69,6 +70,13 @@ class router {
   /// `client_executor`; `s` is the serializer both ends use (nullptr: none).
   wamp::connection_ptr connect_inprocess(wamp::connection::executor_type client_executor,
                                          const wamp::serializer* s = &wamp::json_serializer());
+
+  /// Listens for RawSocket clients; returns the bound port (port 0 picks a free one).
+  /// Throws boost::system::system_error when the address cannot be bound.
+  unsigned short listen_rawsocket(const std::string& host = "127.0.0.1", unsigned short port = 0);
+  /// Listens for WebSocket clients on `path`; returns the bound port.
+  unsigned short listen_websocket(const std::string& host = "127.0.0.1", unsigned short port = 0,
+                                  const std::string& path = "/ws");
 
   /// Runs `f(core)` on the router's thread and returns its result: for introspection
   /// (session counts, registrations) and for driving the core in tests.

@@ -10,6 +10,7 @@
 
 #include "router/uris.hpp"
 #include "wamp/transport/inprocess.hpp"
+#include "wamp/transport/url.hpp"
 
 namespace wamp = autobahn_sync::wamp;
 namespace router = autobahn_sync::router;
@@ -162,4 +163,34 @@ TEST_CASE("call timeouts fire on a real clock", "[integration]") {
   caller.send(wamp::call{1, {{"timeout", 1}}, "slow"});
   callee.next<wamp::invocation>();
   CHECK(caller.next<wamp::error>().error_uri == router::uris::timeout);
+}
+
+TEST_CASE("clients join over loopback RawSocket and WebSocket with each serializer", "[integration]") {
+  router::router r(one_realm());
+  const bool websocket = GENERATE(false, true);
+  const auto kind = GENERATE(wamp::serializer_kind::json, wamp::serializer_kind::msgpack);
+  const auto port = websocket ? r.listen_websocket("127.0.0.1", 0, "/ws") : r.listen_rawsocket("127.0.0.1", 0);
+  const std::string url = (websocket ? "ws://127.0.0.1:" : "rs://127.0.0.1:") + std::to_string(port) + (websocket ? "/ws" : "");
+  asio::io_context io;
+  wamp::connection_ptr conn;
+  boost::system::error_code error;
+  wamp::async_connect(io.get_executor(), url, {kind}, {}, [&](const boost::system::error_code& ec, wamp::connection_ptr c) {
+    error = ec;
+    conn = std::move(c);
+  });
+  io.run();
+  io.restart();
+  REQUIRE_FALSE(error);
+  std::vector<wamp::message> got;
+  conn->start({[&](wamp::message&& m) { got.push_back(std::move(m)); }, nullptr, nullptr});
+  REQUIRE_FALSE(conn->send(wamp::hello{"realm1", {}}));
+  for (int i = 0; i < 200 && got.empty(); ++i) io.run_one_for(std::chrono::milliseconds(50));
+  REQUIRE(std::holds_alternative<wamp::welcome>(got.at(0)));
+  CHECK(r.with_core([](router::router_core& core) {
+    const auto* s = core.find_session(*core.find_realm("realm1")->sessions().begin());
+    return s->transport.type;
+  }) == (websocket ? "websocket" : "rawsocket"));
+  r.stop();
+  for (int i = 0; i < 200 && got.size() < 2; ++i) io.run_one_for(std::chrono::milliseconds(50));
+  CHECK(std::holds_alternative<wamp::goodbye>(got.at(1)));
 }

@@ -1,0 +1,162 @@
+// The standalone router: `router --config router.json`, or with flags for a quick local
+// router. Runs until SIGINT or SIGTERM, then says GOODBYE to every session and exits.
+//
+//   router                                   realm1 on ws://127.0.0.1:8080/ws
+//   router --ws 127.0.0.1:0 --rs 127.0.0.1:0 ephemeral ports, printed on start
+//   router --config router.json              realms, roles, users and listeners (docs/router.md)
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "router/router.hpp"
+
+namespace router = autobahn_sync::router;
+namespace wamp = autobahn_sync::wamp;
+
+namespace {
+
+constexpr const char* usage = R"(usage: router [options]
+
+Runs a WAMP router until interrupted (SIGINT, SIGTERM).
+
+options:
+  --config FILE       read realms, roles, users and listeners from a JSON file
+                      (see docs/router.md); flags below add to it
+  --realm NAME        serve an open realm NAME (anonymous sessions may do anything);
+                      repeatable; default realm1 when no realm is configured
+  --ws HOST:PORT[/PATH]
+                      listen for WebSocket clients (default path /ws); port 0 picks a
+                      free port; default 127.0.0.1:8080/ws when no listener is configured
+  --rs HOST:PORT      listen for RawSocket clients
+  --seed N            seed the session and publication ids (for reproducible runs)
+  --help              this text
+
+On start it prints one line per listener, e.g. "listening ws://127.0.0.1:8080/ws".
+Exit codes: 0 after a signal, 1 for a bad configuration, 2 for bad usage.
+)";
+
+bool split_host_port(const std::string& text, router::listener_config& l) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  l.host = text.substr(0, colon);
+  std::string rest = text.substr(colon + 1);
+  const auto slash = rest.find('/');
+  if (slash != std::string::npos) {
+    l.path = rest.substr(slash);
+    rest = rest.substr(0, slash);
+  }
+  if (rest.empty() || rest.size() > 5 || rest.find_first_not_of("0123456789") != std::string::npos) return false;
+  const unsigned long port = std::stoul(rest);
+  if (port > 65535) return false;
+  l.port = static_cast<unsigned short>(port);
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  router::router_config config;
+  std::vector<std::string> realms;
+  std::vector<router::listener_config> listeners;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "router: %s needs a value\n%s", arg.c_str(), usage);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(usage, stdout);
+      return 0;
+    } else if (arg == "--config") {
+      const std::string path = value();
+      std::ifstream in(path);
+      if (!in) {
+        std::fprintf(stderr, "router: cannot read %s\n", path.c_str());
+        return 1;
+      }
+      std::stringstream text;
+      text << in.rdbuf();
+      try {
+        config = router::router_config_from_json(wamp::value::parse(text.str()));
+      } catch (const wamp::value::parse_error& e) {
+        std::fprintf(stderr, "router: %s is not valid JSON: %s\n", path.c_str(), e.what());
+        return 1;
+      } catch (const router::config_error& e) {
+        std::fprintf(stderr, "router: %s: %s\n", path.c_str(), e.what());
+        return 1;
+      }
+    } else if (arg == "--realm") {
+      realms.push_back(value());
+    } else if (arg == "--ws" || arg == "--rs") {
+      router::listener_config l;
+      l.type = arg == "--ws" ? "websocket" : "rawsocket";
+      if (!split_host_port(value(), l)) {
+        std::fprintf(stderr, "router: %s expects HOST:PORT%s\n", arg.c_str(), arg == "--ws" ? "[/PATH]" : "");
+        return 2;
+      }
+      listeners.push_back(l);
+    } else if (arg == "--seed") {
+      const std::string v = value();
+      if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) {
+        std::fprintf(stderr, "router: --seed expects a number\n");
+        return 2;
+      }
+      config.seed = std::stoull(v);
+    } else {
+      std::fprintf(stderr, "router: unknown option %s\n%s", arg.c_str(), usage);
+      return 2;
+    }
+  }
+  for (const auto& name : realms) {
+    if (!wamp::is_valid_uri(name)) {
+      std::fprintf(stderr, "router: --realm %s is not a valid URI\n", name.c_str());
+      return 1;
+    }
+    router::realm_config r;
+    r.name = name;
+    config.realms.push_back(r);
+  }
+  if (config.realms.empty()) config.realms.push_back(router::realm_config{"realm1"});
+  for (auto& l : listeners) config.listeners.push_back(l);
+  if (config.listeners.empty()) config.listeners.push_back({"websocket", "127.0.0.1", 8080, "/ws"});
+
+  router::router_options options;
+  options.core.seed = config.seed;
+  const auto configured_listeners = config.listeners;
+  try {
+    router::router r(std::move(config), options);
+    for (const auto& l : configured_listeners) {
+      if (l.type == "websocket") {
+        const auto port = r.listen_websocket(l.host, l.port, l.path);
+        std::printf("listening ws://%s:%u%s\n", l.host.c_str(), port, l.path.c_str());
+      } else {
+        const auto port = r.listen_rawsocket(l.host, l.port);
+        std::printf("listening rs://%s:%u\n", l.host.c_str(), port);
+      }
+    }
+    std::fflush(stdout);
+    boost::asio::io_context signals_io;
+    boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
+    signals.async_wait([](const boost::system::error_code&, int) {});
+    signals_io.run();
+    r.stop();
+    std::printf("stopped\n");
+  } catch (const boost::system::system_error& e) {
+    std::fprintf(stderr, "router: cannot listen: %s\n", e.what());
+    return 1;
+  } catch (const router::config_error& e) {
+    std::fprintf(stderr, "router: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

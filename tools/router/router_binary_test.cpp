@@ -1,0 +1,125 @@
+// The standalone router run as a subprocess: it prints its listeners, serves a client, exits
+// cleanly on SIGTERM, and refuses bad usage and bad configuration with clear messages.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "wamp/transport/url.hpp"
+
+namespace wamp = autobahn_sync::wamp;
+
+namespace {
+
+const char* binary = "tools/router/router";
+
+// A child process with its stdout and stderr captured.
+struct child {
+  pid_t pid = -1;
+  FILE* out = nullptr;
+
+  explicit child(std::vector<std::string> args) {
+    int pipe_fds[2];
+    REQUIRE(pipe(pipe_fds) == 0);
+    pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      dup2(pipe_fds[1], 1);
+      dup2(pipe_fds[1], 2);
+      close(pipe_fds[0]);
+      std::vector<char*> argv{const_cast<char*>(binary)};
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(binary, argv.data());
+      _exit(127);
+    }
+    close(pipe_fds[1]);
+    out = fdopen(pipe_fds[0], "r");
+  }
+  ~child() {
+    if (pid > 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+    if (out) fclose(out);
+  }
+  std::string line() {
+    char buffer[4096];
+    return fgets(buffer, sizeof buffer, out) ? std::string(buffer) : std::string();
+  }
+  std::string rest() {
+    std::string all;
+    for (std::string l = line(); !l.empty(); l = line()) all += l;
+    return all;
+  }
+  int wait() {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    pid = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the router binary serves clients and stops on SIGTERM", "[integration]") {
+  child router({"--ws", "127.0.0.1:0", "--rs", "127.0.0.1:0", "--realm", "demo"});
+  const std::string ws = router.line();
+  const std::string rs = router.line();
+  REQUIRE(ws.rfind("listening ws://127.0.0.1:", 0) == 0);
+  REQUIRE(rs.rfind("listening rs://127.0.0.1:", 0) == 0);
+  for (const auto& line : {ws, rs}) {
+    const std::string url = line.substr(10, line.size() - 11);
+    boost::asio::io_context io;
+    wamp::connection_ptr conn;
+    wamp::async_connect(io.get_executor(), url, {}, {}, [&](const boost::system::error_code& ec, wamp::connection_ptr c) {
+      REQUIRE_FALSE(ec);
+      conn = std::move(c);
+    });
+    io.run();
+    io.restart();
+    std::vector<wamp::message> got;
+    conn->start({[&](wamp::message&& m) { got.push_back(std::move(m)); }, nullptr, nullptr});
+    REQUIRE_FALSE(conn->send(wamp::hello{"demo", {}}));
+    for (int i = 0; i < 200 && got.empty(); ++i) io.run_one_for(std::chrono::milliseconds(50));
+    REQUIRE(got.size() == 1);
+    CHECK(std::holds_alternative<wamp::welcome>(got[0]));
+    conn->close();
+  }
+  kill(router.pid, SIGTERM);
+  CHECK(router.rest() == "stopped\n");
+  CHECK(router.wait() == 0);
+}
+
+TEST_CASE("the router binary explains bad usage and bad configuration", "[integration]") {
+  {
+    child c({"--help"});
+    CHECK(c.rest().find("usage: router") != std::string::npos);
+    CHECK(c.wait() == 0);
+  }
+  {
+    child c({"--frobnicate"});
+    CHECK(c.rest().find("unknown option --frobnicate") != std::string::npos);
+    CHECK(c.wait() == 2);
+  }
+  {
+    child c({"--ws", "nonsense"});
+    CHECK(c.rest().find("--ws expects HOST:PORT") != std::string::npos);
+    CHECK(c.wait() == 2);
+  }
+  {
+    const std::string path = std::string(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp") + "/bad.json";
+    std::ofstream(path) << R"({"realms": [{"name": "r", "roles": [{"name": "x", "permissions": [{"uri": "a", "match": "fuzzy"}]}]}]})";
+    child c({"--config", path});
+    CHECK(c.rest().find("match: must be exact, prefix or wildcard") != std::string::npos);
+    CHECK(c.wait() == 1);
+  }
+}

@@ -16,6 +16,9 @@ packages=(
   catch2
   libbenchmark-dev
   libssl-dev
+  python3-autobahn      # interop tests: AutobahnPython against our router
+  python3-msgpack
+  python3-nacl
 )
 for extra in "$@"; do
   case "$extra" in

@@ -58,7 +58,7 @@ std::variant<endpoint_url, std::string> parse_url(const std::string& url) {
 void async_connect(connection::executor_type executor, const std::string& url,
                    std::vector<serializer_kind> preference, transport_options options, connect_handler done) {
   const auto parsed = parse_url(url);
-  if (const auto* error = std::get_if<std::string>(&parsed)) {
+  if (std::holds_alternative<std::string>(parsed)) {
     boost::asio::post(executor, [done] { done(make_error_code(errc::handshake_failed), nullptr); });
     return;
   }

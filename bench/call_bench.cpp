@@ -1,0 +1,90 @@
+// Sequential blocking call latency through the embedded router, per transport, serializer and
+// payload size: what a caller of autobahn_sync::SyncSession::call waits. p50 and p99 are
+// reported as counters; compare with //bench:tcp_baseline_bench (the physical limit).
+#include <memory>
+#include <string>
+
+#include <benchmark/benchmark.h>
+
+#include "bench/latency_recorder.hpp"
+#include "client/autobahn_sync.hpp"
+#include "router/router.hpp"
+#include "wamp/transport/inprocess.hpp"
+#include "wamp/transport/url.hpp"
+
+namespace wamp = autobahn_sync::wamp;
+namespace router = autobahn_sync::router;
+using autobahn_sync::AutobahnSync;
+
+namespace {
+
+enum transport { inprocess = 0, rawsocket = 1, websocket = 2 };
+
+// A router with a callee echoing its arguments, and a caller; both joined.
+struct setup {
+  router::router r;
+  std::unique_ptr<AutobahnSync> callee;
+  std::unique_ptr<AutobahnSync> caller;
+
+  setup(transport t, wamp::serializer_kind kind) : r([] {
+    router::router_config c;
+    c.realms.push_back({"realm1"});
+    return c;
+  }()) {
+    std::string url = "inprocess://";
+    autobahn_sync::client_options options;
+    options.serializers = {kind};
+    if (t == inprocess) {
+      options.connect = [this, kind](boost::asio::any_io_executor ex, const std::string&, wamp::connect_handler done) {
+        auto pair = wamp::make_inprocess_pair(ex, r.get_executor(), &wamp::serializer_for(kind));
+        r.attach(pair.second);
+        done({}, pair.first);
+      };
+    } else {
+      url = t == rawsocket ? "rs://127.0.0.1:" + std::to_string(r.listen_rawsocket())
+                           : "ws://127.0.0.1:" + std::to_string(r.listen_websocket()) + "/ws";
+      options.connect = [kind](boost::asio::any_io_executor ex, const std::string& u, wamp::connect_handler done) {
+        wamp::async_connect(ex, u, {kind}, {}, std::move(done));
+      };
+    }
+    callee = std::make_unique<AutobahnSync>(std::vector<std::string>{}, options);
+    callee->register_procedure("bench.echo", [](const wamp::list& args, const wamp::dict&,
+                                                 const autobahn_sync::invocation_details&) {
+      return autobahn_sync::call_result{args};
+    });
+    callee->run(url, "realm1");
+    caller = std::make_unique<AutobahnSync>(std::vector<std::string>{}, options);
+    caller->run(url, "realm1");
+  }
+  ~setup() {
+    caller->stop();
+    callee->stop();
+  }
+};
+
+void BM_call(benchmark::State& state) {
+  const auto t = static_cast<transport>(state.range(0));
+  const auto kind = static_cast<wamp::serializer_kind>(state.range(1));
+  const auto size = static_cast<std::size_t>(state.range(2));
+  setup s(t, kind);
+  auto& session = s.caller->session();
+  const wamp::list args{std::string(size, 'x')};
+  autobahn_sync::bench::latency_recorder latency;
+  for (auto _ : state) {
+    latency.measure([&] { benchmark::DoNotOptimize(session.call("bench.echo", args)); });
+  }
+  latency.report(state);
+  static const char* names[] = {"inprocess", "rawsocket", "websocket"};
+  state.SetLabel(std::string(names[t]) + "/" + (kind == wamp::serializer_kind::json ? "json" : "msgpack") + "/" +
+                 std::to_string(size) + "B");
+}
+
+void call_args(benchmark::internal::Benchmark* b) {
+  for (int t : {inprocess, rawsocket, websocket})
+    for (int kind : {1, 2})
+      for (int size : {16, 4096, 65536}) b->Args({t, kind, size});
+}
+
+}  // namespace
+
+BENCHMARK(BM_call)->Apply(call_args)->UseRealTime()->MinTime(0.5);

@@ -55,6 +55,10 @@ void broker::subscribe(session& s, wamp::subscribe&& msg) {
     return realm::send_error(s, wamp::message_type::subscribe, msg.request, uris::not_authorized,
                              {"not authorized to subscribe to " + msg.topic});
   }
+  if (s.subscriptions.size() >= realm_.core().limits().max_subscriptions_per_session) {
+    return realm::send_error(s, wamp::message_type::subscribe, msg.request, uris::limit_reached,
+                             {"this session holds as many subscriptions as the router allows"});
+  }
   auto& slot = by_key_[{*policy, msg.topic}];
   bool created = false;
   if (!slot) {

@@ -45,6 +45,10 @@ void dealer::register_procedure(session& s, wamp::register_&& msg) {
     return realm::send_error(s, wamp::message_type::register_, msg.request, uris::not_authorized,
                              {"not authorized to register " + msg.procedure});
   }
+  if (s.registrations.size() >= realm_.core().limits().max_registrations_per_session) {
+    return realm::send_error(s, wamp::message_type::register_, msg.request, uris::limit_reached,
+                             {"this session holds as many registrations as the router allows"});
+  }
   auto& slot = by_key_[{*policy, msg.procedure}];
   bool created = false;
   if (!slot) {
@@ -165,6 +169,12 @@ void dealer::call(session& s, wamp::call&& msg) {
   if (!callee) {
     return realm::send_error(s, wamp::message_type::call, msg.request, uris::no_eligible_callee, {});
   }
+  auto& outstanding = pending_per_callee_[callee->id];
+  if (outstanding >= realm_.core().limits().max_pending_invocations_per_callee) {
+    return realm::send_error(s, wamp::message_type::call, msg.request, uris::unavailable,
+                             {"the callee has too many calls outstanding"});
+  }
+  ++outstanding;
 
   pending_call pending;
   pending.caller = s.id;
@@ -202,6 +212,8 @@ void dealer::finish(call_key key) {
   if (it == calls_.end()) return;
   by_caller_.erase({it->second.caller, it->second.caller_request});
   by_callee_.erase({it->second.callee, it->second.invocation});
+  if (const auto n = pending_per_callee_.find(it->second.callee); n != pending_per_callee_.end() && --n->second == 0)
+    pending_per_callee_.erase(n);
   if (it->second.deadline) {
     auto [first, last] = deadlines_.equal_range(*it->second.deadline);
     for (auto d = first; d != last; ++d) {

@@ -46,7 +46,9 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
           if (auto conn = weak_connection.lock()) conn->close();
         }};
     const wamp::id id = core.attach(std::move(sink), {info.transport, info.serializer, info.peer});
+    if (id == 0) return;  // over the connection limit: closed
     connections.emplace(id, c);
+    arm_timer();
     std::weak_ptr<impl> self = shared_from_this();
     wamp::connection_handler handler;
     handler.on_message = [self, id](wamp::message&& m) {

@@ -100,6 +100,10 @@ realm* router_core::find_realm(const std::string& name) {
 wamp::id router_core::new_global_id() { return ids_.next(); }
 
 wamp::id router_core::attach(session_sink sink, transport_details transport) {
+  if (options_.limits.max_connections && sessions_.size() >= options_.limits.max_connections) {
+    if (sink.close) sink.close();
+    return 0;  // not served: receive() and detach() ignore id 0
+  }
   wamp::id id = new_global_id();
   while (sessions_.count(id)) id = new_global_id();
   auto s = std::make_unique<session>();
@@ -107,6 +111,7 @@ wamp::id router_core::attach(session_sink sink, transport_details transport) {
   s->sink = std::move(sink);
   s->transport = std::move(transport);
   sessions_.emplace(id, std::move(s));
+  join_deadlines_.emplace(now() + options_.limits.join_timeout, id);
   return id;
 }
 
@@ -127,15 +132,19 @@ void router_core::end_session(session& s) {
     if (s.phase == session::state::authenticating) {
       s.joined->current_authenticator().forget(s.id);
     } else {
+      log("leave session=" + std::to_string(s.id) + " realm=" + s.joined->name() + " authid=" + s.authid);
       s.joined->leave(s);
     }
   }
   s.joined = nullptr;
   s.phase = session::state::awaiting_hello;
   s.hello = {};
+  join_deadlines_.emplace(now() + options_.limits.join_timeout, s.id);
 }
 
 void router_core::abort_session(session& s, const std::string& reason, const std::string& message) {
+  log("abort session=" + std::to_string(s.id) + " peer=" + s.transport.peer + " reason=" + reason +
+      (message.empty() ? std::string() : " message=" + message));
   wamp::dict details;
   if (!message.empty()) details["message"] = message;
   s.send(wamp::abort{std::move(details), reason});
@@ -216,6 +225,8 @@ void router_core::apply(session& s, realm& r, auth_decision&& d) {
       s.send(wamp::challenge{std::move(d.challenge_method), std::move(d.challenge_extra)});
       return;
     case auth_decision::kind::abort: {
+      log("refused session=" + std::to_string(s.id) + " realm=" + r.name() + " peer=" + s.transport.peer +
+          " reason=" + (d.reason.empty() ? std::string(uris::authentication_failed) : d.reason));
       wamp::dict details;
       if (!d.message.empty()) details["message"] = d.message;
       s.send(wamp::abort{std::move(details), d.reason.empty() ? uris::authentication_failed : d.reason});
@@ -248,6 +259,9 @@ void router_core::apply(session& s, realm& r, auth_decision&& d) {
                      {"agent", "autobahn-sync-router"}};
   if (!s.authextra.empty()) details["authextra"] = s.authextra;
   s.send(wamp::welcome{s.id, std::move(details)});
+  log("join session=" + std::to_string(s.id) + " realm=" + r.name() + " authid=" + s.authid + " authrole=" +
+      s.authrole + " authmethod=" + s.authmethod + " transport=" + s.transport.type + "/" + s.transport.serializer +
+      " peer=" + s.transport.peer);
   r.join(s);
 }
 
@@ -277,6 +291,7 @@ bool router_core::kill(wamp::id id, const std::string& reason, const std::string
 
 std::optional<router_core::time_point> router_core::next_deadline() const {
   std::optional<time_point> next;
+  if (!join_deadlines_.empty()) next = join_deadlines_.begin()->first;
   for (const auto& [name, r] : realms_) {
     const auto d = r->the_dealer().next_deadline();
     if (d && (!next || *d < *next)) next = d;
@@ -286,6 +301,13 @@ std::optional<router_core::time_point> router_core::next_deadline() const {
 
 void router_core::expire() {
   const auto t = now();
+  while (!join_deadlines_.empty() && join_deadlines_.begin()->first <= t) {
+    const wamp::id id = join_deadlines_.begin()->second;
+    join_deadlines_.erase(join_deadlines_.begin());
+    session* s = find_session(id);
+    if (!s || s->phase == session::state::established || s->phase == session::state::closing) continue;
+    abort_session(*s, uris::timeout, "the session did not join in time");
+  }
   for (auto& [name, r] : realms_) r->the_dealer().expire(t);
 }
 

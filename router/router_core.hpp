@@ -24,8 +24,24 @@
 
 namespace autobahn_sync::router {
 
+/// What one client may cost the router. Every limit has its own clear consequence.
+struct router_limits {
+  /// Connections served at once; more are closed at once. 0: no limit.
+  std::size_t max_connections = 10'000;
+  /// Time from connecting to WELCOME (HELLO, and the whole authentication): a connection
+  /// that has not joined by then gets ABORT wamp.error.timeout (or is closed) .
+  std::chrono::milliseconds join_timeout = std::chrono::seconds(30);
+  /// Invocations a callee may have outstanding; a call past it fails with
+  /// wamp.error.unavailable and the callee is not bothered.
+  std::size_t max_pending_invocations_per_callee = 10'000;
+  /// Subscriptions and registrations one session may hold; past it: wamp.error.limit_reached.
+  std::size_t max_subscriptions_per_session = 10'000;
+  std::size_t max_registrations_per_session = 10'000;
+};
+
 struct core_options {
   using time_point = std::chrono::steady_clock::time_point;
+  router_limits limits;
   /// Seeds session, publication, subscription and registration ids and nonces; 0 = entropy.
   std::uint64_t seed = 0;
   /// The clock call timeouts run on (default: steady_clock).
@@ -35,6 +51,8 @@ struct core_options {
   /// Random bytes for nonces and challenges (default: derived from the seed when one is
   /// given, else OpenSSL).
   random_bytes_fn random;
+  /// Receives one line per join, leave and aborted session (default: nothing is logged).
+  std::function<void(const std::string& line)> log;
 };
 
 class router_core {
@@ -64,7 +82,7 @@ class router_core {
   /// Ends one session with GOODBYE `reason` (the meta API's wamp.session.kill).
   bool kill(wamp::id session, const std::string& reason, const std::string& message);
 
-  /// When the next call timeout falls due, if any; call expire() then.
+  /// When the next call or join timeout falls due, if any; call expire() then.
   std::optional<time_point> next_deadline() const;
   void expire();
 
@@ -78,6 +96,7 @@ class router_core {
   std::int64_t wall_ms() const { return options_.wall_clock(); }
   std::mt19937_64& rng() { return rng_; }
   const random_bytes_fn& random() const { return options_.random; }
+  const router_limits& limits() const noexcept { return options_.limits; }
   /// ABORT `reason` and close the connection.
   void abort_session(session& s, const std::string& reason, const std::string& message);
 
@@ -86,12 +105,17 @@ class router_core {
   void on_authenticate(session& s, const wamp::authenticate& msg);
   void apply(session& s, realm& r, auth_decision&& d);
   void end_session(session& s);  // leaves its realm, back to awaiting_hello
+  void log(const std::string& line) const {
+    if (options_.log) options_.log(line);
+  }
 
   core_options options_;
   std::mt19937_64 rng_;
   wamp::random_id_source ids_;
   std::map<std::string, std::unique_ptr<realm>> realms_;
   std::unordered_map<wamp::id, std::unique_ptr<session>> sessions_;
+  // Connections that have not joined yet, by the time they must have.
+  std::multimap<time_point, wamp::id> join_deadlines_;
 };
 
 }  // namespace autobahn_sync::router

@@ -275,3 +275,34 @@ TEST_CASE("the meta API answers about sessions and registrations", "[unit]") {
   a.expect_nothing();
   CHECK(f.realm.sessions().size() == 1);
 }
+
+TEST_CASE("limits: outstanding invocations per callee, registrations and subscriptions per session", "[unit]") {
+  router::core_options o;
+  o.limits.max_pending_invocations_per_callee = 2;
+  o.limits.max_registrations_per_session = 1;
+  o.limits.max_subscriptions_per_session = 1;
+  router::router_core core(o);
+  core.add_realm({"realm1"});
+  peer callee(core), caller(core);
+  callee.join();
+  caller.join();
+  callee.send(wamp::register_{1, {}, "p"});
+  callee.expect<wamp::registered>();
+  callee.send(wamp::register_{2, {}, "q"});
+  callee.expect_error(router::uris::limit_reached);
+  caller.send(wamp::subscribe{1, {}, "t"});
+  caller.expect<wamp::subscribed>();
+  caller.send(wamp::subscribe{2, {}, "u"});
+  caller.expect_error(router::uris::limit_reached);
+  caller.send(wamp::call{1, {}, "p"});
+  caller.send(wamp::call{2, {}, "p"});
+  caller.send(wamp::call{3, {}, "p"});
+  CHECK(caller.expect_error(router::uris::unavailable).request == 3);
+  const auto first = callee.expect<wamp::invocation>();
+  callee.expect<wamp::invocation>();
+  callee.expect_nothing();
+  callee.send(wamp::yield{first.request, {}});
+  caller.expect<wamp::result>();
+  caller.send(wamp::call{4, {}, "p"});  // room again
+  callee.expect<wamp::invocation>();
+}

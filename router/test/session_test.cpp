@@ -323,3 +323,42 @@ TEST_CASE("the same seed gives the same session ids", "[unit]") {
   };
   CHECK(ids() == ids());
 }
+
+TEST_CASE("a connection that does not join in time is aborted and closed", "[unit]") {
+  std::chrono::steady_clock::time_point now{};
+  auto options = fixed_options();
+  options.clock = [&] { return now; };
+  options.limits.join_timeout = std::chrono::seconds(5);
+  router::router_core core(options);
+  core.add_realm(realm_with_users());
+  peer silent(core), slow(core), quick(core);
+  auto details = auth_details("alice", "ticket");
+  slow.send(wamp::hello{"realm1", details});
+  slow.expect<wamp::challenge>();  // and never answers
+  quick.send(wamp::hello{"realm1", details});
+  quick.expect<wamp::challenge>();
+  quick.send(wamp::authenticate{"ticket-alice", {}});
+  quick.expect<wamp::welcome>();
+  REQUIRE(core.next_deadline() == now + std::chrono::seconds(5));
+  now += std::chrono::seconds(5);
+  core.expire();
+  CHECK(silent.expect<wamp::abort>().reason == router::uris::timeout);
+  CHECK(silent.closed);
+  CHECK(slow.expect<wamp::abort>().reason == router::uris::timeout);
+  CHECK(slow.closed);
+  quick.expect_nothing();
+  CHECK_FALSE(quick.closed);
+}
+
+TEST_CASE("connections past the limit are closed at once", "[unit]") {
+  auto options = fixed_options();
+  options.limits.max_connections = 2;
+  router::router_core core(options);
+  core.add_realm({"realm1"});
+  peer a(core), b(core), c(core);
+  CHECK_FALSE(a.closed);
+  CHECK_FALSE(b.closed);
+  CHECK(c.closed);
+  c.send(wamp::hello{"realm1", {}});
+  c.expect_nothing();
+}

@@ -4,7 +4,9 @@
 //   router                                   realm1 on ws://127.0.0.1:8080/ws
 //   router --ws 127.0.0.1:0 --rs 127.0.0.1:0 ephemeral ports, printed on start
 //   router --config router.json              realms, roles, users and listeners (docs/router.md)
+#include <chrono>
 #include <csignal>
+#include <ctime>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -38,7 +40,8 @@ options:
   --seed N            seed the session and publication ids (for reproducible runs)
   --help              this text
 
-On start it prints one line per listener, e.g. "listening ws://127.0.0.1:8080/ws".
+On start it prints one line per listener on stdout, e.g. "listening ws://127.0.0.1:8080/ws";
+joins, leaves and refused or aborted sessions are logged on stderr.
 Exit codes: 0 after a signal, 1 for a bad configuration, 2 for bad usage.
 )";
 
@@ -132,6 +135,13 @@ int main(int argc, char** argv) {
 
   router::router_options options;
   options.core.seed = config.seed;
+  options.core.log = [](const std::string& line) {
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t t = std::chrono::system_clock::to_time_t(now);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    std::fprintf(stderr, "%s %s\n", stamp, line.c_str());
+  };
   const auto configured_listeners = config.listeners;
   try {
     router::router r(std::move(config), options);

@@ -26,14 +26,14 @@ struct child {
   pid_t pid = -1;
   FILE* out = nullptr;
 
-  explicit child(std::vector<std::string> args) {
+  explicit child(std::vector<std::string> args, bool keep_stderr = false) {
     int pipe_fds[2];
     REQUIRE(pipe(pipe_fds) == 0);
     pid = fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
       dup2(pipe_fds[1], 1);
-      dup2(pipe_fds[1], 2);
+      if (!keep_stderr) dup2(pipe_fds[1], 2);
       close(pipe_fds[0]);
       std::vector<char*> argv{const_cast<char*>(binary)};
       for (auto& a : args) argv.push_back(a.data());
@@ -71,7 +71,7 @@ struct child {
 }  // namespace
 
 TEST_CASE("the router binary serves clients and stops on SIGTERM", "[integration]") {
-  child router({"--ws", "127.0.0.1:0", "--rs", "127.0.0.1:0", "--realm", "demo"});
+  child router({"--ws", "127.0.0.1:0", "--rs", "127.0.0.1:0", "--realm", "demo"}, true);
   const std::string ws = router.line();
   const std::string rs = router.line();
   REQUIRE(ws.rfind("listening ws://127.0.0.1:", 0) == 0);

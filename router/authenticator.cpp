@@ -71,15 +71,25 @@ static_authenticator::static_authenticator(const realm_config& realm, random_byt
     : realm_(realm), random_(std::move(random)), wall_clock_(std::move(wall_clock)) {}
 
 auth_decision static_authenticator::on_hello(const hello_request& hello) {
+  // The listener's own authentication replaces the realm's.
+  const bool allow_anonymous = hello.via ? hello.via->allow_anonymous : realm_.allow_anonymous;
+  const std::string& anonymous_role = hello.via ? hello.via->anonymous_role : realm_.anonymous_role;
+  const std::vector<user>& users = hello.via ? hello.via->users : realm_.users;
+  auto usable = [&](const user& u) { return u.realm.empty() || u.realm == hello.realm; };
+  auto find_user = [&](const std::string& authid) -> const user* {
+    for (const auto& u : users)
+      if (u.authid == authid && usable(u)) return &u;
+    return nullptr;
+  };
   std::vector<std::string> methods = hello.authmethods;
   if (methods.empty()) methods.push_back("anonymous");
   for (const auto& method : methods) {
     if (method == "anonymous") {
-      if (!realm_.allow_anonymous) continue;
+      if (!allow_anonymous) continue;
       // Like Crossbar: the authid is a random name unless the client proposed one.
       std::string authid = hello.authid;
       if (authid.empty()) authid = "anonymous-" + wamp::auth::hex_encode(wamp::auth::random_bytes(random_, 6));
-      return auth_decision::welcome(std::move(authid), realm_.anonymous_role, "anonymous", "static");
+      return auth_decision::welcome(std::move(authid), anonymous_role, "anonymous", "static");
     }
     if (method == "cryptosign") {
       // The client names itself by its public key (authextra.pubkey), its authid, or both.
@@ -88,8 +98,8 @@ auth_decision static_authenticator::on_hello(const hello_request& hello) {
                                      ? pubkey_it->second.get<std::string>()
                                      : std::string();
       const user* who = nullptr;
-      for (const auto& u : realm_.users) {
-        if (u.method != "cryptosign") continue;
+      for (const auto& u : users) {
+        if (u.method != "cryptosign" || !usable(u)) continue;
         if (!hello.authid.empty() && u.authid != hello.authid) continue;
         const bool key_matches = std::any_of(u.public_keys.begin(), u.public_keys.end(), [&](const std::string& k) {
           return !pubkey.empty() && wamp::auth::secrets_equal(k, pubkey);
@@ -106,7 +116,7 @@ auth_decision static_authenticator::on_hello(const hello_request& hello) {
           "cryptosign", {{"challenge", wamp::auth::hex_encode(challenge)}, {"channel_binding", nullptr}});
     }
     if (method != "ticket" && method != "wampcra") continue;
-    const user* who = realm_.find_user(hello.authid);
+    const user* who = find_user(hello.authid);
     if (!who || who->method != method) continue;
     if (method == "ticket") {
       pending_[hello.session] = {"ticket", who, {}, wall_clock_()};

@@ -31,6 +31,9 @@ struct hello_request {
   wamp::dict authextra;
   wamp::dict details;    // the whole HELLO.Details
   std::string transport; // "websocket", "rawsocket", "inprocess"
+  /// The authentication of the listener or path the client came through, if it has its own
+  /// (then it replaces the realm's users and anonymous policy).
+  const transport_auth* via = nullptr;
 };
 
 /// An authenticator's verdict.

@@ -53,6 +53,16 @@ struct user {
   int iterations = 1000;
   int keylen = 32;
   std::vector<std::string> public_keys;  // cryptosign: Ed25519 public keys, hex
+  /// Only for this realm (transport-level users, as in Crossbar); empty: any realm.
+  std::string realm;
+};
+
+/// Authentication accepted on one listener or WebSocket path, overriding the realm's own
+/// (Crossbar's per-transport `auth`): who may join through it, and how.
+struct transport_auth {
+  bool allow_anonymous = false;
+  std::string anonymous_role = "anonymous";
+  std::vector<user> users;
 };
 
 /// Keep the last `limit` events published to topics matching `uri` (served by

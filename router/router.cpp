@@ -1,5 +1,6 @@
 #include "router/router.hpp"
 
+#include <map>
 #include <unordered_map>
 
 #include <boost/asio/post.hpp>
@@ -31,7 +32,7 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
   std::vector<std::function<void()>> closers;  // listeners' close functions
   std::optional<router_core::time_point> armed_for;
 
-  void attach(wamp::connection_ptr c) {
+  void attach(wamp::connection_ptr c, std::shared_ptr<const transport_auth> auth) {
     if (stopped) {
       c->close_abruptly();
       return;
@@ -45,7 +46,8 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
         [weak_connection] {
           if (auto conn = weak_connection.lock()) conn->close();
         }};
-    const wamp::id id = core.attach(std::move(sink), {info.transport, info.serializer, info.peer});
+    const wamp::id id = core.attach(std::move(sink), {info.transport, info.serializer, info.peer, info.endpoint},
+                                    std::move(auth));
     if (id == 0) return;  // over the connection limit: closed
     connections.emplace(id, c);
     arm_timer();
@@ -155,9 +157,9 @@ void router::set_authorizer(const std::string& realm_name, authorizer_fn f) {
   });
 }
 
-void router::attach(wamp::connection_ptr connection) {
-  asio::dispatch(impl_->strand, [self = impl_, connection = std::move(connection)]() mutable {
-    self->attach(std::move(connection));
+void router::attach(wamp::connection_ptr connection, std::shared_ptr<const transport_auth> auth) {
+  asio::dispatch(impl_->strand, [self = impl_, connection = std::move(connection), auth = std::move(auth)]() mutable {
+    self->attach(std::move(connection), std::move(auth));
   });
 }
 
@@ -169,26 +171,38 @@ wamp::connection_ptr router::connect_inprocess(wamp::connection::executor_type c
   return client_end;
 }
 
-unsigned short router::listen_rawsocket(const std::string& host, unsigned short port) {
+unsigned short router::listen_rawsocket(const std::string& host, unsigned short port,
+                                        std::shared_ptr<const transport_auth> auth) {
   wamp::rawsocket_listener_options options;
   options.transport = impl_->options.transport;
   auto l = wamp::rawsocket_listener::create(impl_->strand, host, port, options);
   std::weak_ptr<impl> self = impl_;
-  l->start([self](wamp::connection_ptr c) {
-    if (auto s = self.lock()) s->attach(std::move(c));
+  l->start([self, auth](wamp::connection_ptr c) {
+    if (auto s = self.lock()) s->attach(std::move(c), auth);
   });
   with_core([&](router_core&) { impl_->closers.push_back([l] { l->close(); }); });
   return l->port();
 }
 
 unsigned short router::listen_websocket(const std::string& host, unsigned short port, const std::string& path) {
+  return listen_websocket(host, port, std::vector<websocket_path>{{path, nullptr}});
+}
+
+unsigned short router::listen_websocket(const std::string& host, unsigned short port,
+                                        std::vector<websocket_path> paths) {
   wamp::websocket_listener_options options;
   options.transport = impl_->options.transport;
-  options.path = path;
+  options.paths.clear();
+  std::map<std::string, std::shared_ptr<const transport_auth>> auth_by_path;
+  for (auto& p : paths) {
+    options.paths.push_back(p.path);
+    auth_by_path[p.path] = std::move(p.auth);
+  }
   auto l = wamp::websocket_listener::create(impl_->strand, host, port, options);
   std::weak_ptr<impl> self = impl_;
-  l->start([self](wamp::connection_ptr c) {
-    if (auto s = self.lock()) s->attach(std::move(c));
+  l->start([self, auth_by_path](wamp::connection_ptr c) {
+    const auto it = auth_by_path.find(c->info().endpoint);
+    if (auto s = self.lock()) s->attach(std::move(c), it == auth_by_path.end() ? nullptr : it->second);
   });
   with_core([&](router_core&) { impl_->closers.push_back([l] { l->close(); }); });
   return l->port();

@@ -63,8 +63,9 @@ class router {
   void set_authenticator(const std::string& realm, std::shared_ptr<authenticator> a);
   void set_authorizer(const std::string& realm, authorizer_fn f);
 
-  /// Serves a connection of any transport (it must use this router's executor).
-  void attach(wamp::connection_ptr connection);
+  /// Serves a connection of any transport (it must use this router's executor). `auth`
+  /// replaces the realms' authentication for it (Crossbar's per-transport auth), or null.
+  void attach(wamp::connection_ptr connection, std::shared_ptr<const transport_auth> auth = nullptr);
 
   /// A client end of an in-process connection served by this router. The client end runs on
   /// `client_executor`; `s` is the serializer both ends use (nullptr: none).
@@ -73,10 +74,18 @@ class router {
 
   /// Listens for RawSocket clients; returns the bound port (port 0 picks a free one).
   /// Throws boost::system::system_error when the address cannot be bound.
-  unsigned short listen_rawsocket(const std::string& host = "127.0.0.1", unsigned short port = 0);
+  unsigned short listen_rawsocket(const std::string& host = "127.0.0.1", unsigned short port = 0,
+                                  std::shared_ptr<const transport_auth> auth = nullptr);
   /// Listens for WebSocket clients on `path`; returns the bound port.
   unsigned short listen_websocket(const std::string& host = "127.0.0.1", unsigned short port = 0,
                                   const std::string& path = "/ws");
+  /// One WebSocket path of a listener and its own authentication (null: the realms').
+  struct websocket_path {
+    std::string path;
+    std::shared_ptr<const transport_auth> auth;
+  };
+  /// Listens for WebSocket clients on several paths; returns the bound port.
+  unsigned short listen_websocket(const std::string& host, unsigned short port, std::vector<websocket_path> paths);
 
   /// Runs `f(core)` on the router's thread and returns its result: for introspection
   /// (session counts, registrations) and for driving the core in tests.

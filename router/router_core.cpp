@@ -99,7 +99,8 @@ realm* router_core::find_realm(const std::string& name) {
 
 wamp::id router_core::new_global_id() { return ids_.next(); }
 
-wamp::id router_core::attach(session_sink sink, transport_details transport) {
+wamp::id router_core::attach(session_sink sink, transport_details transport,
+                             std::shared_ptr<const transport_auth> auth) {
   if (options_.limits.max_connections && sessions_.size() >= options_.limits.max_connections) {
     if (sink.close) sink.close();
     return 0;  // not served: receive() and detach() ignore id 0
@@ -110,6 +111,7 @@ wamp::id router_core::attach(session_sink sink, transport_details transport) {
   s->id = id;
   s->sink = std::move(sink);
   s->transport = std::move(transport);
+  s->auth = std::move(auth);
   sessions_.emplace(id, std::move(s));
   join_deadlines_.emplace(now() + options_.limits.join_timeout, id);
   return id;
@@ -209,6 +211,7 @@ void router_core::on_hello(session& s, wamp::hello&& msg) {
   h.authextra = extra != msg.details.end() && extra->second.is_object() ? extra->second.get<wamp::dict>() : wamp::dict{};
   h.details = std::move(msg.details);
   h.transport = s.transport.type;
+  h.via = s.auth.get();
   s.joined = r;
   s.phase = session::state::authenticating;
   apply(s, *r, r->current_authenticator().on_hello(h));

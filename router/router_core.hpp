@@ -69,7 +69,9 @@ class router_core {
   realm* find_realm(const std::string& name);
 
   /// A new transport connection: returns the id its session will have.
-  wamp::id attach(session_sink sink, transport_details transport = {});
+  /// `auth`: the listener's own authentication (replacing the realms'), or null.
+  wamp::id attach(session_sink sink, transport_details transport = {},
+                  std::shared_ptr<const transport_auth> auth = nullptr);
   /// A message from a connection.
   void receive(wamp::id connection, wamp::message&& msg);
   /// Bytes from a connection that are not a valid message: ABORT protocol_violation, close.

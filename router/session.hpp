@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -28,6 +29,7 @@ struct transport_details {
   std::string type = "inprocess";  // "websocket", "rawsocket", "inprocess"
   std::string serializer = "json";
   std::string peer = "inprocess";
+  std::string endpoint;  // WebSocket path
 };
 
 struct session {
@@ -44,6 +46,7 @@ struct session {
   wamp::dict authextra;
   wamp::dict client_roles;  // HELLO.Details.roles
   transport_details transport;
+  std::shared_ptr<const transport_auth> auth;  // the listener's own authentication, if any
   session_sink sink;
   wamp::sequential_id_source invocation_ids;
   std::unordered_set<wamp::id> subscriptions;

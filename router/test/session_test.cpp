@@ -362,3 +362,42 @@ TEST_CASE("connections past the limit are closed at once", "[unit]") {
   c.send(wamp::hello{"realm1", {}});
   c.expect_nothing();
 }
+
+TEST_CASE("a listener's own authentication replaces the realm's", "[unit]") {
+  router::router_core core(fixed_options());
+  core.add_realm(realm_with_users());  // the realm itself refuses anonymous
+  auto open_path = std::make_shared<router::transport_auth>();
+  open_path->allow_anonymous = true;
+  auto ticket_path = std::make_shared<router::transport_auth>();
+  ticket_path->users.push_back({"joe", "user", "ticket", "joe-ticket", {}, 1000, 32, {}, "realm1"});
+  ticket_path->users.push_back({"zoe", "user", "ticket", "zoe-ticket", {}, 1000, 32, {}, "other-realm"});
+
+  std::deque<wamp::message> inbox;
+  auto attach = [&](std::shared_ptr<const router::transport_auth> auth) {
+    return core.attach({[&](wamp::message&& m) { inbox.push_back(std::move(m)); }, [] {}}, {}, std::move(auth));
+  };
+  auto next = [&] {
+    REQUIRE_FALSE(inbox.empty());
+    auto m = std::move(inbox.front());
+    inbox.pop_front();
+    return m;
+  };
+  const auto anonymous = attach(open_path);
+  core.receive(anonymous, wamp::hello{"realm1", {}});
+  CHECK(std::get<wamp::welcome>(next()).details.at("authrole") == "anonymous");
+
+  const auto joe = attach(ticket_path);
+  core.receive(joe, wamp::hello{"realm1", auth_details("joe", "ticket")});
+  REQUIRE(std::holds_alternative<wamp::challenge>(next()));
+  core.receive(joe, wamp::authenticate{"joe-ticket", {}});
+  CHECK(std::get<wamp::welcome>(next()).details.at("authid") == "joe");
+
+  // alice is a realm user, not a user of this path; zoe belongs to another realm.
+  for (const char* who : {"alice", "zoe"}) {
+    const auto c = attach(ticket_path);
+    core.receive(c, wamp::hello{"realm1", auth_details(who, "ticket")});
+    CHECK(std::get<wamp::abort>(next()).reason == router::uris::authentication_failed);
+  }
+  core.detach(anonymous);
+  core.detach(joe);
+}

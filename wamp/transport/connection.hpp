@@ -44,6 +44,7 @@ struct connection_info {
   std::string transport;   // "rawsocket", "websocket" or "inprocess"
   std::string serializer;  // "json", "msgpack" or "none" (in-process without serialization)
   std::string peer;        // e.g. "tcp4:127.0.0.1:51234", or "inprocess"
+  std::string endpoint;    // the WebSocket path the client upgraded on; empty otherwise
 };
 
 /// Limits and timeouts shared by every transport.

@@ -53,12 +53,14 @@ websocket::stream_base::timeout timeouts(const transport_options& options, beast
 // One established WebSocket connection.
 class websocket_connection final : public connection, public std::enable_shared_from_this<websocket_connection> {
  public:
-  websocket_connection(ws_stream ws, const serializer& s, transport_options options, std::string peer)
+  websocket_connection(ws_stream ws, const serializer& s, transport_options options, std::string peer,
+                       std::string endpoint)
       : ws_(std::move(ws)),
         executor_(ws_.get_executor()),
         serializer_(s),
         options_(options),
-        info_{"websocket", s.kind() == serializer_kind::msgpack ? "msgpack" : "json", std::move(peer)} {
+        info_{"websocket", s.kind() == serializer_kind::msgpack ? "msgpack" : "json", std::move(peer),
+              std::move(endpoint)} {
     ws_.binary(s.is_binary());
     ws_.read_message_max(options.max_message_size);
   }
@@ -215,6 +217,7 @@ struct server_handshake : std::enable_shared_from_this<server_handshake> {
   beast::flat_buffer buffer;
   http::request<http::string_body> request;
   http::response<http::string_body> refusal;
+  std::string endpoint;
 
   void run() {
     stream.expires_after(options.transport.handshake_timeout);
@@ -239,7 +242,9 @@ struct server_handshake : std::enable_shared_from_this<server_handshake> {
   }
 
   void on_request() {
-    if (request.target() != options.path) return refuse(http::status::not_found, "no WAMP endpoint here\n");
+    const auto path = std::find(options.paths.begin(), options.paths.end(), request.target());
+    if (path == options.paths.end()) return refuse(http::status::not_found, "no WAMP endpoint here\n");
+    endpoint = *path;
     if (!websocket::is_upgrade(request)) return refuse(http::status::bad_request, "a WebSocket upgrade is expected\n");
     // The first subprotocol the client offers that we accept.
     const serializer* chosen = nullptr;
@@ -263,7 +268,8 @@ struct server_handshake : std::enable_shared_from_this<server_handshake> {
     }));
     ws->async_accept(request, [self = shared_from_this(), ws, chosen](const error_code& ec) {
       if (ec) return;
-      auto conn = std::make_shared<websocket_connection>(std::move(*ws), *chosen, self->options.transport, self->peer);
+      auto conn = std::make_shared<websocket_connection>(std::move(*ws), *chosen, self->options.transport, self->peer,
+                                                         self->endpoint);
       if (self->on_accept) self->on_accept(std::move(conn));
     });
   }
@@ -373,7 +379,8 @@ struct client_handshake : std::enable_shared_from_this<client_handshake> {
       if (!chosen || std::find(self->preference.begin(), self->preference.end(), chosen->kind()) == self->preference.end())
         return self->done(errc::serializer_unsupported, nullptr);
       const std::string peer = peer_name(beast::get_lowest_layer(self->ws).socket());
-      self->done({}, std::make_shared<websocket_connection>(std::move(self->ws), *chosen, self->options, peer));
+      self->done({}, std::make_shared<websocket_connection>(std::move(self->ws), *chosen, self->options, peer,
+                                                            self->path));
     });
   }
 };

@@ -19,8 +19,8 @@ namespace autobahn_sync::wamp {
 
 struct websocket_listener_options {
   transport_options transport;
-  /// The HTTP path clients upgrade on.
-  std::string path = "/ws";
+  /// The HTTP paths clients may upgrade on (connection_info::endpoint says which one).
+  std::vector<std::string> paths = {"/ws"};
   /// Serializers accepted, in the server's order of preference when a client offers several.
   std::vector<serializer_kind> serializers = {serializer_kind::json, serializer_kind::msgpack};
 };

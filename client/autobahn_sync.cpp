@@ -1,0 +1,348 @@
+#include "client/autobahn_sync.hpp"
+
+#include <future>
+
+#include <boost/asio/strand.hpp>
+
+#include "client/detail/default_connector.hpp"
+#include "client/detail/session_state.hpp"
+#include "client/uris.hpp"
+#include "wamp/auth/cryptosign.hpp"
+
+namespace autobahn_sync {
+namespace {
+
+using clock = callbacks_runner::clock;
+
+run_options make_run_options(std::string url, std::string realm,
+                             std::vector<std::string> authmethods, std::string authid,
+                             std::string authrole, wamp::dict authextra, bool blocking,
+                             std::function<void()> callback) {
+  return run_options{std::move(url),      std::move(realm),     std::move(authmethods),
+                     std::move(authid),   std::move(authrole),  std::move(authextra),
+                     blocking,            std::move(callback)};
+}
+
+}  // namespace
+
+AutobahnSync::AutobahnSync(std::vector<std::string> authmethods, client_options options)
+    : authmethods_(std::move(authmethods)), options_(std::move(options)) {}
+
+AutobahnSync::~AutobahnSync() {
+  bool running;
+  {
+    std::lock_guard lock(mutex_);
+    running = running_ && !stopping_;
+  }
+  if (running) {
+    try {
+      stop();
+    } catch (...) {
+    }
+  }
+  join_threads();
+  // Threads that could not be joined because this destructor runs on them.
+  if (io_thread_.joinable()) io_thread_.detach();
+  for (auto& t : runner_threads_) {
+    if (t.joinable()) t.detach();
+  }
+  if (callback_thread_.joinable()) {
+    if (callback_thread_.get_id() == std::this_thread::get_id()) {
+      callback_thread_.detach();
+    } else {
+      callback_thread_.join();
+    }
+  }
+  session_.reset();
+  retired_sessions_.clear();
+  state_.reset();
+  work_.reset();
+  own_io_.reset();
+  retired_ios_.clear();
+}
+
+void AutobahnSync::on_challenge(challenge_handler handler) {
+  std::lock_guard lock(mutex_);
+  if (running_) throw AlreadyRunningError("on_challenge() must be called before run()");
+  on_challenge_ = std::move(handler);
+}
+
+void AutobahnSync::register_procedure(const wamp::uri& procedure, procedure_handler handler,
+                                      register_options options) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!running_) {
+      deferred_.push_back([procedure, handler, options](SyncSession& s) {
+        s.register_procedure(procedure, handler, options);
+      });
+      return;
+    }
+  }
+  session().register_procedure(procedure, std::move(handler), options);
+}
+
+void AutobahnSync::subscribe(const wamp::uri& topic, event_handler handler,
+                             subscribe_options options) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!running_) {
+      deferred_.push_back(
+          [topic, handler, options](SyncSession& s) { s.subscribe(topic, handler, options); });
+      return;
+    }
+  }
+  session().subscribe(topic, std::move(handler), options);
+}
+
+void AutobahnSync::begin_run() {
+  {
+    std::lock_guard lock(mutex_);
+    if (running_) throw AlreadyRunningError("the client is already running");
+    running_ = true;
+    stopping_ = false;
+    last_error_ = nullptr;
+  }
+  // Threads of a previous run that stop() could not join (it ran on them).
+  join_threads();
+  if (callback_thread_.joinable()) callback_thread_.join();
+}
+
+void AutobahnSync::start_session(boost::asio::any_io_executor executor,
+                                 const run_options& options,
+                                 std::shared_ptr<detail::waiter>& join_waiter) {
+  runner_ = std::make_shared<callbacks_runner>();
+  auto strand = boost::asio::make_strand(executor);
+  state_ = std::make_shared<detail::session_state>(strand, runner_, options_, on_challenge_);
+  // References to the previous run's session stay valid (its calls throw NotRunningError).
+  if (session_) retired_sessions_.push_back(std::move(session_));
+  session_ = std::make_unique<SyncSession>(state_);
+  join_options join;
+  join.realm = options.realm;
+  join.authmethods = options.authmethods.empty() ? authmethods_ : options.authmethods;
+  join.authid = options.authid;
+  join.authrole = options.authrole;
+  join.authextra = options.authextra;
+  // Cryptosign routers find the principal by the public key in authextra.
+  if (!options_.private_key.empty() && !join.authextra.contains("pubkey")) {
+    if (auto key = wamp::auth::ed25519_key::from_seed_hex(options_.private_key)) {
+      join.authextra["pubkey"] = key->public_key_hex();
+    }
+  }
+  connector connect = options_.connect ? options_.connect : detail::default_connector(options_);
+  join_waiter = state_->make_waiter();
+  state_->post([connect, url = options.url, join, jw = join_waiter](detail::session_state& s) {
+    s.start(connect, url, join, jw);
+  });
+}
+
+void AutobahnSync::wait_for_join(const std::shared_ptr<detail::waiter>& join_waiter) {
+  struct forget {
+    detail::session_state& s;
+    const std::shared_ptr<detail::waiter>& w;
+    ~forget() { s.forget(w); }
+  } scope{*state_, join_waiter};
+  if (!state_->wait(*join_waiter, clock::now() + options_.join_timeout)) {
+    join_waiter->fail(std::make_exception_ptr(ApplicationError(
+        wamp::uri(uris::timeout), wamp::list{"joining the realm timed out"})));
+  }
+  if (join_waiter->error) std::rethrow_exception(join_waiter->error);
+}
+
+void AutobahnSync::apply_deferred() {
+  std::vector<std::function<void(SyncSession&)>> deferred;
+  {
+    std::lock_guard lock(mutex_);
+    deferred = deferred_;
+  }
+  for (auto& d : deferred) d(*session_);
+}
+
+void AutobahnSync::run(std::string url, std::string realm, std::vector<std::string> authmethods,
+                       std::string authid, std::string authrole, wamp::dict authextra,
+                       bool blocking, std::function<void()> callback) {
+  run(make_run_options(std::move(url), std::move(realm), std::move(authmethods),
+                       std::move(authid), std::move(authrole), std::move(authextra), blocking,
+                       std::move(callback)));
+}
+
+void AutobahnSync::run(const run_options& options) {
+  begin_run();
+  try {
+    work_.reset();
+    // A previous run's io_context outlives the executors its retired session still holds.
+    if (own_io_) retired_ios_.push_back(std::move(own_io_));
+    own_io_ = std::make_unique<boost::asio::io_context>(1);
+    work_.emplace(own_io_->get_executor());
+    io_thread_ = std::thread([io = own_io_.get()] { io->run(); });
+    std::shared_ptr<detail::waiter> join_waiter;
+    start_session(own_io_->get_executor(), options, join_waiter);
+    if (!options.blocking) start_runner_threads();
+    wait_for_join(join_waiter);
+    apply_deferred();
+  } catch (...) {
+    teardown(true);
+    throw;
+  }
+  if (options.callback) runner_->post(options.callback);
+  if (options.blocking) {
+    runner_->run();
+  }
+}
+
+void AutobahnSync::run_in_io_context(boost::asio::io_context& io, std::string url,
+                                     std::string realm, std::vector<std::string> authmethods,
+                                     std::string authid, std::string authrole,
+                                     wamp::dict authextra, std::function<void()> callback) {
+  run_in_io_context(io, make_run_options(std::move(url), std::move(realm),
+                                         std::move(authmethods), std::move(authid),
+                                         std::move(authrole), std::move(authextra), false,
+                                         std::move(callback)));
+}
+
+void AutobahnSync::run_in_io_context(boost::asio::io_context& io, const run_options& options) {
+  run_on_executor(io.get_executor(), options);
+}
+
+void AutobahnSync::run_on_executor(boost::asio::any_io_executor executor,
+                                   const run_options& options) {
+  begin_run();
+  try {
+    std::shared_ptr<detail::waiter> join_waiter;
+    start_session(executor, options, join_waiter);
+    start_runner_threads();
+    callback_thread_ = std::thread([this, join_waiter, callback = options.callback] {
+      try {
+        wait_for_join(join_waiter);
+        apply_deferred();
+      } catch (...) {
+        std::lock_guard lock(mutex_);
+        last_error_ = std::current_exception();
+        return;
+      }
+      if (callback) callback();
+    });
+  } catch (...) {
+    teardown(true);
+    throw;
+  }
+}
+
+SyncSession& AutobahnSync::session() {
+  std::lock_guard lock(mutex_);
+  if (!running_ || stopping_ || !session_) throw NotRunningError("the client is not running");
+  return *session_;
+}
+
+bool AutobahnSync::running() const {
+  std::lock_guard lock(mutex_);
+  return running_ && !stopping_;
+}
+
+std::exception_ptr AutobahnSync::last_error() const {
+  std::lock_guard lock(mutex_);
+  return last_error_;
+}
+
+void AutobahnSync::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!running_ || stopping_) throw NotRunningError("the client is not running");
+    stopping_ = true;
+  }
+  teardown(false);
+}
+
+void AutobahnSync::teardown(bool from_failed_run) {
+  if (state_) {
+    state_->stopping.store(true);
+    auto stopped = std::make_exception_ptr(NotRunningError("the client was stopped"));
+    state_->abandon_all(stopped);
+    // Say goodbye, bounded; a plain wait (no pumping): stop() may run inside a handler.
+    auto w = std::make_shared<detail::waiter>();
+    state_->post([w, stopped](detail::session_state& s) {
+      s.leave(std::string(uris::close_normal), stopped, w);
+    });
+    auto wait_plain = [&](std::chrono::milliseconds timeout) {
+      std::unique_lock lock(w->mutex);
+      return w->cv.wait_for(lock, timeout, [&] { return w->done.load(); });
+    };
+    if (!wait_plain(options_.leave_timeout)) {
+      state_->post([](detail::session_state& s) { s.close_connection(); });
+      wait_plain(options_.leave_timeout);
+    }
+  }
+  if (runner_) runner_->stop();
+  if (own_io_) {
+    // Let the handlers already queued (the transport's close) run, bounded; then stop the
+    // io_context so that nothing lingering (a timer) can hold the I/O thread.
+    auto io = own_io_.get();
+    if (io_thread_.joinable() && io_thread_.get_id() != std::this_thread::get_id()) {
+      auto finished = std::make_shared<std::promise<void>>();
+      auto future = finished->get_future();
+      boost::asio::post(*io, [finished] { finished->set_value(); });
+      (void)future.wait_for(options_.leave_timeout);
+    }
+    work_.reset();
+    io->stop();
+  }
+  join_threads();
+  std::lock_guard lock(mutex_);
+  running_ = false;
+  stopping_ = false;
+  (void)from_failed_run;
+}
+
+void AutobahnSync::start_runner_threads() {
+  const int n = std::max(1, options_.callback_threads);
+  for (int i = 0; i < n; ++i) runner_threads_.emplace_back([r = runner_] { r->run(); });
+}
+
+void AutobahnSync::join_threads() {
+  auto join = [](std::thread& t) {
+    if (!t.joinable()) return;
+    if (t.get_id() == std::this_thread::get_id()) return;  // joined by the next run
+    t.join();
+  };
+  join(io_thread_);
+  for (auto& t : runner_threads_) join(t);
+  std::erase_if(runner_threads_, [](const std::thread& t) { return !t.joinable(); });
+}
+
+// ---- default instance ----
+
+AutobahnSync& default_app() {
+  static AutobahnSync app;
+  return app;
+}
+
+void run(std::string url, std::string realm, std::vector<std::string> authmethods,
+         std::string authid, std::string authrole, wamp::dict authextra, bool blocking,
+         std::function<void()> callback) {
+  default_app().run(std::move(url), std::move(realm), std::move(authmethods), std::move(authid),
+                    std::move(authrole), std::move(authextra), blocking, std::move(callback));
+}
+
+void subscribe(const wamp::uri& topic, event_handler handler, subscribe_options options) {
+  default_app().subscribe(topic, std::move(handler), std::move(options));
+}
+
+void register_procedure(const wamp::uri& procedure, procedure_handler handler,
+                        register_options options) {
+  default_app().register_procedure(procedure, std::move(handler), std::move(options));
+}
+
+std::optional<wamp::id> publish(const wamp::uri& topic, wamp::list args, wamp::dict kwargs,
+                                const publish_options& options) {
+  return default_app().session().publish(topic, std::move(args), std::move(kwargs), options);
+}
+
+call_result call(const wamp::uri& procedure, wamp::list args, wamp::dict kwargs,
+                 const call_options& options) {
+  return default_app().session().call(procedure, std::move(args), std::move(kwargs), options);
+}
+
+SyncSession& session() { return default_app().session(); }
+
+void stop() { default_app().stop(); }
+
+}  // namespace autobahn_sync

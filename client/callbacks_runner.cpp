@@ -1,0 +1,85 @@
+#include "client/callbacks_runner.hpp"
+
+namespace autobahn_sync {
+
+bool callbacks_runner::post(task t) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_ || queue_.size() >= max_queued) return false;
+    queue_.push_back(std::move(t));
+  }
+  cv_.notify_all();
+  return true;
+}
+
+bool callbacks_runner::run_one(std::unique_lock<std::mutex>& lock) {
+  if (queue_.empty()) return false;
+  auto t = std::move(queue_.front());
+  queue_.pop_front();
+  lock.unlock();
+  try {
+    t();
+  } catch (...) {
+  }
+  lock.lock();
+  return true;
+}
+
+void callbacks_runner::run() {
+  std::unique_lock lock(mutex_);
+  auto me = runner_threads_.insert(std::this_thread::get_id());
+  while (!stopped_) {
+    if (!run_one(lock)) cv_.wait(lock);
+  }
+  runner_threads_.erase(me);
+}
+
+bool callbacks_runner::run_until(const std::function<bool()>& done, clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  auto me = runner_threads_.insert(std::this_thread::get_id());
+  bool result = false;
+  for (;;) {
+    if (done()) {
+      result = true;
+      break;
+    }
+    if (!stopped_ && run_one(lock)) continue;
+    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      result = done();
+      break;
+    }
+  }
+  runner_threads_.erase(me);
+  return result;
+}
+
+void callbacks_runner::notify() {
+  { std::lock_guard lock(mutex_); }
+  cv_.notify_all();
+}
+
+void callbacks_runner::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+    queue_.clear();
+  }
+  cv_.notify_all();
+}
+
+void callbacks_runner::restart() {
+  std::lock_guard lock(mutex_);
+  stopped_ = false;
+}
+
+bool callbacks_runner::stopped() const {
+  std::lock_guard lock(mutex_);
+  return stopped_;
+}
+
+bool callbacks_runner::in_runner_thread() const {
+  std::lock_guard lock(mutex_);
+  return runner_threads_.contains(std::this_thread::get_id());
+}
+
+}  // namespace autobahn_sync

@@ -1,0 +1,68 @@
+// `callbacks_runner`: the queue on which a client's handlers (subscribed and registered
+// functions, the run() callback) run, one at a time, on whichever thread runs it: the
+// client's background callbacks thread, or the thread that called run(blocking=true).
+//
+// A blocking call made from inside a handler must not stall the other handlers (it may be
+// waiting for one of them: a handler calling a procedure the same session registered), so a
+// thread that waits while it is the runner's thread keeps running queued tasks through
+// run_until() ("nested pumping"). Handlers therefore never run concurrently, but a handler
+// that blocks in call() may see other handlers run before its call returns.
+//
+// Thread safety: post(), notify() and stop() are safe from any thread. run() and run_until()
+// run tasks on the calling thread. Several threads may run() one runner (handlers then run
+// concurrently, client_options::callback_threads); by default the client uses one.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace autobahn_sync {
+
+class callbacks_runner {
+ public:
+  using task = std::function<void()>;
+  using clock = std::chrono::steady_clock;
+
+  /// Queues `t`. Returns false (and drops it) once stopped or when `max_queued` tasks wait.
+  bool post(task t);
+
+  /// Runs tasks on the calling thread until stop(). Exceptions escaping a task are dropped
+  /// (the client wraps handlers so none escape).
+  void run();
+
+  /// Runs queued tasks on the calling thread until `done()` is true or `deadline` passes;
+  /// returns done(). `done` is evaluated under the runner's lock, so it must be cheap and
+  /// must not call into the runner; whoever makes it true must call notify() afterwards.
+  bool run_until(const std::function<bool()>& done, clock::time_point deadline);
+
+  /// Wakes run_until() waiters so they re-evaluate their condition.
+  void notify();
+
+  /// Makes run() return once the running task finished; later posts are dropped.
+  void stop();
+  /// Clears the stopped state so the runner can be run again (after a stop()).
+  void restart();
+  bool stopped() const;
+
+  /// True when called from inside a task run by run() or run_until() on this runner.
+  bool in_runner_thread() const;
+
+  std::size_t max_queued = 100000;
+
+ private:
+  bool run_one(std::unique_lock<std::mutex>& lock);
+
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<task> queue_;
+  bool stopped_ = false;
+  std::multiset<std::thread::id> runner_threads_;
+};
+
+}  // namespace autobahn_sync

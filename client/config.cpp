@@ -1,0 +1,69 @@
+#include "client/config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <stdexcept>
+
+#include "client/autobahn_sync.hpp"
+
+namespace autobahn_sync {
+namespace {
+
+bool truthy(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text == "true" || text == "1" || text == "yes" || text == "on";
+}
+
+}  // namespace
+
+env_lookup process_environment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (!value) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+client_config resolve_config(const config_overrides& explicit_args,
+                             const std::map<std::string, std::string>& app_config,
+                             const env_lookup& env) {
+  auto lookup = [&](const std::string& name) -> std::optional<std::string> {
+    if (auto it = app_config.find(name); it != app_config.end() && !it->second.empty()) {
+      return it->second;
+    }
+    if (env) {
+      if (auto v = env(name); v && !v->empty()) return v;
+    }
+    return std::nullopt;
+  };
+  client_config config;
+  if (explicit_args.router && !explicit_args.router->empty()) {
+    config.router = *explicit_args.router;
+  } else if (auto v = lookup("AUTOBAHN_ROUTER")) {
+    config.router = *v;
+  }
+  if (explicit_args.realm && !explicit_args.realm->empty()) {
+    config.realm = *explicit_args.realm;
+  } else if (auto v = lookup("AUTOBAHN_REALM")) {
+    config.realm = *v;
+  }
+  if (explicit_args.in_event_loop) {
+    config.in_event_loop = *explicit_args.in_event_loop;
+  } else if (auto v = lookup("AUTOBAHN_IN_EVENT_LOOP")) {
+    config.in_event_loop = truthy(*v);
+  }
+  return config;
+}
+
+void start(AutobahnSync& app, const client_config& config, boost::asio::io_context* io) {
+  if (config.in_event_loop) {
+    if (!io) throw std::invalid_argument("in_event_loop needs the application's io_context");
+    app.run_in_io_context(*io, config.router, config.realm);
+  } else {
+    app.run(config.router, config.realm);
+  }
+}
+
+}  // namespace autobahn_sync

@@ -1,0 +1,512 @@
+#include "client/detail/session_state.hpp"
+
+#include <boost/asio/dispatch.hpp>
+
+#include "client/errors.hpp"
+#include "client/uris.hpp"
+#include "wamp/auth/cryptosign.hpp"
+#include "wamp/auth/wampcra.hpp"
+
+namespace autobahn_sync::detail {
+namespace {
+
+std::string string_of(const wamp::dict& d, const char* key) {
+  auto it = d.find(key);
+  return it != d.end() && it->second.is_string() ? it->second.get<std::string>() : std::string();
+}
+
+std::optional<wamp::id> id_of(const wamp::dict& d, const char* key) {
+  auto it = d.find(key);
+  if (it == d.end() || !it->second.is_number_unsigned()) return std::nullopt;
+  return it->second.get<wamp::id>();
+}
+
+}  // namespace
+
+void waiter::push_progress(call_result r) {
+  callbacks_runner* runner;
+  {
+    std::lock_guard lock(mutex);
+    if (done.load()) return;
+    progress.push_back(std::move(r));
+    progress_count.store(progress.size());
+    runner = pumping;
+  }
+  cv.notify_all();
+  if (runner) runner->notify();
+}
+
+session_state::session_state(strand_type strand, std::shared_ptr<callbacks_runner> runner,
+                             client_options options, challenge_handler on_challenge)
+    : strand_(strand),
+      executor_(strand),
+      runner_(std::move(runner)),
+      options_(std::move(options)),
+      on_challenge_(std::move(on_challenge)),
+      core_(session_core::hooks{
+          [this](const wamp::message& m) -> boost::system::error_code {
+            if (!connection_) return wamp::make_error_code(wamp::errc::not_connected);
+            return connection_->send(m);
+          },
+          [this](const wamp::welcome& w) { on_joined(w); },
+          [this](std::exception_ptr why) { on_session_closed(why); },
+          [this](const wamp::challenge& c) { return answer_challenge(c); },
+          [this](wamp::id request) {
+            if (auto it = canceled_flags_.find(request); it != canceled_flags_.end()) {
+              it->second->store(true);
+              canceled_flags_.erase(it);
+            }
+          },
+          options_.next_request_id}) {}
+
+std::shared_ptr<waiter> session_state::make_waiter() {
+  auto w = std::make_shared<waiter>();
+  std::lock_guard lock(waiters_mutex_);
+  waiters_.insert(w);
+  return w;
+}
+
+void session_state::forget(const std::shared_ptr<waiter>& w) {
+  std::lock_guard lock(waiters_mutex_);
+  waiters_.erase(w);
+}
+
+void session_state::abandon_all(std::exception_ptr error) {
+  std::set<std::shared_ptr<waiter>> all;
+  {
+    std::lock_guard lock(waiters_mutex_);
+    all = waiters_;
+  }
+  for (auto& w : all) w->fail(error);
+}
+
+void session_state::check_running() const {
+  if (stopping.load()) throw NotRunningError("the client is not running");
+  if (strand_.running_in_this_thread()) {
+    throw Error("blocking session calls are not allowed on the client's I/O thread "
+                "(on_challenge, on_join, on_leave): they would never be answered");
+  }
+}
+
+bool session_state::wait(waiter& w, callbacks_runner::clock::time_point deadline,
+                         const std::function<void(const call_result&)>& on_progress) {
+  using clock = callbacks_runner::clock;
+  if (options_.spin_wait.count() > 0 && !w.done.load()) {
+    const auto until = clock::now() + options_.spin_wait;
+    while (!w.done.load() && w.progress_count.load() == 0 && clock::now() < until) {
+    }
+  }
+  const bool pump = runner_ && runner_->in_runner_thread();
+  for (;;) {
+    if (pump) {
+      {
+        std::lock_guard lock(w.mutex);
+        w.pumping = runner_.get();
+      }
+      runner_->run_until([&] { return w.done.load() || w.progress_count.load() > 0; },
+                         deadline);
+      std::lock_guard lock(w.mutex);
+      w.pumping = nullptr;
+    } else {
+      std::unique_lock lock(w.mutex);
+      w.cv.wait_until(lock, deadline, [&] { return w.done.load() || !w.progress.empty(); });
+    }
+    const bool done = w.done.load();
+    std::deque<call_result> progress;
+    {
+      std::lock_guard lock(w.mutex);
+      progress.swap(w.progress);
+      w.progress_count.store(0);
+    }
+    if (on_progress) {
+      for (auto& r : progress) on_progress(r);
+    }
+    if (done) return true;
+    if (clock::now() >= deadline) return w.done.load();
+  }
+}
+
+void session_state::start(connector connect, std::string url, join_options join,
+                          std::shared_ptr<waiter> join_waiter) {
+  connect_ = std::move(connect);
+  url_ = std::move(url);
+  join_ = std::move(join);
+  join_waiter_ = std::move(join_waiter);
+  connect_and_join();
+}
+
+void session_state::connect_and_join() {
+  std::weak_ptr<session_state> weak = shared_from_this();
+  connect_(executor_, url_, [weak](const boost::system::error_code& ec, wamp::connection_ptr conn) {
+    auto self = weak.lock();
+    if (!self) {
+      if (conn) conn->close_abruptly();
+      return;
+    }
+    boost::asio::dispatch(self->executor_, [self, ec, conn] {
+      if (ec || !conn) {
+        return self->connect_failed(std::make_exception_ptr(ConnectionRefusedError(
+            "cannot connect to " + self->url_ + ": " +
+            (ec ? ec.message() : std::string("no connection")))));
+      }
+      const bool wanted = !self->stopping.load() && !self->left_ &&
+                          (self->join_waiter_ ? !self->join_waiter_->done.load()
+                                              : self->ever_joined_);
+      if (!wanted || self->connection_) {
+        conn->close_abruptly();
+        return;
+      }
+      self->connection_ = conn;
+      std::weak_ptr<session_state> weak = self;
+      // Events of a connection that is no longer ours (after a reconnect) are ignored.
+      const wamp::connection* current = conn.get();
+      conn->start(wamp::connection_handler{
+          [weak, current](wamp::message&& m) {
+            auto s = weak.lock();
+            if (s && s->connection_.get() == current) s->core_.on_message(std::move(m));
+          },
+          [weak, current](const boost::system::error_code& ec, const std::string& detail) {
+            auto s = weak.lock();
+            if (s && s->connection_.get() == current) {
+              s->core_.on_bad_message(ec.message() + ": " + detail);
+            }
+          },
+          [weak, current](const boost::system::error_code& ec) {
+            auto s = weak.lock();
+            if (!s || s->connection_.get() != current) return;
+            s->connection_.reset();
+            s->core_.on_transport_lost(ec ? ec.message() : "connection closed");
+          }});
+      try {
+        self->core_.join(self->join_);
+      } catch (...) {
+        self->connection_->close_abruptly();
+        self->connection_.reset();
+        self->connect_failed(std::current_exception());
+      }
+    });
+  });
+}
+
+void session_state::connect_failed(const std::exception_ptr& error) {
+  if (auto jw = std::exchange(join_waiter_, nullptr)) {
+    jw->fail(error);
+    return;
+  }
+  if (ever_joined_) schedule_reconnect();
+}
+
+void session_state::schedule_reconnect() {
+  const auto& r = options_.reconnect;
+  if (!r.enabled || stopping.load() || left_) return;
+  if (r.max_attempts > 0 && attempts_ >= r.max_attempts) return;
+  delay_ = attempts_ == 0
+               ? r.initial_delay
+               : std::min(r.max_delay, std::chrono::milliseconds(static_cast<std::int64_t>(
+                                           static_cast<double>(delay_.count()) * r.multiplier)));
+  ++attempts_;
+  if (!reconnect_timer_) reconnect_timer_ = std::make_shared<boost::asio::steady_timer>(executor_);
+  reconnect_timer_->expires_after(delay_);
+  std::weak_ptr<session_state> weak = shared_from_this();
+  reconnect_timer_->async_wait([weak](const boost::system::error_code& ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->stopping.load() || self->left_) return;
+    if (self->core_.current_state() != session_core::state::closed) return;
+    self->connect_and_join();
+  });
+}
+
+void session_state::on_joined(const wamp::welcome& w) {
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    session_id_ = w.session;
+    welcome_details_ = w.details;
+  }
+  const bool rejoin = ever_joined_;
+  ever_joined_ = true;
+  attempts_ = 0;
+  joined_.store(true);
+  if (rejoin) restore_records();
+  if (options_.on_join) options_.on_join(w.session);
+  if (auto jw = std::exchange(join_waiter_, nullptr)) jw->complete(nullptr, [](auto&) {});
+}
+
+void session_state::restore_records() {
+  std::weak_ptr<session_state> weak = shared_from_this();
+  for (auto& [handle, r] : subscription_records_) {
+    try {
+      core_.subscribe(r.topic, r.options, make_event_sink(r.topic, r.handler),
+                      [weak, handle = handle](std::exception_ptr e, std::uint64_t key) {
+                        auto s = weak.lock();
+                        if (!s || e) return;
+                        if (auto it = s->subscription_records_.find(handle);
+                            it != s->subscription_records_.end()) {
+                          it->second.core_key = key;
+                        } else {
+                          s->core_.unsubscribe(key, [](std::exception_ptr) {});
+                        }
+                      });
+    } catch (...) {
+      return;  // the session closed again; the next rejoin restores
+    }
+  }
+  for (auto& [handle, r] : registration_records_) {
+    try {
+      core_.register_procedure(
+          r.procedure, r.options, make_invocation_sink(r.procedure, r.handler),
+          [weak, handle = handle](std::exception_ptr e, std::uint64_t key) {
+            auto s = weak.lock();
+            if (!s || e) return;
+            if (auto it = s->registration_records_.find(handle);
+                it != s->registration_records_.end()) {
+              it->second.core_key = key;
+            } else {
+              s->core_.unregister(key, [](std::exception_ptr) {});
+            }
+          });
+    } catch (...) {
+      return;
+    }
+  }
+}
+
+void session_state::subscribe(wamp::uri topic, wamp::dict options, event_handler handler,
+                              std::shared_ptr<waiter> w) {
+  if (w->done.load()) return;
+  try {
+    auto sink = make_event_sink(topic, handler);
+    std::weak_ptr<session_state> weak = shared_from_this();
+    core_.subscribe(topic, options, std::move(sink),
+                    [weak, w, topic, options, handler](std::exception_ptr e, std::uint64_t key) {
+                      auto s = weak.lock();
+                      if (e || !s) return (void)w->fail(e);
+                      const auto handle = ++s->last_handle_;
+                      s->subscription_records_[handle] =
+                          subscription_record{topic, options, handler, key};
+                      if (!w->complete(nullptr, [&](waiter& x) { x.number = handle; })) {
+                        // The caller gave up (timeout): undo.
+                        s->subscription_records_.erase(handle);
+                        s->core_.unsubscribe(key, [](std::exception_ptr) {});
+                      }
+                    });
+  } catch (...) {
+    w->fail(std::current_exception());
+  }
+}
+
+void session_state::unsubscribe(std::uint64_t handle, std::shared_ptr<waiter> w) {
+  auto it = subscription_records_.find(handle);
+  if (it == subscription_records_.end()) return (void)w->fail(nullptr);
+  const auto key = it->second.core_key;
+  subscription_records_.erase(it);
+  try {
+    core_.unsubscribe(key, [w](std::exception_ptr e) { w->fail(e); });
+  } catch (...) {
+    w->fail(std::current_exception());
+  }
+}
+
+void session_state::register_procedure(wamp::uri procedure, wamp::dict options,
+                                       procedure_handler handler, std::shared_ptr<waiter> w) {
+  if (w->done.load()) return;
+  try {
+    auto sink = make_invocation_sink(procedure, handler);
+    std::weak_ptr<session_state> weak = shared_from_this();
+    core_.register_procedure(
+        procedure, options, std::move(sink),
+        [weak, w, procedure, options, handler](std::exception_ptr e, std::uint64_t key) {
+          auto s = weak.lock();
+          if (e || !s) return (void)w->fail(e);
+          const auto handle = ++s->last_handle_;
+          s->registration_records_[handle] = registration_record{procedure, options, handler, key};
+          if (!w->complete(nullptr, [&](waiter& x) { x.number = handle; })) {
+            s->registration_records_.erase(handle);
+            s->core_.unregister(key, [](std::exception_ptr) {});
+          }
+        });
+  } catch (...) {
+    w->fail(std::current_exception());
+  }
+}
+
+void session_state::unregister(std::uint64_t handle, std::shared_ptr<waiter> w) {
+  auto it = registration_records_.find(handle);
+  if (it == registration_records_.end()) return (void)w->fail(nullptr);
+  const auto key = it->second.core_key;
+  registration_records_.erase(it);
+  try {
+    core_.unregister(key, [w](std::exception_ptr e) { w->fail(e); });
+  } catch (...) {
+    w->fail(std::current_exception());
+  }
+}
+
+void session_state::leave(std::string reason, std::exception_ptr pending_error,
+                          std::shared_ptr<waiter> done) {
+  left_ = true;
+  if (reconnect_timer_) reconnect_timer_->cancel();
+  if (core_.current_state() == session_core::state::closed) {
+    done->complete(nullptr, [](auto&) {});
+    close_connection();
+    return;
+  }
+  close_waiters_.push_back(std::move(done));
+  core_.leave(std::move(reason), pending_error);
+}
+
+void session_state::close_connection() {
+  if (connection_) connection_->close();
+}
+
+void session_state::on_session_closed(std::exception_ptr why) {
+  joined_.store(false);
+  for (auto& [handle, r] : subscription_records_) r.core_key = 0;
+  for (auto& [handle, r] : registration_records_) r.core_key = 0;
+  canceled_flags_.clear();
+  close_connection();
+  // The transport's close follows; a reconnect must not wait for it.
+  connection_.reset();
+  if (options_.on_leave) options_.on_leave(why);
+  for (auto& w : std::exchange(close_waiters_, {})) w->complete(nullptr, [](auto&) {});
+  if (auto jw = std::exchange(join_waiter_, nullptr)) {
+    jw->fail(why ? why : std::make_exception_ptr(TransportLost("the session closed")));
+    return;
+  }
+  if (why && ever_joined_) schedule_reconnect();
+}
+
+wamp::id session_state::session_id() const {
+  std::lock_guard lock(snapshot_mutex_);
+  return joined_.load() ? session_id_ : 0;
+}
+
+wamp::dict session_state::welcome_details() const {
+  std::lock_guard lock(snapshot_mutex_);
+  return welcome_details_;
+}
+
+wamp::authenticate session_state::answer_challenge(const wamp::challenge& c) {
+  if (on_challenge_) return on_challenge_(c);
+  if (c.authmethod == "ticket" && !options_.ticket.empty()) {
+    return wamp::authenticate{options_.ticket, {}};
+  }
+  if (c.authmethod == "wampcra" && !options_.secret.empty()) {
+    const auto challenge = string_of(c.extra, "challenge");
+    std::string key = options_.secret;
+    if (auto salt = string_of(c.extra, "salt"); !salt.empty()) {
+      auto number = [&](const char* name, int fallback) {
+        auto it = c.extra.find(name);
+        return it != c.extra.end() && it->second.is_number_integer() ? it->second.get<int>()
+                                                                     : fallback;
+      };
+      key = wamp::auth::wampcra_derive_key(options_.secret, salt, number("iterations", 1000),
+                                           number("keylen", 32));
+    }
+    return wamp::authenticate{wamp::auth::wampcra_signature(key, challenge), {}};
+  }
+  if (c.authmethod == "cryptosign" && !options_.private_key.empty()) {
+    auto key = wamp::auth::ed25519_key::from_seed_hex(options_.private_key);
+    if (!key) throw std::runtime_error("client_options::private_key is not 64 hex digits");
+    auto signature = key->sign_challenge(string_of(c.extra, "challenge"));
+    if (!signature) throw std::runtime_error("the cryptosign challenge is not hex");
+    return wamp::authenticate{*signature, {}};
+  }
+  throw std::runtime_error("no credentials for authmethod '" + c.authmethod + "'");
+}
+
+session_core::event_sink session_state::make_event_sink(wamp::uri topic, event_handler handler) {
+  std::weak_ptr<session_state> weak = shared_from_this();
+  return [weak, topic, handler](const wamp::event& e) {
+    auto self = weak.lock();
+    if (!self) return;
+    event_details details;
+    details.topic = string_of(e.details, "topic");
+    if (details.topic.empty()) details.topic = topic;
+    details.publication = e.publication;
+    details.publisher = id_of(e.details, "publisher");
+    details.publisher_authid = string_of(e.details, "publisher_authid");
+    details.publisher_authrole = string_of(e.details, "publisher_authrole");
+    details.details = e.details;
+    self->runner_->post([handler, args = e.args, kwargs = e.kwargs,
+                         details = std::move(details)] { handler(args, kwargs, details); });
+  };
+}
+
+session_core::invocation_sink session_state::make_invocation_sink(wamp::uri procedure,
+                                                                  procedure_handler handler) {
+  std::weak_ptr<session_state> weak = shared_from_this();
+  return [weak, procedure, handler](wamp::invocation&& inv) {
+    auto self = weak.lock();
+    if (!self) return;
+    const auto request = inv.request;
+    auto flag = std::make_shared<std::atomic<bool>>(false);
+    self->canceled_flags_[request] = flag;
+    invocation_details details;
+    details.procedure = string_of(inv.details, "procedure");
+    if (details.procedure.empty()) details.procedure = procedure;
+    details.request = request;
+    details.caller = id_of(inv.details, "caller");
+    details.caller_authid = string_of(inv.details, "caller_authid");
+    details.caller_authrole = string_of(inv.details, "caller_authrole");
+    if (auto it = inv.details.find("receive_progress");
+        it != inv.details.end() && it->second.is_boolean()) {
+      details.receive_progress = it->second.get<bool>();
+    }
+    if (auto t = id_of(inv.details, "timeout"); t && *t > 0) {
+      details.timeout = std::chrono::milliseconds(*t);
+    }
+    details.details = std::move(inv.details);
+    details.canceled_ = flag;
+    if (details.receive_progress) {
+      details.progress = [weak, request](wamp::list args, wamp::dict kwargs) {
+        if (auto s = weak.lock()) {
+          s->post([request, args = std::move(args), kwargs = std::move(kwargs)](
+                      session_state& st) mutable {
+            st.core_.yield(request, std::move(args), std::move(kwargs), true);
+          });
+        }
+      };
+    } else {
+      details.progress = [](wamp::list, wamp::dict) {};
+    }
+    auto answer = [weak, request](std::function<void(session_core&)> f) {
+      if (auto s = weak.lock()) {
+        s->post([request, f = std::move(f)](session_state& st) {
+          st.canceled_flags_.erase(request);
+          f(st.core_);
+        });
+      }
+    };
+    const bool queued = self->runner_->post(
+        [handler, answer, args = std::move(inv.args), kwargs = std::move(inv.kwargs),
+         details = std::move(details), request]() {
+          try {
+            auto r = handler(args, kwargs, details);
+            answer([request, r = std::move(r)](session_core& core) mutable {
+              core.yield(request, std::move(r.args), std::move(r.kwargs));
+            });
+          } catch (const ApplicationError& e) {
+            answer([request, uri = e.error(), a = e.args(), k = e.kwargs()](session_core& core) {
+              core.invocation_error(request, uri, a, k);
+            });
+          } catch (const std::exception& e) {
+            answer([request, what = std::string(e.what())](session_core& core) {
+              core.invocation_error(request, wamp::uri(uris::runtime_error), wamp::list{what});
+            });
+          } catch (...) {
+            answer([request](session_core& core) {
+              core.invocation_error(request, wamp::uri(uris::runtime_error),
+                                    wamp::list{"unknown exception in the procedure handler"});
+            });
+          }
+        });
+    if (!queued) {
+      self->canceled_flags_.erase(request);
+      self->core_.invocation_error(request, wamp::uri(uris::runtime_error),
+                                   wamp::list{"the callee cannot run handlers (stopped or "
+                                              "queue full)"});
+    }
+  };
+}
+
+}  // namespace autobahn_sync::detail

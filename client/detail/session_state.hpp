@@ -1,0 +1,186 @@
+// detail: the state an AutobahnSync client shares between its I/O executor, its callbacks
+// runner and the application threads: the session core and connection (I/O executor only),
+// the waiters of blocked callers (any thread), and the handoffs between them.
+// Not for users; include client/autobahn_sync.hpp.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "client/callbacks_runner.hpp"
+#include "client/options.hpp"
+#include "client/session_core.hpp"
+#include "client/types.hpp"
+#include "wamp/transport/connection.hpp"
+
+namespace autobahn_sync::detail {
+
+/// One blocked caller's rendezvous with the I/O executor. The first completion wins; later
+/// ones (a late answer after a timeout, the abandon of stop()) are ignored.
+struct waiter {
+  std::mutex mutex;
+  std::condition_variable cv;
+  std::atomic<bool> done{false};
+  std::atomic<std::size_t> progress_count{0};
+  std::exception_ptr error;
+  call_result result;
+  wamp::id number = 0;        // publication id, or the local key of subscribe/register
+  std::deque<call_result> progress;
+  std::atomic<wamp::id> request{0};  // the request id once sent (for cancel)
+  callbacks_runner* pumping = nullptr;  // set while a runner thread waits (pumping)
+
+  /// Completes with `error` or the values set by `fill`; false when already completed.
+  template <class Fill>
+  bool complete(std::exception_ptr e, Fill&& fill) {
+    callbacks_runner* runner;
+    {
+      std::lock_guard lock(mutex);
+      if (done.load()) return false;
+      error = e;
+      if (!e) fill(*this);
+      done.store(true);
+      runner = pumping;
+    }
+    cv.notify_all();
+    if (runner) runner->notify();
+    return true;
+  }
+  bool fail(std::exception_ptr e) {
+    return complete(e, [](waiter&) {});
+  }
+  void push_progress(call_result r);
+};
+
+class session_state : public std::enable_shared_from_this<session_state> {
+ public:
+  using strand_type = boost::asio::strand<boost::asio::any_io_executor>;
+
+  session_state(strand_type strand, std::shared_ptr<callbacks_runner> runner,
+                client_options options, challenge_handler on_challenge);
+
+  /// Runs `f(state)` on the I/O executor.
+  template <class F>
+  void post(F f) {
+    boost::asio::post(executor_, [self = shared_from_this(), f = std::move(f)]() mutable {
+      f(*self);
+    });
+  }
+
+  /// A new waiter, registered so that abandon_all() reaches it.
+  std::shared_ptr<waiter> make_waiter();
+  /// Blocks until `w` is done or `deadline`; pumps the runner when called on its thread;
+  /// delivers progressive results to `on_progress` on this thread. Returns w.done.
+  bool wait(waiter& w, callbacks_runner::clock::time_point deadline,
+            const std::function<void(const call_result&)>& on_progress = {});
+  void forget(const std::shared_ptr<waiter>& w);
+  /// Completes every registered waiter with `error` (stop(): NotRunningError).
+  void abandon_all(std::exception_ptr error);
+
+  /// Throws NotRunningError once stop() began, and Error when called on the I/O thread
+  /// (a blocking request there could never be answered).
+  void check_running() const;
+
+  // ---- I/O executor only ----
+  /// Connects through `connect` to `url`, then joins; completes `join_waiter`. Remembers
+  /// all three for reconnection.
+  void start(connector connect, std::string url, join_options join,
+             std::shared_ptr<waiter> join_waiter);
+  /// Leaves (GOODBYE) with `pending_error` for pending requests; completes `done` once
+  /// closed. Cancels any reconnection.
+  void leave(std::string reason, std::exception_ptr pending_error, std::shared_ptr<waiter> done);
+  /// Drops the connection now (after leave, or when giving up).
+  void close_connection();
+
+  /// Subscribe/register and their undoing, by stable handle: the records survive
+  /// reconnection (they are restored on each rejoin). Complete `w` (number: the handle).
+  void subscribe(wamp::uri topic, wamp::dict options, event_handler handler,
+                 std::shared_ptr<waiter> w);
+  void unsubscribe(std::uint64_t handle, std::shared_ptr<waiter> w);
+  void register_procedure(wamp::uri procedure, wamp::dict options, procedure_handler handler,
+                          std::shared_ptr<waiter> w);
+  void unregister(std::uint64_t handle, std::shared_ptr<waiter> w);
+
+  session_core& core() { return core_; }
+  const boost::asio::any_io_executor& executor() const { return executor_; }
+  const std::shared_ptr<callbacks_runner>& runner() const { return runner_; }
+  const client_options& options() const { return options_; }
+
+  // Snapshot of the join, readable from any thread.
+  wamp::id session_id() const;
+  wamp::dict welcome_details() const;
+  bool joined() const { return joined_.load(); }
+
+  // Handler plumbing (I/O executor): wrap user handlers into core sinks that hand the work
+  // to the callbacks runner.
+  session_core::event_sink make_event_sink(wamp::uri topic, event_handler handler);
+  session_core::invocation_sink make_invocation_sink(wamp::uri procedure,
+                                                     procedure_handler handler);
+
+  std::atomic<bool> stopping{false};
+
+ private:
+  struct subscription_record {
+    wamp::uri topic;
+    wamp::dict options;
+    event_handler handler;
+    std::uint64_t core_key = 0;  // 0 while not subscribed at the router
+  };
+  struct registration_record {
+    wamp::uri procedure;
+    wamp::dict options;
+    procedure_handler handler;
+    std::uint64_t core_key = 0;
+  };
+
+  wamp::authenticate answer_challenge(const wamp::challenge& c);
+  void on_joined(const wamp::welcome& w);
+  void on_session_closed(std::exception_ptr why);
+  void connect_and_join();
+  void connect_failed(const std::exception_ptr& error);
+  void schedule_reconnect();
+  void restore_records();
+
+  strand_type strand_;
+  boost::asio::any_io_executor executor_;  // strand_, type-erased
+  std::shared_ptr<callbacks_runner> runner_;
+  client_options options_;
+  challenge_handler on_challenge_;
+  session_core core_;
+  wamp::connection_ptr connection_;
+  std::shared_ptr<waiter> join_waiter_;
+  std::vector<std::shared_ptr<waiter>> close_waiters_;
+  std::map<wamp::id, std::shared_ptr<std::atomic<bool>>> canceled_flags_;
+
+  connector connect_;
+  std::string url_;
+  join_options join_;
+  bool ever_joined_ = false;
+  bool left_ = false;  // leave()/stop() asked: no reconnection
+  int attempts_ = 0;
+  std::chrono::milliseconds delay_{0};
+  std::shared_ptr<boost::asio::steady_timer> reconnect_timer_;
+  std::uint64_t last_handle_ = 0;
+  std::map<std::uint64_t, subscription_record> subscription_records_;
+  std::map<std::uint64_t, registration_record> registration_records_;
+
+  std::atomic<bool> joined_{false};
+  mutable std::mutex snapshot_mutex_;
+  wamp::id session_id_ = 0;
+  wamp::dict welcome_details_;
+
+  std::mutex waiters_mutex_;
+  std::set<std::shared_ptr<waiter>> waiters_;
+};
+
+}  // namespace autobahn_sync::detail

@@ -1,0 +1,85 @@
+// `client_options`: the knobs of an AutobahnSync client that are not part of the seed's run()
+// signature: timeouts, the transport seam (how a connection is made), serializer preference,
+// built-in authentication credentials, the request id source.
+#pragma once
+
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "wamp/serializer.hpp"
+#include "wamp/transport/connection.hpp"
+#include "wamp/value.hpp"
+
+namespace autobahn_sync {
+
+/// Makes a connection to `url` on `executor` (every handler of the connection must run
+/// there) and reports it to `done`. The seam through which tests and the testing framework
+/// hand the client an in-process connection to an embedded router.
+using connector = std::function<void(boost::asio::any_io_executor executor,
+                                     const std::string& url, wamp::connect_handler done)>;
+
+/// Automatic reconnection after the session was lost (transport loss, the router's GOODBYE,
+/// ABORT or a protocol error; never after leave() or stop()). Each attempt connects and
+/// joins again, then restores every subscription and registration made through the session.
+/// Calls made while reconnecting throw TransportLost / SessionNotReady.
+struct reconnect_options {
+  bool enabled = false;
+  std::chrono::milliseconds initial_delay = std::chrono::milliseconds(500);
+  std::chrono::milliseconds max_delay = std::chrono::seconds(30);
+  double multiplier = 2.0;
+  /// Attempts after one loss before giving up; 0: unlimited.
+  int max_attempts = 0;
+};
+
+struct client_options {
+  /// Default for how long call(), publish(acknowledge), subscribe(), register_procedure(),
+  /// unsubscribe() and unregister() wait for the router. Calls are canceled on expiry.
+  std::chrono::milliseconds call_timeout = std::chrono::seconds(30);
+  /// How long run() waits for the connection and the WELCOME.
+  std::chrono::milliseconds join_timeout = std::chrono::seconds(30);
+  /// How long leave()/stop() wait for the router's GOODBYE before dropping the connection.
+  std::chrono::milliseconds leave_timeout = std::chrono::seconds(5);
+  /// A blocked caller spins this long checking for its answer before it sleeps: waking a
+  /// sleeping thread costs tens of microseconds, more than most loopback round trips.
+  std::chrono::microseconds spin_wait = std::chrono::microseconds(20);
+
+  /// Threads running handlers when the client spawns its callbacks runner (run() with
+  /// blocking=false, run_in_io_context()). 1 (the default): handlers run one at a time.
+  /// More: handlers may run concurrently and must synchronize themselves.
+  int callback_threads = 1;
+
+  /// How connections are made; empty: the built-in transports (ws://, wss://, rs://, tcp://).
+  connector connect;
+  /// Serializers offered by the built-in transports, preferred first.
+  std::vector<wamp::serializer_kind> serializers = {wamp::serializer_kind::json,
+                                                    wamp::serializer_kind::msgpack};
+  /// Limits of the built-in transports.
+  wamp::transport_options transport;
+
+  /// Credentials for the built-in challenge answers, used when no on_challenge handler is
+  /// set: "ticket" answers with `ticket`, "wampcra" signs with `secret` (deriving the key
+  /// when the challenge carries a salt), "cryptosign" signs with `private_key` (32-byte
+  /// Ed25519 seed, hex).
+  std::string ticket;
+  std::string secret;
+  std::string private_key;
+
+  /// Reconnection (off by default, as in the seed).
+  reconnect_options reconnect;
+
+  /// Called on the I/O thread each time the session is joined (also after a reconnect),
+  /// with the session id; must not block or use the session.
+  std::function<void(wamp::id session)> on_join;
+  /// Called on the I/O thread each time the session ends; `why` is null after leave()/stop().
+  std::function<void(std::exception_ptr why)> on_leave;
+
+  /// Source of request ids; empty: sequential from 1.
+  std::function<wamp::id()> next_request_id;
+};
+
+}  // namespace autobahn_sync

@@ -1,0 +1,525 @@
+#include "client/session_core.hpp"
+
+#include <utility>
+
+#include "client/errors.hpp"
+#include "client/uris.hpp"
+#include "wamp/errc.hpp"
+
+namespace autobahn_sync {
+namespace {
+
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
+
+bool is_true(const wamp::dict& d, const char* key) {
+  auto it = d.find(key);
+  return it != d.end() && it->second.is_boolean() && it->second.get<bool>();
+}
+
+wamp::dict features(std::initializer_list<const char*> names) {
+  wamp::dict f;
+  for (const char* name : names) f[name] = true;
+  return wamp::dict{{"features", f}};
+}
+
+}  // namespace
+
+wamp::dict client_roles() {
+  return wamp::dict{
+      {"caller", features({"progressive_call_results", "call_canceling", "call_timeout",
+                           "caller_identification"})},
+      {"callee", features({"progressive_call_results", "call_canceling", "call_timeout",
+                           "caller_identification", "pattern_based_registration",
+                           "shared_registration"})},
+      {"publisher", features({"publisher_identification", "subscriber_blackwhite_listing",
+                              "publisher_exclusion"})},
+      {"subscriber", features({"publisher_identification", "pattern_based_subscription"})},
+  };
+}
+
+session_core::session_core(hooks h) : hooks_(std::move(h)) {}
+
+wamp::id session_core::next_id() {
+  if (hooks_.next_request_id) return hooks_.next_request_id();
+  last_request_id_ = last_request_id_ >= wamp::max_id ? 1 : last_request_id_ + 1;
+  return last_request_id_;
+}
+
+void session_core::require_established() const {
+  switch (state_) {
+    case state::established:
+      return;
+    case state::joining:
+      throw SessionNotReady("the WAMP session is not established yet");
+    case state::leaving:
+      throw TransportLost("the WAMP session is closing");
+    case state::closed:
+      if (!ever_joined_) throw SessionNotReady("the WAMP session is not established");
+      throw TransportLost("the WAMP session is closed");
+  }
+}
+
+void session_core::send_or_throw(const wamp::message& msg) {
+  auto ec = hooks_.send(msg);
+  if (!ec) return;
+  if (ec == wamp::errc::invalid_utf8 || ec == wamp::errc::message_too_large ||
+      ec == wamp::errc::nesting_too_deep) {
+    throw SerializationError("cannot send " + std::string(wamp::name_of(wamp::type_of(msg))) +
+                             ": " + ec.message());
+  }
+  throw TransportLost("cannot send " + std::string(wamp::name_of(wamp::type_of(msg))) + ": " +
+                      ec.message());
+}
+
+void session_core::join(const join_options& options) {
+  if (state_ != state::closed) throw ProtocolError("join() on a session that is not closed");
+  wamp::dict details{{"roles", client_roles()}, {"agent", options.agent}};
+  if (!options.authmethods.empty()) {
+    wamp::list methods(options.authmethods.begin(), options.authmethods.end());
+    details["authmethods"] = methods;
+  }
+  if (!options.authid.empty()) details["authid"] = options.authid;
+  if (!options.authrole.empty()) details["authrole"] = options.authrole;
+  if (!options.authextra.empty()) details["authextra"] = options.authextra;
+  session_id_ = 0;
+  welcome_details_.clear();
+  state_ = state::joining;
+  try {
+    send_or_throw(wamp::hello{options.realm, std::move(details)});
+  } catch (...) {
+    state_ = state::closed;
+    throw;
+  }
+}
+
+void session_core::leave(std::string reason, std::exception_ptr pending_error) {
+  if (state_ == state::closed || state_ == state::leaving) return;
+  if (!pending_error) pending_error = std::make_exception_ptr(TransportLost("the session left"));
+  if (state_ == state::joining) {
+    // No session to say goodbye to yet: an ABORT tells the router we give up.
+    (void)hooks_.send(wamp::abort{{}, wamp::uri(uris::close_normal)});
+    close(pending_error);
+    return;
+  }
+  state_ = state::leaving;
+  fail_all(pending_error);
+  auto ec = hooks_.send(
+      wamp::goodbye{{}, reason.empty() ? wamp::uri(uris::close_normal) : std::move(reason)});
+  if (ec) close(std::make_exception_ptr(TransportLost("cannot send GOODBYE: " + ec.message())));
+}
+
+void session_core::on_transport_lost(const std::string& why) {
+  if (state_ == state::closed) return;
+  close(std::make_exception_ptr(TransportLost("transport lost: " + why)));
+}
+
+void session_core::on_bad_message(const std::string& what) {
+  if (state_ == state::closed) return;
+  protocol_violation("invalid message: " + what);
+}
+
+void session_core::close(std::exception_ptr why) {
+  state_ = state::closed;
+  auto pending = std::exchange(pending_, {});
+  subscriptions_.clear();
+  registrations_.clear();
+  keys_of_subscription_.clear();
+  key_of_registration_.clear();
+  open_invocations_.clear();
+  // The owner learns of the close before any waiter wakes, so a woken caller sees the
+  // session closed.
+  if (hooks_.on_close) hooks_.on_close(why);
+  fail_all(std::move(pending),
+           why ? why : std::make_exception_ptr(TransportLost("the session is closed")));
+}
+
+void session_core::fail_all(std::exception_ptr error) {
+  fail_all(std::exchange(pending_, {}), error);
+}
+
+void session_core::fail_all(std::map<wamp::id, pending> pending, std::exception_ptr error) {
+  for (auto& [request, p] : pending) {
+    std::visit(overloaded{
+                   [&](pending_call& c) { c.handler(call_outcome{error, {}, false}); },
+                   [&](pending_publish& c) { c.handler(error, 0); },
+                   [&](pending_subscribe& c) { c.handler(error, 0); },
+                   [&](pending_unsubscribe& c) { c.handler(error); },
+                   [&](pending_register& c) { c.handler(error, 0); },
+                   [&](pending_unregister& c) { c.handler(error); },
+               },
+               p);
+  }
+}
+
+void session_core::protocol_violation(const std::string& what) {
+  (void)hooks_.send(wamp::abort{{{"message", what}}, wamp::uri(uris::protocol_violation)});
+  close(std::make_exception_ptr(ProtocolError("protocol violation by the router: " + what)));
+}
+
+void session_core::on_message(wamp::message&& msg) {
+  if (state_ == state::closed) return;
+  const auto type = wamp::type_of(msg);
+  if (state_ == state::leaving) {
+    // After our GOODBYE only the router's GOODBYE (or an ABORT) matters.
+    if (type == wamp::message_type::goodbye || type == wamp::message_type::abort) {
+      close(nullptr);
+    }
+    return;
+  }
+  if (state_ == state::joining) {
+    switch (type) {
+      case wamp::message_type::welcome:
+        return on_welcome(std::get<wamp::welcome>(std::move(msg)));
+      case wamp::message_type::challenge:
+        return on_challenge(std::get<wamp::challenge>(std::move(msg)));
+      case wamp::message_type::abort: {
+        auto& a = std::get<wamp::abort>(msg);
+        return close(std::make_exception_ptr(AbortError(a.reason, std::move(a.details))));
+      }
+      default:
+        return protocol_violation(std::string(wamp::name_of(type)) + " before WELCOME");
+    }
+  }
+  switch (type) {
+    case wamp::message_type::error:
+      return on_error(std::get<wamp::error>(std::move(msg)));
+    case wamp::message_type::result:
+      return on_result(std::get<wamp::result>(std::move(msg)));
+    case wamp::message_type::published:
+      return on_published(std::get<wamp::published>(msg));
+    case wamp::message_type::subscribed:
+      return on_subscribed(std::get<wamp::subscribed>(msg));
+    case wamp::message_type::unsubscribed:
+      return on_unsubscribed(std::get<wamp::unsubscribed>(msg));
+    case wamp::message_type::registered:
+      return on_registered(std::get<wamp::registered>(msg));
+    case wamp::message_type::unregistered:
+      return on_unregistered(std::get<wamp::unregistered>(msg));
+    case wamp::message_type::event:
+      return on_event(std::get<wamp::event>(msg));
+    case wamp::message_type::invocation:
+      return on_invocation(std::get<wamp::invocation>(std::move(msg)));
+    case wamp::message_type::interrupt:
+      return on_interrupt(std::get<wamp::interrupt>(msg));
+    case wamp::message_type::goodbye: {
+      auto& g = std::get<wamp::goodbye>(msg);
+      (void)hooks_.send(wamp::goodbye{{}, wamp::uri(uris::close_goodbye_and_out)});
+      std::string text = "the router closed the session: " + g.reason;
+      if (auto it = g.details.find("message"); it != g.details.end() && it->second.is_string()) {
+        text += " (" + it->second.get<std::string>() + ")";
+      }
+      return close(std::make_exception_ptr(TransportLost(text)));
+    }
+    case wamp::message_type::abort: {
+      auto& a = std::get<wamp::abort>(msg);
+      return close(std::make_exception_ptr(AbortError(a.reason, std::move(a.details))));
+    }
+    default:
+      return protocol_violation(std::string(wamp::name_of(type)) + " sent to a client");
+  }
+}
+
+void session_core::on_welcome(wamp::welcome&& msg) {
+  state_ = state::established;
+  ever_joined_ = true;
+  session_id_ = msg.session;
+  welcome_details_ = std::move(msg.details);
+  if (hooks_.on_join) hooks_.on_join(wamp::welcome{session_id_, welcome_details_});
+}
+
+void session_core::on_challenge(wamp::challenge&& msg) {
+  std::string failure;
+  if (!hooks_.on_challenge) {
+    failure = "no challenge handler for authmethod '" + msg.authmethod + "'";
+  } else {
+    try {
+      auto answer = hooks_.on_challenge(msg);
+      if (auto ec = hooks_.send(answer)) {
+        return close(std::make_exception_ptr(
+            TransportLost("cannot send AUTHENTICATE: " + ec.message())));
+      }
+      return;
+    } catch (const std::exception& e) {
+      failure = e.what();
+    } catch (...) {
+      failure = "the challenge handler failed";
+    }
+  }
+  wamp::dict details{{"message", failure}};
+  (void)hooks_.send(wamp::abort{details, wamp::uri(uris::cannot_authenticate)});
+  close(std::make_exception_ptr(AbortError(wamp::uri(uris::cannot_authenticate), details)));
+}
+
+void session_core::on_error(wamp::error&& msg) {
+  auto it = pending_.find(msg.request);
+  if (it == pending_.end()) return;
+  static constexpr wamp::message_type expected[] = {
+      wamp::message_type::call,     wamp::message_type::publish,
+      wamp::message_type::subscribe, wamp::message_type::unsubscribe,
+      wamp::message_type::register_, wamp::message_type::unregister};
+  if (expected[it->second.index()] != msg.request_type) {
+    return protocol_violation("ERROR for request " + std::to_string(msg.request) +
+                              " names the wrong request type");
+  }
+  auto p = std::move(it->second);
+  pending_.erase(it);
+  auto error = make_application_error(msg.error_uri, std::move(msg.args), std::move(msg.kwargs));
+  std::visit(overloaded{
+                 [&](pending_call& c) { c.handler(call_outcome{error, {}, false}); },
+                 [&](pending_publish& c) { c.handler(error, 0); },
+                 [&](pending_subscribe& c) { c.handler(error, 0); },
+                 [&](pending_unsubscribe& c) { c.handler(error); },
+                 [&](pending_register& c) { c.handler(error, 0); },
+                 [&](pending_unregister& c) { c.handler(error); },
+             },
+             p);
+}
+
+void session_core::on_result(wamp::result&& msg) {
+  auto it = pending_.find(msg.request);
+  if (it == pending_.end()) return;
+  auto* c = std::get_if<pending_call>(&it->second);
+  if (!c) return protocol_violation("RESULT for a request that is not a call");
+  const bool progress = is_true(msg.details, "progress");
+  if (progress) {
+    auto handler = c->handler;  // the handler may cancel (erase) the call
+    handler(call_outcome{nullptr, std::move(msg), true});
+    return;
+  }
+  auto handler = std::move(c->handler);
+  pending_.erase(it);
+  handler(call_outcome{nullptr, std::move(msg), false});
+}
+
+void session_core::on_published(const wamp::published& msg) {
+  auto it = pending_.find(msg.request);
+  if (it == pending_.end()) return;
+  auto* p = std::get_if<pending_publish>(&it->second);
+  if (!p) return protocol_violation("PUBLISHED for a request that is not a publish");
+  auto handler = std::move(p->handler);
+  pending_.erase(it);
+  handler(nullptr, msg.publication);
+}
+
+void session_core::on_subscribed(const wamp::subscribed& msg) {
+  auto it = pending_.find(msg.request);
+  if (it == pending_.end()) return;
+  auto* p = std::get_if<pending_subscribe>(&it->second);
+  if (!p) return protocol_violation("SUBSCRIBED for a request that is not a subscribe");
+  auto done = std::move(*p);
+  pending_.erase(it);
+  const auto key = ++last_key_;
+  subscriptions_.emplace(key, local_subscription{msg.subscription, std::move(done.sink)});
+  keys_of_subscription_[msg.subscription].insert(key);
+  done.handler(nullptr, key);
+}
+
+void session_core::unsubscribe(std::uint64_t key, done_handler on_done) {
+  auto it = subscriptions_.find(key);
+  if (it == subscriptions_.end()) return on_done(nullptr);
+  require_established();
+  const auto subscription = it->second.subscription;
+  auto& keys = keys_of_subscription_[subscription];
+  if (keys.size() > 1) {
+    keys.erase(key);
+    subscriptions_.erase(it);
+    return on_done(nullptr);
+  }
+  const auto request = next_id();
+  send_or_throw(wamp::unsubscribe{request, subscription});
+  // Events racing with the UNSUBSCRIBE are dropped from now on.
+  keys_of_subscription_.erase(subscription);
+  subscriptions_.erase(it);
+  pending_.emplace(request, pending_unsubscribe{std::move(on_done)});
+}
+
+void session_core::on_unsubscribed(const wamp::unsubscribed& msg) {
+  if (msg.request == 0) {
+    // The router revoked a subscription.
+    auto it = msg.details.find("subscription");
+    if (it == msg.details.end() || !it->second.is_number_unsigned()) return;
+    const auto subscription = it->second.get<wamp::id>();
+    for (auto key : keys_of_subscription_[subscription]) subscriptions_.erase(key);
+    keys_of_subscription_.erase(subscription);
+    return;
+  }
+  auto it = pending_.find(msg.request);
+  if (it == pending_.end()) return;
+  auto* p = std::get_if<pending_unsubscribe>(&it->second);
+  if (!p) return protocol_violation("UNSUBSCRIBED for a request that is not an unsubscribe");
+  auto handler = std::move(p->handler);
+  pending_.erase(it);
+  handler(nullptr);
+}
+
+void session_core::on_registered(const wamp::registered& msg) {
+  auto it = pending_.find(msg.request);
+  if (it == pending_.end()) return;
+  auto* p = std::get_if<pending_register>(&it->second);
+  if (!p) return protocol_violation("REGISTERED for a request that is not a register");
+  auto done = std::move(*p);
+  pending_.erase(it);
+  const auto key = ++last_key_;
+  registrations_.emplace(key, local_registration{msg.registration, std::move(done.sink)});
+  key_of_registration_[msg.registration] = key;
+  done.handler(nullptr, key);
+}
+
+void session_core::unregister(std::uint64_t key, done_handler on_done) {
+  auto it = registrations_.find(key);
+  if (it == registrations_.end()) return on_done(nullptr);
+  require_established();
+  const auto registration = it->second.registration;
+  const auto request = next_id();
+  send_or_throw(wamp::unregister{request, registration});
+  key_of_registration_.erase(registration);
+  registrations_.erase(it);
+  pending_.emplace(request, pending_unregister{std::move(on_done)});
+}
+
+void session_core::on_unregistered(const wamp::unregistered& msg) {
+  if (msg.request == 0) {
+    auto it = msg.details.find("registration");
+    if (it == msg.details.end() || !it->second.is_number_unsigned()) return;
+    const auto registration = it->second.get<wamp::id>();
+    if (auto k = key_of_registration_.find(registration); k != key_of_registration_.end()) {
+      registrations_.erase(k->second);
+      key_of_registration_.erase(k);
+    }
+    return;
+  }
+  auto it = pending_.find(msg.request);
+  if (it == pending_.end()) return;
+  auto* p = std::get_if<pending_unregister>(&it->second);
+  if (!p) return protocol_violation("UNREGISTERED for a request that is not an unregister");
+  auto handler = std::move(p->handler);
+  pending_.erase(it);
+  handler(nullptr);
+}
+
+void session_core::on_event(const wamp::event& msg) {
+  auto it = keys_of_subscription_.find(msg.subscription);
+  if (it == keys_of_subscription_.end()) return;
+  // Copy the sinks: a sink may unsubscribe while we iterate.
+  std::vector<event_sink> sinks;
+  for (auto key : it->second) sinks.push_back(subscriptions_.at(key).sink);
+  for (auto& sink : sinks) sink(msg);
+}
+
+void session_core::on_invocation(wamp::invocation&& msg) {
+  auto it = key_of_registration_.find(msg.registration);
+  if (it == key_of_registration_.end()) {
+    (void)hooks_.send(wamp::error{wamp::message_type::invocation, msg.request, {},
+                                  wamp::uri(uris::no_such_registration)});
+    return;
+  }
+  if (!open_invocations_.insert(msg.request).second) {
+    return protocol_violation("INVOCATION reuses open request id " +
+                              std::to_string(msg.request));
+  }
+  auto sink = registrations_.at(it->second).sink;
+  sink(std::move(msg));
+}
+
+void session_core::on_interrupt(const wamp::interrupt& msg) {
+  if (open_invocations_.erase(msg.request) == 0) return;
+  (void)hooks_.send(wamp::error{wamp::message_type::invocation, msg.request, {},
+                                wamp::uri(uris::canceled)});
+  if (hooks_.on_interrupt) hooks_.on_interrupt(msg.request);
+}
+
+wamp::id session_core::call(wamp::uri procedure, wamp::list args, wamp::dict kwargs,
+                            wamp::dict options, call_handler on_result) {
+  require_established();
+  const auto request = next_id();
+  send_or_throw(wamp::call{request, std::move(options), std::move(procedure), std::move(args),
+                           std::move(kwargs)});
+  pending_.emplace(request, pending_call{std::move(on_result)});
+  return request;
+}
+
+void session_core::cancel(wamp::id call_request, std::string mode,
+                          std::exception_ptr complete_with) {
+  auto it = pending_.find(call_request);
+  if (it == pending_.end() || !std::holds_alternative<pending_call>(it->second)) return;
+  if (state_ == state::established) {
+    (void)hooks_.send(wamp::cancel{call_request, {{"mode", mode}}});
+  }
+  if (complete_with) {
+    auto handler = std::move(std::get<pending_call>(it->second).handler);
+    pending_.erase(it);
+    handler(call_outcome{complete_with, {}, false});
+  }
+}
+
+wamp::id session_core::publish(wamp::uri topic, wamp::list args, wamp::dict kwargs,
+                               wamp::dict options, publish_handler on_done) {
+  require_established();
+  const bool acknowledge = is_true(options, "acknowledge");
+  const auto request = next_id();
+  send_or_throw(wamp::publish{request, std::move(options), std::move(topic), std::move(args),
+                              std::move(kwargs)});
+  if (acknowledge) {
+    pending_.emplace(request, pending_publish{std::move(on_done)});
+  } else {
+    on_done(nullptr, 0);
+  }
+  return request;
+}
+
+wamp::id session_core::subscribe(wamp::uri topic, wamp::dict options, event_sink sink,
+                                 key_handler on_done) {
+  require_established();
+  const auto request = next_id();
+  send_or_throw(wamp::subscribe{request, std::move(options), std::move(topic)});
+  pending_.emplace(request, pending_subscribe{std::move(sink), std::move(on_done)});
+  return request;
+}
+
+wamp::id session_core::register_procedure(wamp::uri procedure, wamp::dict options,
+                                          invocation_sink sink, key_handler on_done) {
+  require_established();
+  const auto request = next_id();
+  send_or_throw(wamp::register_{request, std::move(options), std::move(procedure)});
+  pending_.emplace(request, pending_register{std::move(sink), std::move(on_done)});
+  return request;
+}
+
+void session_core::yield(wamp::id invocation_request, wamp::list args, wamp::dict kwargs,
+                         bool progress) {
+  if (state_ != state::established || !open_invocations_.contains(invocation_request)) return;
+  wamp::dict options;
+  if (progress) options["progress"] = true;
+  auto ec = hooks_.send(
+      wamp::yield{invocation_request, std::move(options), std::move(args), std::move(kwargs)});
+  if (ec == wamp::errc::invalid_utf8 || ec == wamp::errc::message_too_large ||
+      ec == wamp::errc::nesting_too_deep) {
+    // The caller must still get an answer.
+    open_invocations_.erase(invocation_request);
+    (void)hooks_.send(wamp::error{wamp::message_type::invocation, invocation_request, {},
+                                  wamp::uri(uris::runtime_error),
+                                  wamp::list{"the result cannot be serialized: " + ec.message()}});
+    return;
+  }
+  if (!progress) open_invocations_.erase(invocation_request);
+}
+
+void session_core::invocation_error(wamp::id invocation_request, wamp::uri error,
+                                    wamp::list args, wamp::dict kwargs) {
+  if (state_ != state::established || open_invocations_.erase(invocation_request) == 0) return;
+  auto ec = hooks_.send(wamp::error{wamp::message_type::invocation, invocation_request, {},
+                                    std::move(error), std::move(args), std::move(kwargs)});
+  if (ec == wamp::errc::invalid_utf8 || ec == wamp::errc::message_too_large ||
+      ec == wamp::errc::nesting_too_deep) {
+    (void)hooks_.send(wamp::error{wamp::message_type::invocation, invocation_request, {},
+                                  wamp::uri(uris::runtime_error),
+                                  wamp::list{"the error cannot be serialized: " + ec.message()}});
+  }
+}
+
+}  // namespace autobahn_sync

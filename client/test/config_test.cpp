@@ -1,0 +1,60 @@
+#include "client/config.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace autobahn_sync;
+
+namespace {
+
+env_lookup fake_env(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+}  // namespace
+
+TEST_CASE("defaults apply when nothing is configured", "[unit][config]") {
+  auto c = resolve_config({}, {}, fake_env({}));
+  CHECK(c.router == "ws://localhost:8080/ws");
+  CHECK(c.realm == "realm1");
+  CHECK_FALSE(c.in_event_loop);
+}
+
+TEST_CASE("the environment overrides the defaults", "[unit][config]") {
+  auto c = resolve_config({}, {},
+                          fake_env({{"AUTOBAHN_ROUTER", "rs://10.0.0.1:8081"},
+                                    {"AUTOBAHN_REALM", "env_realm"},
+                                    {"AUTOBAHN_IN_EVENT_LOOP", "TRUE"}}));
+  CHECK(c.router == "rs://10.0.0.1:8081");
+  CHECK(c.realm == "env_realm");
+  CHECK(c.in_event_loop);
+}
+
+TEST_CASE("the app's config map overrides the environment", "[unit][config]") {
+  auto c = resolve_config({}, {{"AUTOBAHN_REALM", "map_realm"}, {"AUTOBAHN_IN_EVENT_LOOP", "no"}},
+                          fake_env({{"AUTOBAHN_REALM", "env_realm"},
+                                    {"AUTOBAHN_ROUTER", "ws://env/ws"},
+                                    {"AUTOBAHN_IN_EVENT_LOOP", "1"}}));
+  CHECK(c.realm == "map_realm");
+  CHECK(c.router == "ws://env/ws");
+  CHECK_FALSE(c.in_event_loop);
+}
+
+TEST_CASE("explicit arguments override everything", "[unit][config]") {
+  auto c = resolve_config({"ws://explicit/ws", "explicit", false},
+                          {{"AUTOBAHN_REALM", "map_realm"}, {"AUTOBAHN_ROUTER", "ws://map/ws"}},
+                          fake_env({{"AUTOBAHN_IN_EVENT_LOOP", "true"}}));
+  CHECK(c.router == "ws://explicit/ws");
+  CHECK(c.realm == "explicit");
+  CHECK_FALSE(c.in_event_loop);
+}
+
+TEST_CASE("empty values count as unset", "[unit][config]") {
+  auto c = resolve_config({std::string()}, {{"AUTOBAHN_REALM", ""}},
+                          fake_env({{"AUTOBAHN_REALM", "env_realm"}}));
+  CHECK(c.router == "ws://localhost:8080/ws");
+  CHECK(c.realm == "env_realm");
+}

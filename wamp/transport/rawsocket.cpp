@@ -10,6 +10,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include "wamp/transport/detail/tcp_peer.hpp"
+
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using boost::system::error_code;
@@ -41,13 +43,6 @@ errc errc_of_reply(int code) {
   }
 }
 
-std::string peer_name(const tcp::socket& socket) {
-  error_code ec;
-  const auto ep = socket.remote_endpoint(ec);
-  if (ec) return "tcp:unknown";
-  return std::string(ep.address().is_v4() ? "tcp4:" : "tcp6:") + ep.address().to_string() + ":" +
-         std::to_string(ep.port());
-}
 
 // One established RawSocket connection.
 class rawsocket_connection final : public connection, public std::enable_shared_from_this<rawsocket_connection> {
@@ -61,7 +56,7 @@ class rawsocket_connection final : public connection, public std::enable_shared_
         send_limit_(std::min(send_limit, max_frame_length)),
         receive_limit_(std::min(limit_of_exponent(rawsocket_length_exponent(options.max_message_size)), max_frame_length)),
         open_counter_(std::move(open_counter)),
-        info_{"rawsocket", s.kind() == serializer_kind::msgpack ? "msgpack" : "json", peer_name(socket_)} {}
+        info_{"rawsocket", s.kind() == serializer_kind::msgpack ? "msgpack" : "json", detail::tcp_peer_name(socket_)} {}
 
   executor_type get_executor() const override { return executor_; }
   const connection_info& info() const noexcept override { return info_; }

@@ -9,6 +9,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "wamp/transport/detail/tcp_peer.hpp"
+
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -21,13 +23,6 @@ namespace {
 
 using ws_stream = websocket::stream<beast::tcp_stream>;
 
-std::string peer_name(tcp::socket& socket) {
-  error_code ec;
-  const auto ep = socket.remote_endpoint(ec);
-  if (ec) return "tcp:unknown";
-  return std::string(ep.address().is_v4() ? "tcp4:" : "tcp6:") + ep.address().to_string() + ":" +
-         std::to_string(ep.port());
-}
 
 // The comma-separated tokens of a header value, trimmed.
 std::vector<std::string> tokens(std::string_view value) {
@@ -208,7 +203,7 @@ class websocket_connection final : public connection, public std::enable_shared_
 // One server-side upgrade in progress.
 struct server_handshake : std::enable_shared_from_this<server_handshake> {
   server_handshake(tcp::socket socket, const websocket_listener_options& options, accept_handler on_accept)
-      : peer(peer_name(socket)), stream(std::move(socket)), options(options), on_accept(std::move(on_accept)) {}
+      : peer(detail::tcp_peer_name(socket)), stream(std::move(socket)), options(options), on_accept(std::move(on_accept)) {}
 
   std::string peer;
   beast::tcp_stream stream;
@@ -378,7 +373,7 @@ struct client_handshake : std::enable_shared_from_this<client_handshake> {
       const serializer* chosen = find_serializer(std::string(self->response[http::field::sec_websocket_protocol]));
       if (!chosen || std::find(self->preference.begin(), self->preference.end(), chosen->kind()) == self->preference.end())
         return self->done(errc::serializer_unsupported, nullptr);
-      const std::string peer = peer_name(beast::get_lowest_layer(self->ws).socket());
+      const std::string peer = detail::tcp_peer_name(beast::get_lowest_layer(self->ws).socket());
       self->done({}, std::make_shared<websocket_connection>(std::move(self->ws), *chosen, self->options, peer,
                                                             self->path));
     });

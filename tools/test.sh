@@ -32,7 +32,13 @@ failed=0
 for t in "${test_targets[@]}"; do
   rel=${t#//}
   rel=${rel/://}
-  logs=$(find "$testlogs/$rel" -name test.log 2>/dev/null)
+  # The target's own log; shard or run logs (run_1_of_N/...) only when there is none, so logs
+  # left by an earlier --runs_per_test are not counted again.
+  if [ -f "$testlogs/$rel/test.log" ]; then
+    logs="$testlogs/$rel/test.log"
+  else
+    logs=$(find "$testlogs/$rel" -name test.log 2>/dev/null)
+  fi
   if [ -z "$logs" ]; then
     echo "no test log: $t (did not build?)"
     failed=$((failed + 1))

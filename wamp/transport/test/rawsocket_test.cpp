@@ -93,13 +93,13 @@ TEST_CASE("RawSocket handshake refusals carry their error codes", "[integration]
   server s(io, options);
   auto refusal = [&](const std::string& hello) {
     std::string reply;
-    std::thread t([&] {
+    wamp::test::client_thread t([&] {
       asio::io_context client_io;
       wamp::test::raw_client c(client_io, s.listener->port());
       c.write(hello);
       reply = c.read(4);
     });
-    run_until(io, [&] { return !reply.empty(); });
+    run_until(io, [&] { return t.done(); });
     t.join();
     return reply;
   };
@@ -125,13 +125,13 @@ TEST_CASE("a client that is not RawSocket is dropped without a reply", "[integra
   asio::io_context io;
   server s(io);
   std::string reply = "unset";
-  std::thread t([&] {
+  wamp::test::client_thread t([&] {
     asio::io_context client_io;
     wamp::test::raw_client c(client_io, s.listener->port());
     c.write("GET / HTTP/1.1\r\n\r\n");
     reply = c.read(4);
   });
-  run_until(io, [&] { return reply != "unset"; });
+  run_until(io, [&] { return t.done(); });
   t.join();
   CHECK(reply.empty());
   CHECK(s.accepted.empty());
@@ -141,7 +141,7 @@ TEST_CASE("PING is answered with a PONG carrying the same payload", "[integratio
   asio::io_context io;
   server s(io);
   std::string reply;
-  std::thread t([&] {
+  wamp::test::client_thread t([&] {
     asio::io_context client_io;
     wamp::test::raw_client c(client_io, s.listener->port());
     c.write(octets({0x7F, 0xF1, 0, 0}));
@@ -149,7 +149,7 @@ TEST_CASE("PING is answered with a PONG carrying the same payload", "[integratio
     c.write(octets({1, 0, 0, 3}) + "abc");
     reply = c.read(7);
   });
-  run_until(io, [&] { return !reply.empty(); });
+  run_until(io, [&] { return t.done(); });
   t.join();
   CHECK(reply == octets({2, 0, 0, 3}) + "abc");
 }
@@ -180,7 +180,7 @@ TEST_CASE("a forged frame over the limit closes the receiving connection", "[int
   wamp::rawsocket_listener_options options;
   options.transport.max_message_size = 1024;
   server s(io, options);
-  std::thread t([&] {
+  wamp::test::client_thread t([&] {
     asio::io_context client_io;
     wamp::test::raw_client c(client_io, s.listener->port());
     c.write(octets({0x7F, 0xF2, 0, 0}));
@@ -197,7 +197,7 @@ TEST_CASE("a peer closing in the middle of a frame is an error; between frames i
   asio::io_context io;
   server s(io);
   const bool mid_frame = GENERATE(true, false);
-  std::thread t([&] {
+  wamp::test::client_thread t([&] {
     asio::io_context client_io;
     wamp::test::raw_client c(client_io, s.listener->port());
     c.write(octets({0x7F, 0xF1, 0, 0}));
@@ -217,12 +217,12 @@ TEST_CASE("handshake timeouts on both sides", "[integration]") {
     options.transport.handshake_timeout = std::chrono::milliseconds(50);
     server s(io, options);
     std::string reply = "unset";
-    std::thread t([&] {
+    wamp::test::client_thread t([&] {
       asio::io_context client_io;
       wamp::test::raw_client c(client_io, s.listener->port());
       reply = c.read(4);  // returns when the server closes
     });
-    run_until(io, [&] { return reply != "unset"; });
+    run_until(io, [&] { return t.done(); });
     t.join();
     CHECK(reply.empty());
   }

@@ -3,7 +3,9 @@
 // client for writing hand-made octets, and a recorder of connection events.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <functional>
 #include <string>
 #include <vector>
@@ -60,6 +62,26 @@ class raw_client {
 
  private:
   boost::asio::ip::tcp::socket socket_;
+};
+
+/// A thread playing a raw peer; done() tells the test thread, without a data race, that it
+/// finished (what it wrote may then be read after join()).
+class client_thread {
+ public:
+  explicit client_thread(std::function<void()> body)
+      : thread_([this, body = std::move(body)] {
+          body();
+          done_ = true;
+        }) {}
+  ~client_thread() {
+    if (thread_.joinable()) thread_.join();
+  }
+  bool done() const { return done_; }
+  void join() { thread_.join(); }
+
+ private:
+  std::atomic<bool> done_{false};
+  std::thread thread_;
 };
 
 inline std::string octets(std::initializer_list<int> bytes) {

@@ -108,7 +108,7 @@ TEST_CASE("upgrades without an agreeable subprotocol or on another path are refu
   asio::io_context io;
   server s(io);
   std::string no_protocol, wrong_path;
-  std::thread t([&] {
+  wamp::test::client_thread t([&] {
     const std::string upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
                                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nHost: x\r\n";
     no_protocol = http_exchange(s.listener->port(), "GET /ws HTTP/1.1\r\n" + upgrade +
@@ -116,7 +116,7 @@ TEST_CASE("upgrades without an agreeable subprotocol or on another path are refu
     wrong_path = http_exchange(s.listener->port(), "GET /other HTTP/1.1\r\n" + upgrade +
                                                        "Sec-WebSocket-Protocol: wamp.2.json\r\n\r\n");
   });
-  run_until(io, [&] { return !wrong_path.empty(); });
+  run_until(io, [&] { return t.done(); });
   t.join();
   CHECK(no_protocol.rfind("HTTP/1.1 400", 0) == 0);
   CHECK(no_protocol.find("wamp.2.json") != std::string::npos);

@@ -22,10 +22,10 @@ template <class T>
 class recorder {
  public:
   void add(T item) {
-    {
-      std::lock_guard lock(mutex_);
-      items_.push_back(std::move(item));
-    }
+    // Notified under the lock: a waiter that wakes may destroy the recorder at once, so the
+    // handler must be done with it before the lock is released.
+    std::lock_guard lock(mutex_);
+    items_.push_back(std::move(item));
     changed_.notify_all();
   }
 

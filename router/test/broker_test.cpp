@@ -195,3 +195,38 @@ TEST_CASE("event history is served by wamp.subscription.get_events", "[unit]") {
   CHECK(events[0]["args"] == wamp::value::array({2}));
   CHECK(events[1]["args"] == wamp::value::array({3}));
 }
+
+TEST_CASE("exclude_authid and eligible_authid pick receivers by authid", "[unit]") {
+  fixture f;
+  peer pub(f.core), bob(f.core), carol(f.core);
+  pub.join();
+  bob.join("realm1", {{"authid", "bob"}});
+  carol.join("realm1", {{"authid", "carol"}});
+  f.subscribe(bob, "t");
+  f.subscribe(carol, "t");
+  pub.send(wamp::publish{1, {{"exclude_authid", {"bob"}}}, "t"});
+  bob.expect_nothing();
+  carol.expect<wamp::event>();
+  pub.send(wamp::publish{2, {{"eligible_authid", {"bob"}}}, "t"});
+  bob.expect<wamp::event>();
+  carol.expect_nothing();
+}
+
+TEST_CASE("meta events announce subscriptions being created and deleted", "[unit]") {
+  fixture f;
+  peer watcher(f.core), p(f.core);
+  watcher.join();
+  p.join();
+  f.subscribe(watcher, "wamp.subscription.on_delete", "exact", 1);
+  f.subscribe(watcher, "wamp.subscription.on_create", "exact", 2);
+  // The watcher hears of its own on_create subscription first.
+  CHECK(watcher.expect<wamp::event>().args.at(1).at("uri") == "wamp.subscription.on_create");
+  const auto sub = f.subscribe(p, "com.example.t");
+  const auto created = watcher.expect<wamp::event>();
+  CHECK(created.args.at(0) == p.session_id());
+  CHECK(created.args.at(1).at("uri") == "com.example.t");
+  p.send(wamp::unsubscribe{2, sub});
+  p.expect<wamp::unsubscribed>();
+  const auto deleted = watcher.expect<wamp::event>();
+  CHECK(deleted.args == wamp::list{p.session_id(), sub});
+}

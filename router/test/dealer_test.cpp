@@ -306,3 +306,25 @@ TEST_CASE("limits: outstanding invocations per callee, registrations and subscri
   caller.send(wamp::call{4, {}, "p"});  // room again
   callee.expect<wamp::invocation>();
 }
+
+TEST_CASE("wamp.registration.match and registration meta events", "[unit]") {
+  fixture f;
+  peer watcher(f.core), callee(f.core);
+  watcher.join();
+  callee.join();
+  for (const char* topic : {"wamp.registration.on_create", "wamp.registration.on_delete"}) {
+    watcher.send(wamp::subscribe{1, {}, topic});
+    watcher.expect<wamp::subscribed>();
+  }
+  const auto reg = f.register_procedure(callee, "com.example", {{"match", "prefix"}});
+  const auto created = watcher.expect<wamp::event>();
+  CHECK(created.args.at(1).at("id") == reg);
+  CHECK(created.args.at(1).at("match") == "prefix");
+  watcher.send(wamp::call{2, {}, "wamp.registration.match", {"com.example.add"}});
+  CHECK(watcher.expect<wamp::result>().args == wamp::list{reg});
+  watcher.send(wamp::call{3, {}, "wamp.registration.match", {"org.other"}});
+  CHECK(watcher.expect<wamp::result>().args == wamp::list{nullptr});
+  callee.send(wamp::unregister{4, reg});
+  callee.expect<wamp::unregistered>();
+  CHECK(watcher.expect<wamp::event>().args == wamp::list{callee.session_id(), reg});
+}

@@ -9,26 +9,27 @@ namespace autobahn_sync::testing {
 std::shared_ptr<faulty_connection> faulty_connection::wrap(wamp::connection_ptr inner, std::string session,
                                                            std::shared_ptr<fault_plan> plan,
                                                            std::shared_ptr<message_trace> trace,
-                                                           raw_sender send_raw) {
+                                                           raw_sender send_raw, end wrapped) {
   return std::shared_ptr<faulty_connection>(new faulty_connection(
-      std::move(inner), std::move(session), std::move(plan), std::move(trace), std::move(send_raw)));
+      std::move(inner), std::move(session), std::move(plan), std::move(trace), std::move(send_raw), wrapped));
 }
 
 faulty_connection::faulty_connection(wamp::connection_ptr inner, std::string session,
                                      std::shared_ptr<fault_plan> plan,
-                                     std::shared_ptr<message_trace> trace, raw_sender send_raw)
+                                     std::shared_ptr<message_trace> trace, raw_sender send_raw, end wrapped)
     : inner_(std::move(inner)),
       session_(std::move(session)),
       plan_(std::move(plan)),
       trace_(std::move(trace)),
-      send_raw_(std::move(send_raw)) {}
+      send_raw_(std::move(send_raw)),
+      end_(wrapped) {}
 
 void faulty_connection::start(wamp::connection_handler handler) {
   handler_ = std::move(handler);
   std::weak_ptr<faulty_connection> weak = shared_from_this();
   wamp::connection_handler inner;
   inner.on_message = [weak](wamp::message&& msg) {
-    if (auto self = weak.lock()) self->pass(direction::to_router, std::move(msg));
+    if (auto self = weak.lock()) self->pass(self->incoming(), std::move(msg));
   };
   inner.on_bad_message = [weak](const boost::system::error_code& ec, const std::string& detail) {
     if (auto self = weak.lock(); self && self->handler_.on_bad_message) self->handler_.on_bad_message(ec, detail);
@@ -40,7 +41,10 @@ void faulty_connection::start(wamp::connection_handler handler) {
 }
 
 boost::system::error_code faulty_connection::send(const wamp::message& msg) {
-  return pass(direction::to_client, msg);
+  in_send_ = true;
+  const auto ec = pass(outgoing(), msg);
+  in_send_ = false;
+  return ec;
 }
 
 boost::system::error_code faulty_connection::pass(direction dir, wamp::message msg) {
@@ -87,7 +91,18 @@ boost::system::error_code faulty_connection::pass(direction dir, wamp::message m
 
 boost::system::error_code faulty_connection::deliver(direction dir, const wamp::message& msg) {
   phase_ = next_phase(phase_, msg);
-  if (dir == direction::to_client) return inner_->send(msg);
+  if (dir == outgoing()) return inner_->send(msg);
+  if (in_send_) {
+    // An answer to what the handler's owner is sending right now: it must not re-enter the
+    // owner inside its own send() (the request is not registered until send() returns).
+    boost::asio::post(get_executor(), [self = shared_from_this(), msg] {
+      if (self->handler_.on_message) {
+        wamp::message copy = msg;
+        self->handler_.on_message(std::move(copy));
+      }
+    });
+    return {};
+  }
   if (handler_.on_message) {
     wamp::message copy = msg;
     handler_.on_message(std::move(copy));
@@ -102,7 +117,7 @@ void faulty_connection::deliver_bad(direction dir, const wamp::message& msg, con
     const auto* s = wamp::find_serializer(info().serializer == "msgpack" ? "wamp.2.msgpack" : "wamp.2.json");
     if (s && !s->encode(msg, payload)) payload.resize(payload.size() / 2);
   }
-  if (dir == direction::to_router) {
+  if (dir == incoming()) {
     if (handler_.on_bad_message) {
       const auto decoded = wamp::serializer_for(info().serializer == "msgpack" ? wamp::serializer_kind::msgpack
                                                                                : wamp::serializer_kind::json)

@@ -1,7 +1,9 @@
 // `faulty_connection`: a connection decorator that puts a fault plan and a trace between a
-// router and one client connection. It wraps the router's end: messages it receives travel
-// `to_router`, messages the router sends travel `to_client`. Every message is recorded in the
-// trace and handed to the plan, whose decision it carries out.
+// router and one client connection. It wraps either end: on the router's end (in-process
+// connections) messages it receives travel `to_router` and messages it sends `to_client`; on
+// the client's end (socket connections, where the router accepts the socket itself) the other
+// way round. Every message is recorded in the trace and handed to the plan, whose decision it
+// carries out.
 //
 // Thread safety: as any connection — use it on its executor (the wrapped connection's).
 #pragma once
@@ -24,12 +26,15 @@ class faulty_connection final : public wamp::connection,
   /// end its connection either way).
   using raw_sender = std::function<void(std::string bytes)>;
 
+  /// Which end of the connection `inner` is.
+  enum class end { router, client };
+
   /// Wraps `inner` (the router's end of the client's connection) for the session named
   /// `session`. `trace` may be null.
   static std::shared_ptr<faulty_connection> wrap(wamp::connection_ptr inner, std::string session,
                                                  std::shared_ptr<fault_plan> plan,
                                                  std::shared_ptr<message_trace> trace,
-                                                 raw_sender send_raw = nullptr);
+                                                 raw_sender send_raw = nullptr, end wrapped = end::router);
 
   executor_type get_executor() const override { return inner_->get_executor(); }
   void start(wamp::connection_handler handler) override;
@@ -43,7 +48,14 @@ class faulty_connection final : public wamp::connection,
 
  private:
   faulty_connection(wamp::connection_ptr inner, std::string session, std::shared_ptr<fault_plan> plan,
-                    std::shared_ptr<message_trace> trace, raw_sender send_raw);
+                    std::shared_ptr<message_trace> trace, raw_sender send_raw, end wrapped);
+  /// The direction of what `inner` sends (the other one is what it receives).
+  direction outgoing() const noexcept {
+    return end_ == end::router ? direction::to_client : direction::to_router;
+  }
+  direction incoming() const noexcept {
+    return end_ == end::router ? direction::to_router : direction::to_client;
+  }
 
   boost::system::error_code pass(direction dir, wamp::message msg);
   boost::system::error_code deliver(direction dir, const wamp::message& msg);
@@ -55,6 +67,8 @@ class faulty_connection final : public wamp::connection,
   std::shared_ptr<fault_plan> plan_;
   std::shared_ptr<message_trace> trace_;
   raw_sender send_raw_;
+  end end_;
+  bool in_send_ = false;  // inside send(): answers to the sender are posted, not re-entered
   wamp::connection_handler handler_;
   session_phase phase_ = session_phase::joining;
 };

@@ -6,6 +6,7 @@
 
 #include "testing/faulty_connection.hpp"
 #include "wamp/transport/inprocess.hpp"
+#include "wamp/transport/url.hpp"
 
 namespace autobahn_sync::testing {
 namespace {
@@ -18,6 +19,32 @@ message_trace* current_trace = nullptr;
 
 message_trace* running_fixture_trace() { return current_trace; }
 
+std::string_view to_string(fixture_transport t) noexcept {
+  switch (t) {
+    case fixture_transport::inprocess: return "inprocess";
+    case fixture_transport::rawsocket: return "rawsocket";
+    case fixture_transport::websocket: return "websocket";
+  }
+  return "?";
+}
+
+std::string transport_variant::name() const {
+  return std::string(to_string(transport)) + "/" + std::string(wamp::serializer_for(serializer).subprotocol().substr(7));
+}
+
+fixture_options transport_variant::apply(fixture_options base) const {
+  base.transport = transport;
+  base.serializer = &wamp::serializer_for(serializer);
+  return base;
+}
+
+std::vector<transport_variant> all_transports() {
+  std::vector<transport_variant> out;
+  for (auto t : {fixture_transport::inprocess, fixture_transport::rawsocket, fixture_transport::websocket})
+    for (auto s : {wamp::serializer_kind::json, wamp::serializer_kind::msgpack}) out.push_back({t, s});
+  return out;
+}
+
 wamp_fixture::wamp_fixture(fixture_options options)
     : options_(std::move(options)),
       plan_(fault_plan::create()),
@@ -27,6 +54,15 @@ wamp_fixture::wamp_fixture(fixture_options options)
   router::router_config config;
   config.realms.push_back(options_.realm);
   router_ = std::make_unique<router::router>(std::move(config), std::move(ro));
+  switch (options_.transport) {
+    case fixture_transport::inprocess: break;
+    case fixture_transport::rawsocket:
+      url_ = "rs://127.0.0.1:" + std::to_string(router_->listen_rawsocket("127.0.0.1", 0));
+      break;
+    case fixture_transport::websocket:
+      url_ = "ws://127.0.0.1:" + std::to_string(router_->listen_websocket("127.0.0.1", 0, "/ws")) + "/ws";
+      break;
+  }
   current_trace = trace_.get();
 }
 
@@ -42,6 +78,20 @@ wamp_fixture::~wamp_fixture() {
 }
 
 client_options wamp_fixture::options_for(const std::string& name, client_options base) {
+  if (options_.transport != fixture_transport::inprocess) {
+    // The router accepts the socket itself, so the plan and trace sit on the client's end.
+    const auto kind = options_.serializer ? options_.serializer->kind() : wamp::serializer_kind::json;
+    base.connect = [this, name, kind](boost::asio::any_io_executor executor, const std::string&,
+                                      wamp::connect_handler done) {
+      wamp::async_connect(executor, url_, {kind}, {},
+                          [this, name, done](const boost::system::error_code& ec, wamp::connection_ptr conn) {
+                            if (ec) return done(ec, nullptr);
+                            done(ec, faulty_connection::wrap(std::move(conn), name, plan_, trace_, nullptr,
+                                                             faulty_connection::end::client));
+                          });
+    };
+    return base;
+  }
   base.connect = [this, name](boost::asio::any_io_executor executor, const std::string&,
                               wamp::connect_handler done) {
     auto [client_end, router_end] = wamp::make_inprocess_pair(executor, router_->get_executor(), options_.serializer);
@@ -63,7 +113,7 @@ AutobahnSync& wamp_fixture::client(const std::string& name, run_options run,
   auto c = std::make_unique<AutobahnSync>(std::vector<std::string>{}, options_for(name));
   if (setup) setup(*c);
   run.realm = run.realm == default_realm ? options_.realm.name : run.realm;
-  run.url = "inprocess://" + name;
+  run.url = options_.transport == fixture_transport::inprocess ? "inprocess://" + name : url_;
   run.blocking = false;
   c->run(run);
   clients_.emplace_back(name, std::move(c));

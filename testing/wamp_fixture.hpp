@@ -26,6 +26,14 @@
 
 namespace autobahn_sync::testing {
 
+/// How the fixture's clients reach its router.
+enum class fixture_transport {
+  inprocess,  // an in-process connection pair (fastest; serialized unless serializer is null)
+  rawsocket,  // RawSocket on 127.0.0.1, an ephemeral port
+  websocket,  // WebSocket on 127.0.0.1, an ephemeral port, path /ws
+};
+std::string_view to_string(fixture_transport t) noexcept;
+
 struct fixture_options {
   /// The realm the fixture serves (open to anonymous sessions by default).
   router::realm_config realm = [] {
@@ -33,11 +41,28 @@ struct fixture_options {
     r.name = "realm1";
     return r;
   }();
-  /// Serialization between clients and router (nullptr: in-process without serialization).
+  fixture_transport transport = fixture_transport::inprocess;
+  /// Serialization between clients and router (nullptr: in-process without serialization;
+  /// JSON on sockets).
   const wamp::serializer* serializer = &wamp::json_serializer();
   /// Seeds the router's ids and nonces; 0 = a fresh seed each run.
   std::uint64_t seed = 0;
 };
+
+/// One transport and serializer the same scenario can run over.
+struct transport_variant {
+  fixture_transport transport;
+  wamp::serializer_kind serializer;
+  /// e.g. "rawsocket/msgpack", for the test's name in reports.
+  std::string name() const;
+  /// `base` with this transport and serializer.
+  fixture_options apply(fixture_options base = {}) const;
+};
+
+/// Every transport x serializer, for one GENERATE:
+///   const auto variant = GENERATE(from_range(testing::all_transports()));
+///   wamp_fixture f(variant.apply());
+std::vector<transport_variant> all_transports();
 
 class wamp_fixture {
  public:
@@ -52,6 +77,9 @@ class wamp_fixture {
   fault_plan& faults() { return *plan_; }
   message_trace& trace() { return *trace_; }
   const std::string& realm_name() const { return options_.realm.name; }
+  /// Where the router listens ("rs://127.0.0.1:PORT", "ws://127.0.0.1:PORT/ws"), or
+  /// "inprocess://" for in-process fixtures.
+  const std::string& url() const { return url_; }
 
   /// Client options whose connections go to this fixture's router, traced and subject to the
   /// fault plan under the session name `name`.
@@ -79,6 +107,7 @@ class wamp_fixture {
   std::shared_ptr<fault_plan> plan_;
   std::shared_ptr<message_trace> trace_;
   std::unique_ptr<router::router> router_;
+  std::string url_ = "inprocess://";
   std::vector<std::pair<std::string, std::unique_ptr<AutobahnSync>>> clients_;
   bool check_leaks_ = true;
 };

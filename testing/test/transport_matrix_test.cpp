@@ -301,3 +301,58 @@ TEST_CASE("faults keyed to protocol events over every transport and serializer",
     release_when_held.join();
   }
 }
+
+TEST_CASE("error paths and the meta API over every transport and serializer", "[integration][matrix]") {
+  const auto variant = any_transport();
+  INFO(variant.name());
+  testing::wamp_fixture f(variant.apply());
+  auto& callee = f.session("callee");
+  auto& caller = f.session("caller");
+
+  SECTION("a second registration of a procedure is wamp.error.procedure_already_exists") {
+    callee.register_procedure("com.app.once", echo());
+    CHECK_THROWS_MATCHES(caller.register_procedure("com.app.once", echo()), ApplicationError,
+                         testing::has_error_uri("wamp.error.procedure_already_exists"));
+  }
+  SECTION("a malformed URI is InvalidUri, for calls and subscriptions alike") {
+    CHECK_THROWS_AS(caller.call("com..app..bad"), InvalidUri);
+    CHECK_THROWS_AS(caller.subscribe("com.app.bad uri", [](auto&&...) {}), InvalidUri);
+  }
+  SECTION("a callee losing its transport mid-call fails the pending call at once") {
+    std::promise<void> started;
+    callee.register_procedure("com.app.stuck", [&](const wamp::list&, const wamp::dict&, const invocation_details&) {
+      started.set_value();
+      return call_result{};
+    });
+    // The callee's YIELD never leaves: its transport closes just before.
+    auto cut = f.faults().install(match().type(wamp::message_type::yield).session("callee"), fault::close_before());
+    CHECK_THROWS_MATCHES(caller.call("com.app.stuck"), ApplicationError,
+                         testing::has_error_uri("wamp.error.canceled"));
+  }
+  SECTION("wamp.session.count, .list, .get and on_join events") {
+    testing::event_recorder joins;
+    auto sub = caller.subscribe("wamp.session.on_join", joins.handler());
+    auto& late = f.session("late");
+    REQUIRE(joins.wait_for(1));
+    CHECK(joins.items().at(0).args.at(0).at("session") == late.id());
+    CHECK(caller.call("wamp.session.count").value() == 3);
+    const auto ids = caller.call("wamp.session.list").value();
+    CHECK(std::count(ids.begin(), ids.end(), wamp::value(callee.id())) == 1);
+    CHECK(caller.call("wamp.session.get", {late.id()}).value().at("session") == late.id());
+  }
+  SECTION("wamp.registration.lookup and wamp.subscription.list_subscribers") {
+    auto reg = callee.register_procedure("com.app.r", echo());
+    auto sub = callee.subscribe("com.app.t", [](auto&&...) {});
+    const auto registration = caller.call("wamp.registration.lookup", {"com.app.r"}).value();
+    REQUIRE(registration.is_number());
+    CHECK(caller.call("wamp.registration.list_callees", {registration}).value() == wamp::list{callee.id()});
+    const auto subscription = caller.call("wamp.subscription.lookup", {"com.app.t"}).value();
+    CHECK(caller.call("wamp.subscription.list_subscribers", {subscription}).value() == wamp::list{callee.id()});
+  }
+  SECTION("wamp.session.kill ends another session; its pending call fails with TransportLost or its reason") {
+    auto& victim = f.session("victim");
+    caller.call("wamp.session.kill", {victim.id()}, {{"reason", "com.app.kicked"}});
+    CHECK_THROWS_AS(victim.call("com.app.anything"), Error);
+    CHECK(caller.call("wamp.session.count").value() == 2);
+  }
+}

@@ -131,6 +131,8 @@ void session_core::close(std::exception_ptr why) {
   keys_of_subscription_.clear();
   key_of_registration_.clear();
   open_invocations_.clear();
+  recent_invocations_.clear();
+  recent_invocation_order_.clear();
   // The owner learns of the close before any waiter wakes, so a woken caller sees the
   // session closed.
   if (hooks_.on_close) hooks_.on_close(why);
@@ -418,12 +420,23 @@ void session_core::on_invocation(wamp::invocation&& msg) {
                                   wamp::uri(uris::no_such_registration)});
     return;
   }
-  if (!open_invocations_.insert(msg.request).second) {
-    return protocol_violation("INVOCATION reuses open request id " +
-                              std::to_string(msg.request));
+  if (recent_invocations_.contains(msg.request) || !open_invocations_.insert(msg.request).second) {
+    // A repeated INVOCATION (a router bug, or a duplicate on the wire) must not run the
+    // handler twice.
+    return protocol_violation("INVOCATION reuses request id " + std::to_string(msg.request));
   }
+  remember_invocation(msg.request);
   auto sink = registrations_.at(it->second).sink;
   sink(std::move(msg));
+}
+
+void session_core::remember_invocation(wamp::id request) {
+  recent_invocations_.insert(request);
+  recent_invocation_order_.push_back(request);
+  if (recent_invocation_order_.size() > recent_invocations_kept) {
+    recent_invocations_.erase(recent_invocation_order_.front());
+    recent_invocation_order_.pop_front();
+  }
 }
 
 void session_core::on_interrupt(const wamp::interrupt& msg) {

@@ -26,7 +26,9 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <deque>
 #include <set>
+#include <unordered_set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -201,6 +203,12 @@ class session_core {
   std::map<wamp::id, std::set<std::uint64_t>> keys_of_subscription_;
   std::map<wamp::id, std::uint64_t> key_of_registration_;
   std::set<wamp::id> open_invocations_;
+  // The last request ids of INVOCATIONs received, so a repeat is refused even after the
+  // first one was answered.
+  static constexpr std::size_t recent_invocations_kept = 4096;
+  std::unordered_set<wamp::id> recent_invocations_;
+  std::deque<wamp::id> recent_invocation_order_;
+  void remember_invocation(wamp::id request);
 };
 
 }  // namespace autobahn_sync

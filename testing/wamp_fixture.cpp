@@ -1,6 +1,8 @@
 #include "testing/wamp_fixture.hpp"
 
+#include <chrono>
 #include <exception>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -110,7 +112,7 @@ AutobahnSync& wamp_fixture::client(const std::string& name, run_options run,
                                    const std::function<void(AutobahnSync&)>& setup) {
   for (auto& [n, c] : clients_)
     if (n == name) return *c;
-  auto c = std::make_unique<AutobahnSync>(std::vector<std::string>{}, options_for(name));
+  auto c = std::make_unique<AutobahnSync>(std::vector<std::string>{}, options_for(name, options_.client));
   if (setup) setup(*c);
   run.realm = run.realm == default_realm ? options_.realm.name : run.realm;
   run.url = options_.transport == fixture_transport::inprocess ? "inprocess://" + name : url_;
@@ -133,8 +135,22 @@ void wamp_fixture::stop_clients() {
   clients_.clear();
 }
 
-std::vector<std::string> wamp_fixture::leaks() {
-  std::vector<std::string> problems = router_->with_core([&](router::router_core& core) {
+std::vector<std::string> wamp_fixture::leaks(std::chrono::milliseconds settle) {
+  // A connection's end reaches the router asynchronously (a socket's EOF, a posted close), so
+  // a session still joined right after its client stopped may only be on its way out: look
+  // again until the router is clean or a deadline passes.
+  const auto deadline = std::chrono::steady_clock::now() + settle;
+  auto problems = router_leaks();
+  while (!problems.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+    problems = router_leaks();
+  }
+  for (const auto& rule : plan_->unfired()) problems.push_back("fault rule never fired: " + rule);
+  return problems;
+}
+
+std::vector<std::string> wamp_fixture::router_leaks() {
+  return router_->with_core([&](router::router_core& core) {
     std::vector<std::string> out;
     router::realm* r = core.find_realm(options_.realm.name);
     if (!r) return out;
@@ -148,8 +164,6 @@ std::vector<std::string> wamp_fixture::leaks() {
       out.push_back(std::to_string(r->the_dealer().pending_call_count()) + " pending call(s) left");
     return out;
   });
-  for (const auto& rule : plan_->unfired()) problems.push_back("fault rule never fired: " + rule);
-  return problems;
 }
 
 }  // namespace autobahn_sync::testing

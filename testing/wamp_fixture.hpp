@@ -14,6 +14,7 @@
 // Thread safety: use a fixture from the test's thread.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -45,6 +46,8 @@ struct fixture_options {
   /// Serialization between clients and router (nullptr: in-process without serialization;
   /// JSON on sockets).
   const wamp::serializer* serializer = &wamp::json_serializer();
+  /// The options of the clients the fixture hands out (its connector replaces `connect`).
+  client_options client;
   /// Seeds the router's ids and nonces; 0 = a fresh seed each run.
   std::uint64_t seed = 0;
 };
@@ -97,12 +100,15 @@ class wamp_fixture {
 
   /// What is left in the router after every client stopped: descriptions of leaked
   /// sessions, registrations, subscriptions and pending calls, and unfired fault rules.
-  std::vector<std::string> leaks();
+  /// Waits up to `settle` for connections that are closing to reach the router.
+  std::vector<std::string> leaks(std::chrono::milliseconds settle = std::chrono::seconds(5));
 
   /// Turns the teardown leak check off (for tests that leave things behind on purpose).
   void check_leaks(bool on) { check_leaks_ = on; }
 
  private:
+  std::vector<std::string> router_leaks();
+
   fixture_options options_;
   std::shared_ptr<fault_plan> plan_;
   std::shared_ptr<message_trace> trace_;

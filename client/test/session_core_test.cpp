@@ -292,6 +292,21 @@ TEST_CASE("register, INVOCATION dispatch, YIELD and ERROR answers", "[unit][core
   CHECK(h.last<w::error>().error_uri == "wamp.error.no_such_registration");
 }
 
+TEST_CASE("a repeated INVOCATION request id is a protocol violation, even after the answer",
+          "[unit][core]") {
+  harness h;
+  h.joined();
+  int runs = 0;
+  auto r = h.core.register_procedure("p", {}, [&](w::invocation&&) { ++runs; }, [](auto, auto) {});
+  h.core.on_message(w::registered{r, 5});
+  h.core.on_message(w::invocation{9, 5, {}, {}});
+  h.core.yield(9, {}, {});
+  h.core.on_message(w::invocation{9, 5, {}, {}});  // the same id again, after the YIELD
+  CHECK(runs == 1);
+  REQUIRE(h.closes.size() == 1);
+  require_throws_as<ProtocolError>(h.closes[0]);
+}
+
 TEST_CASE("INTERRUPT answers ERROR canceled and drops the later YIELD", "[unit][core]") {
   harness h;
   h.joined();

@@ -92,7 +92,7 @@ TEST_CASE("the teardown finds unfired rules and what sessions left behind", "[in
   auto rule = f.faults().install(match().type(message_type::publish), fault::drop(), "drop publishes");
   f.session("a").register_procedure("com.example.p", adder());
   // While the client runs, its registration is live; the rule never fired.
-  const auto while_running = f.leaks();
+  const auto while_running = f.leaks(std::chrono::milliseconds(0));
   CHECK(std::find(while_running.begin(), while_running.end(), "1 registration(s) left") != while_running.end());
   CHECK(std::find(while_running.begin(), while_running.end(), "fault rule never fired: drop publishes") !=
         while_running.end());

@@ -1,0 +1,202 @@
+#include "testing/explore.hpp"
+
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+namespace autobahn_sync::testing {
+namespace {
+
+// Aborts the process, printing `point` and the trace, if a run does not end in time: a hang
+// is a bug to see, not a CI job that times out silently.
+class watchdog {
+ public:
+  watchdog(std::chrono::milliseconds limit, std::string point, const message_trace& trace)
+      : thread_([this, limit, point = std::move(point), &trace] {
+          std::unique_lock lock(mutex_);
+          if (!cv_.wait_for(lock, limit, [&] { return done_; })) {
+            std::fprintf(stderr, "explore: the run with %s did not end within %lld ms; trace:\n%s\n",
+                         point.c_str(), static_cast<long long>(limit.count()), trace.format().c_str());
+            std::abort();
+          }
+        }) {}
+  ~watchdog() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+action action_for(explore_fault f) {
+  switch (f) {
+    case explore_fault::drop: return fault::drop();
+    case explore_fault::close_before: return fault::close_before();
+    case explore_fault::close_after: return fault::close_after();
+    case explore_fault::duplicate: return fault::duplicate();
+  }
+  return fault::drop();
+}
+
+// Where a message sits in the learning run: the k-th of its type, direction and session.
+struct message_point {
+  std::string session;
+  direction dir;
+  wamp::message_type type;
+  std::size_t nth;
+  std::string describe(std::size_t index, std::size_t total) const {
+    std::ostringstream out;
+    out << session << " " << to_string(dir) << " " << wamp::name_of(type) << " #" << nth << " (message "
+        << index + 1 << " of " << total << ")";
+    return out.str();
+  }
+};
+
+std::vector<message_point> points_of(const std::vector<trace_entry>& trace) {
+  std::map<std::tuple<std::string, direction, wamp::message_type>, std::size_t> seen;
+  std::vector<message_point> out;
+  for (const auto& e : trace) {
+    const auto n = ++seen[{e.session, e.dir, e.type()}];
+    out.push_back({e.session, e.dir, e.type(), n});
+  }
+  return out;
+}
+
+bool is_final_call_answer(const wamp::message& m) {
+  if (const auto* r = std::get_if<wamp::result>(&m)) {
+    const auto p = r->details.find("progress");
+    return p == r->details.end() || p->second != true;
+  }
+  if (const auto* e = std::get_if<wamp::error>(&m)) return e->request_type == wamp::message_type::call;
+  return false;
+}
+
+}  // namespace
+
+std::string_view to_string(explore_fault f) noexcept {
+  switch (f) {
+    case explore_fault::drop: return "drop";
+    case explore_fault::close_before: return "transport loss before";
+    case explore_fault::close_after: return "transport loss after";
+    case explore_fault::duplicate: return "duplicate";
+  }
+  return "?";
+}
+
+std::string check_trace_invariants(const std::vector<trace_entry>& trace) {
+  // Per session: how many times each CALL reached the router, and how many final answers
+  // the router sent for it. A fault rule's note tells what happened to a message.
+  struct call_state {
+    int delivered = 0;
+    int answers = 0;
+  };
+  std::map<std::pair<std::string, wamp::id>, call_state> calls;
+  std::map<std::tuple<std::string, wamp::message_type, wamp::id>, int> request_ids;
+  std::ostringstream problems;
+  for (const auto& e : trace) {
+    const auto request = request_of(e.msg);
+    if (e.dir == direction::to_router && request && e.note != "released") {
+      const auto key = std::tuple{e.session, e.type(), *request};
+      if (e.type() != wamp::message_type::cancel && e.type() != wamp::message_type::yield &&
+          e.type() != wamp::message_type::error && ++request_ids[key] > 1)
+        problems << "#" << e.sequence << " " << e.session << " reused request id " << *request << " for "
+                 << wamp::name_of(e.type()) << "\n";
+    }
+    if (e.dir == direction::to_router && e.type() == wamp::message_type::call) {
+      auto& c = calls[{e.session, *request}];
+      if (e.note.empty() || e.note == "released" || e.note == "close_after") c.delivered += 1;
+      else if (e.note == "duplicate") c.delivered += 2;
+    }
+    // Answers the router made (a rule's own answers or duplicates are the fault, not the router).
+    if (e.dir == direction::to_client && is_final_call_answer(e.msg) && (e.note.empty() || e.note == "released")) {
+      auto it = calls.find({e.session, *request});
+      if (it == calls.end()) {
+        problems << "#" << e.sequence << " " << e.session << " got an answer to request " << *request
+                 << ", which it never called\n";
+      } else if (++it->second.answers > it->second.delivered) {
+        problems << "#" << e.sequence << " " << e.session << " got more answers to CALL " << *request
+                 << " than the router received it\n";
+      }
+    }
+  }
+  return problems.str();
+}
+
+std::string explore_report::describe() const {
+  std::ostringstream out;
+  out << "explore: " << messages << " messages, " << runs << " faulted runs, " << failures.size() << " failing\n";
+  for (const auto& f : failures) out << "  " << f.point << ": " << f.what << "\n";
+  if (!failures.empty()) out << "trace of the first failing run:\n" << failures.front().trace;
+  return out.str();
+}
+
+explore_report explore(const explore_scenario& scenario, explore_options options) {
+  options.fixture.client.call_timeout = options.timeout;
+  options.fixture.client.join_timeout = options.timeout;
+  options.fixture.client.leave_timeout = options.timeout;
+  const auto run_limit = std::chrono::milliseconds(30'000) + options.timeout * 50;
+
+  explore_report report;
+  // One run: a fresh fixture, the rule (if any), the scenario, then the invariants.
+  auto run = [&](const std::string& point, const std::function<rule_handle(wamp_fixture&)>& install,
+                 bool faulted) -> std::vector<trace_entry> {
+    wamp_fixture f(options.fixture);
+    f.check_leaks(false);
+    rule_handle rule;
+    std::string what;
+    {
+      watchdog guard(run_limit, point, f.trace());
+      if (install) rule = install(f);
+      try {
+        scenario(f);
+      } catch (const Error& e) {
+        if (!faulted) what = std::string("the scenario failed without a fault: ") + e.what();
+      } catch (const std::exception& e) {
+        what = std::string("the scenario threw ") + e.what();
+      }
+      f.stop_clients();
+    }
+    auto trace = f.trace().entries();
+    for (const auto& leak : f.leaks())
+      if (leak.rfind("fault rule never fired", 0) != 0) what += (what.empty() ? "" : "; ") + leak;
+    if (auto broken = check_trace_invariants(trace); !broken.empty()) what += (what.empty() ? "" : "; ") + broken;
+    if (options.invariant)
+      if (auto broken = options.invariant(f); !broken.empty()) what += (what.empty() ? "" : "; ") + broken;
+    if (!what.empty()) report.failures.push_back({point, what, f.trace().format()});
+    return trace;
+  };
+
+  const auto learned = run("no fault (the learning run)", {}, false);
+  if (!report.failures.empty()) return report;
+  const auto points = points_of(learned);
+  report.messages = points.size();
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const auto& p = points[i];
+    for (const auto kind : options.faults) {
+      const std::string point = std::string(to_string(kind)) + " of " + p.describe(i, points.size());
+      run(point, [&](wamp_fixture& f) {
+        match m;
+        m.type(p.type).session(p.session).nth(p.nth);
+        if (p.dir == direction::to_router) m.to_router(); else m.to_client();
+        // Optional: a run's timing may differ from the learning run's.
+        return f.faults().install(m, action_for(kind), point).optional();
+      }, true);
+      ++report.runs;
+    }
+  }
+  return report;
+}
+
+}  // namespace autobahn_sync::testing

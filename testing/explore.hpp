@@ -1,0 +1,75 @@
+// `explore`: runs a scenario once to learn its message sequence, then once more per message x
+// fault kind (drop, transport loss before, transport loss after, duplicate), each time on a
+// fresh fixture with one rule keyed to that message, and checks invariants after every run.
+// It reports each failing point with the rule that made it fail and the run's trace.
+//
+//   auto report = testing::explore([](testing::wamp_fixture& f) {
+//     f.session("callee").register_procedure("com.example.add", add);
+//     try { f.session("caller").call("com.example.add", {1, 2}); }
+//     catch (const autobahn_sync::Error&) {}   // faults may make the call fail: that is fine
+//   });
+//   CHECK(report.ok());
+//   INFO(report.describe());
+//
+// The scenario may throw autobahn_sync::Error (a fault may make any WAMP step fail); any other
+// exception counts as a failure of that point. Invariants checked after each run:
+// - the scenario returned (its blocking calls end: the fixture's clients have short timeouts);
+// - every CALL a session sent got exactly one RESULT (final) or ERROR, unless its session was
+//   lost first; no request id was used twice by one session for the same kind of request;
+// - after the clients stopped, nothing is left in the router: no session, registration,
+//   subscription or pending call.
+//
+// Runs are real (threads and loopback/in-process connections), so a drop costs one client
+// timeout (explore_options::timeout) of wall time.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "testing/wamp_fixture.hpp"
+
+namespace autobahn_sync::testing {
+
+enum class explore_fault { drop, close_before, close_after, duplicate };
+std::string_view to_string(explore_fault f) noexcept;
+
+struct explore_options {
+  fixture_options fixture;
+  std::vector<explore_fault> faults = {explore_fault::drop, explore_fault::close_before,
+                                       explore_fault::close_after, explore_fault::duplicate};
+  /// Call, join and leave timeout of the fixture's clients: how long a dropped message blocks.
+  std::chrono::milliseconds timeout = std::chrono::milliseconds(300);
+  /// Extra invariants checked after each run, with the run's fixture (clients stopped);
+  /// return a description of what is wrong, or "" when all is well.
+  std::function<std::string(wamp_fixture&)> invariant;
+};
+
+/// One point that broke an invariant.
+struct explore_failure {
+  std::string point;   // e.g. "drop of caller to_router CALL #1 (message 5 of 12)"
+  std::string what;    // the broken invariant
+  std::string trace;   // the run's message trace
+};
+
+struct explore_report {
+  std::size_t messages = 0;  // in the learning run
+  std::size_t runs = 0;      // faulted runs made
+  std::vector<explore_failure> failures;
+
+  bool ok() const noexcept { return failures.empty(); }
+  /// Every failure: point, invariant, trace (the first only, to stay readable).
+  std::string describe() const;
+};
+
+using explore_scenario = std::function<void(wamp_fixture&)>;
+
+/// Learns the scenario's messages, then runs it once per message x fault kind.
+explore_report explore(const explore_scenario& scenario, explore_options options = {});
+
+/// The default invariants on a finished run's trace: one answer per CALL, unique request ids.
+/// Returns "" when they hold.
+std::string check_trace_invariants(const std::vector<trace_entry>& trace);
+
+}  // namespace autobahn_sync::testing

@@ -1,0 +1,100 @@
+// explore: every message of a scenario x every fault kind, with invariants after each run.
+#include "testing/explore.hpp"
+
+#include <atomic>
+
+#include <catch2/catch.hpp>
+
+#include "testing/recorder.hpp"
+
+namespace wamp = autobahn_sync::wamp;
+namespace testing = autobahn_sync::testing;
+using namespace autobahn_sync;
+
+namespace {
+
+// Register, call, subscribe, publish: tolerant of any WAMP failure a fault causes.
+void small_workload(testing::wamp_fixture& f, std::atomic<int>* charges = nullptr) {
+  f.session("callee").register_procedure(
+      "com.example.charge", [charges](const wamp::list& args, const wamp::dict&, const invocation_details&) {
+        if (charges) ++*charges;
+        return call_result{args};
+      });
+  try {
+    f.session("caller").call("com.example.charge", {10});
+  } catch (const Error&) {
+  }
+  try {
+    auto sub = f.session("caller").subscribe("com.example.charged", [](auto&&...) {});
+    f.session("callee").publish("com.example.charged", {10}, {}, publish_options{.acknowledge = true});
+  } catch (const Error&) {
+  }
+}
+
+}  // namespace
+
+TEST_CASE("explore runs a scenario once per message and fault kind; a sound system passes", "[explore]") {
+  // Also an application invariant: a charge happens at most once, even when the CALL is
+  // duplicated on the wire (the router refuses a request id that is in flight).
+  std::atomic<int> charges{0};
+  testing::explore_options options;
+  options.invariant = [&](testing::wamp_fixture&) -> std::string {
+    const int n = charges.exchange(0);
+    return n > 1 ? "charged " + std::to_string(n) + " times" : "";
+  };
+  const auto report = testing::explore([&](testing::wamp_fixture& f) { small_workload(f, &charges); }, options);
+  INFO(report.describe());
+  CHECK(report.ok());
+  CHECK(report.messages >= 12);  // 2 joins, REGISTER, CALL, INVOCATION, YIELD, RESULT, ...
+  CHECK(report.runs == report.messages * 4);
+}
+
+TEST_CASE("explore reports the point where an application invariant breaks", "[explore]") {
+  // The (wrong) belief under test: an acknowledged publication always reaches the subscriber.
+  // WAMP delivers events at most once, so losing the EVENT must show up.
+  testing::explore_options options;
+  options.faults = {testing::explore_fault::drop};
+  bool acknowledged = false, received = false;
+  options.invariant = [&](testing::wamp_fixture&) -> std::string {
+    const bool broken = acknowledged && !received;
+    acknowledged = received = false;
+    return broken ? "an acknowledged event never arrived" : "";
+  };
+  const auto report = testing::explore(
+      [&](testing::wamp_fixture& f) {
+        testing::event_recorder events;
+        auto sub = f.session("reader").subscribe("com.example.news", events.handler());
+        f.session("writer").publish("com.example.news", {"hello"}, {}, publish_options{.acknowledge = true});
+        acknowledged = true;
+        received = events.wait_for(1, options.timeout);
+      },
+      options);
+  INFO(report.describe());
+  REQUIRE(report.failures.size() == 1);
+  CHECK(report.failures.at(0).point.rfind("drop of reader to_client EVENT #1", 0) == 0);
+  CHECK(report.failures.at(0).what == "an acknowledged event never arrived");
+  CHECK(report.failures.at(0).trace.find("EVENT") != std::string::npos);
+}
+
+TEST_CASE("the trace invariants catch an answer to a call never made, and a reused request id", "[explore]") {
+  std::vector<testing::trace_entry> trace;
+  auto add = [&](testing::direction d, wamp::message m) {
+    testing::trace_entry e;
+    e.sequence = trace.size() + 1;
+    e.session = "s";
+    e.dir = d;
+    e.msg = std::move(m);
+    trace.push_back(std::move(e));
+  };
+  add(testing::direction::to_router, wamp::call{1, {}, "com.p"});
+  add(testing::direction::to_client, wamp::result{1});
+  CHECK(testing::check_trace_invariants(trace).empty());
+  add(testing::direction::to_client, wamp::result{1});
+  CHECK(testing::check_trace_invariants(trace).find("more answers") != std::string::npos);
+  trace.pop_back();
+  add(testing::direction::to_client, wamp::result{7});
+  CHECK(testing::check_trace_invariants(trace).find("never called") != std::string::npos);
+  trace.pop_back();
+  add(testing::direction::to_router, wamp::call{1, {}, "com.p"});
+  CHECK(testing::check_trace_invariants(trace).find("reused request id 1") != std::string::npos);
+}

@@ -45,7 +45,7 @@ class recorder {
     return items_.size();
   }
 
-  /// What arrived, one per line (needs a `describe(const T&)` found by lookup, or strings).
+  /// What arrived, one per line (needs a `to_text(const T&)` found by lookup, or strings).
   std::string describe() const {
     std::ostringstream out;
     const auto all = items();
@@ -58,7 +58,7 @@ class recorder {
   static std::string describe_item(const std::string& s) { return s; }
   template <class U>
   static std::string describe_item(const U& u) {
-    return describe(u);
+    return to_text(u);  // not describe(): the member would hide it
   }
 
   mutable std::mutex mutex_;
@@ -73,7 +73,7 @@ struct received_event {
   event_details details;
 };
 
-inline std::string describe(const received_event& e) {
+inline std::string to_text(const received_event& e) {
   return e.details.topic + " " + wamp::value(e.args).dump() + " " + wamp::value(e.kwargs).dump();
 }
 

@@ -72,13 +72,17 @@ static_authenticator::static_authenticator(const realm_config& realm, random_byt
 
 auth_decision static_authenticator::on_hello(const hello_request& hello) {
   // The listener's own authentication replaces the realm's.
-  const bool allow_anonymous = hello.via ? hello.via->allow_anonymous : realm_.allow_anonymous;
+  const bool allow_anonymous =
+      hello.via ? hello.via->allow_anonymous &&
+                      (hello.via->anonymous_realm.empty() || hello.via->anonymous_realm == hello.realm)
+                : realm_.allow_anonymous;
   const std::string& anonymous_role = hello.via ? hello.via->anonymous_role : realm_.anonymous_role;
   const std::vector<user>& users = hello.via ? hello.via->users : realm_.users;
   auto usable = [&](const user& u) { return u.realm.empty() || u.realm == hello.realm; };
-  auto find_user = [&](const std::string& authid) -> const user* {
+  // One authid may have a ticket and a wampcra secret (Crossbar's per-method principals).
+  auto find_user = [&](const std::string& authid, const std::string& method) -> const user* {
     for (const auto& u : users)
-      if (u.authid == authid && usable(u)) return &u;
+      if (u.authid == authid && u.method == method && usable(u)) return &u;
     return nullptr;
   };
   std::vector<std::string> methods = hello.authmethods;
@@ -116,8 +120,8 @@ auth_decision static_authenticator::on_hello(const hello_request& hello) {
           "cryptosign", {{"challenge", wamp::auth::hex_encode(challenge)}, {"channel_binding", nullptr}});
     }
     if (method != "ticket" && method != "wampcra") continue;
-    const user* who = find_user(hello.authid);
-    if (!who || who->method != method) continue;
+    const user* who = find_user(hello.authid, method);
+    if (!who) continue;
     if (method == "ticket") {
       pending_[hello.session] = {"ticket", who, {}, wall_clock_()};
       return auth_decision::challenge("ticket", {});
@@ -148,9 +152,10 @@ auth_decision static_authenticator::on_authenticate(const hello_request& hello, 
   if (p.method == "ticket") {
     ok = wamp::auth::secrets_equal(answer.signature, p.who->secret);
   } else if (p.method == "wampcra") {
-    const std::string key = p.who->salt ? wamp::auth::wampcra_derive_key(p.who->secret, *p.who->salt,
-                                                                         p.who->iterations, p.who->keylen)
-                                        : p.who->secret;
+    const bool derive = p.who->salt && !p.who->secret_is_derived_key;
+    const std::string key =
+        derive ? wamp::auth::wampcra_derive_key(p.who->secret, *p.who->salt, p.who->iterations, p.who->keylen)
+               : p.who->secret;
     ok = wamp::auth::wampcra_verify(key, p.challenge, answer.signature);
   } else if (p.method == "cryptosign") {
     ok = std::any_of(p.who->public_keys.begin(), p.who->public_keys.end(), [&](const std::string& key) {

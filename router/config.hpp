@@ -6,6 +6,7 @@
 // anonymous sessions with the role "anonymous".
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -55,6 +56,9 @@ struct user {
   std::vector<std::string> public_keys;  // cryptosign: Ed25519 public keys, hex
   /// Only for this realm (transport-level users, as in Crossbar); empty: any realm.
   std::string realm;
+  /// wampcra as Crossbar stores it: `secret` already is the derived key; the salt and its
+  /// parameters are only sent to the client, which derives the same key from its password.
+  bool secret_is_derived_key = false;
 };
 
 /// Authentication accepted on one listener or WebSocket path, overriding the realm's own
@@ -63,6 +67,8 @@ struct transport_auth {
   bool allow_anonymous = false;
   std::string anonymous_role = "anonymous";
   std::vector<user> users;
+  /// Anonymous sessions only for this realm; empty: any realm.
+  std::string anonymous_realm;
 };
 
 /// Keep the last `limit` events published to topics matching `uri` (served by
@@ -88,12 +94,24 @@ struct realm_config {
   const user* find_user(std::string_view authid) const noexcept;
 };
 
+/// One WebSocket path of a listener and the authentication of the clients that come
+/// through it (null: the realms' own).
+struct listener_path {
+  std::string path;
+  std::shared_ptr<const transport_auth> auth;
+};
+
 /// A listening endpoint of the standalone router.
 struct listener_config {
   std::string type;  // "websocket" or "rawsocket"
   std::string host = "127.0.0.1";
   unsigned short port = 8080;
-  std::string path = "/ws";  // websocket only
+  std::string path = "/ws";  // websocket only, when `paths` is empty
+  /// WebSocket: several paths, each with its own authentication (Crossbar's web transport).
+  /// When non-empty it replaces `path`.
+  std::vector<listener_path> paths;
+  /// RawSocket: the listener's own authentication (null: the realms').
+  std::shared_ptr<const transport_auth> auth;
 };
 
 struct router_config {

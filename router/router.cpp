@@ -208,6 +208,13 @@ unsigned short router::listen_websocket(const std::string& host, unsigned short 
   return l->port();
 }
 
+unsigned short router::listen(const listener_config& l) {
+  if (l.type == "rawsocket") return listen_rawsocket(l.host, l.port, l.auth);
+  if (l.type != "websocket") throw config_error("listener type must be websocket or rawsocket, not \"" + l.type + "\"");
+  if (l.paths.empty()) return listen_websocket(l.host, l.port, l.path);
+  return listen_websocket(l.host, l.port, l.paths);
+}
+
 void router::expire() {
   asio::dispatch(impl_->strand, [self = impl_] {
     self->core.expire();

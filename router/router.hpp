@@ -80,12 +80,12 @@ class router {
   unsigned short listen_websocket(const std::string& host = "127.0.0.1", unsigned short port = 0,
                                   const std::string& path = "/ws");
   /// One WebSocket path of a listener and its own authentication (null: the realms').
-  struct websocket_path {
-    std::string path;
-    std::shared_ptr<const transport_auth> auth;
-  };
+  using websocket_path = listener_path;
   /// Listens for WebSocket clients on several paths; returns the bound port.
   unsigned short listen_websocket(const std::string& host, unsigned short port, std::vector<websocket_path> paths);
+  /// Listens as a configured listener says (websocket with its paths, or rawsocket);
+  /// returns the bound port.
+  unsigned short listen(const listener_config& listener);
 
   /// Runs `f(core)` on the router's thread and returns its result: for introspection
   /// (session counts, registrations) and for driving the core in tests.

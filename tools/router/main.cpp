@@ -1,9 +1,11 @@
-// The standalone router: `router --config router.json`, or with flags for a quick local
-// router. Runs until SIGINT or SIGTERM, then says GOODBYE to every session and exits.
+// The standalone router: `router --config router.json`, a Crossbar.io node's config, or
+// flags for a quick local router. Runs until SIGINT or SIGTERM, then says GOODBYE to every
+// session and exits.
 //
 //   router                                   realm1 on ws://127.0.0.1:8080/ws
 //   router --ws 127.0.0.1:0 --rs 127.0.0.1:0 ephemeral ports, printed on start
 //   router --config router.json              realms, roles, users and listeners (docs/router.md)
+//   router --cbdir .crossbar                 what `crossbar start --cbdir .crossbar` would serve
 #include <chrono>
 #include <csignal>
 #include <ctime>
@@ -11,12 +13,14 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include "router/crossbar_config.hpp"
 #include "router/router.hpp"
 
 namespace router = autobahn_sync::router;
@@ -31,6 +35,12 @@ Runs a WAMP router until interrupted (SIGINT, SIGTERM).
 options:
   --config FILE       read realms, roles, users and listeners from a JSON file
                       (see docs/router.md); flags below add to it
+  --cbdir DIR         read a Crossbar.io node config from DIR/config.json, as
+                      `crossbar start --cbdir DIR` does: its router workers' realms and
+                      transports; ignored keys are logged on stderr, what the router
+                      cannot honour (components, dynamic auth, TLS...) is refused
+  --crossbar-config FILE
+                      the same from a Crossbar.io config file of any name
   --realm NAME        serve an open realm NAME (anonymous sessions may do anything);
                       repeatable; default realm1 when no realm is configured
   --ws HOST:PORT[/PATH]
@@ -44,6 +54,30 @@ On start it prints one line per listener on stdout, e.g. "listening ws://127.0.0
 joins, leaves and refused or aborted sessions are logged on stderr.
 Exit codes: 0 after a signal, 1 for a bad configuration, 2 for bad usage.
 )";
+
+enum class config_format { router, crossbar };
+
+// Reads a configuration file; on failure prints why and returns nullopt.
+std::optional<router::router_config> read_config(const std::string& path, config_format format) {
+  std::ifstream in(path);
+  if (!in) {
+    std::fprintf(stderr, "router: cannot read %s\n", path.c_str());
+    return std::nullopt;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    const auto json = wamp::value::parse(text.str());
+    if (format == config_format::router) return router::router_config_from_json(json);
+    return router::router_config_from_crossbar(
+        json, [&](const std::string& line) { std::fprintf(stderr, "router: %s: %s\n", path.c_str(), line.c_str()); });
+  } catch (const wamp::value::parse_error& e) {
+    std::fprintf(stderr, "router: %s is not valid JSON: %s\n", path.c_str(), e.what());
+  } catch (const router::config_error& e) {
+    std::fprintf(stderr, "router: %s: %s\n", path.c_str(), e.what());
+  }
+  return std::nullopt;
+}
 
 bool split_host_port(const std::string& text, router::listener_config& l) {
   const auto colon = text.rfind(':');
@@ -68,6 +102,7 @@ int main(int argc, char** argv) {
   router::router_config config;
   std::vector<std::string> realms;
   std::vector<router::listener_config> listeners;
+  bool config_read = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -80,24 +115,18 @@ int main(int argc, char** argv) {
     if (arg == "--help" || arg == "-h") {
       std::fputs(usage, stdout);
       return 0;
-    } else if (arg == "--config") {
-      const std::string path = value();
-      std::ifstream in(path);
-      if (!in) {
-        std::fprintf(stderr, "router: cannot read %s\n", path.c_str());
-        return 1;
+    } else if (arg == "--config" || arg == "--cbdir" || arg == "--crossbar-config") {
+      if (config_read) {
+        std::fprintf(stderr, "router: give only one of --config, --cbdir and --crossbar-config\n");
+        return 2;
       }
-      std::stringstream text;
-      text << in.rdbuf();
-      try {
-        config = router::router_config_from_json(wamp::value::parse(text.str()));
-      } catch (const wamp::value::parse_error& e) {
-        std::fprintf(stderr, "router: %s is not valid JSON: %s\n", path.c_str(), e.what());
-        return 1;
-      } catch (const router::config_error& e) {
-        std::fprintf(stderr, "router: %s: %s\n", path.c_str(), e.what());
-        return 1;
-      }
+      config_read = true;
+      std::string path = value();
+      if (arg == "--cbdir") path += "/config.json";
+      auto read = read_config(path, arg == "--config" ? config_format::router : config_format::crossbar);
+      if (!read) return 1;
+      read->seed = read->seed ? read->seed : config.seed;  // a --seed given earlier
+      config = std::move(*read);
     } else if (arg == "--realm") {
       realms.push_back(value());
     } else if (arg == "--ws" || arg == "--rs") {
@@ -144,20 +173,23 @@ int main(int argc, char** argv) {
   };
   const auto configured_listeners = config.listeners;
   try {
-    router::router r(std::move(config), options);
-    for (const auto& l : configured_listeners) {
-      if (l.type == "websocket") {
-        const auto port = r.listen_websocket(l.host, l.port, l.path);
-        std::printf("listening ws://%s:%u%s\n", l.host.c_str(), port, l.path.c_str());
-      } else {
-        const auto port = r.listen_rawsocket(l.host, l.port);
-        std::printf("listening rs://%s:%u\n", l.host.c_str(), port);
-      }
-    }
-    std::fflush(stdout);
+    // Catch the signals before announcing the listeners: whoever reads "listening" may
+    // send SIGTERM at once.
     boost::asio::io_context signals_io;
     boost::asio::signal_set signals(signals_io, SIGINT, SIGTERM);
     signals.async_wait([](const boost::system::error_code&, int) {});
+    router::router r(std::move(config), options);
+    for (const auto& l : configured_listeners) {
+      const auto port = r.listen(l);
+      if (l.type == "rawsocket") {
+        std::printf("listening rs://%s:%u\n", l.host.c_str(), port);
+      } else if (l.paths.empty()) {
+        std::printf("listening ws://%s:%u%s\n", l.host.c_str(), port, l.path.c_str());
+      } else {
+        for (const auto& p : l.paths) std::printf("listening ws://%s:%u%s\n", l.host.c_str(), port, p.path.c_str());
+      }
+    }
+    std::fflush(stdout);
     signals_io.run();
     r.stop();
     std::printf("stopped\n");

@@ -1,10 +1,12 @@
 // The standalone router run as a subprocess: it prints its listeners, serves a client, exits
 // cleanly on SIGTERM, and refuses bad usage and bad configuration with clear messages.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -121,5 +123,62 @@ TEST_CASE("the router binary explains bad usage and bad configuration", "[integr
     child c({"--config", path});
     CHECK(c.rest().find("match: must be exact, prefix or wildcard") != std::string::npos);
     CHECK(c.wait() == 1);
+  }
+}
+
+TEST_CASE("the router binary runs a Crossbar config: --cbdir and --crossbar-config", "[integration][crossbar]") {
+  const std::string dir = std::string(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp") + "/cbdir";
+  REQUIRE((mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST));
+  std::ofstream(dir + "/config.json") << R"({"version": 2, "controller": {}, "workers": [{"type": "router",
+    "options": {"pythonpath": [".."]},
+    "realms": [{"name": "realm1", "roles": [{"name": "anonymous", "permissions": [
+      {"uri": "", "match": "prefix", "allow": {"call": true, "register": true, "publish": true, "subscribe": true}}]}]}],
+    "transports": [
+      {"type": "web", "endpoint": {"type": "tcp", "interface": "127.0.0.1", "port": 0},
+       "paths": {"/": {"type": "static", "directory": ".."}, "ws": {"type": "websocket"}}},
+      {"type": "rawsocket", "endpoint": {"type": "tcp", "interface": "127.0.0.1", "port": 0}}]}]})";
+  const bool by_dir = GENERATE(true, false);
+  child router(by_dir ? std::vector<std::string>{"--cbdir", dir}
+                      : std::vector<std::string>{"--crossbar-config", dir + "/config.json"});
+  // Ignored keys are logged (stderr, merged here) before the listeners start.
+  std::vector<std::string> lines;
+  for (std::string l = router.line(); !l.empty() && l.rfind("listening rs://", 0) != 0; l = router.line())
+    lines.push_back(l);
+  REQUIRE(lines.size() == 4);
+  auto logged = [&](const std::string& key) {
+    for (std::size_t i = 0; i < 3; ++i)
+      if (lines[i].find("config.json: crossbar config: ignored " + key + " ") != std::string::npos) return true;
+    return false;
+  };
+  CHECK(logged("controller"));
+  CHECK(logged("workers[0].options.pythonpath"));
+  CHECK(logged("workers[0].transports[0].paths./"));
+  CHECK(lines[3].rfind("listening ws://127.0.0.1:", 0) == 0);
+  CHECK(lines[3].find("/ws\n") != std::string::npos);
+  kill(router.pid, SIGTERM);
+  CHECK(router.rest() == "stopped\n");
+  CHECK(router.wait() == 0);
+}
+
+TEST_CASE("the router binary refuses what a Crossbar config asks and it cannot do", "[integration][crossbar]") {
+  const std::string path = std::string(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp") + "/crossbar.json";
+  std::ofstream(path) << R"({"version": 2, "workers": [{"type": "router", "realms": [],
+    "components": [{"type": "class", "classname": "backend.Backend", "realm": "realm1"}]}]})";
+  {
+    child c({"--crossbar-config", path});
+    CHECK(c.rest().find("workers[0].components: this router cannot run components") != std::string::npos);
+    CHECK(c.wait() == 1);
+  }
+  {
+    child c({"--cbdir", "/nonexistent"});
+    CHECK(c.rest().find("cannot read /nonexistent/config.json") != std::string::npos);
+    CHECK(c.wait() == 1);
+  }
+  {
+    const std::string own_format = path + ".own.json";
+    std::ofstream(own_format) << "{}";
+    child c({"--config", own_format, "--crossbar-config", path});
+    CHECK(c.rest().find("only one of --config, --cbdir and --crossbar-config") != std::string::npos);
+    CHECK(c.wait() == 2);
   }
 }

@@ -1,6 +1,7 @@
 // Sequential blocking call latency through the embedded router, per transport, serializer and
 // payload size: what a caller of autobahn_sync::SyncSession::call waits. p50 and p99 are
 // reported as counters; compare with //bench:tcp_baseline_bench (the physical limit).
+#include <future>
 #include <memory>
 #include <string>
 
@@ -26,7 +27,10 @@ struct setup {
   std::unique_ptr<AutobahnSync> callee;
   std::unique_ptr<AutobahnSync> caller;
 
-  setup(transport t, wamp::serializer_kind kind) : r([] {
+  // mode 0: every client on its own I/O thread; 1: the callee's handlers inline on its I/O
+  // thread; 2 (in-process only): both clients also run on the router's thread, so a call
+  // crosses threads only from the caller to the router and back.
+  setup(transport t, wamp::serializer_kind kind, int mode = 0) : r([] {
     router::router_config c;
     c.realms.push_back({"realm1"});
     return c;
@@ -47,14 +51,30 @@ struct setup {
         wamp::async_connect(ex, u, {kind}, {}, std::move(done));
       };
     }
-    callee = std::make_unique<AutobahnSync>(std::vector<std::string>{}, options);
+    auto callee_options = options;
+    if (mode >= 1) callee_options.callback_threads = 0;  // the handler runs on the I/O thread
+    callee = std::make_unique<AutobahnSync>(std::vector<std::string>{}, callee_options);
     callee->register_procedure("bench.echo", [](const wamp::list& args, const wamp::dict&,
                                                  const autobahn_sync::invocation_details&) {
       return autobahn_sync::call_result{args};
     });
-    callee->run(url, "realm1");
     caller = std::make_unique<AutobahnSync>(std::vector<std::string>{}, options);
-    caller->run(url, "realm1");
+    if (mode == 2) {
+      join_on_router_thread(*callee, url);
+      join_on_router_thread(*caller, url);
+    } else {
+      callee->run(url, "realm1");
+      caller->run(url, "realm1");
+    }
+  }
+  void join_on_router_thread(AutobahnSync& app, const std::string& url) {
+    std::promise<void> joined;
+    autobahn_sync::run_options o;
+    o.url = url;
+    o.callback = [&joined] { joined.set_value(); };
+    app.run_on_executor(r.get_executor(), o);
+    joined.get_future().wait();
+    if (app.last_error()) std::rethrow_exception(app.last_error());
   }
   ~setup() {
     caller->stop();
@@ -66,7 +86,8 @@ void BM_call(benchmark::State& state) {
   const auto t = static_cast<transport>(state.range(0));
   const auto kind = static_cast<wamp::serializer_kind>(state.range(1));
   const auto size = static_cast<std::size_t>(state.range(2));
-  setup s(t, kind);
+  const int mode = static_cast<int>(state.range(3));
+  setup s(t, kind, mode);
   auto& session = s.caller->session();
   const wamp::list args{std::string(size, 'x')};
   autobahn_sync::bench::latency_recorder latency;
@@ -76,13 +97,16 @@ void BM_call(benchmark::State& state) {
   latency.report(state);
   static const char* names[] = {"inprocess", "rawsocket", "websocket"};
   state.SetLabel(std::string(names[t]) + "/" + (kind == wamp::serializer_kind::json ? "json" : "msgpack") + "/" +
-                 std::to_string(size) + "B");
+                 std::to_string(size) + "B" + (mode == 1 ? "/inline callee" : mode == 2 ? "/on the router's thread" : ""));
 }
 
 void call_args(benchmark::internal::Benchmark* b) {
   for (int t : {inprocess, rawsocket, websocket})
     for (int kind : {1, 2})
-      for (int size : {16, 4096, 65536}) b->Args({t, kind, size});
+      for (int size : {16, 4096, 65536}) b->Args({t, kind, size, 0});
+  // Callee handlers inline on its I/O thread (callback_threads = 0): two thread hand-offs less.
+  for (int t : {inprocess, rawsocket, websocket}) b->Args({t, 2, 16, 1});
+  b->Args({inprocess, 2, 16, 2});
 }
 
 }  // namespace

@@ -427,6 +427,14 @@ session_core::event_sink session_state::make_event_sink(wamp::uri topic, event_h
     details.publisher_authid = string_of(e.details, "publisher_authid");
     details.publisher_authrole = string_of(e.details, "publisher_authrole");
     details.details = e.details;
+    if (self->options_.callback_threads == 0) {
+      try {
+        handler(e.args, e.kwargs, details);
+      } catch (...) {
+        // As on the runner: an event handler's exception has nobody to go to.
+      }
+      return;
+    }
     self->runner_->post([handler, args = e.args, kwargs = e.kwargs,
                          details = std::move(details)] { handler(args, kwargs, details); });
   };
@@ -477,7 +485,7 @@ session_core::invocation_sink session_state::make_invocation_sink(wamp::uri proc
         });
       }
     };
-    const bool queued = self->runner_->post(
+    auto run_handler =
         [handler, answer, args = std::move(inv.args), kwargs = std::move(inv.kwargs),
          details = std::move(details), request]() {
           try {
@@ -499,7 +507,9 @@ session_core::invocation_sink session_state::make_invocation_sink(wamp::uri proc
                                     wamp::list{"unknown exception in the procedure handler"});
             });
           }
-        });
+        };
+    if (self->options_.callback_threads == 0) return run_handler();
+    const bool queued = self->runner_->post(std::move(run_handler));
     if (!queued) {
       self->canceled_flags_.erase(request);
       self->core_.invocation_error(request, wamp::uri(uris::runtime_error),

@@ -518,3 +518,42 @@ TEST_CASE("connecting to a closed port is ConnectionRefusedError", "[client][e2e
                   ConnectionRefusedError);
   CHECK_THROWS_AS(app.run("not a url", "realm1"), ConnectionRefusedError);
 }
+
+TEST_CASE("callback_threads = 0 runs handlers inline on the I/O thread; blocking calls there throw",
+          "[client][e2e]") {
+  test::embedded_router router({open_realm()});
+  auto inline_options = options_for(router);
+  inline_options.callback_threads = 0;
+  AutobahnSync callee({}, inline_options), caller({}, options_for(router));
+  auto router_stops_first = router.stop_first();
+  std::promise<std::string> nested;
+  callee.register_procedure("com.app.twice", [](const w::list& a, const w::dict&, const invocation_details&) {
+    return call_result{{a.at(0).get<int>() * 2}};
+  });
+  callee.register_procedure("com.app.nested", [&](const w::list&, const w::dict&, const invocation_details&) {
+    try {
+      callee.session().call("com.app.twice", {1});
+      nested.set_value("no error");
+    } catch (const Error& e) {
+      nested.set_value(e.what());
+    }
+    return call_result{};
+  });
+  std::promise<std::thread::id> event_thread;
+  callee.subscribe("com.app.e", [&](const w::list&, const w::dict&, const event_details&) {
+    event_thread.set_value(std::this_thread::get_id());
+  });
+  callee.run();
+  caller.run();
+  for (int i = 0; i < 100; ++i) CHECK(caller.session().call("com.app.twice", {i}).value() == 2 * i);
+  caller.session().call("com.app.nested");
+  auto message = nested.get_future();
+  REQUIRE(message.wait_for(10s) == std::future_status::ready);
+  CHECK(message.get().find("I/O thread") != std::string::npos);
+  caller.session().publish("com.app.e", {}, {}, publish_options{.acknowledge = true});
+  auto t = event_thread.get_future();
+  REQUIRE(t.wait_for(10s) == std::future_status::ready);
+  CHECK(t.get() != std::this_thread::get_id());
+  caller.stop();
+  callee.stop();
+}

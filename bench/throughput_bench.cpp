@@ -1,0 +1,66 @@
+// Calls per second through the router with concurrent callers: N threads sharing one caller
+// session, and N threads each with its own session; one callee echoing 16 bytes.
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "bench/bench_router.hpp"
+
+namespace wamp = autobahn_sync::wamp;
+using namespace autobahn_sync;
+using namespace autobahn_sync::bench;
+
+namespace {
+
+constexpr int calls_per_iteration = 2000;
+
+void BM_concurrent_calls(benchmark::State& state) {
+  const auto t = static_cast<transport>(state.range(0));
+  const int threads = static_cast<int>(state.range(1));
+  const bool separate_sessions = state.range(2) != 0;
+  const auto kind = wamp::serializer_kind::msgpack;
+  bench_router router(t);
+  auto options = router.options(kind);
+  options.callback_threads = 2;  // the callee answers on two threads
+  AutobahnSync callee({}, options);
+  callee.register_procedure("bench.echo", [](const wamp::list& args, const wamp::dict&, const invocation_details&) {
+    return call_result{args};
+  });
+  callee.run(router.url(), "realm1");
+  std::vector<std::unique_ptr<AutobahnSync>> callers;
+  for (int i = 0; i < (separate_sessions ? threads : 1); ++i) {
+    callers.push_back(std::make_unique<AutobahnSync>(std::vector<std::string>{}, router.options(kind)));
+    callers.back()->run(router.url(), "realm1");
+  }
+  const wamp::list args{std::string(16, 'x')};
+  for (auto _ : state) {
+    std::vector<std::thread> workers;
+    for (int i = 0; i < threads; ++i) {
+      auto& session = callers[separate_sessions ? i : 0]->session();
+      workers.emplace_back([&session, &args, n = calls_per_iteration / threads] {
+        for (int k = 0; k < n; ++k) benchmark::DoNotOptimize(session.call("bench.echo", args));
+      });
+    }
+    for (auto& w : workers) w.join();
+  }
+  state.SetItemsProcessed(state.iterations() * (calls_per_iteration / threads) * threads);
+  state.SetLabel(std::string(transport_name(t)) + "/msgpack/" + std::to_string(threads) + " threads/" +
+                 (separate_sessions ? "separate sessions" : "one session"));
+  for (auto& c : callers) c->stop();
+  callee.stop();
+}
+
+void concurrency_args(benchmark::internal::Benchmark* b) {
+  for (int t : {inprocess, rawsocket})
+    for (int threads : {1, 2, 8, 64})
+      for (int separate : {0, 1}) {
+        if (threads == 1 && separate) continue;
+        b->Args({t, threads, separate});
+      }
+}
+
+}  // namespace
+
+BENCHMARK(BM_concurrent_calls)->Apply(concurrency_args)->UseRealTime()->Unit(benchmark::kMillisecond);

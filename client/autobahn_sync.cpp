@@ -113,6 +113,7 @@ void AutobahnSync::start_session(boost::asio::any_io_executor executor,
   runner_ = std::make_shared<callbacks_runner>();
   auto strand = boost::asio::make_strand(executor);
   state_ = std::make_shared<detail::session_state>(strand, runner_, options_, on_challenge_);
+  state_->watch_clock();
   // References to the previous run's session stay valid (its calls throw NotRunningError).
   if (session_) retired_sessions_.push_back(std::move(session_));
   session_ = std::make_unique<SyncSession>(state_);
@@ -141,7 +142,7 @@ void AutobahnSync::wait_for_join(const std::shared_ptr<detail::waiter>& join_wai
     const std::shared_ptr<detail::waiter>& w;
     ~forget() { s.forget(w); }
   } scope{*state_, join_waiter};
-  if (!state_->wait(*join_waiter, clock::now() + options_.join_timeout)) {
+  if (!state_->wait(*join_waiter, state_->now() + options_.join_timeout)) {
     join_waiter->fail(std::make_exception_ptr(ApplicationError(
         wamp::uri(uris::timeout), wamp::list{"joining the realm timed out"})));
   }

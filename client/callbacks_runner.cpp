@@ -44,7 +44,9 @@ bool callbacks_runner::run_until(const std::function<bool()>& done, clock::time_
       break;
     }
     if (!stopped_ && run_one(lock)) continue;
-    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+    if (deadline == clock::time_point::max()) {
+      cv_.wait(lock);  // no real deadline (virtual time): woken by notify()
+    } else if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
       result = done();
       break;
     }

@@ -62,3 +62,40 @@ void throw_application_error(const wamp::uri& error, wamp::list args, wamp::dict
 }
 
 }  // namespace autobahn_sync
+
+namespace autobahn_sync {
+
+std::exception_ptr clone_error(const std::exception_ptr& e) {
+  if (!e) return e;
+  try {
+    std::rethrow_exception(e);
+  } catch (const NotAuthorized& x) {
+    return std::make_exception_ptr(NotAuthorized(x));
+  } catch (const InvalidUri& x) {
+    return std::make_exception_ptr(InvalidUri(x));
+  } catch (const ApplicationError& x) {
+    return std::make_exception_ptr(ApplicationError(x));
+  } catch (const AbortError& x) {
+    return std::make_exception_ptr(AbortError(x));
+  } catch (const SessionNotReady& x) {
+    return std::make_exception_ptr(SessionNotReady(x));
+  } catch (const SerializationError& x) {
+    return std::make_exception_ptr(SerializationError(x));
+  } catch (const ProtocolError& x) {
+    return std::make_exception_ptr(ProtocolError(x));
+  } catch (const TransportLost& x) {
+    return std::make_exception_ptr(TransportLost(x));
+  } catch (const ConnectionRefusedError& x) {
+    return std::make_exception_ptr(ConnectionRefusedError(x));
+  } catch (const AlreadyRunningError& x) {
+    return std::make_exception_ptr(AlreadyRunningError(x));
+  } catch (const NotRunningError& x) {
+    return std::make_exception_ptr(NotRunningError(x));
+  } catch (const Error& x) {
+    return std::make_exception_ptr(Error(x));
+  } catch (...) {
+    return e;
+  }
+}
+
+}  // namespace autobahn_sync

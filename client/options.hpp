@@ -11,8 +11,10 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include "wamp/manual_clock.hpp"
 #include "wamp/serializer.hpp"
 #include "wamp/transport/connection.hpp"
+#include "wamp/transport/tls_config.hpp"
 #include "wamp/value.hpp"
 
 namespace autobahn_sync {
@@ -57,13 +59,17 @@ struct client_options {
   /// runs on the runner.
   int callback_threads = 1;
 
-  /// How connections are made; empty: the built-in transports (ws://, wss://, rs://, tcp://).
+  /// How connections are made; empty: the built-in transports (ws://, wss://, rs://, rss://, tcp://).
   connector connect;
   /// Serializers offered by the built-in transports, preferred first.
   std::vector<wamp::serializer_kind> serializers = {wamp::serializer_kind::json,
                                                     wamp::serializer_kind::msgpack};
   /// Limits of the built-in transports.
   wamp::transport_options transport;
+  /// How wss:// and rss:// check the router (wamp/transport/tls.hpp): by default its
+  /// certificate must chain to a CA of the system (or `tls.ca_file` / `tls.ca_pem`) and name
+  /// the URL's host. A failed check makes run() throw ConnectionRefusedError saying which.
+  wamp::tls_client_config tls;
 
   /// Credentials for the built-in challenge answers, used when no on_challenge handler is
   /// set: "ticket" answers with `ticket`, "wampcra" signs with `secret` (deriving the key
@@ -81,6 +87,10 @@ struct client_options {
   std::function<void(wamp::id session)> on_join;
   /// Called on the I/O thread each time the session ends; `why` is null after leave()/stop().
   std::function<void(std::exception_ptr why)> on_leave;
+
+  /// Virtual time for tests: call, join and leave timeouts run on this clock (advance() it
+  /// to expire them); null: real time. Reconnect backoff stays on real time.
+  std::shared_ptr<wamp::manual_clock> clock;
 
   /// Source of request ids; empty: sequential from 1.
   std::function<wamp::id()> next_request_id;

@@ -173,8 +173,21 @@ wamp::connection_ptr router::connect_inprocess(wamp::connection::executor_type c
 
 unsigned short router::listen_rawsocket(const std::string& host, unsigned short port,
                                         std::shared_ptr<const transport_auth> auth) {
+  return listen_rawsocket_impl(host, port, std::move(auth), std::nullopt);
+}
+
+unsigned short router::listen_rawsocket(const std::string& host, unsigned short port,
+                                        std::shared_ptr<const transport_auth> auth,
+                                        const wamp::tls_server_config& tls) {
+  return listen_rawsocket_impl(host, port, std::move(auth), tls);
+}
+
+unsigned short router::listen_rawsocket_impl(const std::string& host, unsigned short port,
+                                             std::shared_ptr<const transport_auth> auth,
+                                             std::optional<wamp::tls_server_config> tls) {
   wamp::rawsocket_listener_options options;
   options.transport = impl_->options.transport;
+  options.tls = std::move(tls);
   auto l = wamp::rawsocket_listener::create(impl_->strand, host, port, options);
   std::weak_ptr<impl> self = impl_;
   l->start([self, auth](wamp::connection_ptr c) {
@@ -190,8 +203,25 @@ unsigned short router::listen_websocket(const std::string& host, unsigned short 
 
 unsigned short router::listen_websocket(const std::string& host, unsigned short port,
                                         std::vector<websocket_path> paths) {
+  return listen_websocket_impl(host, port, std::move(paths), std::nullopt);
+}
+
+unsigned short router::listen_websocket(const std::string& host, unsigned short port, const std::string& path,
+                                        const wamp::tls_server_config& tls) {
+  return listen_websocket_impl(host, port, std::vector<websocket_path>{{path, nullptr}}, tls);
+}
+
+unsigned short router::listen_websocket(const std::string& host, unsigned short port,
+                                        std::vector<websocket_path> paths, const wamp::tls_server_config& tls) {
+  return listen_websocket_impl(host, port, std::move(paths), tls);
+}
+
+unsigned short router::listen_websocket_impl(const std::string& host, unsigned short port,
+                                             std::vector<websocket_path> paths,
+                                             std::optional<wamp::tls_server_config> tls) {
   wamp::websocket_listener_options options;
   options.transport = impl_->options.transport;
+  options.tls = std::move(tls);
   options.paths.clear();
   std::map<std::string, std::shared_ptr<const transport_auth>> auth_by_path;
   for (auto& p : paths) {

@@ -17,6 +17,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -28,6 +29,7 @@
 #include "router/config.hpp"
 #include "router/router_core.hpp"
 #include "wamp/transport/connection.hpp"
+#include "wamp/transport/tls_config.hpp"
 
 namespace autobahn_sync::router {
 
@@ -87,6 +89,16 @@ class router {
   /// returns the bound port.
   unsigned short listen(const listener_config& listener);
 
+  /// The same listeners over TLS (rss:// and wss://), presenting `tls`'s certificate; plain
+  /// clients are dropped during the handshake. Throws std::invalid_argument, saying why, for
+  /// a certificate or key that cannot be used (see wamp/transport/tls.hpp).
+  unsigned short listen_rawsocket(const std::string& host, unsigned short port,
+                                  std::shared_ptr<const transport_auth> auth, const wamp::tls_server_config& tls);
+  unsigned short listen_websocket(const std::string& host, unsigned short port, const std::string& path,
+                                  const wamp::tls_server_config& tls);
+  unsigned short listen_websocket(const std::string& host, unsigned short port, std::vector<websocket_path> paths,
+                                  const wamp::tls_server_config& tls);
+
   /// Runs `f(core)` on the router's thread and returns its result: for introspection
   /// (session counts, registrations) and for driving the core in tests.
   template <class F>
@@ -105,6 +117,11 @@ class router {
  private:
   struct impl;
   void start_thread();
+  unsigned short listen_rawsocket_impl(const std::string& host, unsigned short port,
+                                       std::shared_ptr<const transport_auth> auth,
+                                       std::optional<wamp::tls_server_config> tls);
+  unsigned short listen_websocket_impl(const std::string& host, unsigned short port, std::vector<websocket_path> paths,
+                                       std::optional<wamp::tls_server_config> tls);
   router_core& core_ref();
 
   std::unique_ptr<boost::asio::io_context> owned_io_;

@@ -53,6 +53,15 @@ wamp_fixture::wamp_fixture(fixture_options options)
       trace_(std::make_shared<message_trace>()) {
   router::router_options ro;
   ro.core.seed = options_.seed;
+  if (options_.virtual_time) {
+    clock_ = std::make_shared<wamp::manual_clock>();
+    ro.core.clock = clock_->as_function();
+    options_.client.clock = clock_;
+    // The trace's times are virtual too: "+30000ms" after advance(30s).
+    trace_->set_clock([clock = clock_, start = clock_->now()] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(clock->now() - start);
+    });
+  }
   router::router_config config;
   config.realms.push_back(options_.realm);
   router_ = std::make_unique<router::router>(std::move(config), std::move(ro));
@@ -66,6 +75,12 @@ wamp_fixture::wamp_fixture(fixture_options options)
       break;
   }
   current_trace = trace_.get();
+}
+
+void wamp_fixture::advance(std::chrono::milliseconds d) {
+  if (!clock_) throw std::logic_error("wamp_fixture::advance needs fixture_options::virtual_time");
+  clock_->advance(d);
+  router_->expire();
 }
 
 wamp_fixture::~wamp_fixture() {

@@ -48,6 +48,9 @@ struct fixture_options {
   const wamp::serializer* serializer = &wamp::json_serializer();
   /// The options of the clients the fixture hands out (its connector replaces `connect`).
   client_options client;
+  /// Virtual time: the router's timeouts and the clients' call/join/leave timeouts run on
+  /// a manual clock that only advance() moves.
+  bool virtual_time = false;
   /// Seeds the router's ids and nonces; 0 = a fresh seed each run.
   std::uint64_t seed = 0;
 };
@@ -77,6 +80,11 @@ class wamp_fixture {
   wamp_fixture& operator=(const wamp_fixture&) = delete;
 
   router::router& the_router() { return *router_; }
+  /// With fixture_options::virtual_time: moves time forward; every timeout that passed
+  /// fires (the router's at once, the clients' when their waiting callers wake).
+  void advance(std::chrono::milliseconds d);
+  /// The manual clock (null without virtual_time).
+  wamp::manual_clock* clock() { return clock_.get(); }
   fault_plan& faults() { return *plan_; }
   message_trace& trace() { return *trace_; }
   const std::string& realm_name() const { return options_.realm.name; }
@@ -110,6 +118,7 @@ class wamp_fixture {
   std::vector<std::string> router_leaks();
 
   fixture_options options_;
+  std::shared_ptr<wamp::manual_clock> clock_;
   std::shared_ptr<fault_plan> plan_;
   std::shared_ptr<message_trace> trace_;
   std::unique_ptr<router::router> router_;

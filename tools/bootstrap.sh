@@ -4,6 +4,9 @@
 #
 #   tools/bootstrap.sh            packages for building and testing
 #   tools/bootstrap.sh bench      also what the benchmark comparison needs
+#
+# Then the npm packages of the interop tests (testing/interop/js: AutobahnJS, fox-wamp), from
+# their lock file, when node_modules is missing or older than the lock file.
 set -euo pipefail
 
 packages=(
@@ -19,10 +22,13 @@ packages=(
   python3-autobahn      # interop tests: AutobahnPython against our router
   python3-msgpack
   python3-nacl
+  autobahn-cpp-dev      # interop tests: autobahn-cpp (RawSocket/MsgPack) against our router
+  libboost-thread-dev
 )
 for extra in "$@"; do
   case "$extra" in
     bench) packages+=(autobahn-cpp-dev libboost-thread-dev) ;;
+    fuzz) packages+=(clang libclang-rt-14-dev) ;;
     *) echo "bootstrap: unknown extra '$extra'" >&2; exit 2 ;;
   esac
 done
@@ -32,11 +38,25 @@ for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
   [ "$status" = "installed" ] || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bootstrap: installing ${missing[*]}" >&2
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 
-echo "bootstrap: installing ${missing[*]}" >&2
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# npm packages of the interop tests. --ignore-scripts: nothing used there needs a native
+# build (fox-wamp's optional sqlite store is not loaded), and it keeps this offline-friendly
+# after the download and fast (~5 s).
+js_dir="$(cd "$(dirname "$0")/.." && pwd)/testing/interop/js"
+if [ ! -d "$js_dir/node_modules" ] || [ "$js_dir/package-lock.json" -nt "$js_dir/node_modules/.package-lock.json" ]; then
+  if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
+    echo "bootstrap: node and npm are needed for the interop tests in testing/interop/js" \
+         "(install Node 20 or later with npm)" >&2
+    exit 1
+  fi
+  echo "bootstrap: npm ci in testing/interop/js" >&2
+  (cd "$js_dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
+fi

@@ -30,6 +30,10 @@ class category final : public boost::system::error_category {
       case errc::send_queue_full: return "outgoing queue full";
       case errc::not_connected: return "transport not connected";
       case errc::handshake_timeout: return "transport handshake timed out";
+      case errc::tls_certificate_untrusted:
+        return "TLS: the server's certificate is not trusted (unknown or self-signed issuer, or expired)";
+      case errc::tls_host_name_mismatch: return "TLS: the server's certificate does not match the host name";
+      case errc::tls_bad_configuration: return "TLS: the CA certificates given (ca_file / ca_pem) cannot be loaded";
     }
     return "unknown wamp error";
   }

@@ -32,6 +32,9 @@ enum class errc {
   send_queue_full,            // the outgoing queue passed its byte limit
   not_connected,              // send() on a connection that is closed or closing
   handshake_timeout,          // the peer did not finish the transport handshake in time
+  tls_certificate_untrusted,  // TLS: the server's certificate does not chain to a trusted CA
+  tls_host_name_mismatch,     // TLS: the server's certificate does not name the host
+  tls_bad_configuration,      // TLS: the client's CA certificates cannot be loaded
 };
 
 /// The category of errc values; its name() is "wamp".

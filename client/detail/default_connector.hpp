@@ -1,5 +1,5 @@
 // detail: the connector used when client_options::connect is empty: the built-in transports
-// chosen by URL scheme (ws://, wss://, rs://, tcp://). Not for users.
+// chosen by URL scheme (ws://, wss://, rs://, rss://, tcp://). Not for users.
 #pragma once
 
 #include <optional>

@@ -59,6 +59,29 @@ session_state::session_state(strand_type strand, std::shared_ptr<callbacks_runne
           },
           options_.next_request_id}) {}
 
+void session_state::watch_clock() {
+  if (!options_.clock) return;
+  std::weak_ptr<session_state> weak = shared_from_this();
+  clock_listener_ = options_.clock->on_advance([weak] {
+    auto self = weak.lock();
+    if (!self) return;
+    std::set<std::shared_ptr<waiter>> all;
+    {
+      std::lock_guard lock(self->waiters_mutex_);
+      all = self->waiters_;
+    }
+    for (auto& w : all) {
+      { std::lock_guard lock(w->mutex); }  // a waiter between its check and its sleep
+      w->cv.notify_all();
+    }
+    if (self->runner_) self->runner_->notify();
+  });
+}
+
+session_state::~session_state() {
+  if (options_.clock && clock_listener_) options_.clock->remove_listener(clock_listener_);
+}
+
 std::shared_ptr<waiter> session_state::make_waiter() {
   auto w = std::make_shared<waiter>();
   std::lock_guard lock(waiters_mutex_);
@@ -97,19 +120,26 @@ bool session_state::wait(waiter& w, callbacks_runner::clock::time_point deadline
     }
   }
   const bool pump = runner_ && runner_->in_runner_thread();
+  // On a manual clock the deadline is virtual: sleep without a real deadline; advance()
+  // wakes every waiter to re-check it.
+  const bool virtual_time = options_.clock != nullptr;
+  const auto real_deadline = virtual_time ? clock::time_point::max() : deadline;
+  auto expired = [&] { return virtual_time && now() >= deadline; };
   for (;;) {
     if (pump) {
       {
         std::lock_guard lock(w.mutex);
         w.pumping = runner_.get();
       }
-      runner_->run_until([&] { return w.done.load() || w.progress_count.load() > 0; },
-                         deadline);
+      runner_->run_until([&] { return w.done.load() || w.progress_count.load() > 0 || expired(); },
+                         real_deadline);
       std::lock_guard lock(w.mutex);
       w.pumping = nullptr;
     } else {
       std::unique_lock lock(w.mutex);
-      w.cv.wait_until(lock, deadline, [&] { return w.done.load() || !w.progress.empty(); });
+      auto ready = [&] { return w.done.load() || !w.progress.empty() || expired(); };
+      if (virtual_time) w.cv.wait(lock, ready);
+      else w.cv.wait_until(lock, deadline, ready);
     }
     const bool done = w.done.load();
     std::deque<call_result> progress;
@@ -122,7 +152,7 @@ bool session_state::wait(waiter& w, callbacks_runner::clock::time_point deadline
       for (auto& r : progress) on_progress(r);
     }
     if (done) return true;
-    if (clock::now() >= deadline) return w.done.load();
+    if (now() >= deadline) return w.done.load();
   }
 }
 

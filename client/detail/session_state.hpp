@@ -19,6 +19,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "client/callbacks_runner.hpp"
+#include "client/errors.hpp"
 #include "client/options.hpp"
 #include "client/session_core.hpp"
 #include "client/types.hpp"
@@ -47,7 +48,7 @@ struct waiter {
     {
       std::lock_guard lock(mutex);
       if (done.load()) return false;
-      error = e;
+      error = clone_error(e);  // this waiter's own copy (see clone_error)
       if (!e) fill(*this);
       done.store(true);
       runner = pumping;
@@ -76,6 +77,14 @@ class session_state : public std::enable_shared_from_this<session_state> {
       f(*self);
     });
   }
+
+  /// Now, on client_options::clock when there is one.
+  callbacks_runner::clock::time_point now() const {
+    return options_.clock ? options_.clock->now() : callbacks_runner::clock::now();
+  }
+  /// With a manual clock: wake every waiter when it advances, so deadlines are re-checked.
+  void watch_clock();
+  ~session_state();
 
   /// A new waiter, registered so that abandon_all() reaches it.
   std::shared_ptr<waiter> make_waiter();
@@ -181,6 +190,7 @@ class session_state : public std::enable_shared_from_this<session_state> {
 
   std::mutex waiters_mutex_;
   std::set<std::shared_ptr<waiter>> waiters_;
+  std::uint64_t clock_listener_ = 0;
 };
 
 }  // namespace autobahn_sync::detail

@@ -7,10 +7,14 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include "wamp/transport/detail/resolve.hpp"
 #include "wamp/transport/detail/tcp_peer.hpp"
+#include "wamp/transport/tls.hpp"
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -21,6 +25,23 @@ namespace {
 
 constexpr unsigned char magic = 0x7F;
 constexpr std::size_t max_frame_length = (std::size_t{1} << 24) - 1;
+
+// The two stacks below RawSocket: plain TCP, and TLS over TCP. The code is shared through
+// templates; tcp_of() reaches the TCP socket of either.
+using tls_socket = asio::ssl::stream<tcp::socket>;
+
+tcp::socket& tcp_of(tcp::socket& s) { return s; }
+tcp::socket& tcp_of(tls_socket& s) { return s.next_layer(); }
+
+template <class Stream>
+constexpr bool is_tls = std::is_same_v<Stream, tls_socket>;
+
+// The end of the peer's byte stream at a frame boundary: orderly. Over TLS, a peer that closes
+// TCP without a close_notify yields stream_truncated; RawSocket frames carry their length, so
+// no partial message can pass for a whole one, and it is taken as an orderly end too.
+bool is_end_of_stream(const error_code& ec) {
+  return ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+}
 
 enum class frame_type : unsigned char { message = 0, ping = 1, pong = 2 };
 
@@ -44,19 +65,24 @@ errc errc_of_reply(int code) {
 }
 
 
-// One established RawSocket connection.
-class rawsocket_connection final : public connection, public std::enable_shared_from_this<rawsocket_connection> {
+// One established RawSocket connection over `Stream` (tcp::socket or tls_socket). `tls`
+// keeps the TLS context alive as long as the stream.
+template <class Stream>
+class rawsocket_connection final : public connection,
+                                   public std::enable_shared_from_this<rawsocket_connection<Stream>> {
  public:
-  rawsocket_connection(tcp::socket socket, const serializer& s, transport_options options, std::size_t send_limit,
-                       std::shared_ptr<std::size_t> open_counter)
-      : socket_(std::move(socket)),
+  rawsocket_connection(Stream socket, const serializer& s, transport_options options, std::size_t send_limit,
+                       std::shared_ptr<std::size_t> open_counter, tls_context_ptr tls = nullptr)
+      : tls_(std::move(tls)),
+        socket_(std::move(socket)),
         executor_(socket_.get_executor()),
         serializer_(s),
         options_(options),
         send_limit_(std::min(send_limit, max_frame_length)),
         receive_limit_(std::min(limit_of_exponent(rawsocket_length_exponent(options.max_message_size)), max_frame_length)),
         open_counter_(std::move(open_counter)),
-        info_{"rawsocket", s.kind() == serializer_kind::msgpack ? "msgpack" : "json", detail::tcp_peer_name(socket_)} {}
+        info_{"rawsocket", s.kind() == serializer_kind::msgpack ? "msgpack" : "json",
+              detail::tcp_peer_name(tcp_of(socket_))} {}
 
   executor_type get_executor() const override { return executor_; }
   const connection_info& info() const noexcept override { return info_; }
@@ -88,12 +114,14 @@ class rawsocket_connection final : public connection, public std::enable_shared_
     closing_ = true;
     abrupt_ = true;
     error_code ignored;
-    socket_.close(ignored);
+    tcp_of(socket_).close(ignored);
     // Pending operations end with operation_aborted and finish; without one, finish here.
     if (!reading_ && !writing_) post_finish(asio::error::operation_aborted);
   }
 
  private:
+  using std::enable_shared_from_this<rawsocket_connection<Stream>>::shared_from_this;
+
   void enqueue(frame_type type, std::string_view payload) {
     const auto header = frame_header(type, payload.size());
     std::string frame;
@@ -123,10 +151,12 @@ class rawsocket_connection final : public connection, public std::enable_shared_
     });
   }
 
+  // Over TLS no close_notify is sent: SSL_shutdown would have to read while the read loop
+  // does (see is_end_of_stream for how the peer takes that).
   void shutdown() {
     error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
+    tcp_of(socket_).shutdown(tcp::socket::shutdown_both, ignored);
+    tcp_of(socket_).close(ignored);
     if (!reading_) post_finish({});
   }
 
@@ -136,7 +166,7 @@ class rawsocket_connection final : public connection, public std::enable_shared_
       self->reading_ = false;
       if (ec) {
         // At a frame boundary, the peer's close is orderly; inside a header it is not.
-        return self->fail(ec == asio::error::eof && n == 0 ? error_code() : ec);
+        return self->fail(is_end_of_stream(ec) && n == 0 ? error_code() : ec);
       }
       self->on_header();
     });
@@ -169,7 +199,7 @@ class rawsocket_connection final : public connection, public std::enable_shared_
     } else if (type == frame_type::ping && !closing_) {
       enqueue(frame_type::pong, payload_);
     }
-    if (finished_ || (closing_ && !socket_.is_open())) return;
+    if (finished_ || (closing_ && !tcp_of(socket_).is_open())) return;
     read_header();
   }
 
@@ -179,7 +209,7 @@ class rawsocket_connection final : public connection, public std::enable_shared_
     if (!finished_) {
       closing_ = true;
       error_code ignored;
-      socket_.close(ignored);
+      tcp_of(socket_).close(ignored);
     }
     if (!writing_ && !reading_) finish(ec);
     else if (!first_error_) first_error_ = ec;
@@ -200,7 +230,8 @@ class rawsocket_connection final : public connection, public std::enable_shared_
     if (on_close) on_close(ec);
   }
 
-  tcp::socket socket_;
+  tls_context_ptr tls_;  // declared first: destroyed after the stream
+  Stream socket_;
   executor_type executor_;
   const serializer& serializer_;
   transport_options options_;
@@ -224,24 +255,28 @@ class rawsocket_connection final : public connection, public std::enable_shared_
   std::optional<error_code> first_error_;
 };
 
-// The state of one handshake in progress (either side).
+// The state of one handshake in progress (either side), TLS handshake included.
+template <class Stream>
 struct handshake_state {
-  explicit handshake_state(tcp::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
-  tcp::socket socket;
+  explicit handshake_state(Stream s, tls_context_ptr tls = nullptr)
+      : tls(std::move(tls)), socket(std::move(s)), timer(socket.get_executor()) {}
+  tls_context_ptr tls;
+  Stream socket;
   asio::steady_timer timer;
   std::array<unsigned char, 4> in{};
   std::array<unsigned char, 4> out{};
   bool timed_out = false;
 };
 
-void arm_timeout(const std::shared_ptr<handshake_state>& st, std::chrono::milliseconds timeout) {
+template <class Stream>
+void arm_timeout(const std::shared_ptr<handshake_state<Stream>>& st, std::chrono::milliseconds timeout) {
   st->timer.expires_after(timeout);
-  st->timer.async_wait([weak = std::weak_ptr<handshake_state>(st)](const error_code& ec) {
+  st->timer.async_wait([weak = std::weak_ptr<handshake_state<Stream>>(st)](const error_code& ec) {
     if (ec) return;
     if (auto s = weak.lock()) {
       s->timed_out = true;
       error_code ignored;
-      s->socket.close(ignored);
+      tcp_of(s->socket).close(ignored);
     }
   });
 }
@@ -260,7 +295,11 @@ std::shared_ptr<rawsocket_listener> rawsocket_listener::create(connection::execu
                                                                const std::string& host, unsigned short port,
                                                                rawsocket_listener_options options) {
   const tcp::endpoint endpoint(asio::ip::make_address(host), port);
-  return std::shared_ptr<rawsocket_listener>(new rawsocket_listener(std::move(executor), endpoint, std::move(options)));
+  // The certificate is checked before binding, so a bad one fails here with its reason.
+  tls_context_ptr tls = options.tls ? make_tls_server_context(*options.tls) : nullptr;
+  auto l = std::shared_ptr<rawsocket_listener>(new rawsocket_listener(std::move(executor), endpoint, std::move(options)));
+  l->tls_ = std::move(tls);
+  return l;
 }
 
 rawsocket_listener::rawsocket_listener(connection::executor_type executor, tcp::endpoint endpoint,
@@ -292,14 +331,29 @@ void rawsocket_listener::accept_next() {
 void rawsocket_listener::handshake(tcp::socket socket) {
   error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
-  auto st = std::make_shared<handshake_state>(std::move(socket));
+  if (!tls_) {
+    auto st = std::make_shared<handshake_state<tcp::socket>>(std::move(socket));
+    arm_timeout(st, options_.transport.handshake_timeout);
+    return exchange_octets(st);
+  }
+  // One deadline covers the TLS handshake and the octets.
+  auto st = std::make_shared<handshake_state<tls_socket>>(tls_socket(std::move(socket), *tls_), tls_);
   arm_timeout(st, options_.transport.handshake_timeout);
+  st->socket.async_handshake(asio::ssl::stream_base::server, [self = shared_from_this(), st](const error_code& ec) {
+    if (ec) return;  // a plain client, an unhappy one, or too slow: nothing to answer
+    self->exchange_octets(st);
+  });
+}
+
+template <class State>
+void rawsocket_listener::exchange_octets(std::shared_ptr<State> st) {
+  using stream_type = decltype(st->socket);
   asio::async_read(st->socket, asio::buffer(st->in), [self = shared_from_this(), st](const error_code& ec, std::size_t) {
     if (ec) return;  // the client left or timed out: nothing to answer
     const auto& in = st->in;
     if (in[0] != magic) {
       error_code ignored;
-      st->socket.close(ignored);  // not a RawSocket client
+      tcp_of(st->socket).close(ignored);  // not a RawSocket client
       return;
     }
     const int serializer_id = in[1] & 0x0F;
@@ -331,12 +385,12 @@ void rawsocket_listener::handshake(tcp::socket socket) {
       if (refusal || ec) {
         if (!refusal) --*self->open_;
         error_code ignored;
-        st->socket.shutdown(tcp::socket::shutdown_both, ignored);
-        st->socket.close(ignored);
+        tcp_of(st->socket).shutdown(tcp::socket::shutdown_both, ignored);
+        tcp_of(st->socket).close(ignored);
         return;
       }
-      auto conn = std::make_shared<rawsocket_connection>(std::move(st->socket), *chosen, self->options_.transport,
-                                                         limit_of_exponent(exponent), self->open_);
+      auto conn = std::make_shared<rawsocket_connection<stream_type>>(
+          std::move(st->socket), *chosen, self->options_.transport, limit_of_exponent(exponent), self->open_, st->tls);
       if (self->on_accept_) self->on_accept_(std::move(conn));
     });
   });
@@ -344,49 +398,106 @@ void rawsocket_listener::handshake(tcp::socket socket) {
 
 // ---- client ---------------------------------------------------------------------------------
 
-void async_rawsocket_connect(connection::executor_type executor, const std::string& host, unsigned short port,
-                             serializer_kind kind, transport_options options, connect_handler done) {
+namespace {
+
+// The RawSocket octets of a client whose stream is connected (and TLS-handshaken).
+template <class Stream>
+void client_exchange_octets(std::shared_ptr<handshake_state<Stream>> st, serializer_kind kind,
+                            transport_options options, connect_handler done) {
+  st->out = {magic,
+             static_cast<unsigned char>((rawsocket_length_exponent(options.max_message_size) << 4) |
+                                        static_cast<int>(kind)),
+             0, 0};
+  asio::async_write(st->socket, asio::buffer(st->out), [st, kind, options, done](const error_code& ec, std::size_t) {
+    if (ec) {
+      st->timer.cancel();
+      return done(st->timed_out ? make_error_code(errc::handshake_timeout) : ec, nullptr);
+    }
+    asio::async_read(st->socket, asio::buffer(st->in), [st, kind, options, done](const error_code& ec, std::size_t) {
+      st->timer.cancel();
+      if (ec) {
+        return done(st->timed_out ? make_error_code(errc::handshake_timeout)
+                                  : make_error_code(errc::handshake_failed),
+                    nullptr);
+      }
+      const auto& in = st->in;
+      if (in[0] != magic) return done(errc::handshake_failed, nullptr);
+      if ((in[1] & 0x0F) == 0) return done(errc_of_reply(in[1] >> 4), nullptr);
+      if ((in[1] & 0x0F) != static_cast<int>(kind) || in[2] != 0 || in[3] != 0)
+        return done(errc::handshake_failed, nullptr);
+      auto conn = std::make_shared<rawsocket_connection<Stream>>(std::move(st->socket), serializer_for(kind), options,
+                                                                 limit_of_exponent(in[1] >> 4), nullptr, st->tls);
+      done({}, std::move(conn));
+    });
+  });
+}
+
+// Resolve, TCP connect, TLS handshake (tls_socket only: checked as `tls_config` says), octets.
+// `make_state` makes the handshake state once the host is resolved.
+template <class Stream, class MakeState>
+void client_connect(connection::executor_type executor, const std::string& host, unsigned short port,
+                    serializer_kind kind, transport_options options, tls_client_config tls_config,
+                    MakeState make_state, connect_handler done) {
   auto resolver = std::make_shared<tcp::resolver>(executor);
-  resolver->async_resolve(host, std::to_string(port), [executor, resolver, kind, options, done](
-                                                          const error_code& ec, tcp::resolver::results_type results) {
+  detail::resolve_endpoints(*resolver, host, port, [resolver, host, kind, options, tls_config, make_state, done](
+                                                       const error_code& ec, tcp::resolver::results_type results) {
     if (ec) return done(ec, nullptr);
-    auto st = std::make_shared<handshake_state>(tcp::socket(executor));
+    std::shared_ptr<handshake_state<Stream>> st = make_state();
     arm_timeout(st, options.handshake_timeout);
-    asio::async_connect(st->socket, results, [st, kind, options, done](const error_code& ec, const tcp::endpoint&) {
+    asio::async_connect(tcp_of(st->socket), results, [st, host, kind, options, tls_config, done](
+                                                        const error_code& ec, const tcp::endpoint&) {
       if (ec) {
         st->timer.cancel();
         return done(st->timed_out ? make_error_code(errc::handshake_timeout) : ec, nullptr);
       }
       error_code ignored;
-      st->socket.set_option(tcp::no_delay(true), ignored);
-      st->out = {magic,
-                 static_cast<unsigned char>((rawsocket_length_exponent(options.max_message_size) << 4) |
-                                            static_cast<int>(kind)),
-                 0, 0};
-      asio::async_write(st->socket, asio::buffer(st->out), [st, kind, options, done](const error_code& ec, std::size_t) {
-        if (ec) {
+      tcp_of(st->socket).set_option(tcp::no_delay(true), ignored);
+      if constexpr (is_tls<Stream>) {
+        if (const auto bad_name = prepare_tls_client(st->socket.native_handle(), tls_config, host)) {
           st->timer.cancel();
-          return done(st->timed_out ? make_error_code(errc::handshake_timeout) : ec, nullptr);
+          return done(bad_name, nullptr);
         }
-        asio::async_read(st->socket, asio::buffer(st->in), [st, kind, options, done](const error_code& ec, std::size_t) {
-          st->timer.cancel();
+        st->socket.async_handshake(asio::ssl::stream_base::client, [st, kind, options, done](const error_code& ec) {
           if (ec) {
+            st->timer.cancel();
             return done(st->timed_out ? make_error_code(errc::handshake_timeout)
-                                      : make_error_code(errc::handshake_failed),
+                                      : tls_client_handshake_error(st->socket.native_handle(), ec),
                         nullptr);
           }
-          const auto& in = st->in;
-          if (in[0] != magic) return done(errc::handshake_failed, nullptr);
-          if ((in[1] & 0x0F) == 0) return done(errc_of_reply(in[1] >> 4), nullptr);
-          if ((in[1] & 0x0F) != static_cast<int>(kind) || in[2] != 0 || in[3] != 0)
-            return done(errc::handshake_failed, nullptr);
-          auto conn = std::make_shared<rawsocket_connection>(std::move(st->socket), serializer_for(kind), options,
-                                                             limit_of_exponent(in[1] >> 4), nullptr);
-          done({}, std::move(conn));
+          client_exchange_octets(st, kind, options, done);
         });
-      });
+      } else {
+        client_exchange_octets(st, kind, options, done);
+      }
     });
   });
+}
+
+}  // namespace
+
+void async_rawsocket_connect(connection::executor_type executor, const std::string& host, unsigned short port,
+                             serializer_kind kind, transport_options options, connect_handler done) {
+  client_connect<tcp::socket>(
+      executor, host, port, kind, options, {},
+      [executor] { return std::make_shared<handshake_state<tcp::socket>>(tcp::socket(executor)); }, std::move(done));
+}
+
+void async_rawsocket_connect(connection::executor_type executor, const std::string& host, unsigned short port,
+                             serializer_kind kind, transport_options options, const tls_client_config& tls,
+                             connect_handler done) {
+  tls_context_ptr context;
+  try {
+    context = make_tls_client_context(tls);
+  } catch (const std::exception&) {
+    asio::post(executor, [done] { done(make_error_code(errc::tls_bad_configuration), nullptr); });
+    return;
+  }
+  client_connect<tls_socket>(
+      executor, host, port, kind, options, tls,
+      [executor, context] {
+        return std::make_shared<handshake_state<tls_socket>>(tls_socket(tcp::socket(executor), *context), context);
+      },
+      std::move(done));
 }
 
 }  // namespace autobahn_sync::wamp

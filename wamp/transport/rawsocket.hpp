@@ -3,13 +3,16 @@
 // (1 serializer unsupported, 2 max length unacceptable, 3 use of reserved bits, 4 maximum
 // connection count reached) and 4-octet frame headers (frame type: 0 message, 1 PING,
 // 2 PONG; 24-bit length). PINGs are answered with PONGs; the length limit each side
-// announced is enforced both ways.
+// announced is enforced both ways. Plain (rs://) or over TLS (rss://:
+// rawsocket_listener_options::tls, the connect overload taking a tls_client_config; see
+// tls.hpp).
 //
 // Thread safety: as every connection (connection.hpp). A listener is used from its executor.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +20,11 @@
 
 #include "wamp/transport/connection.hpp"
 #include "wamp/transport/listener.hpp"
+#include "wamp/transport/tls_config.hpp"
+
+namespace boost::asio::ssl {
+class context;
+}  // namespace boost::asio::ssl
 
 namespace autobahn_sync::wamp {
 
@@ -33,13 +41,16 @@ struct rawsocket_listener_options {
   /// Clients announcing a smaller message limit get error 2 ("maximum message length
   /// unacceptable"). 0: any limit is accepted.
   std::size_t min_client_message_size = 0;
+  /// Set: accept only TLS clients (rss://) presenting this certificate (see tls.hpp).
+  std::optional<tls_server_config> tls;
 };
 
 /// Accepts RawSocket clients on host:port. Accepted connections run on `connection_executor`
 /// (e.g. a router's strand).
 class rawsocket_listener final : public listener, public std::enable_shared_from_this<rawsocket_listener> {
  public:
-  /// Binds at once (throws boost::system::system_error when it cannot).
+  /// Binds at once (throws boost::system::system_error when it cannot, std::invalid_argument
+  /// for a TLS certificate or key that cannot be used).
   static std::shared_ptr<rawsocket_listener> create(connection::executor_type connection_executor,
                                                     const std::string& host, unsigned short port,
                                                     rawsocket_listener_options options = {});
@@ -56,12 +67,15 @@ class rawsocket_listener final : public listener, public std::enable_shared_from
                      rawsocket_listener_options options);
   void accept_next();
   void handshake(boost::asio::ip::tcp::socket socket);
+  template <class State>
+  void exchange_octets(std::shared_ptr<State> st);
 
   connection::executor_type executor_;
   boost::asio::ip::tcp::acceptor acceptor_;
   rawsocket_listener_options options_;
   accept_handler on_accept_;
   std::shared_ptr<std::size_t> open_ = std::make_shared<std::size_t>(0);
+  std::shared_ptr<boost::asio::ssl::context> tls_;  // set when listening for TLS clients
 };
 
 /// Connects to a RawSocket server and performs the handshake; `done` runs on `executor` with
@@ -69,5 +83,12 @@ class rawsocket_listener final : public listener, public std::enable_shared_from
 /// server's error reply, handshake_timeout).
 void async_rawsocket_connect(connection::executor_type executor, const std::string& host, unsigned short port,
                              serializer_kind serializer, transport_options options, connect_handler done);
+
+/// The same over TLS (rss://): the server's certificate is checked as `tls` says (tls.hpp).
+/// A failed check is reported as errc::tls_certificate_untrusted or tls_host_name_mismatch;
+/// CA certificates that cannot be loaded as errc::tls_bad_configuration.
+void async_rawsocket_connect(connection::executor_type executor, const std::string& host, unsigned short port,
+                             serializer_kind serializer, transport_options options, const tls_client_config& tls,
+                             connect_handler done);
 
 }  // namespace autobahn_sync::wamp

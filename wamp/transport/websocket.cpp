@@ -7,9 +7,13 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
+#include "wamp/transport/detail/resolve.hpp"
 #include "wamp/transport/detail/tcp_peer.hpp"
+#include "wamp/transport/tls.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -21,7 +25,14 @@ using boost::system::error_code;
 namespace autobahn_sync::wamp {
 namespace {
 
-using ws_stream = websocket::stream<beast::tcp_stream>;
+// The two stacks below a WebSocket: plain TCP, and TLS over TCP. The code is shared through
+// templates; `if constexpr (is_tls<...>)` marks the few steps only TLS has.
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+using plain_ws = websocket::stream<beast::tcp_stream>;
+using tls_ws = websocket::stream<tls_stream>;
+
+template <class Stream>
+constexpr bool is_tls = std::is_same_v<Stream, tls_stream> || std::is_same_v<Stream, tls_ws>;
 
 
 // The comma-separated tokens of a header value, trimmed.
@@ -45,12 +56,15 @@ websocket::stream_base::timeout timeouts(const transport_options& options, beast
   return t;
 }
 
-// One established WebSocket connection.
-class websocket_connection final : public connection, public std::enable_shared_from_this<websocket_connection> {
+// One established WebSocket connection. `tls` keeps the TLS context alive as long as the stream.
+template <class ws_stream>
+class websocket_connection final : public connection,
+                                   public std::enable_shared_from_this<websocket_connection<ws_stream>> {
  public:
   websocket_connection(ws_stream ws, const serializer& s, transport_options options, std::string peer,
-                       std::string endpoint)
-      : ws_(std::move(ws)),
+                       std::string endpoint, tls_context_ptr tls = nullptr)
+      : tls_(std::move(tls)),
+        ws_(std::move(ws)),
         executor_(ws_.get_executor()),
         serializer_(s),
         options_(options),
@@ -98,6 +112,8 @@ class websocket_connection final : public connection, public std::enable_shared_
   }
 
  private:
+  using std::enable_shared_from_this<websocket_connection<ws_stream>>::shared_from_this;
+
   void read_next() {
     reading_ = true;
     ws_.async_read(buffer_, [self = shared_from_this()](const error_code& ec, std::size_t) {
@@ -182,6 +198,7 @@ class websocket_connection final : public connection, public std::enable_shared_
     if (on_close) on_close(ec);
   }
 
+  tls_context_ptr tls_;  // declared first: destroyed after the stream
   ws_stream ws_;
   executor_type executor_;
   const serializer& serializer_;
@@ -200,22 +217,41 @@ class websocket_connection final : public connection, public std::enable_shared_
   std::optional<error_code> first_error_;
 };
 
-// One server-side upgrade in progress.
-struct server_handshake : std::enable_shared_from_this<server_handshake> {
-  server_handshake(tcp::socket socket, const websocket_listener_options& options, accept_handler on_accept)
-      : peer(detail::tcp_peer_name(socket)), stream(std::move(socket)), options(options), on_accept(std::move(on_accept)) {}
+// One server-side upgrade in progress, over `Stream` (beast::tcp_stream or tls_stream).
+template <class Stream>
+struct server_handshake : std::enable_shared_from_this<server_handshake<Stream>> {
+  using ws_stream = websocket::stream<Stream>;
+  using std::enable_shared_from_this<server_handshake<Stream>>::shared_from_this;
+
+  server_handshake(Stream stream, std::string peer, const websocket_listener_options& options,
+                   accept_handler on_accept, tls_context_ptr tls)
+      : peer(std::move(peer)), stream(std::move(stream)), options(options), on_accept(std::move(on_accept)),
+        tls(std::move(tls)) {}
 
   std::string peer;
-  beast::tcp_stream stream;
+  Stream stream;
   const websocket_listener_options& options;
   accept_handler on_accept;
+  tls_context_ptr tls;
   beast::flat_buffer buffer;
   http::request<http::string_body> request;
   http::response<http::string_body> refusal;
   std::string endpoint;
 
+  // One deadline covers the TLS handshake (if any) and the HTTP upgrade request.
   void run() {
-    stream.expires_after(options.transport.handshake_timeout);
+    beast::get_lowest_layer(stream).expires_after(options.transport.handshake_timeout);
+    if constexpr (is_tls<Stream>) {
+      // A failed TLS handshake (a plain client, an untrusted certificate) leaves nothing to answer.
+      stream.async_handshake(asio::ssl::stream_base::server, [self = shared_from_this()](const error_code& ec) {
+        if (!ec) self->read_request();
+      });
+    } else {
+      read_request();
+    }
+  }
+
+  void read_request() {
     http::async_read(stream, buffer, request, [self = shared_from_this()](const error_code& ec, std::size_t) {
       if (ec) return;  // not HTTP, too slow or gone
       self->on_request();
@@ -231,8 +267,9 @@ struct server_handshake : std::enable_shared_from_this<server_handshake> {
     refusal.prepare_payload();
     http::async_write(stream, refusal, [self = shared_from_this()](const error_code&, std::size_t) {
       error_code ignored;
-      self->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-      self->stream.close();
+      auto& tcp_layer = beast::get_lowest_layer(self->stream);
+      tcp_layer.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      tcp_layer.close();
     });
   }
 
@@ -254,7 +291,7 @@ struct server_handshake : std::enable_shared_from_this<server_handshake> {
       return refuse(http::status::bad_request,
                     "no agreeable WAMP subprotocol: offer wamp.2.json or wamp.2.msgpack in Sec-WebSocket-Protocol\n");
     }
-    stream.expires_never();
+    beast::get_lowest_layer(stream).expires_never();
     auto ws = std::make_shared<ws_stream>(std::move(stream));
     ws->set_option(timeouts(options.transport, beast::role_type::server));
     ws->set_option(websocket::stream_base::decorator([chosen](websocket::response_type& res) {
@@ -263,8 +300,8 @@ struct server_handshake : std::enable_shared_from_this<server_handshake> {
     }));
     ws->async_accept(request, [self = shared_from_this(), ws, chosen](const error_code& ec) {
       if (ec) return;
-      auto conn = std::make_shared<websocket_connection>(std::move(*ws), *chosen, self->options.transport, self->peer,
-                                                         self->endpoint);
+      auto conn = std::make_shared<websocket_connection<ws_stream>>(std::move(*ws), *chosen, self->options.transport,
+                                                                    self->peer, self->endpoint, self->tls);
       if (self->on_accept) self->on_accept(std::move(conn));
     });
   }
@@ -278,7 +315,11 @@ std::shared_ptr<websocket_listener> websocket_listener::create(connection::execu
                                                                const std::string& host, unsigned short port,
                                                                websocket_listener_options options) {
   const tcp::endpoint endpoint(asio::ip::make_address(host), port);
-  return std::shared_ptr<websocket_listener>(new websocket_listener(std::move(executor), endpoint, std::move(options)));
+  // The certificate is checked before binding, so a bad one fails here with its reason.
+  tls_context_ptr tls = options.tls ? make_tls_server_context(*options.tls) : nullptr;
+  auto l = std::shared_ptr<websocket_listener>(new websocket_listener(std::move(executor), endpoint, std::move(options)));
+  l->tls_ = std::move(tls);
+  return l;
 }
 
 websocket_listener::websocket_listener(connection::executor_type executor, tcp::endpoint endpoint,
@@ -309,7 +350,16 @@ void websocket_listener::accept_next() {
       auto on_accept = [self](connection_ptr c) {
         if (self->on_accept_) self->on_accept_(std::move(c));
       };
-      std::make_shared<server_handshake>(std::move(socket), self->options_, on_accept)->run();
+      std::string peer = detail::tcp_peer_name(socket);
+      if (self->tls_) {
+        std::make_shared<server_handshake<tls_stream>>(tls_stream(std::move(socket), *self->tls_), std::move(peer),
+                                                       self->options_, on_accept, self->tls_)
+            ->run();
+      } else {
+        std::make_shared<server_handshake<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), std::move(peer),
+                                                              self->options_, on_accept, nullptr)
+            ->run();
+      }
     }
     self->accept_next();
   });
@@ -319,12 +369,26 @@ void websocket_listener::accept_next() {
 
 namespace {
 
-struct client_handshake : std::enable_shared_from_this<client_handshake> {
+// One client connect in progress: resolve, TCP connect, TLS handshake (tls_ws only), upgrade.
+template <class ws_stream>
+struct client_handshake : std::enable_shared_from_this<client_handshake<ws_stream>> {
+  using std::enable_shared_from_this<client_handshake<ws_stream>>::shared_from_this;
+
+  // Plain.
   client_handshake(connection::executor_type executor, std::string host, unsigned short port, std::string path,
                    std::vector<serializer_kind> preference, transport_options options, connect_handler done)
       : resolver(executor), ws(executor), host(std::move(host)), port(port), path(std::move(path)),
         preference(std::move(preference)), options(options), done(std::move(done)) {}
+  // TLS: `tls_config` says how to check the server, `tls` is the context built from it.
+  client_handshake(connection::executor_type executor, std::string host, unsigned short port, std::string path,
+                   std::vector<serializer_kind> preference, transport_options options, tls_client_config tls_config,
+                   tls_context_ptr tls, connect_handler done)
+      : tls(std::move(tls)), tls_config(std::move(tls_config)), resolver(executor), ws(executor, *this->tls),
+        host(std::move(host)), port(port), path(std::move(path)), preference(std::move(preference)),
+        options(options), done(std::move(done)) {}
 
+  tls_context_ptr tls;  // declared before `ws`, which refers to it
+  tls_client_config tls_config;
   tcp::resolver resolver;
   ws_stream ws;
   std::string host;
@@ -336,16 +400,32 @@ struct client_handshake : std::enable_shared_from_this<client_handshake> {
   websocket::response_type response;
 
   void run() {
-    resolver.async_resolve(host, std::to_string(port), [self = shared_from_this()](const error_code& ec,
+    detail::resolve_endpoints(resolver, host, port, [self = shared_from_this()](const error_code& ec,
                                                                                    tcp::resolver::results_type r) {
       if (ec) return self->done(ec, nullptr);
       auto& tcp_layer = beast::get_lowest_layer(self->ws);
       tcp_layer.expires_after(self->options.handshake_timeout);
       tcp_layer.async_connect(r, [self](const error_code& ec, const tcp::endpoint&) {
         if (ec) return self->done(ec == beast::error::timeout ? make_error_code(errc::handshake_timeout) : ec, nullptr);
-        beast::get_lowest_layer(self->ws).socket().set_option(tcp::no_delay(true));
-        self->upgrade();
+        error_code ignored;
+        beast::get_lowest_layer(self->ws).socket().set_option(tcp::no_delay(true), ignored);
+        if constexpr (is_tls<ws_stream>) {
+          self->tls_handshake();
+        } else {
+          self->upgrade();
+        }
       });
+    });
+  }
+
+  // Still under the connect deadline.
+  void tls_handshake() {
+    auto& tls_layer = ws.next_layer();
+    if (const auto ec = prepare_tls_client(tls_layer.native_handle(), tls_config, host)) return done(ec, nullptr);
+    tls_layer.async_handshake(asio::ssl::stream_base::client, [self = shared_from_this()](const error_code& ec) {
+      if (ec == beast::error::timeout) return self->done(errc::handshake_timeout, nullptr);
+      if (ec) return self->done(tls_client_handshake_error(self->ws.next_layer().native_handle(), ec), nullptr);
+      self->upgrade();
     });
   }
 
@@ -374,8 +454,8 @@ struct client_handshake : std::enable_shared_from_this<client_handshake> {
       if (!chosen || std::find(self->preference.begin(), self->preference.end(), chosen->kind()) == self->preference.end())
         return self->done(errc::serializer_unsupported, nullptr);
       const std::string peer = detail::tcp_peer_name(beast::get_lowest_layer(self->ws).socket());
-      self->done({}, std::make_shared<websocket_connection>(std::move(self->ws), *chosen, self->options, peer,
-                                                            self->path));
+      self->done({}, std::make_shared<websocket_connection<ws_stream>>(std::move(self->ws), *chosen, self->options, peer,
+                                                                       self->path, self->tls));
     });
   }
 };
@@ -386,8 +466,24 @@ void async_websocket_connect(connection::executor_type executor, const std::stri
                              const std::string& path, std::vector<serializer_kind> preference,
                              transport_options options, connect_handler done) {
   if (preference.empty()) preference = {serializer_kind::json, serializer_kind::msgpack};
-  std::make_shared<client_handshake>(std::move(executor), host, port, path, std::move(preference), options,
-                                     std::move(done))
+  std::make_shared<client_handshake<plain_ws>>(std::move(executor), host, port, path, std::move(preference), options,
+                                               std::move(done))
+      ->run();
+}
+
+void async_websocket_connect(connection::executor_type executor, const std::string& host, unsigned short port,
+                             const std::string& path, std::vector<serializer_kind> preference,
+                             transport_options options, const tls_client_config& tls, connect_handler done) {
+  if (preference.empty()) preference = {serializer_kind::json, serializer_kind::msgpack};
+  tls_context_ptr context;
+  try {
+    context = make_tls_client_context(tls);
+  } catch (const std::exception&) {
+    asio::post(executor, [done] { done(make_error_code(errc::tls_bad_configuration), nullptr); });
+    return;
+  }
+  std::make_shared<client_handshake<tls_ws>>(std::move(executor), host, port, path, std::move(preference), options,
+                                             tls, std::move(context), std::move(done))
       ->run();
 }
 

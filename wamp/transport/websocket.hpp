@@ -2,11 +2,14 @@
 // `wamp.2.msgpack` (JSON in text frames, MsgPack in binary frames), refusal of an upgrade
 // without an agreeable subprotocol (HTTP 400) or on another path (HTTP 404), Beast's
 // automatic PONGs and keep-alive PINGs, the close handshake, and the message-size limit.
+// Plain (ws://) or over TLS (wss://: websocket_listener_options::tls, the connect overload
+// taking a tls_client_config; see tls.hpp).
 //
 // Thread safety: as every connection (connection.hpp). A listener is used from its executor.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +17,11 @@
 
 #include "wamp/transport/connection.hpp"
 #include "wamp/transport/listener.hpp"
+#include "wamp/transport/tls_config.hpp"
+
+namespace boost::asio::ssl {
+class context;
+}  // namespace boost::asio::ssl
 
 namespace autobahn_sync::wamp {
 
@@ -23,12 +31,15 @@ struct websocket_listener_options {
   std::vector<std::string> paths = {"/ws"};
   /// Serializers accepted, in the server's order of preference when a client offers several.
   std::vector<serializer_kind> serializers = {serializer_kind::json, serializer_kind::msgpack};
+  /// Set: accept only TLS clients (wss://) presenting this certificate (see tls.hpp).
+  std::optional<tls_server_config> tls;
 };
 
 /// Accepts WebSocket clients on host:port. Accepted connections run on `connection_executor`.
 class websocket_listener final : public listener, public std::enable_shared_from_this<websocket_listener> {
  public:
-  /// Binds at once (throws boost::system::system_error when it cannot).
+  /// Binds at once (throws boost::system::system_error when it cannot, std::invalid_argument
+  /// for a TLS certificate or key that cannot be used).
   static std::shared_ptr<websocket_listener> create(connection::executor_type connection_executor,
                                                     const std::string& host, unsigned short port,
                                                     websocket_listener_options options = {});
@@ -46,6 +57,7 @@ class websocket_listener final : public listener, public std::enable_shared_from
   boost::asio::ip::tcp::acceptor acceptor_;
   websocket_listener_options options_;
   accept_handler on_accept_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;  // set when listening for TLS clients
 };
 
 /// Connects to ws://host:port/path offering the serializers of `preference` (first
@@ -55,5 +67,12 @@ class websocket_listener final : public listener, public std::enable_shared_from
 void async_websocket_connect(connection::executor_type executor, const std::string& host, unsigned short port,
                              const std::string& path, std::vector<serializer_kind> preference,
                              transport_options options, connect_handler done);
+
+/// The same over TLS (wss://): the server's certificate is checked as `tls` says (tls.hpp).
+/// A failed check is reported as errc::tls_certificate_untrusted or tls_host_name_mismatch;
+/// CA certificates that cannot be loaded as errc::tls_bad_configuration.
+void async_websocket_connect(connection::executor_type executor, const std::string& host, unsigned short port,
+                             const std::string& path, std::vector<serializer_kind> preference,
+                             transport_options options, const tls_client_config& tls, connect_handler done);
 
 }  // namespace autobahn_sync::wamp

@@ -185,7 +185,12 @@ TEST_CASE("URLs are parsed with clear errors", "[unit]") {
   CHECK(ok("ws://example.com").path == "/");
   CHECK(ok("rs://localhost:9000").transport == wamp::endpoint_url::kind::rawsocket);
   CHECK(ok("tcp://[::1]:9000").host == "::1");
-  CHECK(error("wss://example.com/ws").find("TLS") != std::string::npos);
+  CHECK_FALSE(ws.tls);
+  CHECK(ok("wss://example.com/ws").tls);
+  CHECK(ok("wss://example.com/ws").port == 443);
+  CHECK(ok("rss://127.0.0.1:9000").tls);
+  CHECK(ok("rs+tls://127.0.0.1:9000").transport == wamp::endpoint_url::kind::rawsocket);
+  CHECK(error("rss://host").find("needs a port") != std::string::npos);
   CHECK(error("http://x").find("unknown URL scheme") != std::string::npos);
   CHECK(error("127.0.0.1:8080").find("not a URL") != std::string::npos);
   CHECK(error("rs://host").find("needs a port") != std::string::npos);

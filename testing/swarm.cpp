@@ -1,0 +1,163 @@
+#include "testing/swarm.hpp"
+
+#include <cstdlib>
+#include <sstream>
+
+#include "testing/recorder.hpp"
+
+namespace autobahn_sync::testing {
+namespace {
+
+struct drawn_rule {
+  match selector;
+  action what;
+  std::string name;
+};
+
+// One random fault: a message kind (with its direction), a session or any, the k-th such
+// message, and an action.
+drawn_rule draw_rule(std::mt19937_64& rng, int clients) {
+  struct kind {
+    wamp::message_type type;
+    bool to_router;
+  };
+  static const kind kinds[] = {
+      {wamp::message_type::call, true},        {wamp::message_type::invocation, false},
+      {wamp::message_type::yield, true},       {wamp::message_type::result, false},
+      {wamp::message_type::publish, true},     {wamp::message_type::published, false},
+      {wamp::message_type::event, false},      {wamp::message_type::subscribe, true},
+      {wamp::message_type::subscribed, false}, {wamp::message_type::unsubscribe, true},
+      {wamp::message_type::register_, true},   {wamp::message_type::registered, false},
+      {wamp::message_type::hello, true},       {wamp::message_type::welcome, false},
+  };
+  static const char* action_names[] = {"drop", "duplicate", "close_before", "close_after", "hold"};
+  const auto& k = kinds[std::uniform_int_distribution<std::size_t>(0, std::size(kinds) - 1)(rng)];
+  const int session = std::uniform_int_distribution<int>(-1, clients - 1)(rng);  // -1: any
+  const auto nth = std::uniform_int_distribution<std::size_t>(1, 4)(rng);
+  const int a = std::uniform_int_distribution<int>(0, 4)(rng);
+  drawn_rule r;
+  r.selector.type(k.type).nth(nth);
+  if (k.to_router) r.selector.to_router(); else r.selector.to_client();
+  if (session >= 0) r.selector.session("c" + std::to_string(session));
+  switch (a) {
+    case 0: r.what = fault::drop(); break;
+    case 1: r.what = fault::duplicate(); break;
+    case 2: r.what = fault::close_before(); break;
+    case 3: r.what = fault::close_after(); break;
+    default: r.what = fault::hold(); break;
+  }
+  r.name = std::string(action_names[a]) + " of " + r.selector.describe();
+  return r;
+}
+
+// Recovery after healing: a fresh callee and caller join and complete a call.
+std::string check_recovery(wamp_fixture& f) {
+  try {
+    f.session("recovery-callee").register_procedure(
+        "swarm.recovery", [](const wamp::list& a, const wamp::dict&, const invocation_details&) { return call_result{a}; });
+    if (f.session("recovery-caller").call("swarm.recovery", {"ok"}).value() != "ok") return "the recovery call answered wrongly";
+  } catch (const std::exception& e) {
+    return std::string("no recovery after healing: ") + e.what();
+  }
+  return {};
+}
+
+}  // namespace
+
+swarm_workload standard_workload(int clients, int ops) {
+  return [clients, ops](wamp_fixture& f, std::mt19937_64& rng) {
+    auto name = [](int i) { return "c" + std::to_string(i); };
+    std::vector<subscription> subs(static_cast<std::size_t>(clients));
+    auto quietly = [](auto&& step) {
+      try {
+        step();
+      } catch (const Error&) {
+        // A fault may make any step fail; the swarm's invariants say what must still hold.
+      }
+    };
+    for (int i = 0; i < clients; ++i) {
+      quietly([&] {
+        auto& s = f.session(name(i));
+        s.register_procedure("swarm.proc." + std::to_string(i),
+                             [](const wamp::list& a, const wamp::dict&, const invocation_details&) { return call_result{a}; });
+        subs[i] = s.subscribe("swarm.topic", [](const wamp::list&, const wamp::dict&, const event_details&) {});
+      });
+    }
+    std::uniform_int_distribution<int> pick(0, clients - 1), op(0, 3);
+    for (int k = 0; k < ops; ++k) {
+      const int i = pick(rng), j = pick(rng);
+      switch (op(rng)) {
+        case 0:
+        case 1:
+          quietly([&] { f.session(name(i)).call("swarm.proc." + std::to_string(j), {k}); });
+          break;
+        case 2:
+          quietly([&] {
+            f.session(name(i)).publish("swarm.topic", {k}, {}, publish_options{.acknowledge = (k % 2) == 0});
+          });
+          break;
+        default:
+          quietly([&] {
+            subs[i].unsubscribe();
+            subs[i] = f.session(name(i)).subscribe("swarm.topic", [](auto&&...) {});
+          });
+      }
+    }
+  };
+}
+
+std::string swarm_report::describe() const {
+  std::ostringstream out;
+  out << "swarm: " << runs << " seeds, " << failures.size() << " failing\n";
+  for (const auto& f : failures) {
+    out << "  seed " << f.seed << " (replay: SWARM_SEED=" << f.seed << " <this test>): " << f.what
+        << "\n    faults: " << f.faults << "\n";
+  }
+  if (!failures.empty()) out << "trace of seed " << failures.front().seed << ":\n" << failures.front().trace;
+  return out.str();
+}
+
+swarm_report swarm(const swarm_workload& workload, swarm_options options) {
+  options.fixture.client.call_timeout = options.timeout;
+  options.fixture.client.join_timeout = options.timeout;
+  options.fixture.client.leave_timeout = options.timeout;
+  std::vector<std::uint64_t> seeds;
+  if (const char* only = std::getenv("SWARM_SEED")) {
+    seeds.push_back(std::strtoull(only, nullptr, 10));
+  } else {
+    for (int i = 0; i < options.seeds; ++i) seeds.push_back(options.first_seed + static_cast<std::uint64_t>(i));
+  }
+  swarm_report report;
+  for (const auto seed : seeds) {
+    std::mt19937_64 rng(seed);
+    auto fixture_options = options.fixture;
+    fixture_options.seed = seed;
+    wamp_fixture f(fixture_options);
+    f.check_leaks(false);
+    std::vector<rule_handle> rules;
+    std::string faults;
+    for (int i = 0; i < options.faults_per_run; ++i) {
+      auto r = draw_rule(rng, 3);
+      faults += (faults.empty() ? "" : "; ") + r.name;
+      rules.push_back(f.faults().install(r.selector, r.what, r.name).optional());
+    }
+    std::string what;
+    try {
+      workload(f, rng);
+    } catch (const std::exception& e) {
+      what = std::string("the workload threw ") + e.what();
+    }
+    for (auto& r : rules) r.remove();  // heal: held messages are released
+    if (auto broken = check_recovery(f); !broken.empty()) what += (what.empty() ? "" : "; ") + broken;
+    f.stop_clients();
+    for (const auto& leak : f.leaks())
+      if (leak.rfind("fault rule never fired", 0) != 0) what += (what.empty() ? "" : "; ") + leak;
+    if (auto broken = check_trace_invariants(f.trace().entries()); !broken.empty())
+      what += (what.empty() ? "" : "; ") + broken;
+    if (!what.empty()) report.failures.push_back({seed, faults, what, f.trace().format()});
+    ++report.runs;
+  }
+  return report;
+}
+
+}  // namespace autobahn_sync::testing

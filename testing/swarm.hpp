@@ -1,0 +1,64 @@
+// `swarm`: runs a workload under N seeds, each with faults drawn at random from the seed
+// (drop, duplicate, transport loss before/after, hold), then heals everything (removes every
+// rule, releasing what was held) and requires recovery: every blocked call has returned, a
+// fresh session can join and call, the trace invariants hold, and nothing leaks once the
+// clients stop. A failing seed is reported with the command line that replays it:
+// SWARM_SEED=<seed> narrows a swarm test to that seed.
+//
+//   auto report = testing::swarm(testing::standard_workload(), {.seeds = 20});
+//   INFO(report.describe());
+//   CHECK(report.ok());
+//
+// The fault schedule and the workload's choices come from the seed; thread timing does not
+// (runs use real threads), so a seed replays the same faults at the same protocol steps, not
+// always the same interleaving.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "testing/explore.hpp"
+#include "testing/wamp_fixture.hpp"
+
+namespace autobahn_sync::testing {
+
+/// A workload: uses the fixture's clients, drawing its choices from `rng`; tolerates the WAMP
+/// errors faults cause (catches autobahn_sync::Error).
+using swarm_workload = std::function<void(wamp_fixture&, std::mt19937_64& rng)>;
+
+/// `clients` sessions, each registering a procedure and subscribing to a topic, then `ops`
+/// random operations: calls to each other's procedures, publications (acknowledged or not),
+/// unsubscribing and subscribing again.
+swarm_workload standard_workload(int clients = 3, int ops = 30);
+
+struct swarm_options {
+  std::uint64_t first_seed = 1;
+  int seeds = 10;
+  int faults_per_run = 3;
+  fixture_options fixture;
+  /// Client timeouts (a dropped answer costs this much).
+  std::chrono::milliseconds timeout = std::chrono::milliseconds(300);
+};
+
+struct swarm_failure {
+  std::uint64_t seed;
+  std::string faults;  // the rules that were installed
+  std::string what;
+  std::string trace;
+};
+
+struct swarm_report {
+  int runs = 0;
+  std::vector<swarm_failure> failures;
+  bool ok() const noexcept { return failures.empty(); }
+  /// Every failing seed with its replay command; the first one's trace.
+  std::string describe() const;
+};
+
+/// Runs `workload` once per seed (or only SWARM_SEED when that variable is set).
+swarm_report swarm(const swarm_workload& workload, swarm_options options = {});
+
+}  // namespace autobahn_sync::testing

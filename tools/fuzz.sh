@@ -33,6 +33,7 @@ for t in "${targets[@]}"; do
     status=1
   else
     grep -E "stat::number_of_executed_units|cov:" "/tmp/fuzz-$t.log" | tail -2 | sed "s/^/fuzz: $t: /"
+    echo "fuzz: $t passed"
   fi
   rm -rf "$scratch"
 done

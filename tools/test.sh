@@ -6,6 +6,7 @@
 #   tools/test.sh                     everything
 #   tools/test.sh //router/...        some targets
 #   tools/test.sh --config=asan       extra Bazel flags are passed through
+#   FUZZ_SECONDS=0 tools/test.sh      everything but the bounded fuzzing run
 set -uo pipefail
 cd "$(dirname "$0")/.."
 tools/bootstrap.sh || exit 1
@@ -64,6 +65,23 @@ for t in "${test_targets[@]}"; do
     fi
   done
 done
+
+# The whole suite (no targets or flags given) also fuzzes each libFuzzer target for a bounded
+# time (FUZZ_SECONDS, default 20; 0 skips it): each target counts as one test.
+fuzz_seconds=${FUZZ_SECONDS:-20}
+if [ "$#" -eq 0 ] && [ "$fuzz_seconds" -gt 0 ]; then
+  fuzz_log=$(mktemp)
+  tools/fuzz.sh "$fuzz_seconds" 2>&1 | tee "$fuzz_log" | grep -E "^fuzz: " || true
+  fuzz_passed=$(grep -c "^fuzz: .* passed$" "$fuzz_log" || true)
+  fuzz_failed=$(grep -c "^fuzz: .* FAILED" "$fuzz_log" || true)
+  # A build failure runs no target: count it as one failure.
+  if [ "$fuzz_passed" -eq 0 ] && [ "$fuzz_failed" -eq 0 ]; then
+    echo "fuzz: the fuzz targets did not build; see $fuzz_log"
+    fuzz_failed=1
+  fi
+  passed=$((passed + fuzz_passed))
+  failed=$((failed + fuzz_failed))
+fi
 
 echo "${passed} passed, ${failed} failed"
 [ "$bazel_status" -eq 0 ] && [ "$failed" -eq 0 ]

@@ -1,0 +1,25 @@
+#include "bench/echo_router.hpp"
+
+#include "bench/bench_router.hpp"
+
+namespace autobahn_sync::bench {
+
+struct echo_router::impl {
+  bench_router router{rawsocket};
+  AutobahnSync callee{{}, router.options(wamp::serializer_kind::msgpack)};
+  unsigned short port = 0;
+};
+
+echo_router::echo_router() : impl_(std::make_unique<impl>()) {
+  impl_->callee.register_procedure("bench.echo", [](const wamp::list& args, const wamp::dict&, const invocation_details&) {
+    return call_result{args};
+  });
+  impl_->callee.run(impl_->router.url(), "realm1");
+  impl_->port = static_cast<unsigned short>(std::stoi(impl_->router.url().substr(std::string("rs://127.0.0.1:").size())));
+}
+
+echo_router::~echo_router() { impl_->callee.stop(); }
+
+unsigned short echo_router::rawsocket_port() const { return impl_->port; }
+
+}  // namespace autobahn_sync::bench

@@ -1,0 +1,21 @@
+// An embedded router listening for RawSocket on 127.0.0.1 with a callee (the project's client)
+// registered as "bench.echo": what the autobahn-cpp comparison calls. A plain interface, so
+// that a translation unit built with autobahn-cpp's flags never includes the router's headers.
+#pragma once
+
+#include <memory>
+
+namespace autobahn_sync::bench {
+
+class echo_router {
+ public:
+  echo_router();
+  ~echo_router();
+  unsigned short rawsocket_port() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace autobahn_sync::bench

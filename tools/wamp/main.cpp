@@ -9,12 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "tools/wamp/bench_command.hpp"
 #include "tools/wamp/call_command.hpp"
 #include "tools/wamp/cli_args.hpp"
 #include "tools/wamp/client_session.hpp"
+#include "tools/wamp/demo_command.hpp"
 #include "tools/wamp/exit_codes.hpp"
 #include "tools/wamp/publish_command.hpp"
 #include "tools/wamp/register_command.hpp"
+#include "tools/wamp/router_command.hpp"
 #include "tools/wamp/subcommand.hpp"
 #include "tools/wamp/subscribe_command.hpp"
 
@@ -27,10 +30,13 @@ const subcommand* const subcommands[] = {
     &publish_subcommand,
     &subscribe_subcommand,
     &register_subcommand,
+    &router_subcommand,
+    &demo_subcommand,
+    &bench_subcommand,
 };
 
 void print_tool_usage(std::FILE* to) {
-  std::fprintf(to, "usage: wamp SUBCOMMAND [ARGS...] [options]\n\nA WAMP client for the shell.\n\nsubcommands:\n");
+  std::fprintf(to, "usage: wamp SUBCOMMAND [ARGS...] [options]\n\nA WAMP client for the shell, the standalone router, the demo and the benchmarks.\n\nsubcommands:\n");
   for (const subcommand* c : subcommands) {
     std::fprintf(to, "  %-12s %.*s\n", std::string(c->name).c_str(), static_cast<int>(c->summary.size()),
                  c->summary.data());

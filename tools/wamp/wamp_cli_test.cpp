@@ -484,3 +484,51 @@ TEST_CASE("wamp explains bad usage with exit code 2", "[wamp_cli]") {
   CHECK(result.err.starts_with(bad.message));
   CHECK(result.err.find("usage: wamp") != std::string::npos);
 }
+
+TEST_CASE("wamp router serves `wamp call` until SIGTERM", "[wamp_cli]") {
+  tool_process router({"router", "--ws", "127.0.0.1:0", "--realm", "realm1"});
+  const auto listening = router.stdout_line();
+  REQUIRE(listening);
+  REQUIRE(listening->starts_with("listening ws://127.0.0.1:"));
+  const std::string url = listening->substr(std::string("listening ").size());
+
+  const auto count = run_tool({"call", "wamp.session.count", "--url", url, "--realm", "realm1"});
+  CHECK(count.exit_code == 0);
+  CHECK(count.err == "");
+  CHECK(count.out.starts_with(R"({"args":[)"));
+
+  router.signal(SIGTERM);
+  CHECK(router.finish() == 0);
+  CHECK(router.out() == "stopped\n");
+  CHECK(router.err().find(" join session=") != std::string::npos);  // the router logged the caller
+}
+
+TEST_CASE("wamp router explains its options and refuses bad ones", "[wamp_cli]") {
+  auto help = run_tool({"router", "--help"});
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("or: wamp router [options]") != std::string::npos);
+  CHECK(help.out.find("--ws HOST:PORT") != std::string::npos);
+  const auto bad = run_tool({"router", "--ws", "nonsense"});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("--ws expects HOST:PORT") != std::string::npos);
+}
+
+TEST_CASE("wamp demo takes the tour and exits 0", "[wamp_cli]") {
+  const auto demo = run_tool({"demo"});
+  CHECK(demo.exit_code == 0);
+  for (const char* step : {"embedded router up", "== RPC", "== PubSub", "1000 events received", "== Authentication",
+                           "a wrong secret is refused", "== Fault injection", "done in"}) {
+    CAPTURE(step);
+    CHECK(demo.out.find(step) != std::string::npos);
+  }
+  CHECK(run_tool({"demo", "extra"}).exit_code == 2);
+}
+
+TEST_CASE("wamp bench without built benchmarks says how to build them, exit code 2", "[wamp_cli]") {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  REQUIRE(tmp);
+  const auto result = run_tool({"bench", "--bench-dir", tmp});
+  CHECK(result.exit_code == 2);
+  CHECK(result.out == "");
+  CHECK(result.err.find("bazel build -c opt --config=opt //bench/...") != std::string::npos);
+}

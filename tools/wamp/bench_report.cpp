@@ -1,0 +1,133 @@
+#include "tools/wamp/bench_report.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <regex>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace wamp_cli {
+
+namespace {
+
+constexpr const char* baseline_prefix = "BM_tcp_two_hop/";
+
+// The time unit of a benchmark row in microseconds.
+double microseconds_per(const std::string& unit) {
+  if (unit == "ns") return 1e-3;
+  if (unit == "us") return 1;
+  if (unit == "ms") return 1e3;
+  if (unit == "s") return 1e6;
+  throw std::runtime_error("unknown time_unit " + unit);
+}
+
+// "BM_call/0/2/16/0/min_time:0.500/real_time" -> "BM_call/0/2/16/0".
+std::string without_run_suffixes(std::string name) {
+  static const std::regex noise(R"(/(real_time|min_time:[0-9.]+|iterations:[0-9]+|manual_time|process_time))");
+  return std::regex_replace(name, noise, "");
+}
+
+std::optional<long> payload_size(const std::string& bare_name, const std::string& label) {
+  std::smatch m;
+  static const std::regex in_label(R"((?:^|/)([0-9]+)B(?:/|$))");
+  if (std::regex_search(label, m, in_label)) return std::stol(m[1]);
+  static const std::regex tcp_name(R"(^BM_tcp_[a-z_]+/([0-9]+))");
+  if (std::regex_search(bare_name, m, tcp_name)) return std::stol(m[1]);
+  return std::nullopt;
+}
+
+std::optional<double> number(const nlohmann::json& row, const char* key) {
+  const auto it = row.find(key);
+  if (it == row.end() || !it->is_number()) return std::nullopt;
+  return it->get<double>();
+}
+
+std::string cell(std::optional<double> v, const char* format) {
+  if (!v) return "-";
+  char text[64];
+  std::snprintf(text, sizeof text, format, *v);
+  return text;
+}
+
+}  // namespace
+
+std::vector<bench_row> parse_benchmark_json(const std::string& json_text) {
+  const auto document = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (!document.is_object() || !document.contains("benchmarks") || !document["benchmarks"].is_array()) {
+    throw std::runtime_error("not Google Benchmark JSON output (no \"benchmarks\" list)");
+  }
+  std::vector<bench_row> rows;
+  for (const auto& b : document["benchmarks"]) {
+    if (b.value("run_type", "iteration") == "aggregate") continue;
+    bench_row row;
+    const std::string bare = without_run_suffixes(b.value("name", "?"));
+    const std::string label = b.value("label", "");
+    row.name = label.empty() ? bare : bare + " [" + label + "]";
+    row.payload_bytes = payload_size(bare, label);
+    row.is_baseline = bare.starts_with(baseline_prefix);
+    if (b.value("error_occurred", false)) {
+      row.error = b.value("error_message", "error");
+      rows.push_back(std::move(row));
+      continue;
+    }
+    row.p50_us = number(b, "p50_us");
+    row.p99_us = number(b, "p99_us");
+    if (const auto items = number(b, "items_per_second")) {
+      row.calls_per_second = *items;
+    } else if (const auto mean = number(b, "real_time"); mean && *mean > 0) {
+      row.calls_per_second = 1e6 / (*mean * microseconds_per(b.value("time_unit", "ns")));
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+void add_baseline_ratios(std::vector<bench_row>& rows) {
+  std::vector<const bench_row*> baselines;
+  for (const auto& r : rows) {
+    if (r.is_baseline && r.p50_us && *r.p50_us > 0) baselines.push_back(&r);
+  }
+  if (baselines.empty()) return;
+  const bench_row* smallest = *std::min_element(baselines.begin(), baselines.end(), [](auto* a, auto* b) {
+    return a->payload_bytes.value_or(0) < b->payload_bytes.value_or(0);
+  });
+  // Copies, because the loop below writes into the rows the pointers point to.
+  std::vector<std::pair<std::optional<long>, double>> baseline_p50;
+  for (auto* b : baselines) baseline_p50.emplace_back(b->payload_bytes, *b->p50_us);
+  const double fallback = *smallest->p50_us;
+  for (auto& r : rows) {
+    if (!r.p50_us) continue;
+    double base = fallback;
+    for (const auto& [size, p50] : baseline_p50) {
+      if (r.payload_bytes && size == r.payload_bytes) base = p50;
+    }
+    r.ratio_to_baseline = *r.p50_us / base;
+  }
+}
+
+std::string format_bench_table(const std::vector<bench_row>& rows) {
+  std::size_t name_width = 4;
+  for (const auto& r : rows) name_width = std::max(name_width, r.name.size());
+  std::string out;
+  char line[1024];
+  auto add = [&](const std::string& name, const std::string& p50, const std::string& p99, const std::string& rate,
+                 const std::string& ratio) {
+    std::snprintf(line, sizeof line, "%-*s  %10s  %10s  %12s  %9s\n", static_cast<int>(name_width), name.c_str(),
+                  p50.c_str(), p99.c_str(), rate.c_str(), ratio.c_str());
+    out += line;
+  };
+  add("name", "p50_us", "p99_us", "calls/s", "x two-hop");
+  for (const auto& r : rows) {
+    if (r.error) {
+      out += r.name + "  error: " + *r.error + "\n";
+      continue;
+    }
+    add(r.name, cell(r.p50_us, "%.1f"), cell(r.p99_us, "%.1f"),
+        cell(r.calls_per_second > 0 ? std::optional(r.calls_per_second) : std::nullopt, "%.0f"),
+        cell(r.ratio_to_baseline, "%.2f"));
+  }
+  return out;
+}
+
+}  // namespace wamp_cli

@@ -1,0 +1,45 @@
+// The table of `wamp bench`: Google Benchmark's JSON output (--benchmark_format=json) read
+// into rows, each compared with the raw TCP two-hop baseline (bench/tcp_baseline_bench:
+// client -> relay -> server over loopback, the floor of any routed call), then formatted.
+// No processes here: bench_command.cpp runs the binaries.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace wamp_cli {
+
+struct bench_row {
+  /// The benchmark's name without Google Benchmark's "/real_time" and "/min_time:..."
+  /// suffixes, followed by its label in brackets when it has one.
+  std::string name;
+  /// The latency_recorder counters (bench/latency_recorder.hpp), when the benchmark reports them.
+  std::optional<double> p50_us;
+  std::optional<double> p99_us;
+  /// items_per_second when the benchmark counts items, else one call per iteration: 1e6 / mean.
+  double calls_per_second = 0;
+  /// p50_us divided by the matching two-hop baseline's p50 (see add_baseline_ratios).
+  std::optional<double> ratio_to_baseline;
+  /// The payload size in bytes, when the name ("BM_tcp_two_hop/4096") or the label
+  /// (".../4096B") tells it: rows are compared with the baseline of the same size.
+  std::optional<long> payload_bytes;
+  bool is_baseline = false;
+  /// Set when the benchmark reported an error (then only `name` is meaningful).
+  std::optional<std::string> error;
+};
+
+/// The rows of one benchmark binary's JSON output, in order; aggregate rows (mean, median,
+/// stddev of repetitions) are skipped. Throws std::runtime_error when the text is not
+/// Google Benchmark JSON.
+std::vector<bench_row> parse_benchmark_json(const std::string& json_text);
+
+/// Fills ratio_to_baseline of every row with a p50: divided by the p50 of the baseline row
+/// (BM_tcp_two_hop) of the same payload size, else of the smallest one. Without baseline
+/// rows, leaves the ratios unset.
+void add_baseline_ratios(std::vector<bench_row>& rows);
+
+/// The table: name, p50_us, p99_us, calls/s, x two-hop; "-" where a value is unknown.
+std::string format_bench_table(const std::vector<bench_row>& rows);
+
+}  // namespace wamp_cli

@@ -1,0 +1,112 @@
+// The `wamp bench` table from canned Google Benchmark JSON: names, units, counters, the
+// ratio to the two-hop baseline of the same payload size, errors and aggregates.
+#include "tools/wamp/bench_report.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+using namespace wamp_cli;
+
+namespace {
+
+// Trimmed output of `tcp_baseline_bench --benchmark_format=json` and `call_bench ...`.
+const std::string baseline_json = R"({
+  "context": {"date": "2026-01-01T00:00:00+00:00", "num_cpus": 2},
+  "benchmarks": [
+    {"name": "BM_tcp_two_hop/16/real_time", "run_name": "BM_tcp_two_hop/16/real_time", "run_type": "iteration",
+     "iterations": 1000, "real_time": 20000.0, "cpu_time": 5000.0, "time_unit": "ns",
+     "p50_us": 20.0, "p99_us": 40.0},
+    {"name": "BM_tcp_two_hop/4096/real_time", "run_name": "BM_tcp_two_hop/4096/real_time", "run_type": "iteration",
+     "iterations": 1000, "real_time": 25000.0, "cpu_time": 5000.0, "time_unit": "ns",
+     "p50_us": 25.0, "p99_us": 50.0}
+  ]
+})";
+
+const std::string call_json = R"({
+  "context": {},
+  "benchmarks": [
+    {"name": "BM_call/1/2/16/0/min_time:0.500/real_time", "run_type": "iteration", "iterations": 100,
+     "real_time": 0.05, "time_unit": "ms", "p50_us": 50.0, "p99_us": 90.5,
+     "label": "rawsocket/msgpack/16B"},
+    {"name": "BM_call/1/2/4096/0/min_time:0.500/real_time", "run_type": "iteration", "iterations": 100,
+     "real_time": 0.1, "time_unit": "ms", "p50_us": 100.0, "p99_us": 150.0,
+     "label": "rawsocket/msgpack/4096B"},
+    {"name": "BM_call/1/2/4096/0/min_time:0.500/real_time_mean", "run_type": "aggregate",
+     "aggregate_name": "mean", "real_time": 0.1, "time_unit": "ms"},
+    {"name": "BM_concurrent_calls/0/4/real_time", "run_type": "iteration", "iterations": 10,
+     "real_time": 12.0, "time_unit": "ms", "items_per_second": 250000.0,
+     "label": "inprocess/msgpack/4 threads"},
+    {"name": "BM_broken", "run_type": "iteration", "error_occurred": true,
+     "error_message": "router refused the join"}
+  ]
+})";
+
+std::vector<bench_row> both() {
+  auto rows = parse_benchmark_json(baseline_json);
+  const auto calls = parse_benchmark_json(call_json);
+  rows.insert(rows.end(), calls.begin(), calls.end());
+  add_baseline_ratios(rows);
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("bench rows: names without run suffixes, label in brackets, aggregates skipped", "[bench_report]") {
+  const auto rows = parse_benchmark_json(call_json);
+  REQUIRE(rows.size() == 4);
+  CHECK(rows[0].name == "BM_call/1/2/16/0 [rawsocket/msgpack/16B]");
+  CHECK(rows[0].payload_bytes == 16);
+  CHECK(rows[1].payload_bytes == 4096);
+  CHECK(rows[2].name == "BM_concurrent_calls/0/4 [inprocess/msgpack/4 threads]");
+  CHECK_FALSE(rows[2].payload_bytes);
+  CHECK(rows[3].error == "router refused the join");
+}
+
+TEST_CASE("bench rows: calls/s from items_per_second, else from the mean in any unit", "[bench_report]") {
+  const auto rows = parse_benchmark_json(call_json);
+  CHECK(rows[0].calls_per_second == Approx(20000.0));  // 0.05 ms per call
+  CHECK(rows[2].calls_per_second == Approx(250000.0));
+  CHECK_FALSE(rows[2].p50_us);
+  CHECK(parse_benchmark_json(baseline_json)[0].calls_per_second == Approx(50000.0));  // 20000 ns
+}
+
+TEST_CASE("bench rows: the ratio is to the two-hop baseline of the same payload size", "[bench_report]") {
+  const auto rows = both();
+  REQUIRE(rows.size() == 6);
+  CHECK(rows[0].is_baseline);
+  CHECK(rows[0].ratio_to_baseline == Approx(1.0));
+  CHECK(rows[2].ratio_to_baseline == Approx(50.0 / 20.0));
+  CHECK(rows[3].ratio_to_baseline == Approx(100.0 / 25.0));
+  CHECK_FALSE(rows[4].ratio_to_baseline);  // no p50 to compare
+}
+
+TEST_CASE("bench rows: without a baseline there are no ratios", "[bench_report]") {
+  auto rows = parse_benchmark_json(call_json);
+  add_baseline_ratios(rows);
+  CHECK_FALSE(rows[0].ratio_to_baseline);
+  const std::string table = format_bench_table(rows);
+  CHECK(table.find("BM_call/1/2/16/0 [rawsocket/msgpack/16B]") != std::string::npos);
+}
+
+TEST_CASE("bench table: aligned columns, '-' for unknown values, errors on their own line", "[bench_report]") {
+  const std::string table = format_bench_table(both());
+  const std::string name_width(std::string("BM_concurrent_calls/0/4 [inprocess/msgpack/4 threads]").size(), ' ');
+  const std::string expected =
+      "name" + name_width.substr(4) + "      p50_us      p99_us       calls/s  x two-hop\n" +
+      "BM_tcp_two_hop/16" + name_width.substr(17) + "        20.0        40.0         50000       1.00\n" +
+      "BM_tcp_two_hop/4096" + name_width.substr(19) + "        25.0        50.0         40000       1.00\n" +
+      "BM_call/1/2/16/0 [rawsocket/msgpack/16B]" + name_width.substr(40) +
+      "        50.0        90.5         20000       2.50\n" +
+      "BM_call/1/2/4096/0 [rawsocket/msgpack/4096B]" + name_width.substr(44) +
+      "       100.0       150.0         10000       4.00\n" +
+      "BM_concurrent_calls/0/4 [inprocess/msgpack/4 threads]" + "           -           -        250000          -\n" +
+      "BM_broken  error: router refused the join\n";
+  CHECK(table == expected);
+}
+
+TEST_CASE("bench rows: text that is not benchmark JSON is refused", "[bench_report]") {
+  CHECK_THROWS_AS(parse_benchmark_json("not json"), std::runtime_error);
+  CHECK_THROWS_AS(parse_benchmark_json(R"({"context": {}})"), std::runtime_error);
+}

@@ -146,7 +146,7 @@ void AutobahnSync::wait_for_join(const std::shared_ptr<detail::waiter>& join_wai
     join_waiter->fail(std::make_exception_ptr(ApplicationError(
         wamp::uri(uris::timeout), wamp::list{"joining the realm timed out"})));
   }
-  if (join_waiter->error) std::rethrow_exception(join_waiter->error);
+  if (join_waiter->error) std::rethrow_exception(clone_error(join_waiter->error));
 }
 
 void AutobahnSync::apply_deferred() {

@@ -138,9 +138,10 @@ std::exception_ptr make_application_error(const wamp::uri& error, wamp::list arg
                                           wamp::dict kwargs = {});
 
 /// A new exception object equal to the one `e` holds (same type, for every exception of this
-/// header; other types are returned as they are). Each waiting caller gets its own copy, so
-/// no exception object is shared between threads: libstdc++'s exception_ptr reference count
-/// is invisible to ThreadSanitizer, which would otherwise report its release as a race.
+/// header; other types are returned as they are). The client hands each waiting caller its
+/// own copy, and throws a copy made on the caller's thread, so no exception object is shared
+/// between threads: libstdc++'s exception_ptr reference count is invisible to
+/// ThreadSanitizer, which would otherwise report the release of a shared one as a race.
 std::exception_ptr clone_error(const std::exception_ptr& e);
 
 /// Throws the exception make_application_error() returns.

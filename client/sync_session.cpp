@@ -38,7 +38,7 @@ void wait_or_throw(session_state& state, waiter& w, std::chrono::milliseconds ti
         wamp::list{std::string(what) + " timed out after " + std::to_string(timeout.count()) +
                    " ms"})));
   }
-  if (w.error) std::rethrow_exception(w.error);
+  if (w.error) std::rethrow_exception(clone_error(w.error));  // see clone_error
 }
 
 }  // namespace
@@ -160,7 +160,7 @@ call_result SyncSession::call(const wamp::uri& procedure, wamp::list args, wamp:
       });
     }
   }
-  if (w->error) std::rethrow_exception(w->error);
+  if (w->error) std::rethrow_exception(clone_error(w->error));  // see clone_error
   return std::move(w->result);
 }
 

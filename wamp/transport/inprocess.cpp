@@ -34,10 +34,21 @@ inprocess_connection::inprocess_connection(executor_type executor, const seriali
             "inprocess"} {}
 
 template <class F>
+void inprocess_connection::post_to_self_from_peer(F&& f) {
+  std::lock_guard lock(accepting_mutex_);
+  if (accepting_) boost::asio::post(executor_, std::forward<F>(f));
+}
+
+void inprocess_connection::stop_accepting() {
+  std::lock_guard lock(accepting_mutex_);
+  accepting_ = false;
+}
+
+template <class F>
 void inprocess_connection::post_to_peer(F&& f) {
   auto peer = peer_.lock();
   if (!peer) return;
-  boost::asio::post(peer->executor_, [peer, shared = shared_, f = std::forward<F>(f)]() mutable {
+  peer->post_to_self_from_peer([peer, shared = shared_, f = std::forward<F>(f)]() mutable {
     if (shared->aborted.load(std::memory_order_acquire)) return;
     f(*peer);
   });
@@ -94,6 +105,7 @@ void inprocess_connection::receive(message&& msg) {
 void inprocess_connection::close() {
   if (closing_) return;
   closing_ = true;
+  stop_accepting();  // nothing is delivered after close(): the owner may tear down at once
   // Posted after every message this end sent, so the peer receives them all first.
   post_to_peer([](inprocess_connection& peer) { peer.peer_closed({}); });
   boost::asio::post(executor_, [self = shared_from_this()] { self->finish({}); });
@@ -102,10 +114,11 @@ void inprocess_connection::close() {
 void inprocess_connection::close_abruptly() {
   if (finished_) return;
   closing_ = true;
+  stop_accepting();
   auto peer = peer_.lock();
   shared_->aborted.store(true, std::memory_order_release);
   if (peer) {
-    boost::asio::post(peer->executor_, [peer] { peer->finish(boost::asio::error::connection_reset); });
+    peer->post_to_self_from_peer([peer] { peer->finish(boost::asio::error::connection_reset); });
   }
   boost::asio::post(executor_, [self = shared_from_this()] {
     self->finish(boost::asio::error::operation_aborted);
@@ -120,6 +133,7 @@ void inprocess_connection::peer_closed(const boost::system::error_code& ec) {
 void inprocess_connection::finish(const boost::system::error_code& ec) {
   if (finished_) return;
   finished_ = true;
+  stop_accepting();
   closing_ = true;
   auto on_close = std::move(handler_.on_close);
   handler_ = {};

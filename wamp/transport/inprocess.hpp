@@ -10,6 +10,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 
@@ -70,6 +71,13 @@ class inprocess_connection final : public connection,
   bool closing_ = false;   // no more sends
   bool finished_ = false;  // on_close delivered
   std::string scratch_;    // encode buffer, reused
+  // Cleared (under the mutex) once this end is closed: the peer posts nothing to this end's
+  // executor afterwards, so its owner may destroy that executor's io_context.
+  std::mutex accepting_mutex_;
+  bool accepting_ = true;
+  void stop_accepting();
+  template <class F>
+  void post_to_self_from_peer(F&& f);
 };
 
 }  // namespace autobahn_sync::wamp

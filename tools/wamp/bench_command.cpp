@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -83,10 +84,18 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
+void write_file(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+  if (!out) throw cli_error(exit_other_failure, "cannot write " + path.string());
+}
+
 struct bench_options {
   std::optional<fs::path> directory;
   std::string filter;
   std::optional<std::string> min_time;
+  std::optional<std::string> results;
 };
 
 int run_bench(std::span<const std::string> argv) {
@@ -100,6 +109,8 @@ int run_bench(std::span<const std::string> argv) {
       options.filter = in.value();
     } else if (in.text() == "--min-time") {
       options.min_time = in.value();
+    } else if (in.text() == "--results") {
+      options.results = in.value();
     } else {
       throw usage_error("unknown option " + in.text());
     }
@@ -158,9 +169,21 @@ int run_bench(std::span<const std::string> argv) {
       std::fprintf(stderr, " done (%.1f s)\n", seconds);
     }
     rows.insert(rows.end(), these.begin(), these.end());
+    if (options.results) {
+      // Google Benchmark's own JSON, one file per benchmark run.
+      write_file(fs::path(*options.results) / (binary.filename().string() + "-" + std::to_string(i + 1) + ".json"),
+                 outcome.stdout_text);
+    }
   }
   add_baseline_ratios(rows);
-  std::fputs(format_bench_table(rows).c_str(), stdout);
+  add_autobahn_cpp_ratios(rows);
+  const auto table = format_bench_table(rows);
+  std::fputs(table.c_str(), stdout);
+  if (options.results) {
+    write_file(fs::path(*options.results) / "table.txt", table);
+    write_file(fs::path(*options.results) / "latency.svg", format_latency_svg(rows));
+    std::fprintf(stderr, "wamp bench: JSON, table.txt and latency.svg written to %s\n", options.results->c_str());
+  }
   return failed ? exit_other_failure : exit_ok;
 }
 
@@ -169,12 +192,13 @@ int run_bench(std::span<const std::string> argv) {
 const subcommand bench_subcommand{
     "bench",
     "run the benchmarks (built with -c opt) and print the comparison table",
-    R"(usage: wamp bench [--bench-dir DIR] [--filter REGEX] [--min-time SECONDS]
+    R"(usage: wamp bench [--bench-dir DIR] [--filter REGEX] [--min-time SECONDS] [--results DIR]
 
 Runs every benchmark of bench/ one at a time (a progress line each on stderr), then
 prints one row per benchmark on stdout: p50 and p99 latency in microseconds, calls per
 second (items_per_second, else 1e6 / mean), and the p50 as a multiple of the raw TCP
-two-hop baseline's (client -> relay -> server, same payload size when known).
+two-hop baseline's (client -> relay -> server, same payload size when known) and, for
+our RawSocket + MsgPack calls, as a multiple of autobahn-cpp's through the same router.
 
 The binaries must be built with optimizations first:
   bazel build -c opt --config=opt //bench/...
@@ -185,6 +209,7 @@ options:
   --bench-dir DIR      take the *_bench binaries of DIR
   --filter REGEX       only the benchmarks whose name matches (--benchmark_filter)
   --min-time SECONDS   passed to each benchmark as --benchmark_min_time
+  --results DIR        also write each run's JSON, table.txt and latency.svg into DIR
 )",
     run_bench,
     /*uses_common_options=*/false,

@@ -32,7 +32,7 @@ std::optional<long> payload_size(const std::string& bare_name, const std::string
   std::smatch m;
   static const std::regex in_label(R"((?:^|/)([0-9]+)B(?:/|$))");
   if (std::regex_search(label, m, in_label)) return std::stol(m[1]);
-  static const std::regex tcp_name(R"(^BM_tcp_[a-z_]+/([0-9]+))");
+  static const std::regex tcp_name(R"(^BM_(?:tcp_[a-z_]+|autobahn_cpp_call)/([0-9]+))");
   if (std::regex_search(bare_name, m, tcp_name)) return std::stol(m[1]);
   return std::nullopt;
 }
@@ -66,6 +66,10 @@ std::vector<bench_row> parse_benchmark_json(const std::string& json_text) {
     row.name = label.empty() ? bare : bare + " [" + label + "]";
     row.payload_bytes = payload_size(bare, label);
     row.is_baseline = bare.starts_with(baseline_prefix);
+    row.is_autobahn_cpp = bare.starts_with("BM_autobahn_cpp_call/");
+    static const std::regex our_rawsocket_call(R"(^BM_call/.*)");
+    static const std::regex plain_label(R"(^rawsocket/msgpack/[0-9]+B$)");
+    row.comparable_to_autobahn_cpp = std::regex_match(bare, our_rawsocket_call) && std::regex_match(label, plain_label);
     if (b.value("error_occurred", false)) {
       row.error = b.value("error_message", "error");
       rows.push_back(std::move(row));
@@ -106,18 +110,73 @@ void add_baseline_ratios(std::vector<bench_row>& rows) {
   }
 }
 
+void add_autobahn_cpp_ratios(std::vector<bench_row>& rows) {
+  std::vector<std::pair<long, double>> theirs;
+  for (const auto& r : rows)
+    if (r.is_autobahn_cpp && r.p50_us && r.payload_bytes && *r.p50_us > 0) theirs.emplace_back(*r.payload_bytes, *r.p50_us);
+  for (auto& r : rows) {
+    if (!r.comparable_to_autobahn_cpp || !r.p50_us || !r.payload_bytes) continue;
+    for (const auto& [size, p50] : theirs)
+      if (size == *r.payload_bytes) r.ratio_to_autobahn_cpp = *r.p50_us / p50;
+  }
+}
+
+std::string format_latency_svg(const std::vector<bench_row>& rows) {
+  std::vector<const bench_row*> shown;
+  double longest = 1;
+  for (const auto& r : rows) {
+    if (!r.p50_us || !r.p99_us) continue;
+    shown.push_back(&r);
+    longest = std::max(longest, *r.p99_us);
+  }
+  const int row_height = 22, label_width = 560, chart_width = 520, top = 40;
+  const int height = top + static_cast<int>(shown.size()) * row_height + 30;
+  auto escape = [](const std::string& text) {
+    std::string out;
+    for (char c : text) {
+      if (c == '<') out += "&lt;";
+      else if (c == '>') out += "&gt;";
+      else if (c == '&') out += "&amp;";
+      else out += c;
+    }
+    return out;
+  };
+  std::string svg;
+  char line[1024];
+  std::snprintf(line, sizeof line,
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"monospace\" font-size=\"11\">\n",
+                label_width + chart_width + 80, height);
+  svg += line;
+  svg += "<text x=\"10\" y=\"20\" font-size=\"14\">Latency per benchmark (us): p50 dark, p99 light</text>\n";
+  for (std::size_t i = 0; i < shown.size(); ++i) {
+    const auto& r = *shown[i];
+    const int y = top + static_cast<int>(i) * row_height;
+    const double p50_width = chart_width * *r.p50_us / longest, p99_width = chart_width * *r.p99_us / longest;
+    std::snprintf(line, sizeof line,
+                  "<text x=\"10\" y=\"%d\">%s</text>\n"
+                  "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"14\" fill=\"#9ecae1\"/>\n"
+                  "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"14\" fill=\"#3182bd\"/>\n"
+                  "<text x=\"%.1f\" y=\"%d\">%.1f / %.1f</text>\n",
+                  y + 11, escape(r.name.substr(0, 80)).c_str(), label_width, y, p99_width, label_width, y, p50_width,
+                  label_width + p99_width + 4, y + 11, *r.p50_us, *r.p99_us);
+    svg += line;
+  }
+  svg += "</svg>\n";
+  return svg;
+}
+
 std::string format_bench_table(const std::vector<bench_row>& rows) {
   std::size_t name_width = 4;
   for (const auto& r : rows) name_width = std::max(name_width, r.name.size());
   std::string out;
   char line[1024];
   auto add = [&](const std::string& name, const std::string& p50, const std::string& p99, const std::string& rate,
-                 const std::string& ratio) {
-    std::snprintf(line, sizeof line, "%-*s  %10s  %10s  %12s  %9s\n", static_cast<int>(name_width), name.c_str(),
-                  p50.c_str(), p99.c_str(), rate.c_str(), ratio.c_str());
+                 const std::string& ratio, const std::string& vs_autobahn_cpp) {
+    std::snprintf(line, sizeof line, "%-*s  %10s  %10s  %12s  %9s  %14s\n", static_cast<int>(name_width), name.c_str(),
+                  p50.c_str(), p99.c_str(), rate.c_str(), ratio.c_str(), vs_autobahn_cpp.c_str());
     out += line;
   };
-  add("name", "p50_us", "p99_us", "calls/s", "x two-hop");
+  add("name", "p50_us", "p99_us", "calls/s", "x two-hop", "x autobahn-cpp");
   for (const auto& r : rows) {
     if (r.error) {
       out += r.name + "  error: " + *r.error + "\n";
@@ -125,7 +184,7 @@ std::string format_bench_table(const std::vector<bench_row>& rows) {
     }
     add(r.name, cell(r.p50_us, "%.1f"), cell(r.p99_us, "%.1f"),
         cell(r.calls_per_second > 0 ? std::optional(r.calls_per_second) : std::nullopt, "%.0f"),
-        cell(r.ratio_to_baseline, "%.2f"));
+        cell(r.ratio_to_baseline, "%.2f"), cell(r.ratio_to_autobahn_cpp, "%.2f"));
   }
   return out;
 }

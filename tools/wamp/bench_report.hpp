@@ -25,6 +25,11 @@ struct bench_row {
   /// (".../4096B") tells it: rows are compared with the baseline of the same size.
   std::optional<long> payload_bytes;
   bool is_baseline = false;
+  /// A call of autobahn-cpp through our router (bench/autobahn_cpp_bench), and rows to compare
+  /// with it: our client's sequential RawSocket + MsgPack calls of the same payload size.
+  bool is_autobahn_cpp = false;
+  bool comparable_to_autobahn_cpp = false;
+  std::optional<double> ratio_to_autobahn_cpp;
   /// Set when the benchmark reported an error (then only `name` is meaningful).
   std::optional<std::string> error;
 };
@@ -39,7 +44,15 @@ std::vector<bench_row> parse_benchmark_json(const std::string& json_text);
 /// rows, leaves the ratios unset.
 void add_baseline_ratios(std::vector<bench_row>& rows);
 
-/// The table: name, p50_us, p99_us, calls/s, x two-hop; "-" where a value is unknown.
+/// Fills ratio_to_autobahn_cpp of the comparable rows: their p50 divided by autobahn-cpp's
+/// p50 for the same payload size (below 1: faster than autobahn-cpp).
+void add_autobahn_cpp_ratios(std::vector<bench_row>& rows);
+
+/// The table: name, p50_us, p99_us, calls/s, x two-hop, x autobahn-cpp; "-" where a value
+/// is unknown.
 std::string format_bench_table(const std::vector<bench_row>& rows);
+
+/// The latency distribution as an SVG bar chart: p50 and p99 of every row that has them.
+std::string format_latency_svg(const std::vector<bench_row>& rows);
 
 }  // namespace wamp_cli

@@ -94,14 +94,14 @@ TEST_CASE("bench table: aligned columns, '-' for unknown values, errors on their
   const std::string table = format_bench_table(both());
   const std::string name_width(std::string("BM_concurrent_calls/0/4 [inprocess/msgpack/4 threads]").size(), ' ');
   const std::string expected =
-      "name" + name_width.substr(4) + "      p50_us      p99_us       calls/s  x two-hop\n" +
-      "BM_tcp_two_hop/16" + name_width.substr(17) + "        20.0        40.0         50000       1.00\n" +
-      "BM_tcp_two_hop/4096" + name_width.substr(19) + "        25.0        50.0         40000       1.00\n" +
+      "name" + name_width.substr(4) + "      p50_us      p99_us       calls/s  x two-hop  x autobahn-cpp\n" +
+      "BM_tcp_two_hop/16" + name_width.substr(17) + "        20.0        40.0         50000       1.00               -\n" +
+      "BM_tcp_two_hop/4096" + name_width.substr(19) + "        25.0        50.0         40000       1.00               -\n" +
       "BM_call/1/2/16/0 [rawsocket/msgpack/16B]" + name_width.substr(40) +
-      "        50.0        90.5         20000       2.50\n" +
+      "        50.0        90.5         20000       2.50               -\n" +
       "BM_call/1/2/4096/0 [rawsocket/msgpack/4096B]" + name_width.substr(44) +
-      "       100.0       150.0         10000       4.00\n" +
-      "BM_concurrent_calls/0/4 [inprocess/msgpack/4 threads]" + "           -           -        250000          -\n" +
+      "       100.0       150.0         10000       4.00               -\n" +
+      "BM_concurrent_calls/0/4 [inprocess/msgpack/4 threads]" + "           -           -        250000          -               -\n" +
       "BM_broken  error: router refused the join\n";
   CHECK(table == expected);
 }
@@ -109,4 +109,22 @@ TEST_CASE("bench table: aligned columns, '-' for unknown values, errors on their
 TEST_CASE("bench rows: text that is not benchmark JSON is refused", "[bench_report]") {
   CHECK_THROWS_AS(parse_benchmark_json("not json"), std::runtime_error);
   CHECK_THROWS_AS(parse_benchmark_json(R"({"context": {}})"), std::runtime_error);
+}
+
+TEST_CASE("bench rows: our RawSocket calls are compared with autobahn-cpp's of the same size; the SVG shows p50 and p99",
+          "[bench_report]") {
+  const std::string theirs = R"({"benchmarks": [
+    {"name": "BM_autobahn_cpp_call/16/min_time:0.500/real_time", "run_type": "iteration", "real_time": 200000,
+     "time_unit": "ns", "p50_us": 200.0, "p99_us": 300.0, "label": "autobahn-cpp/rawsocket/msgpack/16B"}]})";
+  auto rows = parse_benchmark_json(call_json);
+  const auto more = parse_benchmark_json(theirs);
+  rows.insert(rows.end(), more.begin(), more.end());
+  add_autobahn_cpp_ratios(rows);
+  REQUIRE(rows[0].ratio_to_autobahn_cpp);
+  CHECK(*rows[0].ratio_to_autobahn_cpp == Approx(50.0 / 200.0));
+  CHECK_FALSE(rows[1].ratio_to_autobahn_cpp);  // 4096 B: autobahn-cpp has no such row here
+  const auto svg = format_latency_svg(rows);
+  CHECK(svg.rfind("<svg", 0) == 0);
+  CHECK(svg.find("50.0 / 90.5") != std::string::npos);
+  CHECK(svg.find("200.0 / 300.0") != std::string::npos);
 }

@@ -21,6 +21,8 @@ inprocess_pair make_inprocess_pair(connection::executor_type first_executor,
   std::shared_ptr<inprocess_connection> second(new inprocess_connection(second_executor, s, options, shared));
   first->peer_ = second;
   second->peer_ = first;
+  first->peer_inbox_ = second->inbox_;
+  second->peer_inbox_ = first->inbox_;
   return {std::move(first), std::move(second)};
 }
 
@@ -31,26 +33,27 @@ inprocess_connection::inprocess_connection(executor_type executor, const seriali
       options_(options),
       shared_(std::move(shared)),
       info_{"inprocess", s ? (s->kind() == serializer_kind::msgpack ? "msgpack" : "json") : "none",
-            "inprocess"} {}
-
-template <class F>
-void inprocess_connection::post_to_self_from_peer(F&& f) {
-  std::lock_guard lock(accepting_mutex_);
-  if (accepting_) boost::asio::post(executor_, std::forward<F>(f));
+            "inprocess"},
+      inbox_(std::make_shared<inbox>()) {
+  inbox_->executor = executor_;
 }
 
 void inprocess_connection::stop_accepting() {
-  std::lock_guard lock(accepting_mutex_);
-  accepting_ = false;
+  std::lock_guard lock(inbox_->mutex);
+  inbox_->accepting = false;
+  inbox_->executor = executor_type();
 }
+
+inprocess_connection::~inprocess_connection() { stop_accepting(); }
 
 template <class F>
 void inprocess_connection::post_to_peer(F&& f) {
-  auto peer = peer_.lock();
-  if (!peer) return;
-  peer->post_to_self_from_peer([peer, shared = shared_, f = std::forward<F>(f)]() mutable {
+  std::lock_guard lock(peer_inbox_->mutex);
+  if (!peer_inbox_->accepting) return;
+  // The handler finds the peer when it runs, on the peer's own executor.
+  boost::asio::post(peer_inbox_->executor, [weak = peer_, shared = shared_, f = std::forward<F>(f)]() mutable {
     if (shared->aborted.load(std::memory_order_acquire)) return;
-    f(*peer);
+    if (auto peer = weak.lock()) f(*peer);
   });
 }
 
@@ -115,10 +118,14 @@ void inprocess_connection::close_abruptly() {
   if (finished_) return;
   closing_ = true;
   stop_accepting();
-  auto peer = peer_.lock();
   shared_->aborted.store(true, std::memory_order_release);
-  if (peer) {
-    peer->post_to_self_from_peer([peer] { peer->finish(boost::asio::error::connection_reset); });
+  {
+    std::lock_guard lock(peer_inbox_->mutex);
+    if (peer_inbox_->accepting) {
+      boost::asio::post(peer_inbox_->executor, [weak = peer_] {
+        if (auto peer = weak.lock()) peer->finish(boost::asio::error::connection_reset);
+      });
+    }
   }
   boost::asio::post(executor_, [self = shared_from_this()] {
     self->finish(boost::asio::error::operation_aborted);

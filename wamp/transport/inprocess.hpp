@@ -71,13 +71,21 @@ class inprocess_connection final : public connection,
   bool closing_ = false;   // no more sends
   bool finished_ = false;  // on_close delivered
   std::string scratch_;    // encode buffer, reused
-  // Cleared (under the mutex) once this end is closed: the peer posts nothing to this end's
-  // executor afterwards, so its owner may destroy that executor's io_context.
-  std::mutex accepting_mutex_;
-  bool accepting_ = true;
+  // Where the peer posts to this end. The peer holds the inbox, never this end itself, so this
+  // end (and the executor it holds) is destroyed on its owner's side; once this end is
+  // closed the inbox drops its copy of the executor, so the owner may destroy that
+  // executor's io_context at once.
+  struct inbox {
+    std::mutex mutex;
+    bool accepting = true;
+    executor_type executor;
+  };
+  std::shared_ptr<inbox> inbox_;
+  std::shared_ptr<inbox> peer_inbox_;
   void stop_accepting();
-  template <class F>
-  void post_to_self_from_peer(F&& f);
+ public:
+  ~inprocess_connection() override;
+ private:
 };
 
 }  // namespace autobahn_sync::wamp

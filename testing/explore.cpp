@@ -152,7 +152,15 @@ explore_report explore(const explore_scenario& scenario, explore_options options
   // One run: a fresh fixture, the rule (if any), the scenario, then the invariants.
   auto run = [&](const std::string& point, const std::function<rule_handle(wamp_fixture&)>& install,
                  bool faulted) -> std::vector<trace_entry> {
-    wamp_fixture f(options.fixture);
+    // The learning run must succeed: its clients get generous timeouts, so a loaded machine
+    // cannot fail it. Faulted runs use the short ones (a dropped message costs one).
+    auto fixture_options = options.fixture;
+    if (!faulted) {
+      fixture_options.client.call_timeout = std::chrono::seconds(10);
+      fixture_options.client.join_timeout = std::chrono::seconds(10);
+      fixture_options.client.leave_timeout = std::chrono::seconds(10);
+    }
+    wamp_fixture f(fixture_options);
     f.check_leaks(false);
     rule_handle rule;
     std::string what;

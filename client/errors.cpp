@@ -67,32 +67,34 @@ namespace autobahn_sync {
 
 std::exception_ptr clone_error(const std::exception_ptr& e) {
   if (!e) return e;
+  // Built from fresh strings, not copy-constructed: std::runtime_error's copy shares its
+  // message buffer through another uninstrumented reference count.
   try {
     std::rethrow_exception(e);
   } catch (const NotAuthorized& x) {
-    return std::make_exception_ptr(NotAuthorized(x));
+    return std::make_exception_ptr(NotAuthorized(x.args(), x.kwargs()));
   } catch (const InvalidUri& x) {
-    return std::make_exception_ptr(InvalidUri(x));
+    return std::make_exception_ptr(InvalidUri(x.args(), x.kwargs()));
   } catch (const ApplicationError& x) {
-    return std::make_exception_ptr(ApplicationError(x));
+    return std::make_exception_ptr(ApplicationError(x.error(), x.args(), x.kwargs()));
   } catch (const AbortError& x) {
-    return std::make_exception_ptr(AbortError(x));
+    return std::make_exception_ptr(AbortError(x.reason(), x.details()));
   } catch (const SessionNotReady& x) {
-    return std::make_exception_ptr(SessionNotReady(x));
+    return std::make_exception_ptr(SessionNotReady(std::string(x.what())));
   } catch (const SerializationError& x) {
-    return std::make_exception_ptr(SerializationError(x));
+    return std::make_exception_ptr(SerializationError(std::string(x.what())));
   } catch (const ProtocolError& x) {
-    return std::make_exception_ptr(ProtocolError(x));
+    return std::make_exception_ptr(ProtocolError(std::string(x.what())));
   } catch (const TransportLost& x) {
-    return std::make_exception_ptr(TransportLost(x));
+    return std::make_exception_ptr(TransportLost(std::string(x.what())));
   } catch (const ConnectionRefusedError& x) {
-    return std::make_exception_ptr(ConnectionRefusedError(x));
+    return std::make_exception_ptr(ConnectionRefusedError(std::string(x.what())));
   } catch (const AlreadyRunningError& x) {
-    return std::make_exception_ptr(AlreadyRunningError(x));
+    return std::make_exception_ptr(AlreadyRunningError(std::string(x.what())));
   } catch (const NotRunningError& x) {
-    return std::make_exception_ptr(NotRunningError(x));
+    return std::make_exception_ptr(NotRunningError(std::string(x.what())));
   } catch (const Error& x) {
-    return std::make_exception_ptr(Error(x));
+    return std::make_exception_ptr(Error(std::string(x.what())));
   } catch (...) {
     return e;
   }

@@ -22,6 +22,7 @@ packages=(
   python3-autobahn      # interop tests: AutobahnPython against our router
   python3-msgpack
   python3-nacl
+  python3-twisted       # interop tests: the Twisted flavour of AutobahnPython
   autobahn-cpp-dev      # interop tests: autobahn-cpp (RawSocket/MsgPack) against our router
   libboost-thread-dev
 )

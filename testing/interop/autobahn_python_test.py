@@ -9,12 +9,11 @@ Usage: autobahn_python_test.py ROUTER_BINARY
 """
 
 import asyncio
-import json
 import os
-import subprocess
 import sys
-import tempfile
 import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from autobahn.asyncio.websocket import WampWebSocketClientFactory
 from autobahn.asyncio.wamp import ApplicationSession
@@ -24,26 +23,7 @@ from autobahn.wamp.serializer import JsonSerializer, MsgPackSerializer
 from autobahn.wamp.types import (CallOptions, ComponentConfig, PublishOptions, RegisterOptions,
                                  SubscribeOptions)
 
-SEED = bytes(range(32))
-CONFIG = {
-    "realms": [{
-        "name": "realm1",
-        "roles": [
-            {"name": "anonymous", "permissions": [
-                {"uri": "", "match": "prefix",
-                 "allow": {"call": True, "register": True, "publish": True, "subscribe": True}}]},
-            {"name": "user", "permissions": [
-                {"uri": "com.secure.", "match": "prefix", "allow": {"call": True, "register": True}}]},
-        ],
-        "users": [
-            {"authid": "ticket-user", "role": "user", "method": "ticket", "secret": "t1cket"},
-            {"authid": "cra-user", "role": "user", "method": "wampcra", "secret": "s3cret",
-             "salt": "pepper", "iterations": 100, "keylen": 32},
-            {"authid": "key-user", "role": "user", "method": "cryptosign",
-             "public_keys": [cryptosign.CryptosignKey.from_bytes(SEED).public_key(binary=False)]},
-        ],
-    }],
-}
+from python_router import SEED, started_router
 
 SERIALIZERS = {"json": JsonSerializer, "msgpack": MsgPackSerializer}
 
@@ -234,14 +214,7 @@ CHECKS = [check_call, check_progress, check_errors, check_cancel, check_pubsub, 
 
 
 async def main(router_binary):
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(CONFIG, f)
-    router = subprocess.Popen([router_binary, "--config", f.name, "--ws", "127.0.0.1:0/ws"],
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        line = router.stdout.readline()
-        assert line.startswith("listening ws://127.0.0.1:"), line
-        port = int(line.split(":")[2].split("/")[0])
+    with started_router(router_binary) as port:
         passed = failed = 0
         for serializer in SERIALIZERS:
             for check in CHECKS:
@@ -257,10 +230,6 @@ async def main(router_binary):
                 await leave_all()
         print(f"test cases: {passed + failed} | {passed} passed | {failed} failed")
         return failed
-    finally:
-        router.terminate()
-        router.wait(10)
-        os.unlink(f.name)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ PYTHON = re.compile(r"^(pass|FAIL)  (\w+) over (\w+)/(\w+)\s*$")
 PEERS = {
     "autobahn-python": ("AutobahnPython 22.7.1 (Debian python3-autobahn, asyncio)",
                         "client", "//testing/interop:autobahn_python_test"),
+    "autobahn-python-twisted": ("AutobahnPython 22.7.1 (Debian python3-autobahn, Twisted)",
+                                "client", "//testing/interop:autobahn_python_twisted_test"),
     "autobahn-js": ("AutobahnJS 22.11.1 (npm autobahn, Node)",
                     "client", "//testing/interop:autobahnjs_test"),
     "autobahn-cpp": ("autobahn-cpp 17.5.1 (Debian autobahn-cpp-dev)",
@@ -71,7 +73,8 @@ def read(paths):
                 if m:
                     status, check, transport, serializer = m.groups()
                     feature = PYTHON_FEATURES.get(check, check)
-                    cells[("autobahn-python", feature, serializer, transport.lower())] = (
+                    peer = "autobahn-python-twisted" if "twisted" in path else "autobahn-python"
+                    cells[(peer, feature, serializer, transport.lower())] = (
                         "pass" if status == "pass" else "fail")
     return cells
 

@@ -75,6 +75,13 @@ void session_state::watch_clock() {
       w->cv.notify_all();
     }
     if (self->runner_) self->runner_->notify();
+    // A reconnect due on the virtual clock (schedule_reconnect).
+    boost::asio::post(self->strand_, [weak] {
+      auto s = weak.lock();
+      if (!s || !s->reconnect_at_ || s->options_.clock->now() < *s->reconnect_at_) return;
+      s->reconnect_at_.reset();
+      s->reconnect_now();
+    });
   });
 }
 
@@ -235,15 +242,23 @@ void session_state::schedule_reconnect() {
                : std::min(r.max_delay, std::chrono::milliseconds(static_cast<std::int64_t>(
                                            static_cast<double>(delay_.count()) * r.multiplier)));
   ++attempts_;
+  if (options_.clock) {
+    // Virtual time: the clock's listener (watch_clock) reconnects once it passes this point.
+    reconnect_at_ = options_.clock->now() + delay_;
+    return;
+  }
   if (!reconnect_timer_) reconnect_timer_ = std::make_shared<boost::asio::steady_timer>(executor_);
   reconnect_timer_->expires_after(delay_);
   std::weak_ptr<session_state> weak = shared_from_this();
   reconnect_timer_->async_wait([weak](const boost::system::error_code& ec) {
-    auto self = weak.lock();
-    if (ec || !self || self->stopping.load() || self->left_) return;
-    if (self->core_.current_state() != session_core::state::closed) return;
-    self->connect_and_join();
+    if (auto self = weak.lock(); self && !ec) self->reconnect_now();
   });
+}
+
+void session_state::reconnect_now() {
+  if (stopping.load() || left_) return;
+  if (core_.current_state() != session_core::state::closed) return;
+  connect_and_join();
 }
 
 void session_state::on_joined(const wamp::welcome& w) {

@@ -10,6 +10,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -191,6 +192,9 @@ class session_state : public std::enable_shared_from_this<session_state> {
   std::mutex waiters_mutex_;
   std::set<std::shared_ptr<waiter>> waiters_;
   std::uint64_t clock_listener_ = 0;
+  // With a manual clock: when the scheduled reconnect is due (see schedule_reconnect).
+  std::optional<callbacks_runner::clock::time_point> reconnect_at_;
+  void reconnect_now();
 };
 
 }  // namespace autobahn_sync::detail

@@ -11,6 +11,7 @@
 
 namespace wamp = autobahn_sync::wamp;
 namespace testing = autobahn_sync::testing;
+namespace router = autobahn_sync::router;
 using namespace autobahn_sync;
 using namespace std::chrono_literals;
 using testing::match;
@@ -87,4 +88,26 @@ TEST_CASE("a session that never says HELLO is dropped after the router's join ti
   CHECK_THROWS_AS(f.client("silent"), Error);
   advance.join();
   CHECK(f.the_router().connection_count() == 0);
+}
+
+TEST_CASE("an hour of reconnect backoff passes with advance(1h)", "[virtual-time]") {
+  testing::wamp_fixture f(virtual_time(10s));
+  f.session("callee").register_procedure("com.app.echo", echo());
+  auto& app = f.client("flaky", {}, [](AutobahnSync& a) {
+    a.options().reconnect.enabled = true;
+    a.options().reconnect.initial_delay = 1h;
+  });
+  const auto first = app.session().id();
+  // The router kills the session; the client waits an (virtual) hour before it reconnects.
+  f.the_router().with_core([&](router::router_core& core) { return core.kill(first, "wamp.close.killed", ""); });
+  auto joined_again = [&] { return app.session().is_joined() && app.session().id() != first; };
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (app.session().is_joined() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  REQUIRE_FALSE(app.session().is_joined());
+  f.advance(59min);
+  CHECK_FALSE(joined_again());  // not yet: the backoff is an hour
+  f.advance(1min);
+  while (!joined_again() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  REQUIRE(joined_again());
+  CHECK(app.session().call("com.app.echo", {"back"}).value() == "back");
 }

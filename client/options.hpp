@@ -89,7 +89,7 @@ struct client_options {
   std::function<void(std::exception_ptr why)> on_leave;
 
   /// Virtual time for tests: call, join and leave timeouts run on this clock (advance() it
-  /// to expire them); null: real time. Reconnect backoff stays on real time.
+  /// to expire them); so does the reconnect backoff. Null: real time.
   std::shared_ptr<wamp::manual_clock> clock;
 
   /// Source of request ids; empty: sequential from 1.

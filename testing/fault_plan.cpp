@@ -114,6 +114,13 @@ action abort_hello(std::string reason) {
     return wamp::abort{{}, reason};
   });
 }
+action challenge(std::string method, wamp::dict extra) {
+  return answer([method = std::move(method), extra = std::move(extra)](const wamp::message&) -> wamp::message {
+    return wamp::challenge{method, extra};
+  });
+}
+action reject_authenticate(std::string reason) { return abort_hello(std::move(reason)); }
+action deny() { return answer_error("wamp.error.not_authorized", {"denied by a fault rule"}); }
 action inject_before(wamp::message msg) { return {action::kind::inject_before, constant(std::move(msg))}; }
 action inject_after(wamp::message msg) { return {action::kind::inject_after, constant(std::move(msg))}; }
 }  // namespace fault

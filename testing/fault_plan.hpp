@@ -109,6 +109,14 @@ action answer(std::function<wamp::message(const wamp::message&)> make);
 action answer_error(std::string error_uri, wamp::list args = {}, wamp::dict kwargs = {});
 /// Answers a HELLO with ABORT and the given reason in the router's place.
 action abort_hello(std::string reason);
+/// Answers a HELLO with a CHALLENGE of `method` and `extra` in the router's place (to drive a
+/// client's on_challenge; pair it with reject_authenticate or let AUTHENTICATE through).
+action challenge(std::string method, wamp::dict extra = {});
+/// Answers an AUTHENTICATE with ABORT `reason` in the router's place.
+action reject_authenticate(std::string reason = "wamp.error.authentication_failed");
+/// Denies one action: answers the request (CALL, REGISTER, PUBLISH, SUBSCRIBE) with
+/// wamp.error.not_authorized in the router's place.
+action deny();
 action inject_before(wamp::message msg);
 action inject_after(wamp::message msg);
 action close_before();

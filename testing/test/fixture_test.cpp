@@ -116,3 +116,34 @@ TEST_CASE("the same scenario with each serializer, and without serialization", "
   CHECK(r.args == wamp::list{"x", wamp::value::binary({0, 255})});
   CHECK(r.kwargs.at("k") == 1.5);
 }
+
+TEST_CASE_METHOD(testing::wamp_fixture, "scripted authentication: a chosen CHALLENGE, then AUTHENTICATE rejected",
+                 "[integration]") {
+  auto challenge = faults().install(match().type(message_type::hello).session("visitor"),
+                                    fault::challenge("ticket", {{"hint", "badge"}}));
+  auto reject = faults().install(match().type(message_type::authenticate).session("visitor"),
+                                 fault::reject_authenticate());
+  wamp::dict seen_extra;
+  auto setup = [&](autobahn_sync::AutobahnSync& app) {
+    app.on_challenge([&](const wamp::challenge& c) {
+      seen_extra = c.extra;
+      return wamp::authenticate{"my-badge", {}};
+    });
+  };
+  REQUIRE_THROWS_MATCHES(client("visitor", {}, setup), autobahn_sync::AbortError,
+                         testing::has_abort_reason("wamp.error.authentication_failed"));
+  CHECK(seen_extra.at("hint") == "badge");
+  const auto answers = trace().of_type(message_type::authenticate, testing::direction::to_router, "visitor");
+  REQUIRE(answers.size() == 1);
+  CHECK(std::get<wamp::authenticate>(answers[0].msg).signature == "my-badge");
+}
+
+TEST_CASE_METHOD(testing::wamp_fixture, "deny one action: the 2nd SUBSCRIBE is not authorized, the others are",
+                 "[integration]") {
+  auto deny = faults().install(match().type(message_type::subscribe).session("s").nth(2), fault::deny());
+  auto& s = session("s");
+  auto first = s.subscribe("com.example.a", [](auto&&...) {});
+  CHECK_THROWS_AS(s.subscribe("com.example.b", [](auto&&...) {}), autobahn_sync::NotAuthorized);
+  auto third = s.subscribe("com.example.c", [](auto&&...) {});
+  CHECK(deny.hits() == 1);
+}

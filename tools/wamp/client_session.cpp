@@ -65,6 +65,19 @@ std::unique_ptr<as::AutobahnSync> join_router(const common_options& options,
   return client;
 }
 
+std::unique_ptr<as::AutobahnSync> join_router_until_stopped(const common_options& options, stop_waiter& waiter) {
+  return join_router(options, [&waiter](std::exception_ptr why) {
+    waiter.fail(exit_other_failure, "session lost: " + describe_exception(why));
+  });
+}
+
+int serve_until_stopped(stop_waiter& waiter, as::AutobahnSync& client) {
+  const auto outcome = waiter.wait();
+  leave_router(client);
+  if (outcome.code != exit_ok) throw cli_error(outcome.code, outcome.message);
+  return exit_ok;
+}
+
 void leave_router(as::AutobahnSync& client) {
   try {
     if (client.running()) client.stop();

@@ -9,6 +9,7 @@
 
 #include "client/autobahn_sync.hpp"
 #include "tools/wamp/cli_args.hpp"
+#include "tools/wamp/stop_waiter.hpp"
 
 namespace wamp_cli {
 
@@ -23,6 +24,14 @@ std::unique_ptr<autobahn_sync::AutobahnSync> join_router(const common_options& o
 
 /// Stops a running client, ignoring a client that already stopped.
 void leave_router(autobahn_sync::AutobahnSync& client);
+
+/// For long-running subcommands: join_router() where losing the session ends `waiter` with
+/// exit_other_failure ("session lost: ...").
+std::unique_ptr<autobahn_sync::AutobahnSync> join_router_until_stopped(const common_options& options,
+                                                                       stop_waiter& waiter);
+/// Waits for `waiter`, leaves the router, and returns exit_ok or throws the failure as a
+/// cli_error.
+int serve_until_stopped(stop_waiter& waiter, autobahn_sync::AutobahnSync& client);
 
 /// The message of an exception (for one-line reports).
 std::string describe_exception(std::exception_ptr e);

@@ -68,9 +68,7 @@ int run_register(std::span<const std::string> argv) {
   // Declared before the client so that they outlive its handlers.
   stop_waiter waiter;
   std::atomic<std::uint64_t> answered{0};
-  auto client = join_router(common, [&waiter](std::exception_ptr why) {
-    waiter.fail(exit_other_failure, "session lost: " + describe_exception(why));
-  });
+  auto client = join_router_until_stopped(common, waiter);
   as::SyncSession& session = client->session();
 
   // With --count, stopping inside the last handler would race its YIELD (sent only after
@@ -113,10 +111,7 @@ int run_register(std::span<const std::string> argv) {
       },
       options);
 
-  const auto outcome = waiter.wait();
-  leave_router(*client);
-  if (outcome.code != exit_ok) throw cli_error(outcome.code, outcome.message);
-  return exit_ok;
+  return serve_until_stopped(waiter, *client);
 }
 
 }  // namespace

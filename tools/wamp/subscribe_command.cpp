@@ -39,9 +39,7 @@ int run_subscribe(std::span<const std::string> argv) {
   // Declared before the client so that they outlive its handlers.
   stop_waiter waiter;
   std::atomic<std::uint64_t> received{0};
-  auto client = join_router(common, [&waiter](std::exception_ptr why) {
-    waiter.fail(exit_other_failure, "session lost: " + describe_exception(why));
-  });
+  auto client = join_router_until_stopped(common, waiter);
   client->session().subscribe(
       *topic,
       [&](const wamp::list& args, const wamp::dict& kwargs, const autobahn_sync::event_details& details) {
@@ -54,10 +52,7 @@ int run_subscribe(std::span<const std::string> argv) {
       },
       options);
 
-  const auto outcome = waiter.wait();
-  leave_router(*client);
-  if (outcome.code != exit_ok) throw cli_error(outcome.code, outcome.message);
-  return exit_ok;
+  return serve_until_stopped(waiter, *client);
 }
 
 }  // namespace

@@ -485,13 +485,8 @@ void async_rawsocket_connect(connection::executor_type executor, const std::stri
 void async_rawsocket_connect(connection::executor_type executor, const std::string& host, unsigned short port,
                              serializer_kind kind, transport_options options, const tls_client_config& tls,
                              connect_handler done) {
-  tls_context_ptr context;
-  try {
-    context = make_tls_client_context(tls);
-  } catch (const std::exception&) {
-    asio::post(executor, [done] { done(make_error_code(errc::tls_bad_configuration), nullptr); });
-    return;
-  }
+  auto context = make_tls_client_context_or_report(tls, executor, done);
+  if (!context) return;
   client_connect<tls_socket>(
       executor, host, port, kind, options, tls,
       [executor, context] {

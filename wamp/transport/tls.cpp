@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -106,6 +107,17 @@ error_code tls_client_handshake_error(SSL* ssl, const error_code& handshake_erro
     case X509_V_ERR_IP_ADDRESS_MISMATCH:
     case X509_V_ERR_EMAIL_MISMATCH: return make_error_code(errc::tls_host_name_mismatch);
     default: return make_error_code(errc::tls_certificate_untrusted);
+  }
+}
+
+tls_context_ptr make_tls_client_context_or_report(const tls_client_config& config,
+                                                  const connection::executor_type& executor,
+                                                  const connect_handler& done) {
+  try {
+    return make_tls_client_context(config);
+  } catch (const std::exception&) {
+    boost::asio::post(executor, [done] { done(make_error_code(errc::tls_bad_configuration), nullptr); });
+    return nullptr;
   }
 }
 

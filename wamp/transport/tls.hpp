@@ -28,6 +28,7 @@
 #include <boost/system/error_code.hpp>
 #include <openssl/ssl.h>
 
+#include "wamp/transport/connection.hpp"
 #include "wamp/transport/tls_config.hpp"
 
 namespace autobahn_sync::wamp {
@@ -41,6 +42,12 @@ tls_context_ptr make_tls_server_context(const tls_server_config& config);
 /// A client context trusting the system's CAs plus the config's. Throws
 /// std::invalid_argument when `ca_file` or `ca_pem` cannot be loaded.
 tls_context_ptr make_tls_client_context(const tls_client_config& config);
+
+/// make_tls_client_context() for a connect function: on a bad configuration it reports
+/// errc::tls_bad_configuration to `done` (posted on `executor`) and returns null.
+tls_context_ptr make_tls_client_context_or_report(const tls_client_config& config,
+                                                  const connection::executor_type& executor,
+                                                  const connect_handler& done);
 
 /// Prepares one client connection (`ssl` is the stream's native handle) to `host`: SNI (for
 /// DNS names) and, when verifying, the host name or IP address check. Returns an error for a

@@ -475,13 +475,8 @@ void async_websocket_connect(connection::executor_type executor, const std::stri
                              const std::string& path, std::vector<serializer_kind> preference,
                              transport_options options, const tls_client_config& tls, connect_handler done) {
   if (preference.empty()) preference = {serializer_kind::json, serializer_kind::msgpack};
-  tls_context_ptr context;
-  try {
-    context = make_tls_client_context(tls);
-  } catch (const std::exception&) {
-    asio::post(executor, [done] { done(make_error_code(errc::tls_bad_configuration), nullptr); });
-    return;
-  }
+  auto context = make_tls_client_context_or_report(tls, executor, done);
+  if (!context) return;
   std::make_shared<client_handshake<tls_ws>>(std::move(executor), host, port, path, std::move(preference), options,
                                              tls, std::move(context), std::move(done))
       ->run();

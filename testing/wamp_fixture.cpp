@@ -53,6 +53,7 @@ wamp_fixture::wamp_fixture(fixture_options options)
       trace_(std::make_shared<message_trace>()) {
   router::router_options ro;
   ro.core.seed = options_.seed;
+  ro.core.limits = options_.limits;
   if (options_.virtual_time) {
     clock_ = std::make_shared<wamp::manual_clock>();
     ro.core.clock = clock_->as_function();

@@ -48,6 +48,8 @@ struct fixture_options {
   const wamp::serializer* serializer = &wamp::json_serializer();
   /// The options of the clients the fixture hands out (its connector replaces `connect`).
   client_options client;
+  /// The router's limits (join timeout, connections, pending invocations, ...).
+  router::router_limits limits;
   /// Virtual time: the router's timeouts and the clients' call/join/leave timeouts run on
   /// a manual clock that only advance() moves.
   bool virtual_time = false;

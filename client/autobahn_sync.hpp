@@ -93,7 +93,8 @@ class AutobahnSync {
   /// Subscribes to a topic; before run() deferred like register_procedure().
   void subscribe(const wamp::uri& topic, event_handler handler, subscribe_options options = {});
 
-  /// Starts the I/O thread, connects to `url` and joins `realm`.
+  /// Starts the I/O thread (none with client_options::executor), connects to `url` and
+  /// joins `realm`.
   /// Returns (blocking=false) once joined and the deferred registrations are applied, or
   /// (blocking=true) after stop(). Throws AlreadyRunningError when running,
   /// ConnectionRefusedError when the connection fails, AbortError when the router aborts
@@ -135,6 +136,7 @@ class AutobahnSync {
   using work_guard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
 
   void begin_run();
+  void run_on_given_executor(const run_options& options);
   void start_session(boost::asio::any_io_executor executor, const run_options& options,
                      std::shared_ptr<detail::waiter>& join_waiter);
   void wait_for_join(const std::shared_ptr<detail::waiter>& join_waiter);

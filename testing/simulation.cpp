@@ -144,7 +144,7 @@ void simulation::add_due_source(std::function<std::optional<time_point>()> next_
 
 void simulation::set_context(std::function<std::string()> describe) { context_ = std::move(describe); }
 
-void simulation::report_deadlock() const {
+void simulation::report_deadlock() {
   std::string text = "deadlock in the simulation (seed " + std::to_string(seed_.value) + ", virtual time " +
                      format_ms(elapsed()) +
                      "): nothing can run and nothing is due, but these wait (innermost last):\n";
@@ -154,6 +154,7 @@ void simulation::report_deadlock() const {
   if (auto* capture = Catch::getCurrentContext().getResultCapture())
     text += "replay: " + replay_command(seed_.value, capture->getCurrentTestName()) + "\n";
   if (context_) text += context_();
+  if (waiting_.size() > 1) nested_deadlocks_.push_back(text);
   throw deadlock_error(text);
 }
 

@@ -108,6 +108,11 @@ class simulation {
   /// The router_options::wait hook.
   std::function<void(const std::function<bool()>&)> router_wait();
 
+  /// Deadlocks reported to a wait nested in a handler (a handler's blocking call): the
+  /// exception went to the handler, which may have swallowed it; the fixture's teardown
+  /// fails the test with these.
+  const std::vector<std::string>& nested_deadlocks() const noexcept { return nested_deadlocks_; }
+
   /// Time jumps made so far, and handlers run.
   std::size_t jumps() const noexcept { return jumps_; }
   std::size_t handlers_run() const noexcept { return handlers_run_; }
@@ -118,7 +123,7 @@ class simulation {
     time_point deadline;
   };
   std::optional<time_point> next_due() const;
-  [[noreturn]] void report_deadlock() const;
+  [[noreturn]] void report_deadlock();
 
   resolved_seed seed_;
   std::mt19937_64 rng_;
@@ -129,6 +134,7 @@ class simulation {
   std::vector<std::function<std::optional<time_point>()>> due_sources_;
   std::function<std::string()> context_;
   std::vector<waiting> waiting_;  // innermost last
+  std::vector<std::string> nested_deadlocks_;
   std::size_t jumps_ = 0;
   std::size_t handlers_run_ = 0;
   simulation* previous_ = nullptr;

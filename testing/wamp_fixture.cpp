@@ -123,6 +123,10 @@ wamp_fixture::~wamp_fixture() {
   if (check_leaks_ && !failing) {
     const auto problems = leaks();
     for (const auto& p : problems) FAIL_CHECK("wamp_fixture teardown: " << p);
+    if (sim_) {
+      for (const auto& d : sim_->nested_deadlocks())
+        FAIL_CHECK("wamp_fixture teardown: a blocking call in a handler deadlocked: " << d);
+    }
   }
   router_->stop();
   if (sim_) {

@@ -18,6 +18,9 @@
 //   run_in_io_context()), or the thread that called run(blocking=true). A handler may call
 //   any SyncSession method, including call() to a procedure of the same session; while it
 //   waits, other handlers run on its thread (see callbacks_runner.hpp).
+// - With client_options::executor (a simulation, testing/simulation.hpp) the client starts no
+//   thread: I/O and handlers run on that executor, and blocked callers wait through
+//   client_options::wait, which keeps it running.
 // - on_challenge handlers run on the I/O thread and must not call the session.
 // - Any number of application threads may use session() concurrently.
 //

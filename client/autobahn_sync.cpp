@@ -111,6 +111,7 @@ void AutobahnSync::start_session(boost::asio::any_io_executor executor,
                                  const run_options& options,
                                  std::shared_ptr<detail::waiter>& join_waiter) {
   runner_ = std::make_shared<callbacks_runner>();
+  if (options_.executor) runner_->run_on(options_.executor);
   auto strand = boost::asio::make_strand(executor);
   state_ = std::make_shared<detail::session_state>(strand, runner_, options_, on_challenge_);
   state_->watch_clock();
@@ -142,7 +143,7 @@ void AutobahnSync::wait_for_join(const std::shared_ptr<detail::waiter>& join_wai
     const std::shared_ptr<detail::waiter>& w;
     ~forget() { s.forget(w); }
   } scope{*state_, join_waiter};
-  if (!state_->wait(*join_waiter, state_->now() + options_.join_timeout)) {
+  if (!state_->wait(*join_waiter, state_->deadline_in(options_.join_timeout), {}, "join")) {
     join_waiter->fail(std::make_exception_ptr(ApplicationError(
         wamp::uri(uris::timeout), wamp::list{"joining the realm timed out"})));
   }
@@ -167,6 +168,7 @@ void AutobahnSync::run(std::string url, std::string realm, std::vector<std::stri
 }
 
 void AutobahnSync::run(const run_options& options) {
+  if (options_.executor) return run_on_given_executor(options);
   begin_run();
   try {
     work_.reset();
@@ -187,6 +189,30 @@ void AutobahnSync::run(const run_options& options) {
   if (options.callback) runner_->post(options.callback);
   if (options.blocking) {
     runner_->run();
+  }
+}
+
+void AutobahnSync::run_on_given_executor(const run_options& options) {
+  begin_run();
+  try {
+    std::shared_ptr<detail::waiter> join_waiter;
+    start_session(options_.executor, options, join_waiter);
+    wait_for_join(join_waiter);
+    apply_deferred();
+  } catch (...) {
+    teardown(true);
+    throw;
+  }
+  if (options.callback) runner_->post(options.callback);
+  if (options.blocking) {
+    // Handlers run on the executor: wait (through the wait hook) until stop().
+    auto stopped = [this] {
+      std::lock_guard lock(mutex_);
+      return !running_ || stopping_;
+    };
+    if (options_.wait) {
+      options_.wait(stopped, callbacks_runner::clock::time_point::max(), "run(blocking=true)");
+    }
   }
 }
 
@@ -264,6 +290,14 @@ void AutobahnSync::teardown(bool from_failed_run) {
       s.leave(std::string(uris::close_normal), stopped, w);
     });
     auto wait_plain = [&](std::chrono::milliseconds timeout) {
+      if (options_.wait) {
+        try {
+          options_.wait([&] { return w->done.load(); }, state_->deadline_in(timeout), "stop");
+        } catch (...) {
+          // A simulation that cannot go on: stop anyway.
+        }
+        return w->done.load();
+      }
       std::unique_lock lock(w->mutex);
       return w->cv.wait_for(lock, timeout, [&] { return w->done.load(); });
     };
@@ -294,6 +328,7 @@ void AutobahnSync::teardown(bool from_failed_run) {
 }
 
 void AutobahnSync::start_runner_threads() {
+  if (options_.executor) return;  // handlers run on the given executor
   const int n = std::max(1, options_.callback_threads);
   for (int i = 0; i < n; ++i) runner_threads_.emplace_back([r = runner_] { r->run(); });
 }

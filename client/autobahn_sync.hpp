@@ -18,6 +18,9 @@
 //   run_in_io_context()), or the thread that called run(blocking=true). A handler may call
 //   any SyncSession method, including call() to a procedure of the same session; while it
 //   waits, other handlers run on its thread (see callbacks_runner.hpp).
+// - With client_options::executor (a simulation, testing/simulation.hpp) the client starts no
+//   thread: I/O and handlers run on that executor, and blocked callers wait through
+//   client_options::wait, which keeps it running.
 // - on_challenge handlers run on the I/O thread and must not call the session.
 // - Any number of application threads may use session() concurrently.
 //
@@ -93,7 +96,8 @@ class AutobahnSync {
   /// Subscribes to a topic; before run() deferred like register_procedure().
   void subscribe(const wamp::uri& topic, event_handler handler, subscribe_options options = {});
 
-  /// Starts the I/O thread, connects to `url` and joins `realm`.
+  /// Starts the I/O thread (none with client_options::executor), connects to `url` and
+  /// joins `realm`.
   /// Returns (blocking=false) once joined and the deferred registrations are applied, or
   /// (blocking=true) after stop(). Throws AlreadyRunningError when running,
   /// ConnectionRefusedError when the connection fails, AbortError when the router aborts
@@ -135,6 +139,7 @@ class AutobahnSync {
   using work_guard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
 
   void begin_run();
+  void run_on_given_executor(const run_options& options);
   void start_session(boost::asio::any_io_executor executor, const run_options& options,
                      std::shared_ptr<detail::waiter>& join_waiter);
   void wait_for_join(const std::shared_ptr<detail::waiter>& join_waiter);

@@ -1,11 +1,29 @@
 #include "client/callbacks_runner.hpp"
 
+#include <boost/asio/post.hpp>
+
 namespace autobahn_sync {
+
+void callbacks_runner::run_on(boost::asio::any_io_executor executor) {
+  std::lock_guard lock(mutex_);
+  executor_ = std::move(executor);
+}
 
 bool callbacks_runner::post(task t) {
   {
     std::lock_guard lock(mutex_);
-    if (stopped_ || queue_.size() >= max_queued) return false;
+    if (stopped_) return false;
+    if (executor_) {
+      boost::asio::post(executor_, [live = live_, t = std::move(t)] {
+        if (!live->load()) return;
+        try {
+          t();
+        } catch (...) {
+        }
+      });
+      return true;
+    }
+    if (queue_.size() >= max_queued) return false;
     queue_.push_back(std::move(t));
   }
   cv_.notify_all();
@@ -65,6 +83,7 @@ void callbacks_runner::stop() {
     std::lock_guard lock(mutex_);
     stopped_ = true;
     queue_.clear();
+    live_->store(false);
   }
   cv_.notify_all();
 }
@@ -72,6 +91,7 @@ void callbacks_runner::stop() {
 void callbacks_runner::restart() {
   std::lock_guard lock(mutex_);
   stopped_ = false;
+  live_ = std::make_shared<std::atomic<bool>>(true);
 }
 
 bool callbacks_runner::stopped() const {

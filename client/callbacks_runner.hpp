@@ -8,19 +8,26 @@
 // run_until() ("nested pumping"). Handlers therefore never run concurrently, but a handler
 // that blocks in call() may see other handlers run before its call returns.
 //
+// With run_on(executor) (a simulation's single thread) tasks are posted to that executor
+// instead, in order; stop() still discards the ones not yet run.
+//
 // Thread safety: post(), notify() and stop() are safe from any thread. run() and run_until()
 // run tasks on the calling thread. Several threads may run() one runner (handlers then run
 // concurrently, client_options::callback_threads); by default the client uses one.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
+
+#include <boost/asio/any_io_executor.hpp>
 
 namespace autobahn_sync {
 
@@ -31,6 +38,10 @@ class callbacks_runner {
 
   /// Queues `t`. Returns false (and drops it) once stopped or when `max_queued` tasks wait.
   bool post(task t);
+
+  /// From now on, hands tasks to `executor` instead of queueing them for run() (no limit
+  /// applies there). Call before the first post().
+  void run_on(boost::asio::any_io_executor executor);
 
   /// Runs tasks on the calling thread until stop(). Exceptions escaping a task are dropped
   /// (the client wraps handlers so none escape).
@@ -63,6 +74,9 @@ class callbacks_runner {
   std::deque<task> queue_;
   bool stopped_ = false;
   std::multiset<std::thread::id> runner_threads_;
+  boost::asio::any_io_executor executor_;
+  // Cleared by stop(): tasks already handed to executor_ are dropped when they come up.
+  std::shared_ptr<std::atomic<bool>> live_ = std::make_shared<std::atomic<bool>>(true);
 };
 
 }  // namespace autobahn_sync

@@ -7,6 +7,7 @@
 #include <exception>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -94,6 +95,25 @@ struct client_options {
 
   /// Source of request ids; empty: sequential from 1.
   std::function<wamp::id()> next_request_id;
+
+  // ---- Simulation hooks (testing/simulation.hpp); both empty in normal use ----
+
+  /// Runs the client on this executor instead of threads of its own: run() starts no I/O
+  /// thread (the connection is serialized on a strand of it) and no callbacks threads
+  /// (handlers are posted to it, in order). Whoever runs the executor must keep it running
+  /// while a caller is blocked: set `wait` too when that is the caller's own thread.
+  boost::asio::any_io_executor executor;
+
+  /// How a blocked caller waits. Empty: it sleeps (after spin_wait) until its answer wakes
+  /// it. Set: called instead, on the caller's thread, with `ready` (true once the answer, or
+  /// a progressive result, arrived), the deadline on the client's clock
+  /// (time_point::max(): none) and what waits ("call com.example.add"); it must return once
+  /// ready() holds or the deadline passed, and may throw to end the wait (a simulation
+  /// reports a deadlock so). A simulation runs the client's executor meanwhile.
+  using wait_fn = std::function<void(const std::function<bool()>& ready,
+                                     std::chrono::steady_clock::time_point deadline,
+                                     std::string_view what)>;
+  wait_fn wait;
 };
 
 }  // namespace autobahn_sync

@@ -30,9 +30,9 @@ void merge(wamp::dict& d, const wamp::dict& extra) {
 /// Waits for `w`; on expiry completes it with a timeout error, which also wins over a late
 /// answer. Rethrows the waiter's error.
 void wait_or_throw(session_state& state, waiter& w, std::chrono::milliseconds timeout,
-                   const char* what,
+                   const char* what, std::string_view subject,
                    const std::function<void(const call_result&)>& on_progress = {}) {
-  if (!state.wait(w, state.now() + timeout, on_progress)) {
+  if (!state.wait(w, state.deadline_in(timeout), on_progress, what, subject)) {
     w.fail(std::make_exception_ptr(ApplicationError(
         wamp::uri(uris::timeout),
         wamp::list{std::string(what) + " timed out after " + std::to_string(timeout.count()) +
@@ -147,7 +147,7 @@ call_result SyncSession::call(const wamp::uri& procedure, wamp::list args, wamp:
     });
   }
   const auto timeout = options.timeout.value_or(state_->options().call_timeout);
-  const bool answered = state_->wait(*w, state_->now() + timeout, options.on_progress);
+  const bool answered = state_->wait(*w, state_->deadline_in(timeout), options.on_progress, "call", procedure);
   if (options.canceller) options.canceller->bind({});
   if (!answered) {
     auto error = std::make_exception_ptr(ApplicationError(
@@ -182,7 +182,7 @@ std::optional<wamp::id> SyncSession::publish(const wamp::uri& topic, wamp::list 
       w->fail(std::current_exception());
     }
   });
-  wait_or_throw(*state_, *w, state_->options().call_timeout, "publish");
+  wait_or_throw(*state_, *w, state_->options().call_timeout, "publish", topic);
   if (!options.acknowledge) return std::nullopt;
   return w->number;
 }
@@ -196,7 +196,7 @@ subscription SyncSession::subscribe(const wamp::uri& topic, event_handler handle
                 opts = to_dict(options)](session_state& s) mutable {
     s.subscribe(topic, std::move(opts), std::move(handler), w);
   });
-  wait_or_throw(*state_, *w, state_->options().call_timeout, "subscribe");
+  wait_or_throw(*state_, *w, state_->options().call_timeout, "subscribe", topic);
   subscription s;
   s.state_ = state_;
   s.key_ = w->number;
@@ -215,7 +215,7 @@ registration SyncSession::register_procedure(const wamp::uri& procedure,
                 opts = to_dict(options)](session_state& s) mutable {
     s.register_procedure(procedure, std::move(opts), std::move(handler), w);
   });
-  wait_or_throw(*state_, *w, state_->options().call_timeout, "register");
+  wait_or_throw(*state_, *w, state_->options().call_timeout, "register", procedure);
   registration r;
   r.state_ = state_;
   r.key_ = w->number;
@@ -231,10 +231,10 @@ void SyncSession::leave(const std::string& reason) {
   state_->post([w, reason](session_state& s) {
     s.leave(reason, std::make_exception_ptr(TransportLost("the session left")), w);
   });
-  if (!state_->wait(*w, state_->now() + state_->options().leave_timeout)) {
+  if (!state_->wait(*w, state_->deadline_in(state_->options().leave_timeout), {}, "leave")) {
     // The router did not answer GOODBYE: drop the connection, which closes the session.
     state_->post([](session_state& s) { s.close_connection(); });
-    state_->wait(*w, state_->now() + state_->options().leave_timeout);
+    state_->wait(*w, state_->deadline_in(state_->options().leave_timeout), {}, "leave");
   }
 }
 
@@ -249,7 +249,7 @@ void subscription::unsubscribe() {
   auto w = state->make_waiter();
   waiter_scope scope{*state, w};
   state->post([w, key = key_](session_state& s) { s.unsubscribe(key, w); });
-  wait_or_throw(*state, *w, state->options().call_timeout, "unsubscribe");
+  wait_or_throw(*state, *w, state->options().call_timeout, "unsubscribe", topic_);
 }
 
 bool subscription::active() const { return active_ && active_->load(); }
@@ -261,7 +261,7 @@ void registration::unregister() {
   auto w = state->make_waiter();
   waiter_scope scope{*state, w};
   state->post([w, key = key_](session_state& s) { s.unregister(key, w); });
-  wait_or_throw(*state, *w, state->options().call_timeout, "unregister");
+  wait_or_throw(*state, *w, state->options().call_timeout, "unregister", procedure_);
 }
 
 bool registration::active() const { return active_ && active_->load(); }

@@ -130,6 +130,7 @@ void router::start_thread() {
 }
 
 router_core& router::core_ref() { return impl_->core; }
+const router_options& router::options_ref() const { return impl_->options; }
 
 router::executor_type router::get_executor() const { return impl_->strand; }
 

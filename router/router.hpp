@@ -39,6 +39,11 @@ struct router_options {
   core_options core;
   /// Limits of every connection the router makes or accepts.
   wamp::transport_options transport;
+  /// How a blocking call (with_core() and the calls built on it) waits for the router's
+  /// executor when called from another thread. Empty: it blocks until the work is done.
+  /// Set (a simulation, whose single thread is the caller's): called with `done`; it must
+  /// run the executor until done() holds.
+  std::function<void(const std::function<bool()>& done)> wait;
 };
 
 class router {
@@ -123,6 +128,7 @@ class router {
   unsigned short listen_websocket_impl(const std::string& host, unsigned short port, std::vector<websocket_path> paths,
                                        std::optional<wamp::tls_server_config> tls);
   router_core& core_ref();
+  const router_options& options_ref() const;
 
   std::unique_ptr<boost::asio::io_context> owned_io_;
   std::shared_ptr<impl> impl_;
@@ -144,6 +150,9 @@ auto router::with_core(F&& f) -> std::invoke_result_t<F, router_core&> {
   std::packaged_task<result()> task([&] { return f(core); });
   auto done = task.get_future();
   boost::asio::dispatch(get_executor(), [&task] { task(); });
+  if (const auto& wait = options_ref().wait) {
+    wait([&] { return done.wait_for(std::chrono::seconds(0)) == std::future_status::ready; });
+  }
   return done.get();
 }
 

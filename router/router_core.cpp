@@ -294,7 +294,14 @@ bool router_core::kill(wamp::id id, const std::string& reason, const std::string
 
 std::optional<router_core::time_point> router_core::next_deadline() const {
   std::optional<time_point> next;
-  if (!join_deadlines_.empty()) next = join_deadlines_.begin()->first;
+  // Join deadlines of sessions that joined (or left) since are stale: expire() skips them.
+  for (const auto& [when, id] : join_deadlines_) {
+    const auto it = sessions_.find(id);
+    const session* s = it == sessions_.end() ? nullptr : it->second.get();
+    if (!s || s->phase == session::state::established || s->phase == session::state::closing) continue;
+    next = when;
+    break;
+  }
   for (const auto& [name, r] : realms_) {
     const auto d = r->the_dealer().next_deadline();
     if (d && (!next || *d < *next)) next = d;

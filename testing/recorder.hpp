@@ -1,6 +1,7 @@
 // `recorder<T>`: collects what handlers receive on other threads, and lets a test wait until
 // N items arrived, with a deadline (a hang guard, never a sleep). On timeout the test learns
-// what did arrive. `event_recorder` records EVENTs of the synchronous client.
+// what did arrive. `event_recorder` records EVENTs of the synchronous client. In a
+// simulation (simulation.hpp) a wait runs the simulation, and the deadline is virtual.
 //
 // Thread safety: shared objects are safe.
 #pragma once
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "client/types.hpp"
+#include "testing/simulation.hpp"
 
 namespace autobahn_sync::testing {
 
@@ -31,6 +33,10 @@ class recorder {
 
   /// Waits until at least `count` items arrived or `deadline` passed; true when they did.
   bool wait_for(std::size_t count, std::chrono::milliseconds deadline = std::chrono::seconds(10)) const {
+    if (auto simulated = wait_in_simulation([&] { return size() >= count; }, deadline,
+                                            "a recorder waiting for " + std::to_string(count) + " item(s)")) {
+      return *simulated;
+    }
     std::unique_lock lock(mutex_);
     return changed_.wait_for(lock, deadline, [&] { return items_.size() >= count; });
   }

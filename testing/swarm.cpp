@@ -125,10 +125,44 @@ std::string swarm_report::describe() const {
   return out.str();
 }
 
+fixture_options swarm_fixture_options(const swarm_options& options, std::uint64_t seed) {
+  auto f = options.fixture;
+  f.client.call_timeout = options.timeout;
+  f.client.join_timeout = options.timeout;
+  f.client.leave_timeout = options.timeout;
+  f.seed = seed;
+  return f;
+}
+
+std::string swarm_run(const swarm_workload& workload, const swarm_options& options, std::uint64_t seed,
+                      wamp_fixture& f, std::string* faults_out) {
+  std::mt19937_64 rng(seed);
+  f.check_leaks(false);
+  std::vector<rule_handle> rules;
+  std::string faults;
+  for (int i = 0; i < options.faults_per_run; ++i) {
+    auto r = draw_rule(rng, 3);
+    faults += (faults.empty() ? "" : "; ") + r.name;
+    rules.push_back(f.faults().install(r.selector, r.what, r.name).optional());
+  }
+  if (faults_out) *faults_out = faults;
+  std::string what;
+  try {
+    workload(f, rng);
+  } catch (const std::exception& e) {
+    what = std::string("the workload threw ") + e.what();
+  }
+  for (auto& r : rules) r.remove();  // heal: held messages are released
+  if (auto broken = check_recovery(f); !broken.empty()) what += (what.empty() ? "" : "; ") + broken;
+  f.stop_clients();
+  for (const auto& leak : f.leaks())
+    if (leak.rfind("fault rule never fired", 0) != 0) what += (what.empty() ? "" : "; ") + leak;
+  if (auto broken = check_trace_invariants(f.trace().entries()); !broken.empty())
+    what += (what.empty() ? "" : "; ") + broken;
+  return what;
+}
+
 swarm_report swarm(const swarm_workload& workload, swarm_options options) {
-  options.fixture.client.call_timeout = options.timeout;
-  options.fixture.client.join_timeout = options.timeout;
-  options.fixture.client.leave_timeout = options.timeout;
   std::vector<std::uint64_t> seeds;
   if (const char* only = std::getenv("SWARM_SEED")) {
     seeds.push_back(std::strtoull(only, nullptr, 10));
@@ -137,31 +171,9 @@ swarm_report swarm(const swarm_workload& workload, swarm_options options) {
   }
   swarm_report report;
   for (const auto seed : seeds) {
-    std::mt19937_64 rng(seed);
-    auto fixture_options = options.fixture;
-    fixture_options.seed = seed;
-    wamp_fixture f(fixture_options);
-    f.check_leaks(false);
-    std::vector<rule_handle> rules;
+    wamp_fixture f(swarm_fixture_options(options, seed));
     std::string faults;
-    for (int i = 0; i < options.faults_per_run; ++i) {
-      auto r = draw_rule(rng, 3);
-      faults += (faults.empty() ? "" : "; ") + r.name;
-      rules.push_back(f.faults().install(r.selector, r.what, r.name).optional());
-    }
-    std::string what;
-    try {
-      workload(f, rng);
-    } catch (const std::exception& e) {
-      what = std::string("the workload threw ") + e.what();
-    }
-    for (auto& r : rules) r.remove();  // heal: held messages are released
-    if (auto broken = check_recovery(f); !broken.empty()) what += (what.empty() ? "" : "; ") + broken;
-    f.stop_clients();
-    for (const auto& leak : f.leaks())
-      if (leak.rfind("fault rule never fired", 0) != 0) what += (what.empty() ? "" : "; ") + leak;
-    if (auto broken = check_trace_invariants(f.trace().entries()); !broken.empty())
-      what += (what.empty() ? "" : "; ") + broken;
+    const auto what = swarm_run(workload, options, seed, f, &faults);
     if (!what.empty()) report.failures.push_back({seed, faults, what, f.trace().format()});
     ++report.runs;
   }

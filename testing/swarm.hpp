@@ -9,9 +9,10 @@
 //   INFO(report.describe());
 //   CHECK(report.ok());
 //
-// The fault schedule and the workload's choices come from the seed; thread timing does not
-// (runs use real threads), so a seed replays the same faults at the same protocol steps, not
-// always the same interleaving.
+// The fault schedule and the workload's choices come from the seed. With real threads
+// (the default) thread timing does not, so a seed replays the same faults at the same
+// protocol steps, not always the same interleaving; with swarm_options::fixture.simulation
+// a seed replays the same run exactly (check_deterministic, determinism.hpp, verifies it).
 #pragma once
 
 #include <cstdint>
@@ -60,5 +61,13 @@ struct swarm_report {
 
 /// Runs `workload` once per seed (or only SWARM_SEED when that variable is set).
 swarm_report swarm(const swarm_workload& workload, swarm_options options = {});
+
+/// The fixture options of the run of `seed` (options.fixture with the swarm's timeouts).
+fixture_options swarm_fixture_options(const swarm_options& options, std::uint64_t seed);
+/// One run of a swarm on `f` (made with swarm_fixture_options): draws the faults from `seed`,
+/// runs the workload, heals, checks recovery, stops the clients, checks invariants and leaks.
+/// Returns what went wrong ("" when nothing did); `faults` receives the drawn rules.
+std::string swarm_run(const swarm_workload& workload, const swarm_options& options, std::uint64_t seed,
+                      wamp_fixture& f, std::string* faults = nullptr);
 
 }  // namespace autobahn_sync::testing

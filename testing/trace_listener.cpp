@@ -1,5 +1,6 @@
 // A Catch2 listener that prints the running fixture's message trace when an assertion fails,
-// so a failing WAMP test shows what went over the wire.
+// so a failing WAMP test shows what went over the wire; and, when the test ran a simulation,
+// the one-line command that replays it with the same seed.
 #include <iostream>
 
 // Listener base classes are part of Catch2's external interfaces.
@@ -7,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "testing/message_trace.hpp"
+#include "testing/simulation.hpp"
 
 namespace autobahn_sync::testing {
 
@@ -26,13 +28,26 @@ class trace_listener : public Catch::TestEventListenerBase {
                   << trace->format() << "---- end of trace ----\n";
       }
     }
+    if (!stats.assertionResult.isOk() && !replay_printed_) {
+      if (const auto seed = last_simulation_seed()) {
+        replay_printed_ = true;
+        std::cerr << "replay: " << replay_command(*seed, test_name_) << "\n";
+      }
+    }
     return true;
   }
 
-  void testCaseStarting(const Catch::TestCaseInfo&) override { printed_ = false; }
+  void testCaseStarting(const Catch::TestCaseInfo& info) override {
+    printed_ = false;
+    replay_printed_ = false;
+    test_name_ = info.name;
+    forget_last_simulation_seed();
+  }
 
  private:
   bool printed_ = false;
+  bool replay_printed_ = false;
+  std::string test_name_;
 };
 
 }  // namespace

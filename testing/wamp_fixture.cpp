@@ -52,9 +52,34 @@ wamp_fixture::wamp_fixture(fixture_options options)
       plan_(fault_plan::create()),
       trace_(std::make_shared<message_trace>()) {
   router::router_options ro;
+  seed_ = options_.seed;
   ro.core.seed = options_.seed;
   ro.core.limits = options_.limits;
-  if (options_.virtual_time) {
+  if (options_.simulation) {
+    if (options_.transport != fixture_transport::inprocess)
+      throw std::invalid_argument("a simulation runs on the in-process transport only (sockets need real I/O)");
+    sim_ = std::make_unique<testing::simulation>(options_.seed);
+    seed_ = sim_->seed();
+    ro.core.seed = seed_;
+    clock_ = sim_->clock();
+    ro.core.clock = clock_->as_function();
+    // Challenge timestamps from virtual time too, so a seed replays them.
+    ro.core.wall_clock = [clock = clock_, start = clock_->now()] {
+      constexpr std::int64_t epoch_ms = 1'700'000'000'000;
+      return epoch_ms + std::chrono::duration_cast<std::chrono::milliseconds>(clock->now() - start).count();
+    };
+    ro.wait = sim_->router_wait();
+    options_.client.clock = clock_;
+    options_.client.executor = sim_->get_executor();
+    options_.client.spin_wait = std::chrono::microseconds(0);
+    trace_->set_clock([clock = clock_, start = clock_->now()] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(clock->now() - start);
+    });
+    sim_->set_context([trace = trace_] {
+      return "---- WAMP message trace (" + std::to_string(trace->size()) + " messages) ----\n" + trace->format() +
+             "---- end of trace ----\n";
+    });
+  } else if (options_.virtual_time) {
     clock_ = std::make_shared<wamp::manual_clock>();
     ro.core.clock = clock_->as_function();
     options_.client.clock = clock_;
@@ -65,7 +90,14 @@ wamp_fixture::wamp_fixture(fixture_options options)
   }
   router::router_config config;
   config.realms.push_back(options_.realm);
-  router_ = std::make_unique<router::router>(std::move(config), std::move(ro));
+  if (sim_) {
+    router_ = std::make_unique<router::router>(sim_->io(), std::move(config), std::move(ro));
+    router::router* r = router_.get();
+    sim_->add_due_source([r] { return r->with_core([](router::router_core& core) { return core.next_deadline(); }); });
+    expire_listener_ = clock_->on_advance([r] { r->expire(); });
+  } else {
+    router_ = std::make_unique<router::router>(std::move(config), std::move(ro));
+  }
   switch (options_.transport) {
     case fixture_transport::inprocess: break;
     case fixture_transport::rawsocket:
@@ -79,6 +111,7 @@ wamp_fixture::wamp_fixture(fixture_options options)
 }
 
 void wamp_fixture::advance(std::chrono::milliseconds d) {
+  if (sim_) return sim_->advance(d);
   if (!clock_) throw std::logic_error("wamp_fixture::advance needs fixture_options::virtual_time");
   clock_->advance(d);
   router_->expire();
@@ -90,12 +123,30 @@ wamp_fixture::~wamp_fixture() {
   if (check_leaks_ && !failing) {
     const auto problems = leaks();
     for (const auto& p : problems) FAIL_CHECK("wamp_fixture teardown: " << p);
+    if (sim_) {
+      for (const auto& d : sim_->nested_deadlocks())
+        FAIL_CHECK("wamp_fixture teardown: a blocking call in a handler deadlocked: " << d);
+    }
   }
   router_->stop();
+  if (sim_) {
+    // Let the shutdown's closes run; nothing may run on the simulation after this.
+    sim_->run_ready();
+    clock_->remove_listener(expire_listener_);
+    clients_.clear();
+    router_.reset();
+    sim_->run_ready();
+  }
   if (current_trace == trace_.get()) current_trace = nullptr;
 }
 
 client_options wamp_fixture::options_for(const std::string& name, client_options base) {
+  if (sim_) {
+    base.clock = clock_;
+    base.executor = sim_->get_executor();
+    base.wait = sim_->client_wait(name);
+    base.spin_wait = std::chrono::microseconds(0);
+  }
   if (options_.transport != fixture_transport::inprocess) {
     // The router accepts the socket itself, so the plan and trace sit on the client's end.
     const auto kind = options_.serializer ? options_.serializer->kind() : wamp::serializer_kind::json;
@@ -152,6 +203,13 @@ void wamp_fixture::stop_clients() {
 }
 
 std::vector<std::string> wamp_fixture::leaks(std::chrono::milliseconds settle) {
+  if (sim_) {
+    // One thread: once nothing is ready, nothing is on its way.
+    sim_->run_ready();
+    auto problems = router_leaks();
+    for (const auto& rule : plan_->unfired()) problems.push_back("fault rule never fired: " + rule);
+    return problems;
+  }
   // A connection's end reaches the router asynchronously (a socket's EOF, a posted close), so
   // a session still joined right after its client stopped may only be on its way out: look
   // again until the router is clean or a deadline passes.

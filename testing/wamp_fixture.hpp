@@ -24,6 +24,7 @@
 #include "router/router.hpp"
 #include "testing/fault_plan.hpp"
 #include "testing/message_trace.hpp"
+#include "testing/simulation.hpp"
 
 namespace autobahn_sync::testing {
 
@@ -53,8 +54,13 @@ struct fixture_options {
   /// Virtual time: the router's timeouts and the clients' call/join/leave timeouts run on
   /// a manual clock that only advance() moves.
   bool virtual_time = false;
-  /// Seeds the router's ids and nonces; 0 = a fresh seed each run.
+  /// Seeds the router's ids and nonces; 0 = a fresh seed each run (in a simulation: the
+  /// seed resolve_seed() finds: WAMP_SIM_SEED, Catch2's --rng-seed, else random).
   std::uint64_t seed = 0;
+  /// Deterministic simulation (simulation.hpp): router, in-process transports, clients and
+  /// their handlers on one thread that runs only while the test waits, on virtual time that
+  /// jumps; a wait nothing can answer throws deadlock_error. In-process transport only.
+  bool simulation = false;
 };
 
 /// One transport and serializer the same scenario can run over.
@@ -83,12 +89,22 @@ class wamp_fixture {
 
   router::router& the_router() { return *router_; }
   /// With fixture_options::virtual_time: moves time forward; every timeout that passed
-  /// fires (the router's at once, the clients' when their waiting callers wake).
+  /// fires (the router's at once, the clients' when their waiting callers wake). In a
+  /// simulation: runs everything due on the way (simulation::advance).
   void advance(std::chrono::milliseconds d);
-  /// The manual clock (null without virtual_time).
+  /// The manual clock (null without virtual_time or simulation).
   wamp::manual_clock* clock() { return clock_.get(); }
+  /// The simulation (null without fixture_options::simulation).
+  testing::simulation* sim() { return sim_.get(); }
+  /// The seed of the router's ids (and, in a simulation, of everything).
+  std::uint64_t seed() const noexcept { return seed_; }
   fault_plan& faults() { return *plan_; }
-  message_trace& trace() { return *trace_; }
+  /// The message trace. In a simulation, what is ready runs first (e.g. the CANCEL a timed
+  /// out call() posted as it returned), so the trace shows a system at rest.
+  message_trace& trace() {
+    if (sim_) sim_->run_ready();
+    return *trace_;
+  }
   const std::string& realm_name() const { return options_.realm.name; }
   /// Where the router listens ("rs://127.0.0.1:PORT", "ws://127.0.0.1:PORT/ws"), or
   /// "inprocess://" for in-process fixtures.
@@ -120,7 +136,10 @@ class wamp_fixture {
   std::vector<std::string> router_leaks();
 
   fixture_options options_;
+  std::unique_ptr<testing::simulation> sim_;  // outlives everything that runs on it
+  std::uint64_t seed_ = 0;
   std::shared_ptr<wamp::manual_clock> clock_;
+  std::uint64_t expire_listener_ = 0;
   std::shared_ptr<fault_plan> plan_;
   std::shared_ptr<message_trace> trace_;
   std::unique_ptr<router::router> router_;

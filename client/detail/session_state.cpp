@@ -75,18 +75,20 @@ void session_state::watch_clock() {
       w->cv.notify_all();
     }
     if (self->runner_) self->runner_->notify();
-    // A reconnect due on the virtual clock (schedule_reconnect).
-    boost::asio::post(self->strand_, [weak] {
-      auto s = weak.lock();
-      if (!s || !s->reconnect_at_ || s->options_.clock->now() < *s->reconnect_at_) return;
-      s->reconnect_at_.reset();
-      s->reconnect_now();
-    });
   });
 }
 
 session_state::~session_state() {
   if (options_.clock && clock_listener_) options_.clock->remove_listener(clock_listener_);
+  if (options_.clock && virtual_reconnect_) options_.clock->cancel_timer(virtual_reconnect_);
+}
+
+callbacks_runner::clock::time_point session_state::deadline_in(std::chrono::milliseconds timeout) const {
+  const auto from = now();
+  // A timeout too long to add (milliseconds::max(): none) waits without a deadline.
+  if (timeout >= std::chrono::duration_cast<std::chrono::milliseconds>(callbacks_runner::clock::time_point::max() - from))
+    return callbacks_runner::clock::time_point::max();
+  return from + timeout;
 }
 
 std::shared_ptr<waiter> session_state::make_waiter() {
@@ -119,8 +121,10 @@ void session_state::check_running() const {
 }
 
 bool session_state::wait(waiter& w, callbacks_runner::clock::time_point deadline,
-                         const std::function<void(const call_result&)>& on_progress) {
+                         const std::function<void(const call_result&)>& on_progress,
+                         std::string_view what, std::string_view subject) {
   using clock = callbacks_runner::clock;
+  if (options_.wait) return wait_through_hook(w, deadline, on_progress, what, subject);
   if (options_.spin_wait.count() > 0 && !w.done.load()) {
     const auto until = clock::now() + options_.spin_wait;
     while (!w.done.load() && w.progress_count.load() == 0 && clock::now() < until) {
@@ -160,6 +164,27 @@ bool session_state::wait(waiter& w, callbacks_runner::clock::time_point deadline
     }
     if (done) return true;
     if (now() >= deadline) return w.done.load();
+  }
+}
+
+bool session_state::wait_through_hook(waiter& w, callbacks_runner::clock::time_point deadline,
+                                      const std::function<void(const call_result&)>& on_progress,
+                                      std::string_view what, std::string_view subject) {
+  std::string description(what);
+  if (!subject.empty()) description.append(" ").append(subject);
+  for (;;) {
+    options_.wait([&] { return w.done.load() || w.progress_count.load() > 0; }, deadline, description);
+    std::deque<call_result> progress;
+    {
+      std::lock_guard lock(w.mutex);
+      progress.swap(w.progress);
+      w.progress_count.store(0);
+    }
+    if (on_progress) {
+      for (auto& r : progress) on_progress(r);
+    }
+    if (w.done.load()) return true;
+    if (now() >= deadline) return false;
   }
 }
 
@@ -243,8 +268,19 @@ void session_state::schedule_reconnect() {
                                            static_cast<double>(delay_.count()) * r.multiplier)));
   ++attempts_;
   if (options_.clock) {
-    // Virtual time: the clock's listener (watch_clock) reconnects once it passes this point.
-    reconnect_at_ = options_.clock->now() + delay_;
+    // Virtual time: a timer of the manual clock (a simulation jumps time to it).
+    std::weak_ptr<session_state> weak = shared_from_this();
+    if (virtual_reconnect_) options_.clock->cancel_timer(virtual_reconnect_);
+    virtual_reconnect_ = options_.clock->call_at(options_.clock->now() + delay_, [weak] {
+      if (auto self = weak.lock()) {
+        boost::asio::post(self->strand_, [weak] {
+          if (auto s = weak.lock()) {
+            s->virtual_reconnect_ = 0;
+            s->reconnect_now();
+          }
+        });
+      }
+    });
     return;
   }
   if (!reconnect_timer_) reconnect_timer_ = std::make_shared<boost::asio::steady_timer>(executor_);
@@ -390,6 +426,7 @@ void session_state::leave(std::string reason, std::exception_ptr pending_error,
                           std::shared_ptr<waiter> done) {
   left_ = true;
   if (reconnect_timer_) reconnect_timer_->cancel();
+  if (options_.clock && virtual_reconnect_) options_.clock->cancel_timer(std::exchange(virtual_reconnect_, 0));
   if (core_.current_state() == session_core::state::closed) {
     done->complete(nullptr, [](auto&) {});
     close_connection();

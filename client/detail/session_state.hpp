@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/post.hpp>
@@ -83,6 +84,8 @@ class session_state : public std::enable_shared_from_this<session_state> {
   callbacks_runner::clock::time_point now() const {
     return options_.clock ? options_.clock->now() : callbacks_runner::clock::now();
   }
+  /// now() + timeout, or time_point::max() (no deadline) when that does not fit.
+  callbacks_runner::clock::time_point deadline_in(std::chrono::milliseconds timeout) const;
   /// With a manual clock: wake every waiter when it advances, so deadlines are re-checked.
   void watch_clock();
   ~session_state();
@@ -91,8 +94,10 @@ class session_state : public std::enable_shared_from_this<session_state> {
   std::shared_ptr<waiter> make_waiter();
   /// Blocks until `w` is done or `deadline`; pumps the runner when called on its thread;
   /// delivers progressive results to `on_progress` on this thread. Returns w.done.
+  /// `what` and `subject` ("call", "com.example.add") name the wait for client_options::wait.
   bool wait(waiter& w, callbacks_runner::clock::time_point deadline,
-            const std::function<void(const call_result&)>& on_progress = {});
+            const std::function<void(const call_result&)>& on_progress = {},
+            std::string_view what = "wait", std::string_view subject = {});
   void forget(const std::shared_ptr<waiter>& w);
   /// Completes every registered waiter with `error` (stop(): NotRunningError).
   void abandon_all(std::exception_ptr error);
@@ -192,9 +197,12 @@ class session_state : public std::enable_shared_from_this<session_state> {
   std::mutex waiters_mutex_;
   std::set<std::shared_ptr<waiter>> waiters_;
   std::uint64_t clock_listener_ = 0;
-  // With a manual clock: when the scheduled reconnect is due (see schedule_reconnect).
-  std::optional<callbacks_runner::clock::time_point> reconnect_at_;
+  // With a manual clock: the key of the virtual timer of the scheduled reconnect, or 0.
+  std::uint64_t virtual_reconnect_ = 0;
   void reconnect_now();
+  bool wait_through_hook(waiter& w, callbacks_runner::clock::time_point deadline,
+                         const std::function<void(const call_result&)>& on_progress,
+                         std::string_view what, std::string_view subject);
 };
 
 }  // namespace autobahn_sync::detail

@@ -39,6 +39,9 @@ struct router_options {
   core_options core;
   /// Limits of every connection the router makes or accepts.
   wamp::transport_options transport;
+  /// A test hook for RawSocket listeners (see rawsocket_listener_options::refuse_handshake):
+  /// a result of 1..4 refuses a client's handshake with that error code. Empty: none.
+  std::function<int()> refuse_rawsocket_handshake;
 };
 
 class router {

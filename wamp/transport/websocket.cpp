@@ -188,17 +188,13 @@ class websocket_connection final : public connection,
 
   void on_read_error(error_code ec) {
     if (ec == websocket::error::closed) {
-      // The peer's close handshake: orderly, unless its close frame said otherwise.
-      const auto code = ws_.reason().code;
-      ec = code == websocket::close_code::normal || code == websocket::close_code::none
-               ? error_code()
-               : error_code(code, websocket_close_category());
+      ec = peer_close_error();  // the peer's close handshake: orderly, unless its code says otherwise
     } else if (ec == websocket::error::message_too_big) {
       ec = errc::message_too_large;
       error_code ignored;
       beast::get_lowest_layer(ws_).socket().close(ignored);
     } else if (closing_ && !abrupt_ && (ec == asio::error::operation_aborted || ec == beast::error::timeout)) {
-      ec = {};
+      ec = peer_close_error();
     }
     closing_ = true;
     if (!writing_ && !closing_handshake_) finish(ec);
@@ -264,8 +260,19 @@ class websocket_connection final : public connection,
         error_code ignored;
         beast::get_lowest_layer(self->ws_).socket().close(ignored);
       }
-      if (!self->reading_) self->finish(self->first_error_.value_or(error_code()));
+      if (!self->reading_) {
+        const auto ec = self->first_error_.value_or(error_code());
+        self->finish(ec ? ec : self->peer_close_error());
+      }
     });
+  }
+
+  // What the peer's close frame (if one came; Beast keeps it in reason()) says: nothing for
+  // a normal close, else a websocket_close_category() error of its code.
+  error_code peer_close_error() const {
+    const auto code = ws_.reason().code;
+    if (code == websocket::close_code::normal || code == websocket::close_code::none) return {};
+    return error_code(code, websocket_close_category());
   }
 
   void post_finish(error_code ec) {

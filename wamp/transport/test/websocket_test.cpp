@@ -228,6 +228,9 @@ TEST_CASE("close_with_code: the peer's on_close reports the close code", "[integ
   CHECK(seen_by_peer == boost::system::error_code(code, wamp::websocket_close_category()));
   CHECK_THAT(seen_by_peer.message(), Catch::Contains(std::to_string(code)));
   if (server_closes) CHECK_THAT(seen_by_peer.message(), Catch::Contains("going away"));
+  // The peer answers with the same code (RFC 6455 5.5.1), so the closing end reports it too.
+  const auto& seen_by_closer = server_closes ? s.events.closes[0] : client.closes[0];
+  CHECK(seen_by_closer == boost::system::error_code(code, wamp::websocket_close_category()));
 }
 
 TEST_CASE("close_with_code 1000 (normal) is an orderly close for both ends", "[integration]") {

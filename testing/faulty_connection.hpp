@@ -72,6 +72,10 @@ class faulty_connection final : public wamp::connection,
   /// Messages waiting for a latency or bandwidth delay (both directions).
   std::size_t delayed() const noexcept { return queue_[0].size() + queue_[1].size(); }
 
+  /// Delayed messages allowed per direction; past it the transport is dropped (send() says
+  /// send_queue_full) and the trace says why.
+  static constexpr std::size_t max_delayed_messages = 100'000;
+
  private:
   using time_point = std::chrono::steady_clock::time_point;
 

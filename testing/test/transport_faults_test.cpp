@@ -203,6 +203,18 @@ TEST_CASE("bandwidth delays each message by its size and queues it behind the ea
   CHECK(f.times_of(message_type::publish) == std::vector<std::int64_t>{s1, s1 + s2, s1 + s2 + s3});
 }
 
+TEST_CASE("a dropped message takes no time on a bandwidth-limited link", "[unit][link]") {
+  link_fixture f;
+  auto rule = f.plan->install(match().to_client(), fault::bandwidth(1000));  // 1 byte per ms
+  auto dropped = f.plan->install(match().to_client().nth(1), fault::drop());
+  const auto m1 = publish(1, std::string(500, 'd'));
+  const auto m2 = publish(2, "short");
+  REQUIRE_FALSE(f.conn->send(m1));
+  REQUIRE_FALSE(f.conn->send(m2));
+  f.advance(std::chrono::milliseconds(encoded_size(m2)));
+  CHECK(request_ids(f.client->to_client) == std::vector<wamp::id>{2});
+}
+
 TEST_CASE("latency runs on real time without a virtual clock", "[integration][link]") {
   boost::asio::io_context io;
   auto client = std::make_shared<scripted_connection>(io);

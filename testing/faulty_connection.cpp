@@ -116,9 +116,13 @@ boost::system::error_code faulty_connection::pass(direction dir, wamp::message m
   const observed_message observed{dir, session_, phase_, msg};
   std::weak_ptr<faulty_connection> weak = weak_from_this();
   auto decision = plan_->decide(observed, [&]() -> fault_plan::release_fn {
-    return [weak, dir, msg] {
+    return [weak, dir, msg, trace = trace_, session = session_] {
       auto self = weak.lock();
-      if (!self) return;
+      if (!self) {
+        // Released after its connection ended: said in the trace, not lost silently.
+        if (trace) trace->record(session, dir, msg, {}, "lost: released after its connection ended");
+        return;
+      }
       boost::asio::post(self->get_executor(), [self, dir, msg] {
         self->record(dir, msg, {}, "released");
         self->deliver(dir, msg);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -297,6 +298,18 @@ TEST_CASE("delayed messages are never lost silently at close", "[unit][link]") {
     CHECK(request_ids(f.router.received) == std::vector<wamp::id>{3});
     CHECK(f.router.closed);
   }
+}
+
+TEST_CASE("a message held past the end of its connection is traced as lost when released", "[unit]") {
+  auto f = std::make_unique<link_fixture>();
+  auto trace = f->trace;
+  auto hold = f->plan->install(match().to_client(), fault::hold());
+  f->conn->send(publish(1));
+  REQUIRE(hold.held() == 1);
+  f.reset();  // the connection (and its io_context) are gone
+  hold.release();
+  const auto lost = trace->select([](const auto& e) { return e.note == "lost: released after its connection ended"; });
+  CHECK(lost.size() == 1);
 }
 
 TEST_CASE("link rules shape delivery on top of the rule that decides a message's fate", "[unit][link]") {

@@ -189,6 +189,7 @@ unsigned short router::listen_rawsocket_impl(const std::string& host, unsigned s
   wamp::rawsocket_listener_options options;
   options.transport = impl_->options.transport;
   options.tls = std::move(tls);
+  options.refuse_handshake = impl_->options.refuse_rawsocket_handshake;
   auto l = wamp::rawsocket_listener::create(impl_->strand, host, port, options);
   std::weak_ptr<impl> self = impl_;
   l->start([self, auth](wamp::connection_ptr c) {

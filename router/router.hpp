@@ -44,6 +44,9 @@ struct router_options {
   /// Set (a simulation, whose single thread is the caller's): called with `done`; it must
   /// run the executor until done() holds.
   std::function<void(const std::function<bool()>& done)> wait;
+  /// A test hook for RawSocket listeners (see rawsocket_listener_options::refuse_handshake):
+  /// a result of 1..4 refuses a client's handshake with that error code. Empty: none.
+  std::function<int()> refuse_rawsocket_handshake;
 };
 
 class router {

@@ -1,6 +1,7 @@
 #include "testing/fault_plan.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <utility>
 
 namespace autobahn_sync::testing {
@@ -72,8 +73,22 @@ std::string action::name() const {
     case kind::inject_after: return "inject_after";
     case kind::close_before: return "close_before";
     case kind::close_after: return "close_after";
+    case kind::close_websocket_before: return "close_websocket " + std::to_string(close_code);
+    case kind::close_websocket_after: return "close_websocket_after " + std::to_string(close_code);
+    case kind::latency: {
+      const auto ms = [](std::chrono::microseconds d) { return std::to_string(d.count() / 1000) + "ms"; };
+      return "latency " + ms(delay) + (jitter.count() ? "±" + ms(jitter) : "");
+    }
+    case kind::bandwidth: return "bandwidth " + std::to_string(bytes) + "B/s";
+    case kind::slice: return "slice " + std::to_string(bytes) + "B";
+    case kind::close_after_bytes: return "close_after_bytes " + std::to_string(bytes);
+    case kind::refuse_rawsocket_handshake: return "refuse_rawsocket_handshake " + std::to_string(handshake_error);
   }
   return "?";
+}
+
+bool action::shapes_link() const noexcept {
+  return what == kind::latency || what == kind::bandwidth || what == kind::slice || what == kind::close_after_bytes;
 }
 
 namespace fault {
@@ -121,6 +136,49 @@ action challenge(std::string method, wamp::dict extra) {
 }
 action reject_authenticate(std::string reason) { return abort_hello(std::move(reason)); }
 action deny() { return answer_error("wamp.error.not_authorized", {"denied by a fault rule"}); }
+action close_websocket(std::uint16_t code, std::string reason) {
+  action a{action::kind::close_websocket_before, nullptr};
+  a.close_code = code;
+  a.close_reason = std::move(reason);
+  return a;
+}
+action close_websocket_after(std::uint16_t code, std::string reason) {
+  action a = close_websocket(code, std::move(reason));
+  a.what = action::kind::close_websocket_after;
+  return a;
+}
+action latency(std::chrono::milliseconds base, std::chrono::milliseconds jitter, std::uint64_t seed) {
+  action a{action::kind::latency, nullptr};
+  a.delay = base;
+  a.jitter = jitter;
+  a.random = std::make_shared<std::mt19937_64>(seed);
+  return a;
+}
+action bandwidth(std::size_t bytes_per_second) {
+  if (bytes_per_second == 0) throw std::invalid_argument("fault::bandwidth needs a rate above 0 bytes per second");
+  action a{action::kind::bandwidth, nullptr};
+  a.bytes = bytes_per_second;
+  return a;
+}
+action slice(std::size_t max_bytes) {
+  if (max_bytes == 0) throw std::invalid_argument("fault::slice needs pieces of at least 1 byte");
+  action a{action::kind::slice, nullptr};
+  a.bytes = max_bytes;
+  return a;
+}
+action close_after_bytes(std::size_t bytes) {
+  action a{action::kind::close_after_bytes, nullptr};
+  a.bytes = bytes;
+  return a;
+}
+action refuse_rawsocket_handshake(int error_code) {
+  if (error_code < 1 || error_code > 4)
+    throw std::invalid_argument("fault::refuse_rawsocket_handshake: RawSocket error codes are 1..4, not " +
+                                std::to_string(error_code));
+  action a{action::kind::refuse_rawsocket_handshake, nullptr};
+  a.handshake_error = error_code;
+  return a;
+}
 action inject_before(wamp::message msg) { return {action::kind::inject_before, constant(std::move(msg))}; }
 action inject_after(wamp::message msg) { return {action::kind::inject_after, constant(std::move(msg))}; }
 }  // namespace fault
@@ -218,18 +276,35 @@ std::vector<std::string> fault_plan::unfired() const {
 fault_plan::decision fault_plan::decide(const observed_message& m,
                                         const std::function<release_fn()>& hold) {
   std::shared_ptr<rule_handle::state> acting;
+  decision d;
   {
     std::lock_guard lock(mutex_);
     // Every rule counts the messages that pass its filters, even when an earlier rule acts
-    // on them: "the 3rd CALL" means the 3rd CALL, whatever other rules did.
+    // on them: "the 3rd CALL" means the 3rd CALL, whatever other rules did. Link rules act
+    // on every message they pick, beside the one rule that decides its fate.
     for (const auto& rule : rules_) {
+      const action& a = rule->what;
+      if (a.what == action::kind::refuse_rawsocket_handshake) continue;
       if (!rule->selector.passes(m)) continue;
+      if (a.shapes_link()) {
+        if (!rule->selector.picks(++rule->passed)) continue;
+        ++rule->hits;
+        link_effect e{a.what, a.delay, a.bytes, rule->name, rule.get()};
+        if (a.what == action::kind::latency && a.jitter.count() > 0) {
+          // Drawn by hand from the generator's output (whose sequence the standard fixes),
+          // not with a distribution (whose algorithm it does not), so a seed repeats anywhere.
+          const auto span = static_cast<std::uint64_t>(2 * a.jitter.count() + 1);
+          e.delay += std::chrono::microseconds(static_cast<std::int64_t>((*a.random)() % span) - a.jitter.count());
+          if (e.delay.count() < 0) e.delay = {};
+        }
+        d.link.push_back(std::move(e));
+        continue;
+      }
       if (!rule->selector.picks(++rule->passed) || acting) continue;
       ++rule->hits;
       acting = rule;
     }
   }
-  decision d;
   if (!acting) {
     d.steps.push_back({step::kind::deliver, m.msg, {}});
     return d;
@@ -267,8 +342,31 @@ fault_plan::decision fault_plan::decide(const observed_message& m,
       d.steps.push_back({step::kind::deliver, m.msg, {}});
       d.steps.push_back({step::kind::close, m.msg, {}});
       break;
+    case k::close_websocket_after:
+      d.steps.push_back({step::kind::deliver, m.msg, {}});
+      [[fallthrough]];
+    case k::close_websocket_before:
+      d.steps.push_back({step::kind::close_with_code, m.msg, a.close_reason, a.close_code});
+      break;
+    case k::latency:
+    case k::bandwidth:
+    case k::slice:
+    case k::close_after_bytes:
+    case k::refuse_rawsocket_handshake:
+      break;  // never the acting rule (see above)
   }
   return d;
+}
+
+int fault_plan::rawsocket_handshake_refusal() {
+  std::lock_guard lock(mutex_);
+  for (const auto& rule : rules_) {
+    if (rule->what.what != action::kind::refuse_rawsocket_handshake) continue;
+    if (!rule->selector.picks(++rule->passed)) continue;
+    ++rule->hits;
+    return rule->what.handshake_error;
+  }
+  return 0;
 }
 
 }  // namespace autobahn_sync::testing

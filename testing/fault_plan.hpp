@@ -1,6 +1,10 @@
 // Faults keyed to protocol events: rules that select messages (by type, direction, session,
 // URI, phase, count or predicate) and act on them (drop, duplicate, corrupt, truncate,
-// replace, hold and release, answer in the router's place, inject, close the transport).
+// replace, hold and release, answer in the router's place, inject, close the transport,
+// with a WebSocket close code or not). Link rules shape the connection as a proxy like
+// toxiproxy would (latency with jitter, bandwidth, slicing into small writes, a cut after N
+// bytes) and apply on top of whatever rule decides a message's fate; handshake rules make
+// the router refuse RawSocket handshakes with an error code.
 //
 // A `fault_plan` is shared by every connection of a realm that should obey it; each
 // `faulty_connection` (faulty_connection.hpp) asks the plan what to do with every message that
@@ -12,12 +16,15 @@
 // are not thread-safe.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -88,11 +95,35 @@ struct action {
     inject_after,    // this one, then another message the same way
     close_before,    // the transport drops before the message is delivered
     close_after,     // the transport drops right after the message is delivered
+    close_websocket_before,  // closed with a WebSocket close code instead of delivering it
+    close_websocket_after,   // delivered, then closed with a WebSocket close code
+    // Link rules: they shape delivery and never compete with the rules above.
+    latency,            // delivered `delay` ± `jitter` later, in order
+    bandwidth,          // delivered after its encoded size at `bytes` per second, queued
+    slice,              // written in pieces of at most `bytes`
+    close_after_bytes,  // the connection is cut once `bytes` bytes passed one way
+    // Handshake rules: they select RawSocket handshakes, not messages (only nth/every apply).
+    refuse_rawsocket_handshake,  // the router answers with error `handshake_error` (1..4)
   };
   kind what = kind::drop;
   /// For replace/answer/inject: the message to send, computed from the selected one.
   std::function<wamp::message(const wamp::message&)> make;
+  /// latency: the base delay and the jitter; the generator draws the jitter (shared by the
+  /// copies of one action, so a rule's draws form one seeded sequence).
+  std::chrono::microseconds delay{0};
+  std::chrono::microseconds jitter{0};
+  std::shared_ptr<std::mt19937_64> random;
+  /// bandwidth: bytes per second; slice: the largest piece; close_after_bytes: the limit.
+  std::size_t bytes = 0;
+  /// close_websocket_*: the close frame's code and reason.
+  std::uint16_t close_code = 0;
+  std::string close_reason;
+  /// refuse_rawsocket_handshake: the RawSocket error code.
+  int handshake_error = 0;
+
   std::string name() const;
+  /// True for latency, bandwidth, slice and close_after_bytes.
+  bool shapes_link() const noexcept;
 };
 
 /// Action constructors.
@@ -121,6 +152,46 @@ action inject_before(wamp::message msg);
 action inject_after(wamp::message msg);
 action close_before();
 action close_after();
+
+/// Closes the connection with a WebSocket close frame of `code` and `reason` instead of
+/// delivering the message (`_after`: right after delivering it). On WebSocket fixtures the
+/// rule sits at the client's end, which starts the close handshake with that code; the
+/// router's end answers with the same code (RFC 6455 5.5.1), so the router sees the code and
+/// the client's TransportLost names it. Other transports have no close codes: they close in
+/// order as close() does (RawSocket: TCP shutdown; in-process: the orderly close), and only
+/// the trace shows the code.
+action close_websocket(std::uint16_t code, std::string reason = {});
+action close_websocket_after(std::uint16_t code, std::string reason = {});
+
+/// Link rules (toxiproxy's latency, bandwidth, slicer and limit_data, per message). They
+/// apply to every message they select, on top of the rule (if any) that decides its fate;
+/// delays run on the fixture's virtual clock when it has one (they fire when advance() passes
+/// them), on real time otherwise. Messages keep their order per connection and direction, as
+/// on a TCP stream: a message is never delivered before one that went the same way earlier.
+///
+/// Delivers each message `base` ± a jitter drawn uniformly from [-jitter, +jitter] (never
+/// below zero) later. The jitter comes from a generator seeded with `seed`, one per rule,
+/// drawn in the order messages reach the rule: the same seed gives the same delays.
+action latency(std::chrono::milliseconds base, std::chrono::milliseconds jitter = {}, std::uint64_t seed = 1);
+/// Delivers each message after its encoded size (the serializer's bytes, without framing)
+/// at `bytes_per_second` has passed, behind the messages sent before it (a link of that rate).
+action bandwidth(std::size_t bytes_per_second);
+/// Writes each message in pieces of at most `max_bytes` (RawSocket: separate writes of the
+/// frame; WebSocket: a fragmented message). Only the wrapped end's writes can be sliced: on
+/// socket fixtures that is the client's end (messages to_router); in-process and for messages
+/// to_client on sockets the message passes whole and the trace says "slice skipped".
+action slice(std::size_t max_bytes);
+/// Cuts the connection once `bytes` bytes of encoded messages passed in one direction (counted
+/// per connection over the messages the rule selects): the message that crosses the limit
+/// arrives cut short — undecodable — or not at all when none of it fits, then the transport
+/// drops.
+action close_after_bytes(std::size_t bytes);
+
+/// A handshake rule: the router answers RawSocket handshakes with `error_code` (1 serializer
+/// unsupported, 2 maximum message length unacceptable, 3 use of reserved bits, 4 maximum
+/// connection count reached) while the rule is installed; with match().nth(k) only the k-th
+/// handshake. Only fixtures on RawSocket have handshakes (elsewhere the rule never fires).
+action refuse_rawsocket_handshake(int error_code);
 }  // namespace fault
 
 /// One thing a faulty connection does with a message, in order.
@@ -130,10 +201,21 @@ struct step {
     deliver_bad,  // make the receiver see undecodable bytes (`bytes`)
     send_back,    // send `msg` the opposite way, to the original sender
     close,        // drop the transport abruptly
+    close_with_code,  // close with a WebSocket close frame (`code`, `bytes` as the reason)
   };
   kind what;
   wamp::message msg;
   std::string bytes;
+  std::uint16_t code = 0;
+};
+
+/// What a link rule does to one message it selected (see fault::latency and the others).
+struct link_effect {
+  action::kind what;
+  std::chrono::microseconds delay{0};  // latency: drawn for this message
+  std::size_t bytes = 0;               // as action::bytes
+  std::string rule;                    // the rule's name
+  const void* rule_key = nullptr;      // identifies the rule (close_after_bytes counts per rule)
 };
 
 class fault_plan;
@@ -190,8 +272,13 @@ class fault_plan : public std::enable_shared_from_this<fault_plan> {
     std::vector<step> steps;
     std::string rule;    // empty when no rule acted
     std::string action;  // the acting rule's action name
+    std::vector<link_effect> link;  // the link rules that selected the message, in order
   };
   decision decide(const observed_message& m, const std::function<release_fn()>& hold);
+
+  /// For the router's RawSocket listener: the error code (1..4) the first installed
+  /// refuse_rawsocket_handshake rule that picks this handshake answers with, or 0 to accept.
+  int rawsocket_handshake_refusal();
 
   /// Descriptions of removed or installed non-optional rules that never fired.
   std::vector<std::string> unfired() const;

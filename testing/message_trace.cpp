@@ -45,13 +45,14 @@ void message_trace::set_clock(std::function<std::chrono::milliseconds()> clock) 
 }
 
 void message_trace::record(const std::string& session, direction dir, const wamp::message& msg,
-                           std::string rule, std::string note) {
+                           std::string rule, std::string note, std::chrono::milliseconds earlier) {
   std::lock_guard lock(mutex_);
   trace_entry e;
   e.sequence = next_sequence_++;
-  e.time = clock_ ? clock_()
-                  : std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::steady_clock::now() - start_);
+  e.time = (clock_ ? clock_()
+                   : std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now() - start_)) -
+           earlier;
   e.session = session;
   e.dir = dir;
   e.msg = msg;

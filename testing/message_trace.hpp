@@ -44,8 +44,11 @@ class message_trace {
   /// The clock stamped on entries (default: milliseconds since the trace was made).
   void set_clock(std::function<std::chrono::milliseconds()> clock);
 
+  /// Appends an entry stamped with the trace clock's time, less `earlier` (a delayed message
+  /// is stamped with the time it was due, even when its timer ran a little later).
   void record(const std::string& session, direction dir, const wamp::message& msg,
-              std::string rule = {}, std::string note = {});
+              std::string rule = {}, std::string note = {},
+              std::chrono::milliseconds earlier = std::chrono::milliseconds(0));
 
   std::vector<trace_entry> entries() const;
   /// Entries for which `predicate` holds.

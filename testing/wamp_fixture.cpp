@@ -55,6 +55,8 @@ wamp_fixture::wamp_fixture(fixture_options options)
   seed_ = options_.seed;
   ro.core.seed = options_.seed;
   ro.core.limits = options_.limits;
+  // Handshake rules of the fault plan (fault::refuse_rawsocket_handshake).
+  ro.refuse_rawsocket_handshake = [plan = plan_] { return plan->rawsocket_handshake_refusal(); };
   if (options_.simulation) {
     if (options_.transport != fixture_transport::inprocess)
       throw std::invalid_argument("a simulation runs on the in-process transport only (sockets need real I/O)");
@@ -155,8 +157,10 @@ client_options wamp_fixture::options_for(const std::string& name, client_options
       wamp::async_connect(executor, url_, {kind}, {},
                           [this, name, done](const boost::system::error_code& ec, wamp::connection_ptr conn) {
                             if (ec) return done(ec, nullptr);
-                            done(ec, faulty_connection::wrap(std::move(conn), name, plan_, trace_, nullptr,
-                                                             faulty_connection::end::client));
+                            auto faulty = faulty_connection::wrap(std::move(conn), name, plan_, trace_, nullptr,
+                                                                  faulty_connection::end::client);
+                            faulty->use_clock(clock_);  // link rules' delays on virtual time, if any
+                            done(ec, faulty);
                           });
     };
     return base;
@@ -169,6 +173,7 @@ client_options wamp_fixture::options_for(const std::string& name, client_options
     auto faulty = faulty_connection::wrap(router_end, name, plan_, trace_, [router_side](std::string bytes) {
       if (auto r = router_side.lock()) r->send_bytes(std::move(bytes));
     });
+    faulty->use_clock(clock_);  // link rules' delays on virtual time, if any
     router_->attach(faulty);
     done({}, client_end);
   };

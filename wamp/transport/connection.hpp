@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -88,6 +89,37 @@ class connection {
   virtual void close_abruptly() = 0;
 
   virtual const connection_info& info() const noexcept = 0;
+
+  // Hooks for the testing framework's transport faults (testing/faulty_connection.hpp). The
+  // socket transports implement them on the wire; the defaults say what other transports do.
+
+  /// Sends `msg` as send() does, but writes its bytes in pieces of at most `piece_bytes`
+  /// (> 0): RawSocket writes the frame in that many separate writes; WebSocket sends a
+  /// fragmented message (frames of at most `piece_bytes` payload). The peer reassembles it.
+  /// Default: send(msg) (a transport without a byte stream has nothing to slice).
+  virtual boost::system::error_code send_in_pieces(const message& msg, std::size_t piece_bytes) {
+    (void)piece_bytes;
+    return send(msg);
+  }
+
+  /// Writes only the first `bytes` bytes of `msg`'s encoding (RawSocket: behind a header
+  /// announcing the whole length; WebSocket: as a first, unfinished fragment), then drops the
+  /// transport: the peer sees a message cut short, then the end of the connection.
+  /// Default: close_abruptly() (nothing of the message is delivered).
+  virtual void send_cut_short(const message& msg, std::size_t bytes) {
+    (void)msg;
+    (void)bytes;
+    close_abruptly();
+  }
+
+  /// Orderly close whose WebSocket close frame carries `code` and `reason` (the peer's
+  /// on_close then reports websocket_close_category() error `code`, see websocket.hpp).
+  /// Default: close() (transports without close codes close as they always do).
+  virtual void close_with_code(std::uint16_t code, const std::string& reason) {
+    (void)code;
+    (void)reason;
+    close();
+  }
 };
 
 using connection_ptr = std::shared_ptr<connection>;

@@ -65,6 +65,12 @@ errc errc_of_reply(int code) {
 }
 
 
+// Bytes waiting to be written; `alone`: by a write of their own, not gathered with others.
+struct queued_write {
+  std::string bytes;
+  bool alone = false;
+};
+
 // One established RawSocket connection over `Stream` (tcp::socket or tls_socket). `tls`
 // keeps the TLS context alive as long as the stream.
 template <class Stream>
@@ -96,11 +102,26 @@ class rawsocket_connection final : public connection,
     if (closing_) return errc::not_connected;
     if (const auto ec = serializer_.encode(msg, scratch_, send_limit_)) return ec;
     enqueue(frame_type::message, scratch_);
-    if (queued_bytes_ > options_.max_send_queue_bytes) {
-      close_abruptly();
-      return errc::send_queue_full;
-    }
-    return {};
+    return check_queue_limit();
+  }
+
+  error_code send_in_pieces(const message& msg, std::size_t piece_bytes) override {
+    if (closing_) return errc::not_connected;
+    if (const auto ec = serializer_.encode(msg, scratch_, send_limit_)) return ec;
+    const std::string frame = make_frame(frame_type::message, scratch_);
+    const std::size_t step = std::max<std::size_t>(piece_bytes, 1);
+    for (std::size_t at = 0; at < frame.size(); at += step) enqueue_alone(frame.substr(at, step));
+    return check_queue_limit();
+  }
+
+  void send_cut_short(const message& msg, std::size_t bytes) override {
+    if (closing_) return;
+    if (serializer_.encode(msg, scratch_, send_limit_)) return close_abruptly();
+    // The header announces the whole length; the payload stops early, then the TCP stream ends.
+    std::string frame = make_frame(frame_type::message, scratch_);
+    frame.resize(4 + std::min(bytes, scratch_.size()));
+    enqueue_alone(std::move(frame));
+    close();
   }
 
   void close() override {
@@ -122,27 +143,46 @@ class rawsocket_connection final : public connection,
  private:
   using std::enable_shared_from_this<rawsocket_connection<Stream>>::shared_from_this;
 
-  void enqueue(frame_type type, std::string_view payload) {
+  static std::string make_frame(frame_type type, std::string_view payload) {
     const auto header = frame_header(type, payload.size());
     std::string frame;
     frame.reserve(4 + payload.size());
     frame.append(reinterpret_cast<const char*>(header.data()), 4);
     frame.append(payload);
-    queued_bytes_ += frame.size();
-    queue_.push_back(std::move(frame));
+    return frame;
+  }
+
+  void enqueue(frame_type type, std::string_view payload) { push({make_frame(type, payload), false}); }
+  // Bytes written by a write of their own (send_in_pieces, send_cut_short).
+  void enqueue_alone(std::string bytes) { push({std::move(bytes), true}); }
+
+  void push(queued_write w) {
+    queued_bytes_ += w.bytes.size();
+    queue_.push_back(std::move(w));
     if (!writing_) write_queued();
   }
 
-  // Writes everything queued in one gathered write.
+  error_code check_queue_limit() {
+    if (queued_bytes_ <= options_.max_send_queue_bytes) return {};
+    close_abruptly();
+    return errc::send_queue_full;
+  }
+
+  // Writes what is queued in one gathered write, up to the next entry that must be written
+  // alone (which is then written by itself).
   void write_queued() {
     writing_ = true;
     buffers_.clear();
-    for (const auto& f : queue_) buffers_.emplace_back(asio::buffer(f));
-    in_flight_ = queue_.size();
+    for (const auto& w : queue_) {
+      if (w.alone && !buffers_.empty()) break;
+      buffers_.emplace_back(asio::buffer(w.bytes));
+      if (w.alone) break;
+    }
+    in_flight_ = buffers_.size();
     asio::async_write(socket_, buffers_, [self = shared_from_this()](const error_code& ec, std::size_t) {
       self->writing_ = false;
       for (std::size_t i = 0; i < self->in_flight_; ++i) {
-        self->queued_bytes_ -= self->queue_.front().size();
+        self->queued_bytes_ -= self->queue_.front().bytes.size();
         self->queue_.pop_front();
       }
       if (ec) return self->fail(ec);
@@ -243,7 +283,7 @@ class rawsocket_connection final : public connection,
   std::array<unsigned char, 4> header_{};
   std::string payload_;
   std::string scratch_;
-  std::deque<std::string> queue_;
+  std::deque<queued_write> queue_;
   std::vector<asio::const_buffer> buffers_;
   std::size_t in_flight_ = 0;
   std::size_t queued_bytes_ = 0;
@@ -370,6 +410,9 @@ void rawsocket_listener::exchange_octets(std::shared_ptr<State> st) {
       refusal = 2;
     } else if (self->options_.max_connections && *self->open_ >= self->options_.max_connections) {
       refusal = 4;
+    } else if (self->options_.refuse_handshake) {
+      const int forced = self->options_.refuse_handshake();
+      if (forced >= 1 && forced <= 4) refusal = forced;
     }
     if (refusal) {
       st->out = error_reply(refusal);

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,6 +44,11 @@ struct rawsocket_listener_options {
   std::size_t min_client_message_size = 0;
   /// Set: accept only TLS clients (rss://) presenting this certificate (see tls.hpp).
   std::optional<tls_server_config> tls;
+  /// A test hook (the testing framework's handshake faults), asked on the listener's
+  /// executor for each handshake about to be accepted: a result of 1..4 refuses it with that
+  /// error reply instead (1 serializer unsupported, 2 maximum message length unacceptable,
+  /// 3 use of reserved bits, 4 maximum connection count reached); 0 accepts it.
+  std::function<int()> refuse_handshake;
 };
 
 /// Accepts RawSocket clients on host:port. Accepted connections run on `connection_executor`

@@ -56,6 +56,36 @@ websocket::stream_base::timeout timeouts(const transport_options& options, beast
   return t;
 }
 
+// Bytes waiting to be written: a whole message, or one frame of a fragmented one.
+struct queued_write {
+  enum class piece { whole, fragment, last_fragment };
+  std::string bytes;
+  piece what = piece::whole;
+  bool drop_after = false;  // send_cut_short: drop the transport once written
+};
+
+// The category of close codes the peer's close frame carried (websocket_close_category()).
+class close_code_category final : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "websocket.close"; }
+  std::string message(int code) const override {
+    std::string text = "closed by the peer with WebSocket close code " + std::to_string(code);
+    switch (code) {
+      case 1001: return text + " (going away)";
+      case 1002: return text + " (protocol error)";
+      case 1003: return text + " (unsupported data)";
+      case 1007: return text + " (invalid payload data)";
+      case 1008: return text + " (policy violation)";
+      case 1009: return text + " (message too big)";
+      case 1010: return text + " (mandatory extension)";
+      case 1011: return text + " (internal error)";
+      case 1012: return text + " (service restart)";
+      case 1013: return text + " (try again later)";
+      default: return text;
+    }
+  }
+};
+
 // One established WebSocket connection. `tls` keeps the TLS context alive as long as the stream.
 template <class ws_stream>
 class websocket_connection final : public connection,
@@ -86,20 +116,43 @@ class websocket_connection final : public connection,
     if (closing_) return errc::not_connected;
     std::string bytes;
     if (const auto ec = serializer_.encode(msg, bytes, options_.max_message_size)) return ec;
-    queued_bytes_ += bytes.size();
-    queue_.push_back(std::move(bytes));
-    if (queued_bytes_ > options_.max_send_queue_bytes) {
-      close_abruptly();
-      return errc::send_queue_full;
+    push({std::move(bytes)});
+    return check_queue_limit();
+  }
+
+  error_code send_in_pieces(const message& msg, std::size_t piece_bytes) override {
+    if (closing_) return errc::not_connected;
+    std::string bytes;
+    if (const auto ec = serializer_.encode(msg, bytes, options_.max_message_size)) return ec;
+    const std::size_t step = std::max<std::size_t>(piece_bytes, 1);
+    for (std::size_t at = 0; at < bytes.size(); at += step) {
+      const bool last = at + step >= bytes.size();
+      push({bytes.substr(at, step), last ? queued_write::piece::last_fragment : queued_write::piece::fragment});
     }
-    if (!writing_) write_next();
-    return {};
+    return check_queue_limit();
+  }
+
+  void send_cut_short(const message& msg, std::size_t bytes) override {
+    if (closing_) return;
+    std::string encoded;
+    if (serializer_.encode(msg, encoded, options_.max_message_size) || bytes == 0) return close_abruptly();
+    // An unfinished first fragment: the peer holds an incomplete message when the TCP stream
+    // ends (unless all of it fits: then it is whole).
+    const auto what = bytes >= encoded.size() ? queued_write::piece::whole : queued_write::piece::fragment;
+    encoded.resize(std::min(bytes, encoded.size()));
+    push({std::move(encoded), what, true});
+    closing_ = true;
   }
 
   void close() override {
     if (closing_) return;
     closing_ = true;
     if (!writing_) close_handshake();
+  }
+
+  void close_with_code(std::uint16_t code, const std::string& reason) override {
+    close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
+    close();
   }
 
   void close_abruptly() override {
@@ -135,25 +188,44 @@ class websocket_connection final : public connection,
 
   void on_read_error(error_code ec) {
     if (ec == websocket::error::closed) {
-      ec = {};  // the peer's close handshake: orderly
+      ec = peer_close_error();  // the peer's close handshake: orderly, unless its code says otherwise
     } else if (ec == websocket::error::message_too_big) {
       ec = errc::message_too_large;
       error_code ignored;
       beast::get_lowest_layer(ws_).socket().close(ignored);
     } else if (closing_ && !abrupt_ && (ec == asio::error::operation_aborted || ec == beast::error::timeout)) {
-      ec = {};
+      ec = peer_close_error();
     }
     closing_ = true;
     if (!writing_ && !closing_handshake_) finish(ec);
     else if (!first_error_) first_error_ = ec;
   }
 
+  void push(queued_write w) {
+    queued_bytes_ += w.bytes.size();
+    queue_.push_back(std::move(w));
+    if (!writing_) write_next();
+  }
+
+  error_code check_queue_limit() {
+    if (queued_bytes_ <= options_.max_send_queue_bytes) return {};
+    close_abruptly();
+    return errc::send_queue_full;
+  }
+
   void write_next() {
     writing_ = true;
-    ws_.async_write(asio::buffer(queue_.front()), [self = shared_from_this()](const error_code& ec, std::size_t) {
+    const auto& next = queue_.front();
+    auto on_written = [self = shared_from_this()](const error_code& ec, std::size_t) {
       self->writing_ = false;
-      self->queued_bytes_ -= self->queue_.front().size();
+      const bool drop_after = self->queue_.front().drop_after;
+      self->queued_bytes_ -= self->queue_.front().bytes.size();
       self->queue_.pop_front();
+      if (drop_after && !ec) {
+        self->queue_.clear();
+        self->queued_bytes_ = 0;
+        return self->close_abruptly();
+      }
       if (ec) {
         self->closing_ = true;
         error_code ignored;
@@ -165,7 +237,15 @@ class websocket_connection final : public connection,
       if (!self->queue_.empty() && !self->abrupt_) return self->write_next();
       if (self->closing_ && !self->abrupt_) self->close_handshake();
       else if (self->finished_pending()) self->finish({});
-    });
+    };
+    if (next.what == queued_write::piece::whole) {
+      ws_.async_write(asio::buffer(next.bytes), std::move(on_written));
+    } else {
+      // One frame of a fragmented message (Beast sends the first with the message's opcode,
+      // the others as continuations).
+      ws_.async_write_some(next.what == queued_write::piece::last_fragment, asio::buffer(next.bytes),
+                           std::move(on_written));
+    }
   }
 
   bool finished_pending() const { return closing_ && !reading_ && !writing_ && !finished_; }
@@ -173,15 +253,26 @@ class websocket_connection final : public connection,
   void close_handshake() {
     if (closing_handshake_ || finished_) return;
     closing_handshake_ = true;
-    ws_.async_close(websocket::close_code::normal, [self = shared_from_this()](const error_code& ec) {
+    ws_.async_close(close_reason_, [self = shared_from_this()](const error_code& ec) {
       self->closing_handshake_ = false;
       // The read loop ends with `closed` once the peer answers; if it ended already, finish.
       if (ec) {
         error_code ignored;
         beast::get_lowest_layer(self->ws_).socket().close(ignored);
       }
-      if (!self->reading_) self->finish(self->first_error_.value_or(error_code()));
+      if (!self->reading_) {
+        const auto ec = self->first_error_.value_or(error_code());
+        self->finish(ec ? ec : self->peer_close_error());
+      }
     });
+  }
+
+  // What the peer's close frame (if one came; Beast keeps it in reason()) says: nothing for
+  // a normal close, else a websocket_close_category() error of its code.
+  error_code peer_close_error() const {
+    const auto code = ws_.reason().code;
+    if (code == websocket::close_code::normal || code == websocket::close_code::none) return {};
+    return error_code(code, websocket_close_category());
   }
 
   void post_finish(error_code ec) {
@@ -206,8 +297,9 @@ class websocket_connection final : public connection,
   connection_info info_;
   connection_handler handler_;
   beast::flat_buffer buffer_;
-  std::deque<std::string> queue_;
+  std::deque<queued_write> queue_;
   std::size_t queued_bytes_ = 0;
+  websocket::close_reason close_reason_{websocket::close_code::normal};
   bool reading_ = false;
   bool writing_ = false;
   bool closing_ = false;
@@ -308,6 +400,11 @@ struct server_handshake : std::enable_shared_from_this<server_handshake<Stream>>
 };
 
 }  // namespace
+
+const boost::system::error_category& websocket_close_category() noexcept {
+  static const close_code_category category;
+  return category;
+}
 
 // ---- listener ---------------------------------------------------------------------------------
 

@@ -60,6 +60,11 @@ class websocket_listener final : public listener, public std::enable_shared_from
   std::shared_ptr<boost::asio::ssl::context> tls_;  // set when listening for TLS clients
 };
 
+/// The category of the error a WebSocket connection's on_close reports when the peer's close
+/// frame carried a code other than 1000 (normal): the error's value is the close code, its
+/// message() names it ("closed by the peer with WebSocket close code 1001 (going away)").
+const boost::system::error_category& websocket_close_category() noexcept;
+
 /// Connects to ws://host:port/path offering the serializers of `preference` (first
 /// preferred); `done` runs on `executor` with the connection or the error
 /// (serializer_unsupported when the server agreed to none, handshake_failed for other

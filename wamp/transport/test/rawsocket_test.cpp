@@ -2,6 +2,8 @@
 // timeouts and closing.
 #include "wamp/transport/rawsocket.hpp"
 
+#include <array>
+#include <functional>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -262,4 +264,96 @@ TEST_CASE("a connection refused is reported", "[integration]") {
     port = a.local_endpoint().port();
   }
   CHECK(connect(io, port, wamp::serializer_kind::json).ec == asio::error::connection_refused);
+}
+
+TEST_CASE("the refuse_handshake hook answers a handshake with the error code it returns", "[integration]") {
+  asio::io_context io;
+  const int code = GENERATE(0, 1, 2, 3, 4);
+  wamp::rawsocket_listener_options options;
+  int asked = 0;
+  options.refuse_handshake = [&] {
+    ++asked;
+    return code;
+  };
+  server s(io, options);
+  const boost::system::error_code expected[] = {
+      {},
+      wamp::errc::serializer_unsupported,
+      wamp::errc::max_length_unacceptable,
+      wamp::errc::reserved_bits_used,
+      wamp::errc::max_connections_reached,
+  };
+  const auto r = connect(io, s.listener->port(), wamp::serializer_kind::json);
+  CHECK(r.ec == expected[code]);
+  CHECK(asked == 1);
+  CHECK(s.listener->open_connections() == (code == 0 ? 1u : 0u));
+}
+
+namespace {
+
+std::string encoded(const wamp::message& msg) {
+  std::string out;
+  REQUIRE_FALSE(wamp::json_serializer().encode(msg, out));
+  return out;
+}
+
+std::string frame_header_of(std::size_t length) {
+  return octets({0, static_cast<int>((length >> 16) & 0xFF), static_cast<int>((length >> 8) & 0xFF),
+                 static_cast<int>(length & 0xFF)});
+}
+
+// A raw peer that completes a JSON handshake and then reads everything until the stream ends.
+std::string read_until_end(asio::io_context& io, server& s, const std::function<void(wamp::connection&)>& act) {
+  std::string received;
+  wamp::test::client_thread t([&] {
+    asio::io_context client_io;
+    wamp::test::raw_client c(client_io, s.listener->port());
+    c.write(octets({0x7F, 0xF1, 0, 0}));
+    c.read(4);
+    std::array<char, 256> chunk;
+    boost::system::error_code ec;
+    while (!ec) {
+      const auto n = c.socket().read_some(asio::buffer(chunk), ec);
+      received.append(chunk.data(), n);
+    }
+  });
+  REQUIRE(run_until(io, [&] { return s.accepted.size() == 1; }));
+  act(*s.accepted[0]);
+  REQUIRE(run_until(io, [&] { return t.done(); }));
+  t.join();
+  return received;
+}
+
+}  // namespace
+
+TEST_CASE("send_in_pieces writes the whole frame in small writes; the peer reassembles it", "[integration]") {
+  asio::io_context io;
+  const std::size_t piece = GENERATE(1, 3, 4096);
+  const wamp::message msg = wamp::publish{7, {}, "com.example.sliced", {"a payload of some length"}};
+  SECTION("the bytes on the wire are the frame, whole") {
+    server s(io);
+    const auto bytes = read_until_end(io, s, [&](wamp::connection& c) {
+      REQUIRE_FALSE(c.send_in_pieces(msg, piece));
+      c.close();
+    });
+    CHECK(bytes == frame_header_of(encoded(msg).size()) + encoded(msg));
+  }
+  SECTION("our receiver decodes the message") {
+    server s(io);
+    auto r = connect(io, s.listener->port(), wamp::serializer_kind::json);
+    REQUIRE_FALSE(r.ec);
+    REQUIRE_FALSE(r.connection->send_in_pieces(msg, piece));
+    REQUIRE(run_until(io, [&] { return s.events.messages.size() == 1; }));
+    CHECK(s.events.messages[0] == msg);
+    r.connection->close();
+  }
+}
+
+TEST_CASE("send_cut_short writes the header and the first bytes, then the stream ends", "[integration]") {
+  asio::io_context io;
+  server s(io);
+  const wamp::message msg = wamp::publish{7, {}, "com.example.cut", {"never whole"}};
+  const auto bytes = read_until_end(io, s, [&](wamp::connection& c) { c.send_cut_short(msg, 5); });
+  CHECK(bytes == frame_header_of(encoded(msg).size()) + encoded(msg).substr(0, 5));
+  REQUIRE(run_until(io, [&] { return s.events.closes.size() == 1; }));
 }

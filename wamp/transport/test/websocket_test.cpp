@@ -5,6 +5,8 @@
 #include <thread>
 
 #include <catch2/catch.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
 
 #include "wamp/transport/rawsocket.hpp"
 #include "wamp/transport/test/socket_test_support.hpp"
@@ -208,4 +210,90 @@ TEST_CASE("connect by URL reaches RawSocket too", "[integration]") {
   CHECK(r.connection->info().transport == "rawsocket");
   CHECK(r.connection->info().serializer == "msgpack");
   CHECK(connect(io, "bogus").ec == wamp::errc::handshake_failed);
+}
+
+TEST_CASE("close_with_code: the peer's on_close reports the close code", "[integration]") {
+  asio::io_context io;
+  server s(io);
+  auto r = connect(io, ws_url(s));
+  REQUIRE_FALSE(r.ec);
+  wamp::test::connection_events client;
+  r.connection->start(client.handler());
+  REQUIRE(run_until(io, [&] { return s.accepted.size() == 1; }));
+  const bool server_closes = GENERATE(true, false);
+  const std::uint16_t code = server_closes ? 1001 : 4001;
+  (server_closes ? s.accepted[0] : r.connection)->close_with_code(code, "testing");
+  REQUIRE(run_until(io, [&] { return s.events.closes.size() == 1 && client.closes.size() == 1; }));
+  const auto& seen_by_peer = server_closes ? client.closes[0] : s.events.closes[0];
+  CHECK(seen_by_peer == boost::system::error_code(code, wamp::websocket_close_category()));
+  CHECK_THAT(seen_by_peer.message(), Catch::Contains(std::to_string(code)));
+  if (server_closes) CHECK_THAT(seen_by_peer.message(), Catch::Contains("going away"));
+  // The peer answers with the same code (RFC 6455 5.5.1), so the closing end reports it too.
+  const auto& seen_by_closer = server_closes ? s.events.closes[0] : client.closes[0];
+  CHECK(seen_by_closer == boost::system::error_code(code, wamp::websocket_close_category()));
+}
+
+TEST_CASE("close_with_code 1000 (normal) is an orderly close for both ends", "[integration]") {
+  asio::io_context io;
+  server s(io);
+  auto r = connect(io, ws_url(s));
+  REQUIRE_FALSE(r.ec);
+  wamp::test::connection_events client;
+  r.connection->start(client.handler());
+  r.connection->close_with_code(1000, "done");
+  REQUIRE(run_until(io, [&] { return s.events.closes.size() == 1 && client.closes.size() == 1; }));
+  CHECK_FALSE(s.events.closes[0]);
+  CHECK_FALSE(client.closes[0]);
+}
+
+TEST_CASE("send_in_pieces sends a fragmented message that the peer reassembles", "[integration]") {
+  namespace beast = boost::beast;
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(io, {asio::ip::address_v4::loopback(), 0});
+  const wamp::message msg = wamp::publish{7, {}, "com.example.sliced", {"a payload of some length"}};
+  std::size_t reads = 0;
+  std::string payload;
+  // A plain Beast server: each read_some returns data of one frame at most.
+  wamp::test::client_thread peer([&] {
+    auto socket = acceptor.accept();
+    beast::websocket::stream<asio::ip::tcp::socket> ws(std::move(socket));
+    ws.set_option(beast::websocket::stream_base::decorator([](beast::websocket::response_type& res) {
+      res.set(beast::http::field::sec_websocket_protocol, "wamp.2.json");
+    }));
+    ws.accept();
+    beast::flat_buffer buffer;
+    do {
+      ws.read_some(buffer, 0);
+      ++reads;
+    } while (!ws.is_message_done());
+    payload = beast::buffers_to_string(buffer.data());
+    beast::error_code ignored;
+    ws.close(beast::websocket::close_code::normal, ignored);
+  });
+  auto r = connect(io, "ws://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/ws",
+                   {wamp::serializer_kind::json});
+  REQUIRE_FALSE(r.ec);
+  wamp::test::connection_events client;
+  r.connection->start(client.handler());
+  REQUIRE_FALSE(r.connection->send_in_pieces(msg, 8));
+  REQUIRE(run_until(io, [&] { return peer.done(); }));
+  peer.join();
+  std::string expected;
+  REQUIRE_FALSE(wamp::json_serializer().encode(msg, expected));
+  CHECK(payload == expected);
+  CHECK(reads >= (expected.size() + 7) / 8);  // one frame per piece
+  REQUIRE(run_until(io, [&] { return client.closes.size() == 1; }));
+}
+
+TEST_CASE("send_cut_short leaves the peer an unfinished message, then drops the connection", "[integration]") {
+  asio::io_context io;
+  server s(io);
+  auto r = connect(io, ws_url(s));
+  REQUIRE_FALSE(r.ec);
+  wamp::test::connection_events client;
+  r.connection->start(client.handler());
+  r.connection->send_cut_short(wamp::publish{7, {}, "com.example.cut", {"never whole"}}, 5);
+  REQUIRE(run_until(io, [&] { return s.events.closes.size() == 1 && client.closes.size() == 1; }));
+  CHECK(s.events.messages.empty());
+  CHECK(s.events.closes[0]);  // an error, not an orderly close
 }

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(json_decode msgpack_decode router_session client_session)
+[ ${#targets[@]} -gt 0 ] || targets=(json_decode msgpack_decode router_session client_session rawsocket_stream websocket_upgrade)
 
 tools/bootstrap.sh fuzz
 # A separate output base: switching CC re-configures the C++ toolchain.

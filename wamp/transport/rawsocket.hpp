@@ -20,6 +20,7 @@
 
 #include "wamp/transport/connection.hpp"
 #include "wamp/transport/listener.hpp"
+#include "wamp/transport/rawsocket_handshake.hpp"  // rawsocket_length_exponent
 #include "wamp/transport/tls_config.hpp"
 
 namespace boost::asio::ssl {
@@ -27,10 +28,6 @@ class context;
 }  // namespace boost::asio::ssl
 
 namespace autobahn_sync::wamp {
-
-/// The handshake's max-length exponent for a size limit: the largest L in 0..15 with
-/// 2^(9+L) <= max_message_size (so the announced limit never exceeds ours).
-int rawsocket_length_exponent(std::size_t max_message_size) noexcept;
 
 struct rawsocket_listener_options {
   transport_options transport;
@@ -43,6 +40,8 @@ struct rawsocket_listener_options {
   std::size_t min_client_message_size = 0;
   /// Set: accept only TLS clients (rss://) presenting this certificate (see tls.hpp).
   std::optional<tls_server_config> tls;
+  /// Told of each client dropped for not finishing the handshake in time (may be empty).
+  handshake_timeout_handler on_handshake_timeout;
 };
 
 /// Accepts RawSocket clients on host:port. Accepted connections run on `connection_executor`

@@ -59,17 +59,39 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
         s->arm_timer();
       }
     };
-    handler.on_bad_message = [self, id](const boost::system::error_code&, const std::string& detail) {
-      if (auto s = self.lock()) s->core.receive_bad(id, detail);
+    handler.on_bad_message = [self, id](const boost::system::error_code& ec, const std::string& detail) {
+      if (auto s = self.lock())
+        s->core.receive_bad(id, detail, ec == wamp::errc::message_too_large ? "max_message_size" : "");
     };
-    handler.on_close = [self, id](const boost::system::error_code&) {
+    handler.on_close = [self, id](const boost::system::error_code& ec) {
       if (auto s = self.lock()) {
+        // Over WebSocket an oversized message ends the connection (close code 1009) before
+        // the session could be aborted; over RawSocket the ABORT was sent and logged already.
+        const session* gone = s->core.find_session(id);
+        if (ec == wamp::errc::message_too_large && gone && gone->phase != session::state::closing) {
+          s->core.log_limit("max_message_size", *gone,
+                            "connection closed: a message over the limit of " +
+                                std::to_string(s->options.transport.max_message_size) + " bytes");
+        }
         s->core.detach(id);
         s->connections.erase(id);
         s->arm_timer();
       }
     };
     c->start(std::move(handler));
+  }
+
+  // Logs each peer a listener dropped for not finishing its handshake in time (the listeners
+  // run on the strand, so this does too).
+  wamp::handshake_timeout_handler handshake_timeout_logger(const char* transport) {
+    std::weak_ptr<impl> self = shared_from_this();
+    return [self, transport](const std::string& peer) {
+      if (auto s = self.lock()) {
+        s->core.log_limit("handshake_timeout", peer,
+                          std::string("dropped: no ") + transport + " handshake within " +
+                              std::to_string(s->options.transport.handshake_timeout.count()) + " ms");
+      }
+    };
   }
 
   // Keeps one real timer armed for the earliest call timeout.
@@ -188,6 +210,7 @@ unsigned short router::listen_rawsocket_impl(const std::string& host, unsigned s
   wamp::rawsocket_listener_options options;
   options.transport = impl_->options.transport;
   options.tls = std::move(tls);
+  options.on_handshake_timeout = impl_->handshake_timeout_logger("RawSocket");
   auto l = wamp::rawsocket_listener::create(impl_->strand, host, port, options);
   std::weak_ptr<impl> self = impl_;
   l->start([self, auth](wamp::connection_ptr c) {
@@ -222,6 +245,7 @@ unsigned short router::listen_websocket_impl(const std::string& host, unsigned s
   wamp::websocket_listener_options options;
   options.transport = impl_->options.transport;
   options.tls = std::move(tls);
+  options.on_handshake_timeout = impl_->handshake_timeout_logger("WebSocket");
   options.paths.clear();
   std::map<std::string, std::shared_ptr<const transport_auth>> auth_by_path;
   for (auto& p : paths) {

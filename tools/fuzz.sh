@@ -7,6 +7,7 @@
 #   tools/fuzz.sh              every target, 30 s each
 #   tools/fuzz.sh 600          every target, 10 min each (a long run)
 #   tools/fuzz.sh 60 router_session
+#   FUZZ_OUTPUT_BASE=~/.cache/my-fuzz tools/fuzz.sh 20
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
@@ -15,8 +16,9 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(json_decode msgpack_decode router_session client_session rawsocket_stream websocket_upgrade)
 
 tools/bootstrap.sh fuzz
-# A separate output base: switching CC re-configures the C++ toolchain.
-bazel_fuzz=(bazel --output_base="$HOME/.cache/autobahn-sync-bazel-fuzz")
+# A separate output base: switching CC re-configures the C++ toolchain. An output base belongs
+# to one workspace: give each checkout its own (FUZZ_OUTPUT_BASE) when several fuzz at once.
+bazel_fuzz=(bazel --output_base="${FUZZ_OUTPUT_BASE:-$HOME/.cache/autobahn-sync-bazel-fuzz}")
 labels=()
 for t in "${targets[@]}"; do labels+=("//testing/fuzz:${t}_fuzzer"); done
 "${bazel_fuzz[@]}" build --config=fuzz "${labels[@]}"

@@ -39,9 +39,13 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
     }
     const auto& info = c->info();
     std::weak_ptr<wamp::connection> weak_connection = c;
+    std::weak_ptr<impl> weak_self = shared_from_this();
+    auto session_id = std::make_shared<wamp::id>(0);  // known once attached
     session_sink sink{
-        [weak_connection](wamp::message&& m) {
-          if (auto conn = weak_connection.lock()) conn->send(m);
+        [weak_connection, weak_self, session_id](wamp::message&& m) {
+          auto conn = weak_connection.lock();
+          if (!conn || conn->send(m) != wamp::errc::message_too_large) return;
+          if (auto s = weak_self.lock()) s->undeliverable(*conn, *session_id, m);
         },
         [weak_connection] {
           if (auto conn = weak_connection.lock()) conn->close();
@@ -49,6 +53,7 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
     const wamp::id id = core.attach(std::move(sink), {info.transport, info.serializer, info.peer, info.endpoint},
                                     std::move(auth));
     if (id == 0) return;  // over the connection limit: closed
+    *session_id = id;
     connections.emplace(id, c);
     arm_timer();
     std::weak_ptr<impl> self = shared_from_this();
@@ -79,6 +84,38 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
       }
     };
     c->start(std::move(handler));
+  }
+
+  // `m` is bigger than session `id`'s transport accepts. A caller waiting for it gets ERROR
+  // payload_size_exceeded instead of a RESULT (or of the callee's ERROR); an INVOCATION is
+  // answered for its callee with that error, which reaches the caller through the dealer (posted,
+  // as the dealer is in the middle of the CALL). Anything else (EVENT) is dropped. Logged.
+  void undeliverable(wamp::connection& to, wamp::id id, const wamp::message& m) {
+    const std::string type(wamp::name_of(wamp::type_of(m)));
+    const session* s = core.find_session(id);
+    std::optional<wamp::id> call_request;
+    if (const auto* r = std::get_if<wamp::result>(&m)) call_request = r->request;
+    if (const auto* e = std::get_if<wamp::error>(&m); e && e->request_type == wamp::message_type::call)
+      call_request = e->request;
+    if (call_request) {
+      to.send(wamp::error{wamp::message_type::call, *call_request,
+                          {{"message", "the " + type + " is bigger than this connection accepts"}},
+                          uris::payload_size_exceeded});
+      if (s) core.log_limit("max_message_size", *s, type + " too big for the peer: ERROR " + uris::payload_size_exceeded + " sent instead");
+    } else if (const auto* inv = std::get_if<wamp::invocation>(&m)) {
+      std::weak_ptr<impl> self = shared_from_this();
+      asio::post(strand, [self, id, request = inv->request] {
+        if (auto me = self.lock()) {
+          me->core.receive(id, wamp::error{wamp::message_type::invocation, request,
+                                           {{"message", "the INVOCATION is bigger than the callee's connection accepts"}},
+                                           uris::payload_size_exceeded});
+          me->arm_timer();
+        }
+      });
+      if (s) core.log_limit("max_message_size", *s, type + " too big for the peer: the call fails with " + uris::payload_size_exceeded);
+    } else if (s) {
+      core.log_limit("max_message_size", *s, type + " too big for the peer: dropped");
+    }
   }
 
   // Logs each peer a listener dropped for not finishing its handshake in time (the listeners

@@ -101,7 +101,8 @@ struct wamp_client {
     return std::get<T>(std::move(m));
   }
   wamp::id join() {
-    REQUIRE_FALSE(connection->send(wamp::hello{"realm1", {{"roles", {{"caller", wamp::value::object()}}}}}));
+    REQUIRE_FALSE(connection->send(
+        wamp::hello{"realm1", {{"roles", {{"caller", wamp::value::object()}, {"callee", wamp::value::object()}}}}}));
     return next<wamp::welcome>().session;
   }
   bool wait_closed() { return run_until(io, [&] { return closed; }); }
@@ -322,4 +323,53 @@ TEST_CASE("a WebSocket message over the size limit closes its connection; the ro
                        Catch::EndsWith(" connection closed: a message over the limit of 1024 bytes"));
   REQUIRE_FALSE(other.connection->send(wamp::call{1, {}, "wamp.session.count"}));
   CHECK(other.next<wamp::result>().args.at(0) == 1);
+}
+
+TEST_CASE("a RESULT or INVOCATION bigger than its receiver accepts fails the call with payload_size_exceeded", "[integration]") {
+  log_recorder log;
+  router::router_options options;
+  options.core.log = log.sink();
+  router::router r(realm_with_alice(), options);
+  const auto port = r.listen_rawsocket();
+  asio::io_context io;
+  wamp::transport_options small, big;
+  small.max_message_size = 1024;  // the router may send these clients 1024 bytes at most
+  big.max_message_size = 1 << 20;
+  wamp_client small_peer(io, connect(io, false, port, small));
+  wamp_client big_peer(io, connect(io, false, port, big));
+  const auto small_session = small_peer.join();
+  big_peer.join();
+  const std::string bulky(2000, 'x');
+
+  SECTION("a RESULT too big for the caller") {
+    REQUIRE_FALSE(big_peer.connection->send(wamp::register_{1, {}, "com.bulky"}));
+    big_peer.next<wamp::registered>();
+    REQUIRE_FALSE(small_peer.connection->send(wamp::call{1, {}, "com.bulky"}));
+    const auto invocation = big_peer.next<wamp::invocation>();
+    REQUIRE_FALSE(big_peer.connection->send(wamp::yield{invocation.request, {}, {bulky}}));
+    const auto error = small_peer.next<wamp::error>();
+    CHECK(error.request == 1);
+    CHECK(error.error_uri == router::uris::payload_size_exceeded);
+    CHECK(log.wait_for("limit max_message_size: ") ==
+          "limit max_message_size: session=" + std::to_string(small_session) + " peer=" +
+              r.with_core([&](router::router_core& core) { return core.find_session(small_session)->transport.peer; }) +
+              " RESULT too big for the peer: ERROR wamp.error.payload_size_exceeded sent instead");
+  }
+  SECTION("an INVOCATION too big for the callee") {
+    REQUIRE_FALSE(small_peer.connection->send(wamp::register_{1, {}, "com.small"}));
+    small_peer.next<wamp::registered>();
+    REQUIRE_FALSE(big_peer.connection->send(wamp::call{1, {}, "com.small", {bulky}}));
+    const auto error = big_peer.next<wamp::error>();
+    CHECK(error.request == 1);
+    CHECK(error.error_uri == router::uris::payload_size_exceeded);
+    CHECK_THAT(log.wait_for("limit max_message_size: "),
+               Catch::StartsWith("limit max_message_size: session=" + std::to_string(small_session)) &&
+                   Catch::EndsWith(" INVOCATION too big for the peer: the call fails with wamp.error.payload_size_exceeded"));
+    // The callee was spared and serves calls that fit.
+    REQUIRE_FALSE(big_peer.connection->send(wamp::call{2, {}, "com.small", {1}}));
+    const auto invocation = small_peer.next<wamp::invocation>();
+    REQUIRE_FALSE(small_peer.connection->send(wamp::yield{invocation.request, {}, {2}}));
+    CHECK(big_peer.next<wamp::result>().request == 2);
+  }
+  CHECK_FALSE(small_peer.closed);
 }

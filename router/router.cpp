@@ -44,8 +44,12 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
     session_sink sink{
         [weak_connection, weak_self, session_id](wamp::message&& m) {
           auto conn = weak_connection.lock();
-          if (!conn || conn->send(m) != wamp::errc::message_too_large) return;
-          if (auto s = weak_self.lock()) s->undeliverable(*conn, *session_id, m);
+          if (!conn) return;
+          const auto ec = conn->send(m);
+          auto s = ec ? weak_self.lock() : nullptr;
+          if (!s) return;
+          if (ec == wamp::errc::message_too_large) s->undeliverable(*conn, *session_id, m);
+          if (ec == wamp::errc::send_queue_full) s->log_send_queue_full(*session_id);
         },
         [weak_connection] {
           if (auto conn = weak_connection.lock()) conn->close();
@@ -65,8 +69,12 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
       }
     };
     handler.on_bad_message = [self, id](const boost::system::error_code& ec, const std::string& detail) {
-      if (auto s = self.lock())
-        s->core.receive_bad(id, detail, ec == wamp::errc::message_too_large ? "max_message_size" : "");
+      if (auto s = self.lock()) {
+        const char* limit = ec == wamp::errc::message_too_large ? "max_message_size"
+                            : ec == wamp::errc::nesting_too_deep ? "max_depth"
+                                                                 : "";
+        s->core.receive_bad(id, detail, limit);
+      }
     };
     handler.on_close = [self, id](const boost::system::error_code& ec) {
       if (auto s = self.lock()) {
@@ -115,6 +123,15 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
       if (s) core.log_limit("max_message_size", *s, type + " too big for the peer: the call fails with " + uris::payload_size_exceeded);
     } else if (s) {
       core.log_limit("max_message_size", *s, type + " too big for the peer: dropped");
+    }
+  }
+
+  // The connection closed itself: its peer does not read what it is sent.
+  void log_send_queue_full(wamp::id id) {
+    if (const session* s = core.find_session(id)) {
+      core.log_limit("max_send_queue_bytes", *s,
+                     "connection closed: more than " + std::to_string(options.transport.max_send_queue_bytes) +
+                         " bytes wait for a peer that does not read");
     }
   }
 

@@ -373,3 +373,64 @@ TEST_CASE("a RESULT or INVOCATION bigger than its receiver accepts fails the cal
   }
   CHECK_FALSE(small_peer.closed);
 }
+
+TEST_CASE("a subscriber that does not read is cut off at max_send_queue_bytes; the publisher carries on", "[integration]") {
+  log_recorder log;
+  router::router_options options;
+  options.core.log = log.sink();
+  options.transport.max_send_queue_bytes = 256 * 1024;
+  router::router r(realm_with_alice(), options);
+  const auto port = r.listen_rawsocket();
+  asio::io_context io;
+  wamp_client publisher(io, connect(io, false, port));
+  publisher.join();
+
+  // The stuck subscriber: joins and subscribes by hand, then never reads again.
+  tcp::socket s(io);
+  s.connect({asio::ip::address_v4::loopback(), port});
+  error_code ec;
+  asio::write(s, asio::buffer(bytes_of(wamp::rawsocket::client_hello(wamp::serializer_kind::json, 1 << 20))));
+  REQUIRE(read_bytes(io, s, 4, ec).size() == 4);
+  asio::write(s, asio::buffer(frame(R"([1,"realm1",{"roles":{"subscriber":{}}}])") + frame(R"([32,1,{},"com.news"])")));
+  const auto line_prefix = "limit max_send_queue_bytes: session=";
+  const std::string payload(60 * 1024, 'n');
+  // Publish until the router gives up on the subscriber (the socket buffers take a few MB
+  // first); each acknowledged PUBLISH shows the publisher is served all along.
+  wamp::id request = 0;
+  while (log.count(line_prefix) == 0 && request < 2000) {
+    REQUIRE_FALSE(publisher.connection->send(wamp::publish{++request, {{"acknowledge", true}}, "com.news", {payload}}));
+    CHECK(publisher.next<wamp::published>().request == request);
+  }
+  const auto line = log.wait_for(line_prefix);
+  CHECK_THAT(line, Catch::Contains(" peer=" + peer_name_of(s) + " connection closed: more than 262144 bytes wait for "
+                                   "a peer that does not read"));
+  REQUIRE_FALSE(publisher.connection->send(wamp::call{1, {}, "wamp.session.count"}));
+  CHECK(publisher.next<wamp::result>().args.at(0) == 1);
+}
+
+TEST_CASE("a message nested deeper than max_depth gets ABORT protocol_violation; it is logged", "[integration]") {
+  log_recorder log;
+  router::router_options options;
+  options.core.log = log.sink();
+  router::router r(realm_with_alice(), options);
+  const auto port = r.listen_rawsocket();
+  asio::io_context io;
+  tcp::socket s(io);
+  s.connect({asio::ip::address_v4::loopback(), port});
+  error_code ec;
+  asio::write(s, asio::buffer(bytes_of(wamp::rawsocket::client_hello(wamp::serializer_kind::json, 1 << 20))));
+  REQUIRE(read_bytes(io, s, 4, ec).size() == 4);
+  const int depth = wamp::default_max_depth + 10;
+  asio::write(s, asio::buffer(frame("[1,\"realm1\",{\"x\":" + std::string(depth, '[') + std::string(depth, ']') + "}]")));
+  const auto header = read_bytes(io, s, 4, ec);
+  REQUIRE(header.size() == 4);
+  const std::size_t length = static_cast<unsigned char>(header[3]) | static_cast<unsigned char>(header[2]) << 8;
+  const auto decoded = wamp::json_serializer().decode(read_bytes(io, s, length, ec));
+  REQUIRE(decoded.ok());
+  REQUIRE(std::holds_alternative<wamp::abort>(decoded.msg));
+  CHECK(std::get<wamp::abort>(decoded.msg).reason == router::uris::protocol_violation);
+  CHECK(read_bytes(io, s, 1, ec).empty());  // then the router closes
+  CHECK_THAT(log.wait_for("limit max_depth: "),
+             Catch::StartsWith("limit max_depth: abort session=") &&
+                 Catch::Contains(" peer=" + peer_name_of(s) + " reason=wamp.error.protocol_violation"));
+}

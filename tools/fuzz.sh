@@ -21,7 +21,9 @@ tools/bootstrap.sh fuzz
 bazel_fuzz=(bazel --output_base="${FUZZ_OUTPUT_BASE:-$HOME/.cache/autobahn-sync-bazel-fuzz}")
 labels=()
 for t in "${targets[@]}"; do labels+=("//testing/fuzz:${t}_fuzzer"); done
-"${bazel_fuzz[@]}" build --config=fuzz "${labels[@]}"
+# No convenience symlinks: bazel-bin etc. stay the normal build's (pointing them here would make
+# a later `bazel test //...` descend into this output base and fail to load).
+"${bazel_fuzz[@]}" build --config=fuzz --symlink_prefix=/ "${labels[@]}"
 bin=$("${bazel_fuzz[@]}" info --config=fuzz bazel-bin)
 
 status=0

@@ -138,8 +138,9 @@ auth_decision static_authenticator::on_hello(const hello_request& hello) {
     pending_[hello.session] = {"wampcra", who, std::move(challenge), wall_clock_()};
     return auth_decision::challenge("wampcra", std::move(extra));
   }
-  // Say nothing about which part failed: unknown user, wrong method, anonymous refused.
-  return auth_decision::abort(uris::authentication_failed, "no acceptable authentication method");
+  // Say nothing about which part failed (unknown user, wrong method, anonymous refused): the
+  // same bare ABORT as a wrong secret, no message.
+  return auth_decision::abort(uris::authentication_failed);
 }
 
 auth_decision static_authenticator::on_authenticate(const hello_request& hello, const wamp::authenticate& answer) {

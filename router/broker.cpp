@@ -56,6 +56,8 @@ void broker::subscribe(session& s, wamp::subscribe&& msg) {
                              {"not authorized to subscribe to " + msg.topic});
   }
   if (s.subscriptions.size() >= realm_.core().limits().max_subscriptions_per_session) {
+    realm_.core().log_limit("max_subscriptions_per_session", s,
+                            "SUBSCRIBE " + msg.topic + " refused with " + uris::limit_reached);
     return realm::send_error(s, wamp::message_type::subscribe, msg.request, uris::limit_reached,
                              {"this session holds as many subscriptions as the router allows"});
   }

@@ -46,6 +46,8 @@ void dealer::register_procedure(session& s, wamp::register_&& msg) {
                              {"not authorized to register " + msg.procedure});
   }
   if (s.registrations.size() >= realm_.core().limits().max_registrations_per_session) {
+    realm_.core().log_limit("max_registrations_per_session", s,
+                            "REGISTER " + msg.procedure + " refused with " + uris::limit_reached);
     return realm::send_error(s, wamp::message_type::register_, msg.request, uris::limit_reached,
                              {"this session holds as many registrations as the router allows"});
   }
@@ -169,12 +171,25 @@ void dealer::call(session& s, wamp::call&& msg) {
   if (!callee) {
     return realm::send_error(s, wamp::message_type::call, msg.request, uris::no_eligible_callee, {});
   }
+  const auto& limits = realm_.core().limits();
+  const auto waiting = pending_per_caller_.find(s.id);
+  if (waiting != pending_per_caller_.end() && waiting->second >= limits.max_pending_calls_per_session) {
+    realm_.core().log_limit("max_pending_calls_per_session", s,
+                            "CALL " + msg.procedure + " refused with " + uris::limit_reached);
+    return realm::send_error(s, wamp::message_type::call, msg.request, uris::limit_reached,
+                             {"this session has as many calls waiting for results as the router allows"});
+  }
   auto& outstanding = pending_per_callee_[callee->id];
-  if (outstanding >= realm_.core().limits().max_pending_invocations_per_callee) {
+  if (outstanding >= limits.max_pending_invocations_per_callee) {
+    realm_.core().log_limit("max_pending_invocations_per_callee", s,
+                            "CALL " + msg.procedure + " refused with " + uris::unavailable + ": callee session " +
+                                std::to_string(callee->id) + " has " + std::to_string(outstanding) +
+                                " invocations outstanding");
     return realm::send_error(s, wamp::message_type::call, msg.request, uris::unavailable,
                              {"the callee has too many calls outstanding"});
   }
   ++outstanding;
+  ++pending_per_caller_[s.id];
 
   pending_call pending;
   pending.caller = s.id;
@@ -214,6 +229,8 @@ void dealer::finish(call_key key) {
   by_callee_.erase({it->second.callee, it->second.invocation});
   if (const auto n = pending_per_callee_.find(it->second.callee); n != pending_per_callee_.end() && --n->second == 0)
     pending_per_callee_.erase(n);
+  if (const auto n = pending_per_caller_.find(it->second.caller); n != pending_per_caller_.end() && --n->second == 0)
+    pending_per_caller_.erase(n);
   if (it->second.deadline) {
     auto [first, last] = deadlines_.equal_range(*it->second.deadline);
     for (auto d = first; d != last; ++d) {

@@ -79,6 +79,7 @@ class dealer {
   std::map<std::pair<wamp::id, wamp::id>, call_key> by_callee_;  // (callee, invocation)
   std::multimap<time_point, call_key> deadlines_;
   std::unordered_map<wamp::id, std::size_t> pending_per_callee_;
+  std::unordered_map<wamp::id, std::size_t> pending_per_caller_;
   call_key next_key_ = 1;
 };
 

@@ -39,9 +39,17 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
     }
     const auto& info = c->info();
     std::weak_ptr<wamp::connection> weak_connection = c;
+    std::weak_ptr<impl> weak_self = shared_from_this();
+    auto session_id = std::make_shared<wamp::id>(0);  // known once attached
     session_sink sink{
-        [weak_connection](wamp::message&& m) {
-          if (auto conn = weak_connection.lock()) conn->send(m);
+        [weak_connection, weak_self, session_id](wamp::message&& m) {
+          auto conn = weak_connection.lock();
+          if (!conn) return;
+          const auto ec = conn->send(m);
+          auto s = ec ? weak_self.lock() : nullptr;
+          if (!s) return;
+          if (ec == wamp::errc::message_too_large) s->undeliverable(*conn, *session_id, m);
+          if (ec == wamp::errc::send_queue_full) s->log_send_queue_full(*session_id);
         },
         [weak_connection] {
           if (auto conn = weak_connection.lock()) conn->close();
@@ -49,6 +57,7 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
     const wamp::id id = core.attach(std::move(sink), {info.transport, info.serializer, info.peer, info.endpoint},
                                     std::move(auth));
     if (id == 0) return;  // over the connection limit: closed
+    *session_id = id;
     connections.emplace(id, c);
     arm_timer();
     std::weak_ptr<impl> self = shared_from_this();
@@ -59,17 +68,84 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
         s->arm_timer();
       }
     };
-    handler.on_bad_message = [self, id](const boost::system::error_code&, const std::string& detail) {
-      if (auto s = self.lock()) s->core.receive_bad(id, detail);
-    };
-    handler.on_close = [self, id](const boost::system::error_code&) {
+    handler.on_bad_message = [self, id](const boost::system::error_code& ec, const std::string& detail) {
       if (auto s = self.lock()) {
+        const char* limit = ec == wamp::errc::message_too_large ? "max_message_size"
+                            : ec == wamp::errc::nesting_too_deep ? "max_depth"
+                                                                 : "";
+        s->core.receive_bad(id, detail, limit);
+      }
+    };
+    handler.on_close = [self, id](const boost::system::error_code& ec) {
+      if (auto s = self.lock()) {
+        // Over WebSocket an oversized message ends the connection (close code 1009) before
+        // the session could be aborted; over RawSocket the ABORT was sent and logged already.
+        const session* gone = s->core.find_session(id);
+        if (ec == wamp::errc::message_too_large && gone && gone->phase != session::state::closing) {
+          s->core.log_limit("max_message_size", *gone,
+                            "connection closed: a message over the limit of " +
+                                std::to_string(s->options.transport.max_message_size) + " bytes");
+        }
         s->core.detach(id);
         s->connections.erase(id);
         s->arm_timer();
       }
     };
     c->start(std::move(handler));
+  }
+
+  // `m` is bigger than session `id`'s transport accepts. A caller waiting for it gets ERROR
+  // payload_size_exceeded instead of a RESULT (or of the callee's ERROR); an INVOCATION is
+  // answered for its callee with that error, which reaches the caller through the dealer (posted,
+  // as the dealer is in the middle of the CALL). Anything else (EVENT) is dropped. Logged.
+  void undeliverable(wamp::connection& to, wamp::id id, const wamp::message& m) {
+    const std::string type(wamp::name_of(wamp::type_of(m)));
+    const session* s = core.find_session(id);
+    std::optional<wamp::id> call_request;
+    if (const auto* r = std::get_if<wamp::result>(&m)) call_request = r->request;
+    if (const auto* e = std::get_if<wamp::error>(&m); e && e->request_type == wamp::message_type::call)
+      call_request = e->request;
+    if (call_request) {
+      to.send(wamp::error{wamp::message_type::call, *call_request,
+                          {{"message", "the " + type + " is bigger than this connection accepts"}},
+                          uris::payload_size_exceeded});
+      if (s) core.log_limit("max_message_size", *s, type + " too big for the peer: ERROR " + uris::payload_size_exceeded + " sent instead");
+    } else if (const auto* inv = std::get_if<wamp::invocation>(&m)) {
+      std::weak_ptr<impl> self = shared_from_this();
+      asio::post(strand, [self, id, request = inv->request] {
+        if (auto me = self.lock()) {
+          me->core.receive(id, wamp::error{wamp::message_type::invocation, request,
+                                           {{"message", "the INVOCATION is bigger than the callee's connection accepts"}},
+                                           uris::payload_size_exceeded});
+          me->arm_timer();
+        }
+      });
+      if (s) core.log_limit("max_message_size", *s, type + " too big for the peer: the call fails with " + uris::payload_size_exceeded);
+    } else if (s) {
+      core.log_limit("max_message_size", *s, type + " too big for the peer: dropped");
+    }
+  }
+
+  // The connection closed itself: its peer does not read what it is sent.
+  void log_send_queue_full(wamp::id id) {
+    if (const session* s = core.find_session(id)) {
+      core.log_limit("max_send_queue_bytes", *s,
+                     "connection closed: more than " + std::to_string(options.transport.max_send_queue_bytes) +
+                         " bytes wait for a peer that does not read");
+    }
+  }
+
+  // Logs each peer a listener dropped for not finishing its handshake in time (the listeners
+  // run on the strand, so this does too).
+  wamp::handshake_timeout_handler handshake_timeout_logger(const char* transport) {
+    std::weak_ptr<impl> self = shared_from_this();
+    return [self, transport](const std::string& peer) {
+      if (auto s = self.lock()) {
+        s->core.log_limit("handshake_timeout", peer,
+                          std::string("dropped: no ") + transport + " handshake within " +
+                              std::to_string(s->options.transport.handshake_timeout.count()) + " ms");
+      }
+    };
   }
 
   // Keeps one real timer armed for the earliest call timeout.
@@ -190,6 +266,7 @@ unsigned short router::listen_rawsocket_impl(const std::string& host, unsigned s
   options.transport = impl_->options.transport;
   options.tls = std::move(tls);
   options.refuse_handshake = impl_->options.refuse_rawsocket_handshake;
+  options.on_handshake_timeout = impl_->handshake_timeout_logger("RawSocket");
   auto l = wamp::rawsocket_listener::create(impl_->strand, host, port, options);
   std::weak_ptr<impl> self = impl_;
   l->start([self, auth](wamp::connection_ptr c) {
@@ -224,6 +301,7 @@ unsigned short router::listen_websocket_impl(const std::string& host, unsigned s
   wamp::websocket_listener_options options;
   options.transport = impl_->options.transport;
   options.tls = std::move(tls);
+  options.on_handshake_timeout = impl_->handshake_timeout_logger("WebSocket");
   options.paths.clear();
   std::map<std::string, std::shared_ptr<const transport_auth>> auth_by_path;
   for (auto& p : paths) {

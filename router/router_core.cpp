@@ -102,6 +102,8 @@ wamp::id router_core::new_global_id() { return ids_.next(); }
 wamp::id router_core::attach(session_sink sink, transport_details transport,
                              std::shared_ptr<const transport_auth> auth) {
   if (options_.limits.max_connections && sessions_.size() >= options_.limits.max_connections) {
+    log_limit("max_connections", transport.peer,
+              "closed: " + std::to_string(sessions_.size()) + " connections are served already");
     if (sink.close) sink.close();
     return 0;  // not served: receive() and detach() ignore id 0
   }
@@ -144,8 +146,18 @@ void router_core::end_session(session& s) {
   join_deadlines_.emplace(now() + options_.limits.join_timeout, s.id);
 }
 
-void router_core::abort_session(session& s, const std::string& reason, const std::string& message) {
-  log("abort session=" + std::to_string(s.id) + " peer=" + s.transport.peer + " reason=" + reason +
+void router_core::log_limit(std::string_view limit, const session& s, const std::string& what) const {
+  log("limit " + std::string(limit) + ": session=" + std::to_string(s.id) + " peer=" + s.transport.peer + " " + what);
+}
+
+void router_core::log_limit(std::string_view limit, const std::string& peer, const std::string& what) const {
+  log("limit " + std::string(limit) + ": peer=" + peer + " " + what);
+}
+
+void router_core::abort_session(session& s, const std::string& reason, const std::string& message,
+                                std::string_view limit) {
+  log((limit.empty() ? std::string() : "limit " + std::string(limit) + ": ") + "abort session=" +
+      std::to_string(s.id) + " peer=" + s.transport.peer + " reason=" + reason +
       (message.empty() ? std::string() : " message=" + message));
   wamp::dict details;
   if (!message.empty()) details["message"] = message;
@@ -155,8 +167,8 @@ void router_core::abort_session(session& s, const std::string& reason, const std
   if (s.sink.close) s.sink.close();
 }
 
-void router_core::receive_bad(wamp::id connection, const std::string& detail) {
-  if (session* s = find_session(connection)) abort_session(*s, uris::protocol_violation, detail);
+void router_core::receive_bad(wamp::id connection, const std::string& detail, std::string_view limit) {
+  if (session* s = find_session(connection)) abort_session(*s, uris::protocol_violation, detail, limit);
 }
 
 void router_core::receive(wamp::id connection, wamp::message&& msg) {
@@ -316,7 +328,7 @@ void router_core::expire() {
     join_deadlines_.erase(join_deadlines_.begin());
     session* s = find_session(id);
     if (!s || s->phase == session::state::established || s->phase == session::state::closing) continue;
-    abort_session(*s, uris::timeout, "the session did not join in time");
+    abort_session(*s, uris::timeout, "the session did not join in time", "join_timeout");
   }
   for (auto& [name, r] : realms_) r->the_dealer().expire(t);
 }

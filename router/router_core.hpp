@@ -14,6 +14,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "router/authenticator.hpp"
@@ -24,16 +25,22 @@
 
 namespace autobahn_sync::router {
 
-/// What one client may cost the router. Every limit has its own clear consequence.
+/// What one client may cost the router. Every limit has its own clear consequence, and each
+/// time one acts the router logs one line through core_options::log, starting with
+/// "limit <name>: " and naming the session and peer (or the peer alone before a session).
+/// The transport's limits (message size, handshake timeout) are in transport_options.
 struct router_limits {
-  /// Connections served at once; more are closed at once. 0: no limit.
+  /// Connections served at once (one session each); more are closed at once. 0: no limit.
   std::size_t max_connections = 10'000;
   /// Time from connecting to WELCOME (HELLO, and the whole authentication): a connection
-  /// that has not joined by then gets ABORT wamp.error.timeout (or is closed) .
+  /// that has not joined by then gets ABORT wamp.error.timeout and is closed.
   std::chrono::milliseconds join_timeout = std::chrono::seconds(30);
   /// Invocations a callee may have outstanding; a call past it fails with
   /// wamp.error.unavailable and the callee is not bothered.
   std::size_t max_pending_invocations_per_callee = 10'000;
+  /// Calls one caller may have waiting for their results; a call past it fails with
+  /// wamp.error.limit_reached (the caller holds too much, like the two limits below).
+  std::size_t max_pending_calls_per_session = 10'000;
   /// Subscriptions and registrations one session may hold; past it: wamp.error.limit_reached.
   std::size_t max_subscriptions_per_session = 10'000;
   std::size_t max_registrations_per_session = 10'000;
@@ -51,7 +58,8 @@ struct core_options {
   /// Random bytes for nonces and challenges (default: derived from the seed when one is
   /// given, else OpenSSL).
   random_bytes_fn random;
-  /// Receives one line per join, leave and aborted session (default: nothing is logged).
+  /// Receives one line per join, leave, aborted session and limit acting (default: nothing
+  /// is logged).
   std::function<void(const std::string& line)> log;
 };
 
@@ -75,7 +83,8 @@ class router_core {
   /// A message from a connection.
   void receive(wamp::id connection, wamp::message&& msg);
   /// Bytes from a connection that are not a valid message: ABORT protocol_violation, close.
-  void receive_bad(wamp::id connection, const std::string& detail);
+  /// `limit`: the limit they broke (e.g. "max_message_size"), named in the log line.
+  void receive_bad(wamp::id connection, const std::string& detail, std::string_view limit = {});
   /// The connection's transport is gone; everything its session held is freed.
   void detach(wamp::id connection);
 
@@ -99,8 +108,14 @@ class router_core {
   std::mt19937_64& rng() { return rng_; }
   const random_bytes_fn& random() const { return options_.random; }
   const router_limits& limits() const noexcept { return options_.limits; }
-  /// ABORT `reason` and close the connection.
-  void abort_session(session& s, const std::string& reason, const std::string& message);
+  /// ABORT `reason` and close the connection. `limit`: the limit that acted, for the log.
+  void abort_session(session& s, const std::string& reason, const std::string& message,
+                     std::string_view limit = {});
+
+  /// Logs that `limit` acted: "limit <name>: session=<id> peer=<peer> <what>".
+  void log_limit(std::string_view limit, const session& s, const std::string& what) const;
+  /// The same for a peer without a session (yet): "limit <name>: peer=<peer> <what>".
+  void log_limit(std::string_view limit, const std::string& peer, const std::string& what) const;
 
  private:
   void on_hello(session& s, wamp::hello&& msg);

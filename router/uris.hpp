@@ -28,9 +28,12 @@ inline constexpr const char* timeout = "wamp.error.timeout";
 inline constexpr const char* option_not_allowed = "wamp.error.option_not_allowed";
 inline constexpr const char* no_eligible_callee = "wamp.error.no_eligible_callee";
 inline constexpr const char* runtime_error = "wamp.error.runtime_error";
+// A RESULT or INVOCATION is bigger than its receiver accepts (its transport's size limit).
+inline constexpr const char* payload_size_exceeded = "wamp.error.payload_size_exceeded";
 // The callee has too many invocations outstanding (router_limits).
 inline constexpr const char* unavailable = "wamp.error.unavailable";
-// A session holds as many subscriptions or registrations as router_limits allow. Not in the
+// A session holds as many subscriptions or registrations, or has as many calls waiting, as
+// router_limits allow. Not in the
 // specification; the project's own URI.
 inline constexpr const char* limit_reached = "wamp.error.limit_reached";
 

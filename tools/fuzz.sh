@@ -7,19 +7,23 @@
 #   tools/fuzz.sh              every target, 30 s each
 #   tools/fuzz.sh 600          every target, 10 min each (a long run)
 #   tools/fuzz.sh 60 router_session
+#   FUZZ_OUTPUT_BASE=~/.cache/my-fuzz tools/fuzz.sh 20
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(json_decode msgpack_decode router_session client_session)
+[ ${#targets[@]} -gt 0 ] || targets=(json_decode msgpack_decode router_session client_session rawsocket_stream websocket_upgrade)
 
 tools/bootstrap.sh fuzz
-# A separate output base: switching CC re-configures the C++ toolchain.
-bazel_fuzz=(bazel --output_base="$HOME/.cache/autobahn-sync-bazel-fuzz")
+# A separate output base: switching CC re-configures the C++ toolchain. An output base belongs
+# to one workspace: give each checkout its own (FUZZ_OUTPUT_BASE) when several fuzz at once.
+bazel_fuzz=(bazel --output_base="${FUZZ_OUTPUT_BASE:-$HOME/.cache/autobahn-sync-bazel-fuzz}")
 labels=()
 for t in "${targets[@]}"; do labels+=("//testing/fuzz:${t}_fuzzer"); done
-"${bazel_fuzz[@]}" build --config=fuzz "${labels[@]}"
+# No convenience symlinks: bazel-bin etc. stay the normal build's (pointing them here would make
+# a later `bazel test //...` descend into this output base and fail to load).
+"${bazel_fuzz[@]}" build --config=fuzz --symlink_prefix=/ "${labels[@]}"
 bin=$("${bazel_fuzz[@]}" info --config=fuzz bazel-bin)
 
 status=0

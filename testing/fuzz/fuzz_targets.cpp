@@ -1,14 +1,20 @@
 #include "testing/fuzz/fuzz_targets.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
 #include "client/session_core.hpp"
 #include "router/router_core.hpp"
 #include "wamp/serializer.hpp"
+#include "wamp/transport/rawsocket_handshake.hpp"
+#include "wamp/transport/websocket_upgrade.hpp"
 
 namespace autobahn_sync::fuzz {
 namespace {
@@ -101,6 +107,108 @@ void client_session(const std::uint8_t* data, std::size_t size) {
   core.register_procedure("com.p", {}, [](wamp::invocation&&) {}, [](std::exception_ptr, std::uint64_t) {});
   core.call("com.p", {}, {}, {}, [](call_outcome&&) {});
   for (auto m : messages) core.on_message(std::move(m));
+}
+
+void rawsocket_stream(const std::uint8_t* data, std::size_t size) {
+  namespace rs = wamp::rawsocket;
+  if (size < 5) return;
+  const unsigned settings = data[0];
+  const rs::octets peer{data[1], data[2], data[3], data[4]};
+  std::string_view rest(reinterpret_cast<const char*>(data) + 5, size - 5);
+  // Our limit: 2^9 .. 2^24 bytes, from the settings' high nibble.
+  const std::size_t our_limit = std::size_t{1} << (9 + (settings >> 4));
+  const wamp::serializer_kind preferred = settings & 2 ? wamp::serializer_kind::msgpack : wamp::serializer_kind::json;
+  const wamp::serializer* s = nullptr;
+  if (settings & 1) {  // we accept; `peer` is the client's hello
+    rs::acceptor_policy policy;
+    if (settings & 4) policy.serializers = {preferred};
+    if (settings & 8) policy.min_client_message_size = 4096;
+    policy.max_connections = 2;
+    policy.open_connections = (settings & 0x30) == 0x30 ? 2 : 1;  // 2: full
+    policy.max_message_size = our_limit;
+    const auto answer = rs::answer_client(peer, policy);
+    if (!answer.is_rawsocket) return;
+    if (answer.reply[0] != rs::magic || answer.reply[2] != 0 || answer.reply[3] != 0) broken("a malformed reply");
+    if (answer.refusal) {
+      if (answer.chosen || (answer.reply[1] & 0x0F) != 0 || (answer.reply[1] >> 4) != answer.refusal)
+        broken("a refusal that does not say so");
+      return;
+    }
+    if (!answer.chosen || (answer.reply[1] & 0x0F) != (peer[1] & 0x0F)) broken("accepted a serializer not offered");
+    // The client reading our reply agrees with us.
+    const auto seen = rs::check_reply(answer.reply, answer.chosen->kind());
+    if (seen.error || seen.send_limit > our_limit) broken("the client cannot read the acceptor's yes");
+    s = answer.chosen;
+  } else {  // we are the client; `peer` is the acceptor's reply to our hello
+    const auto hello = rs::client_hello(preferred, our_limit);
+    const auto answer = rs::answer_client(hello, rs::acceptor_policy{});
+    if (answer.refusal || answer.chosen != &wamp::serializer_for(preferred)) broken("a default acceptor refuses our hello");
+    const auto outcome = rs::check_reply(peer, preferred);
+    if (outcome.error) return;
+    if (outcome.send_limit < 512 || outcome.send_limit > rs::max_frame_length) broken("an impossible send limit");
+    s = &wamp::serializer_for(preferred);
+  }
+  const std::size_t receive_limit = rs::limit_of_exponent(wamp::rawsocket_length_exponent(our_limit));
+  if (receive_limit > our_limit) broken("announced more than our limit");
+  while (rest.size() >= 4) {
+    const rs::octets header{static_cast<unsigned char>(rest[0]), static_cast<unsigned char>(rest[1]),
+                            static_cast<unsigned char>(rest[2]), static_cast<unsigned char>(rest[3])};
+    rest.remove_prefix(4);
+    const auto parsed = rs::parse_frame_header(header, receive_limit);
+    if (parsed.error) {
+      if (parsed.error == wamp::errc::message_too_large && parsed.length <= receive_limit) broken("refused a frame within the limit");
+      return;  // the connection ends here
+    }
+    if (parsed.length > receive_limit) broken("accepted a frame over the limit");
+    if (rs::frame_header(parsed.type, parsed.length) != header) broken("a frame header does not re-encode to itself");
+    if (rest.size() < parsed.length) return;  // the peer stopped mid-frame
+    const auto payload = rest.substr(0, parsed.length);
+    rest.remove_prefix(parsed.length);
+    if (parsed.type == rs::frame_type::message) {
+      auto decoded = s->decode(payload, {receive_limit, wamp::default_max_depth});
+      (void)decoded;  // decode errors are reported to the owner; the connection goes on
+    } else if (parsed.type == rs::frame_type::ping) {
+      const auto pong = rs::parse_frame_header(rs::frame_header(rs::frame_type::pong, parsed.length), receive_limit);
+      if (pong.error || pong.type != rs::frame_type::pong || pong.length != parsed.length) broken("a PONG that cannot be parsed");
+    }
+  }
+}
+
+void websocket_upgrade(const std::uint8_t* data, std::size_t size) {
+  namespace http = boost::beast::http;
+  http::request_parser<http::string_body> parser;
+  parser.eager(true);
+  parser.body_limit(64 * 1024);
+  boost::asio::const_buffer input(data, size);
+  while (!parser.is_done() && input.size() > 0) {
+    boost::beast::error_code ec;
+    const auto used = parser.put(input, ec);
+    if (ec == http::error::need_more) return;  // the listener would wait for more (until its deadline)
+    if (ec) return;                            // not HTTP: the listener drops the connection
+    if (used == 0) return;
+    input += used;
+  }
+  if (!parser.is_done()) return;
+  const auto& request = parser.get();
+  const std::vector<std::string> paths = {"/ws", "/"};
+  const std::vector<wamp::serializer_kind> offered_by_router[] = {{wamp::serializer_kind::json, wamp::serializer_kind::msgpack},
+                                                            {wamp::serializer_kind::msgpack}};
+  for (const auto& serializers : offered_by_router) {
+    const auto d = wamp::check_websocket_upgrade(request, paths, serializers);
+    if (d.status != http::status::ok) {
+      if (d.chosen || d.refusal_body.empty()) broken("a refusal that accepts");
+      if (d.status != http::status::not_found && d.status != http::status::bad_request) broken("an unexpected status");
+      continue;
+    }
+    if (!d.chosen || std::find(serializers.begin(), serializers.end(), d.chosen->kind()) == serializers.end())
+      broken("accepted a serializer the router does not offer");
+    if (std::find(paths.begin(), paths.end(), d.endpoint) == paths.end() || d.endpoint != request.target())
+      broken("accepted another path");
+    if (!boost::beast::websocket::is_upgrade(request)) broken("accepted a request that is no upgrade");
+    const auto asked = wamp::header_tokens(request[http::field::sec_websocket_protocol]);
+    if (std::find(asked.begin(), asked.end(), d.chosen->subprotocol()) == asked.end())
+      broken("chose a subprotocol the client did not ask for");
+  }
 }
 
 }  // namespace autobahn_sync::fuzz

@@ -52,6 +52,60 @@ CLIENT_SESSION = [
 ]
 
 
+def frame(kind, payload):
+    """A RawSocket frame: type octet, 24-bit length, payload."""
+    return bytes([kind]) + len(payload).to_bytes(3, "big") + payload
+
+
+def json_frame(m):
+    return frame(0, json.dumps(m).encode())
+
+
+# rawsocket_stream: a settings octet (bit 0 acceptor, bit 1 MsgPack, bit 2 only that
+# serializer, bit 3 a minimum client size, high nibble our limit 2^(9+n)), the peer's four
+# handshake octets, then the peer's frames.
+ACCEPT_JSON = bytes([0x71, 0x7F, 0xF1, 0, 0])
+ACCEPT_MSGPACK = bytes([0x73, 0x7F, 0x22, 0, 0])
+CLIENT_JSON = bytes([0x70, 0x7F, 0xF1, 0, 0])
+RAWSOCKET = {
+    "acceptor-json-call": ACCEPT_JSON + json_frame(EVERY_TYPE[0]) + json_frame([48, 1, {}, "com.p", [1]]),
+    "acceptor-msgpack": ACCEPT_MSGPACK + frame(0, msgpack.packb(EVERY_TYPE[13], use_bin_type=True)),
+    "acceptor-ping-pong": ACCEPT_JSON + frame(1, b"are you there") + frame(2, b"") + json_frame([6, {}, "wamp.close.normal"]),
+    "acceptor-oversize": bytes([0x01, 0x7F, 0xF1, 0, 0]) + frame(0, b"[" + b"1," * 400 + b"1]"),
+    "acceptor-reserved-bits": ACCEPT_JSON + bytes([0x08, 0, 0, 2]) + b"[]",
+    "acceptor-unknown-frame-type": ACCEPT_JSON + bytes([0x03, 0, 0, 0]),
+    "acceptor-refusals": bytes([0x7D, 0x7F, 0x03, 0, 0]),
+    "acceptor-reserved-octets": bytes([0x71, 0x7F, 0xF1, 0, 1]),
+    "acceptor-not-rawsocket": bytes([0x71]) + b"GET / HTTP/1.1\r\n\r\n",
+    "client-json": CLIENT_JSON + json_frame(EVERY_TYPE[1]) + frame(1, b"x" * 8),
+    "client-msgpack": bytes([0x72, 0x7F, 0x42, 0, 0]) + frame(0, msgpack.packb([36, 1, 2, {}, [1]], use_bin_type=True)),
+    "client-error-reply": bytes([0x70, 0x7F, 0x40, 0, 0]),
+    "client-truncated-frame": CLIENT_JSON + bytes([0, 0, 1, 0]) + b"[1,",
+}
+
+# websocket_upgrade: an HTTP request as the router's listener receives it.
+def upgrade(path="/ws", protocols="wamp.2.json, wamp.2.msgpack", extra=""):
+    lines = ["GET %s HTTP/1.1" % path, "Host: 127.0.0.1:8080", "Upgrade: websocket", "Connection: Upgrade",
+             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13"]
+    if protocols is not None:
+        lines.append("Sec-WebSocket-Protocol: " + protocols)
+    return ("\r\n".join(lines) + "\r\n" + extra + "\r\n").encode()
+
+
+WEBSOCKET = {
+    "json-and-msgpack": upgrade(),
+    "msgpack-first": upgrade(protocols="wamp.2.msgpack,wamp.2.json"),
+    "root-path": upgrade(path="/", protocols="wamp.2.cbor, \twamp.2.json"),
+    "no-subprotocol": upgrade(protocols=None),
+    "unknown-subprotocol": upgrade(protocols="wamp.2.cbor"),
+    "other-path": upgrade(path="/other"),
+    "not-an-upgrade": b"GET /ws HTTP/1.1\r\nHost: x\r\n\r\n",
+    "post-with-body": b"POST /ws HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+    "chunked-body": upgrade(extra="Transfer-Encoding: chunked\r\n") + b"5\r\nhello\r\n0\r\n\r\n",
+    "http-1.0": b"GET /ws HTTP/1.0\r\nUpgrade: websocket\r\nConnection: upgrade\r\nSec-WebSocket-Protocol: wamp.2.json\r\n\r\n",
+}
+
+
 def write(target, name, data):
     folder = os.path.join(HERE, "corpus", target)
     os.makedirs(folder, exist_ok=True)
@@ -67,3 +121,7 @@ for i, seq in enumerate(ROUTER_SESSION):
     write("router_session", "seed-%02d" % i, "\n".join(json.dumps(m) for m in seq).encode())
 for i, seq in enumerate(CLIENT_SESSION):
     write("client_session", "seed-%02d" % i, "\n".join(json.dumps(m) for m in seq).encode())
+for name, data in RAWSOCKET.items():
+    write("rawsocket_stream", "seed-" + name, data)
+for name, data in WEBSOCKET.items():
+    write("websocket_upgrade", "seed-" + name, data)

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "wamp/transport/connection.hpp"
 
@@ -22,5 +23,10 @@ class listener {
 };
 
 using listener_ptr = std::shared_ptr<listener>;
+
+/// Told, on the listener's executor, of a peer ("tcp4:127.0.0.1:51234") dropped because it
+/// did not finish the transport handshake within transport_options::handshake_timeout: a
+/// silent or trickling client. The router logs it.
+using handshake_timeout_handler = std::function<void(const std::string& peer)>;
 
 }  // namespace autobahn_sync::wamp

@@ -23,8 +23,9 @@ using boost::system::error_code;
 namespace autobahn_sync::wamp {
 namespace {
 
-constexpr unsigned char magic = 0x7F;
-constexpr std::size_t max_frame_length = (std::size_t{1} << 24) - 1;
+using rawsocket::frame_type;
+using rawsocket::limit_of_exponent;
+using rawsocket::max_frame_length;
 
 // The two stacks below RawSocket: plain TCP, and TLS over TCP. The code is shared through
 // templates; tcp_of() reaches the TCP socket of either.
@@ -42,28 +43,6 @@ constexpr bool is_tls = std::is_same_v<Stream, tls_socket>;
 bool is_end_of_stream(const error_code& ec) {
   return ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
 }
-
-enum class frame_type : unsigned char { message = 0, ping = 1, pong = 2 };
-
-std::size_t limit_of_exponent(int exponent) { return std::size_t{1} << (9 + exponent); }
-
-std::array<unsigned char, 4> frame_header(frame_type type, std::size_t length) {
-  return {static_cast<unsigned char>(type), static_cast<unsigned char>(length >> 16),
-          static_cast<unsigned char>(length >> 8), static_cast<unsigned char>(length)};
-}
-
-std::array<unsigned char, 4> error_reply(int code) { return {magic, static_cast<unsigned char>(code << 4), 0, 0}; }
-
-errc errc_of_reply(int code) {
-  switch (code) {
-    case 1: return errc::serializer_unsupported;
-    case 2: return errc::max_length_unacceptable;
-    case 3: return errc::reserved_bits_used;
-    case 4: return errc::max_connections_reached;
-    default: return errc::handshake_failed;
-  }
-}
-
 
 // Bytes waiting to be written; `alone`: by a write of their own, not gathered with others.
 struct queued_write {
@@ -144,7 +123,7 @@ class rawsocket_connection final : public connection,
   using std::enable_shared_from_this<rawsocket_connection<Stream>>::shared_from_this;
 
   static std::string make_frame(frame_type type, std::string_view payload) {
-    const auto header = frame_header(type, payload.size());
+    const auto header = rawsocket::frame_header(type, payload.size());
     std::string frame;
     frame.reserve(4 + payload.size());
     frame.append(reinterpret_cast<const char*>(header.data()), 4);
@@ -213,12 +192,11 @@ class rawsocket_connection final : public connection,
   }
 
   void on_header() {
-    if (header_[0] & 0xF8) return fail(errc::reserved_bits_used);
-    const auto type = static_cast<frame_type>(header_[0] & 0x07);
-    const std::size_t length = (std::size_t{header_[1]} << 16) | (std::size_t{header_[2]} << 8) | header_[3];
-    if (type != frame_type::message && type != frame_type::ping && type != frame_type::pong) return fail(errc::bad_frame);
-    if (length > receive_limit_) return fail(errc::message_too_large);
-    payload_.resize(length);
+    const auto header = rawsocket::parse_frame_header(header_, receive_limit_);
+    if (header.error == errc::message_too_large) return refuse_oversize(header.length);
+    if (header.error) return fail(header.error);
+    const auto type = header.type;
+    payload_.resize(header.length);
     reading_ = true;
     asio::async_read(socket_, asio::buffer(payload_), [self = shared_from_this(), type](const error_code& ec, std::size_t) {
       self->reading_ = false;
@@ -241,6 +219,20 @@ class rawsocket_connection final : public connection,
     }
     if (finished_ || (closing_ && !tcp_of(socket_).is_open())) return;
     read_header();
+  }
+
+  // The owner hears of it first (a router answers with ABORT), then the connection closes after
+  // flushing that answer: the stream cannot go on without reading the whole oversized payload.
+  void refuse_oversize(std::size_t length) {
+    if (handler_.on_bad_message) {
+      handler_.on_bad_message(errc::message_too_large, "a frame of " + std::to_string(length) +
+                                                           " bytes is over the limit of " +
+                                                           std::to_string(receive_limit_) + " bytes");
+    }
+    if (finished_) return;
+    if (!first_error_) first_error_ = make_error_code(errc::message_too_large);
+    closing_ = true;
+    if (!writing_) shutdown();
   }
 
   void fail(error_code ec) {
@@ -280,7 +272,7 @@ class rawsocket_connection final : public connection,
   std::shared_ptr<std::size_t> open_counter_;
   connection_info info_;
   connection_handler handler_;
-  std::array<unsigned char, 4> header_{};
+  rawsocket::octets header_{};
   std::string payload_;
   std::string scratch_;
   std::deque<queued_write> queue_;
@@ -303,31 +295,28 @@ struct handshake_state {
   tls_context_ptr tls;
   Stream socket;
   asio::steady_timer timer;
-  std::array<unsigned char, 4> in{};
-  std::array<unsigned char, 4> out{};
+  rawsocket::octets in{};
+  rawsocket::octets out{};
   bool timed_out = false;
 };
 
+// `on_timeout` (may be empty) is told when the deadline passes with the handshake unfinished.
 template <class Stream>
-void arm_timeout(const std::shared_ptr<handshake_state<Stream>>& st, std::chrono::milliseconds timeout) {
+void arm_timeout(const std::shared_ptr<handshake_state<Stream>>& st, std::chrono::milliseconds timeout,
+                 std::function<void()> on_timeout = {}) {
   st->timer.expires_after(timeout);
-  st->timer.async_wait([weak = std::weak_ptr<handshake_state<Stream>>(st)](const error_code& ec) {
+  st->timer.async_wait([weak = std::weak_ptr<handshake_state<Stream>>(st), on_timeout](const error_code& ec) {
     if (ec) return;
     if (auto s = weak.lock()) {
       s->timed_out = true;
       error_code ignored;
       tcp_of(s->socket).close(ignored);
+      if (on_timeout) on_timeout();
     }
   });
 }
 
 }  // namespace
-
-int rawsocket_length_exponent(std::size_t max_message_size) noexcept {
-  int exponent = 0;
-  while (exponent < 15 && limit_of_exponent(exponent + 1) <= max_message_size) ++exponent;
-  return exponent;
-}
 
 // ---- listener ---------------------------------------------------------------------------------
 
@@ -371,14 +360,18 @@ void rawsocket_listener::accept_next() {
 void rawsocket_listener::handshake(tcp::socket socket) {
   error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
+  std::function<void()> on_timeout;
+  if (options_.on_handshake_timeout) {
+    on_timeout = [report = options_.on_handshake_timeout, peer = detail::tcp_peer_name(socket)] { report(peer); };
+  }
   if (!tls_) {
     auto st = std::make_shared<handshake_state<tcp::socket>>(std::move(socket));
-    arm_timeout(st, options_.transport.handshake_timeout);
+    arm_timeout(st, options_.transport.handshake_timeout, std::move(on_timeout));
     return exchange_octets(st);
   }
   // One deadline covers the TLS handshake and the octets.
   auto st = std::make_shared<handshake_state<tls_socket>>(tls_socket(std::move(socket), *tls_), tls_);
-  arm_timeout(st, options_.transport.handshake_timeout);
+  arm_timeout(st, options_.transport.handshake_timeout, std::move(on_timeout));
   st->socket.async_handshake(asio::ssl::stream_base::server, [self = shared_from_this(), st](const error_code& ec) {
     if (ec) return;  // a plain client, an unhappy one, or too slow: nothing to answer
     self->exchange_octets(st);
@@ -390,40 +383,32 @@ void rawsocket_listener::exchange_octets(std::shared_ptr<State> st) {
   using stream_type = decltype(st->socket);
   asio::async_read(st->socket, asio::buffer(st->in), [self = shared_from_this(), st](const error_code& ec, std::size_t) {
     if (ec) return;  // the client left or timed out: nothing to answer
-    const auto& in = st->in;
-    if (in[0] != magic) {
+    rawsocket::acceptor_policy policy;
+    policy.serializers = self->options_.serializers;
+    policy.min_client_message_size = self->options_.min_client_message_size;
+    policy.max_connections = self->options_.max_connections;
+    policy.open_connections = *self->open_;
+    policy.max_message_size = self->options_.transport.max_message_size;
+    const auto answer = rawsocket::answer_client(st->in, policy);
+    if (!answer.is_rawsocket) {
       error_code ignored;
       tcp_of(st->socket).close(ignored);  // not a RawSocket client
       return;
     }
-    const int serializer_id = in[1] & 0x0F;
-    const int exponent = in[1] >> 4;
-    const serializer* chosen = find_serializer(serializer_id);
-    const bool accepted = chosen && std::find(self->options_.serializers.begin(), self->options_.serializers.end(),
-                                              chosen->kind()) != self->options_.serializers.end();
-    int refusal = 0;
-    if (in[2] != 0 || in[3] != 0) {
-      refusal = 3;
-    } else if (!accepted) {
-      refusal = 1;
-    } else if (limit_of_exponent(exponent) < self->options_.min_client_message_size) {
-      refusal = 2;
-    } else if (self->options_.max_connections && *self->open_ >= self->options_.max_connections) {
-      refusal = 4;
-    } else if (self->options_.refuse_handshake) {
+    st->out = answer.reply;
+    int refusal = answer.refusal;
+    if (!refusal && self->options_.refuse_handshake) {
+      // The testing framework's handshake faults: an error reply the policy did not call for.
       const int forced = self->options_.refuse_handshake();
-      if (forced >= 1 && forced <= 4) refusal = forced;
+      if (forced >= 1 && forced <= 4) {
+        refusal = forced;
+        st->out = {rawsocket::magic, static_cast<unsigned char>(forced << 4), 0, 0};
+      }
     }
-    if (refusal) {
-      st->out = error_reply(refusal);
-    } else {
-      st->out = {magic,
-                 static_cast<unsigned char>((rawsocket_length_exponent(self->options_.transport.max_message_size) << 4) |
-                                            serializer_id),
-                 0, 0};
-      ++*self->open_;  // counted from now, so concurrent handshakes see it
-    }
-    asio::async_write(st->socket, asio::buffer(st->out), [self, st, refusal, chosen, exponent](const error_code& ec, std::size_t) {
+    const serializer* chosen = answer.chosen;
+    const std::size_t send_limit = answer.send_limit;
+    if (!refusal) ++*self->open_;  // counted from now, so concurrent handshakes see it
+    asio::async_write(st->socket, asio::buffer(st->out), [self, st, refusal, chosen, send_limit](const error_code& ec, std::size_t) {
       st->timer.cancel();
       if (refusal || ec) {
         if (!refusal) --*self->open_;
@@ -433,7 +418,7 @@ void rawsocket_listener::exchange_octets(std::shared_ptr<State> st) {
         return;
       }
       auto conn = std::make_shared<rawsocket_connection<stream_type>>(
-          std::move(st->socket), *chosen, self->options_.transport, limit_of_exponent(exponent), self->open_, st->tls);
+          std::move(st->socket), *chosen, self->options_.transport, send_limit, self->open_, st->tls);
       if (self->on_accept_) self->on_accept_(std::move(conn));
     });
   });
@@ -447,10 +432,7 @@ namespace {
 template <class Stream>
 void client_exchange_octets(std::shared_ptr<handshake_state<Stream>> st, serializer_kind kind,
                             transport_options options, connect_handler done) {
-  st->out = {magic,
-             static_cast<unsigned char>((rawsocket_length_exponent(options.max_message_size) << 4) |
-                                        static_cast<int>(kind)),
-             0, 0};
+  st->out = rawsocket::client_hello(kind, options.max_message_size);
   asio::async_write(st->socket, asio::buffer(st->out), [st, kind, options, done](const error_code& ec, std::size_t) {
     if (ec) {
       st->timer.cancel();
@@ -463,13 +445,10 @@ void client_exchange_octets(std::shared_ptr<handshake_state<Stream>> st, seriali
                                   : make_error_code(errc::handshake_failed),
                     nullptr);
       }
-      const auto& in = st->in;
-      if (in[0] != magic) return done(errc::handshake_failed, nullptr);
-      if ((in[1] & 0x0F) == 0) return done(errc_of_reply(in[1] >> 4), nullptr);
-      if ((in[1] & 0x0F) != static_cast<int>(kind) || in[2] != 0 || in[3] != 0)
-        return done(errc::handshake_failed, nullptr);
+      const auto outcome = rawsocket::check_reply(st->in, kind);
+      if (outcome.error) return done(outcome.error, nullptr);
       auto conn = std::make_shared<rawsocket_connection<Stream>>(std::move(st->socket), serializer_for(kind), options,
-                                                                 limit_of_exponent(in[1] >> 4), nullptr, st->tls);
+                                                                 outcome.send_limit, nullptr, st->tls);
       done({}, std::move(conn));
     });
   });

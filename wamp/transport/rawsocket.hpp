@@ -21,6 +21,7 @@
 
 #include "wamp/transport/connection.hpp"
 #include "wamp/transport/listener.hpp"
+#include "wamp/transport/rawsocket_handshake.hpp"  // rawsocket_length_exponent
 #include "wamp/transport/tls_config.hpp"
 
 namespace boost::asio::ssl {
@@ -28,10 +29,6 @@ class context;
 }  // namespace boost::asio::ssl
 
 namespace autobahn_sync::wamp {
-
-/// The handshake's max-length exponent for a size limit: the largest L in 0..15 with
-/// 2^(9+L) <= max_message_size (so the announced limit never exceeds ours).
-int rawsocket_length_exponent(std::size_t max_message_size) noexcept;
 
 struct rawsocket_listener_options {
   transport_options transport;
@@ -49,6 +46,8 @@ struct rawsocket_listener_options {
   /// error reply instead (1 serializer unsupported, 2 maximum message length unacceptable,
   /// 3 use of reserved bits, 4 maximum connection count reached); 0 accepts it.
   std::function<int()> refuse_handshake;
+  /// Told of each client dropped for not finishing the handshake in time (may be empty).
+  handshake_timeout_handler on_handshake_timeout;
 };
 
 /// Accepts RawSocket clients on host:port. Accepted connections run on `connection_executor`

@@ -14,6 +14,7 @@
 #include "wamp/transport/detail/resolve.hpp"
 #include "wamp/transport/detail/tcp_peer.hpp"
 #include "wamp/transport/tls.hpp"
+#include "wamp/transport/websocket_upgrade.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -34,21 +35,6 @@ using tls_ws = websocket::stream<tls_stream>;
 template <class Stream>
 constexpr bool is_tls = std::is_same_v<Stream, tls_stream> || std::is_same_v<Stream, tls_ws>;
 
-
-// The comma-separated tokens of a header value, trimmed.
-std::vector<std::string> tokens(std::string_view value) {
-  std::vector<std::string> out;
-  while (!value.empty()) {
-    const auto comma = value.find(',');
-    auto token = value.substr(0, comma);
-    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
-    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
-    if (!token.empty()) out.emplace_back(token);
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
-  return out;
-}
 
 websocket::stream_base::timeout timeouts(const transport_options& options, beast::role_type role) {
   auto t = websocket::stream_base::timeout::suggested(role);
@@ -336,6 +322,7 @@ struct server_handshake : std::enable_shared_from_this<server_handshake<Stream>>
     if constexpr (is_tls<Stream>) {
       // A failed TLS handshake (a plain client, an untrusted certificate) leaves nothing to answer.
       stream.async_handshake(asio::ssl::stream_base::server, [self = shared_from_this()](const error_code& ec) {
+        if (ec == beast::error::timeout) return self->report_timeout();
         if (!ec) self->read_request();
       });
     } else {
@@ -345,9 +332,15 @@ struct server_handshake : std::enable_shared_from_this<server_handshake<Stream>>
 
   void read_request() {
     http::async_read(stream, buffer, request, [self = shared_from_this()](const error_code& ec, std::size_t) {
-      if (ec) return;  // not HTTP, too slow or gone
+      if (ec == beast::error::timeout) return self->report_timeout();
+      if (ec) return;  // not HTTP, or gone
       self->on_request();
     });
+  }
+
+  // The deadline passed: Beast closed the socket; the listener's owner hears of it.
+  void report_timeout() {
+    if (options.on_handshake_timeout) options.on_handshake_timeout(peer);
   }
 
   void refuse(http::status status, std::string body) {
@@ -366,23 +359,10 @@ struct server_handshake : std::enable_shared_from_this<server_handshake<Stream>>
   }
 
   void on_request() {
-    const auto path = std::find(options.paths.begin(), options.paths.end(), request.target());
-    if (path == options.paths.end()) return refuse(http::status::not_found, "no WAMP endpoint here\n");
-    endpoint = *path;
-    if (!websocket::is_upgrade(request)) return refuse(http::status::bad_request, "a WebSocket upgrade is expected\n");
-    // The first subprotocol the client offers that we accept.
-    const serializer* chosen = nullptr;
-    for (const auto& offered : tokens(request[http::field::sec_websocket_protocol])) {
-      const serializer* s = find_serializer(offered);
-      if (s && std::find(options.serializers.begin(), options.serializers.end(), s->kind()) != options.serializers.end()) {
-        chosen = s;
-        break;
-      }
-    }
-    if (!chosen) {
-      return refuse(http::status::bad_request,
-                    "no agreeable WAMP subprotocol: offer wamp.2.json or wamp.2.msgpack in Sec-WebSocket-Protocol\n");
-    }
+    auto decision = check_websocket_upgrade(request, options.paths, options.serializers);
+    if (decision.status != http::status::ok) return refuse(decision.status, std::move(decision.refusal_body));
+    endpoint = std::move(decision.endpoint);
+    const serializer* chosen = decision.chosen;
     beast::get_lowest_layer(stream).expires_never();
     auto ws = std::make_shared<ws_stream>(std::move(stream));
     ws->set_option(timeouts(options.transport, beast::role_type::server));
@@ -391,6 +371,7 @@ struct server_handshake : std::enable_shared_from_this<server_handshake<Stream>>
       res.set(http::field::sec_websocket_protocol, std::string(chosen->subprotocol()));
     }));
     ws->async_accept(request, [self = shared_from_this(), ws, chosen](const error_code& ec) {
+      if (ec == beast::error::timeout) return self->report_timeout();
       if (ec) return;
       auto conn = std::make_shared<websocket_connection<ws_stream>>(std::move(*ws), *chosen, self->options.transport,
                                                                     self->peer, self->endpoint, self->tls);

@@ -33,6 +33,8 @@ struct websocket_listener_options {
   std::vector<serializer_kind> serializers = {serializer_kind::json, serializer_kind::msgpack};
   /// Set: accept only TLS clients (wss://) presenting this certificate (see tls.hpp).
   std::optional<tls_server_config> tls;
+  /// Told of each client dropped for not finishing the upgrade in time (may be empty).
+  handshake_timeout_handler on_handshake_timeout;
 };
 
 /// Accepts WebSocket clients on host:port. Accepted connections run on `connection_executor`.

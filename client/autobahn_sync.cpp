@@ -143,7 +143,7 @@ void AutobahnSync::wait_for_join(const std::shared_ptr<detail::waiter>& join_wai
     const std::shared_ptr<detail::waiter>& w;
     ~forget() { s.forget(w); }
   } scope{*state_, join_waiter};
-  if (!state_->wait(*join_waiter, state_->deadline_in(options_.join_timeout), {}, "join")) {
+  if (!state_->wait(*join_waiter, state_->deadline_of(*join_waiter, options_.join_timeout), {}, "join")) {
     join_waiter->fail(std::make_exception_ptr(ApplicationError(
         wamp::uri(uris::timeout), wamp::list{"joining the realm timed out"})));
   }

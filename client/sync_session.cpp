@@ -32,7 +32,7 @@ void merge(wamp::dict& d, const wamp::dict& extra) {
 void wait_or_throw(session_state& state, waiter& w, std::chrono::milliseconds timeout,
                    const char* what, std::string_view subject,
                    const std::function<void(const call_result&)>& on_progress = {}) {
-  if (!state.wait(w, state.deadline_in(timeout), on_progress, what, subject)) {
+  if (!state.wait(w, state.deadline_of(w, timeout), on_progress, what, subject)) {
     w.fail(std::make_exception_ptr(ApplicationError(
         wamp::uri(uris::timeout),
         wamp::list{std::string(what) + " timed out after " + std::to_string(timeout.count()) +
@@ -147,7 +147,7 @@ call_result SyncSession::call(const wamp::uri& procedure, wamp::list args, wamp:
     });
   }
   const auto timeout = options.timeout.value_or(state_->options().call_timeout);
-  const bool answered = state_->wait(*w, state_->deadline_in(timeout), options.on_progress, "call", procedure);
+  const bool answered = state_->wait(*w, state_->deadline_of(*w, timeout), options.on_progress, "call", procedure);
   if (options.canceller) options.canceller->bind({});
   if (!answered) {
     auto error = std::make_exception_ptr(ApplicationError(
@@ -231,7 +231,7 @@ void SyncSession::leave(const std::string& reason) {
   state_->post([w, reason](session_state& s) {
     s.leave(reason, std::make_exception_ptr(TransportLost("the session left")), w);
   });
-  if (!state_->wait(*w, state_->deadline_in(state_->options().leave_timeout), {}, "leave")) {
+  if (!state_->wait(*w, state_->deadline_of(*w, state_->options().leave_timeout), {}, "leave")) {
     // The router did not answer GOODBYE: drop the connection, which closes the session.
     state_->post([](session_state& s) { s.close_connection(); });
     state_->wait(*w, state_->deadline_in(state_->options().leave_timeout), {}, "leave");

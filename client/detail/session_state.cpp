@@ -83,16 +83,27 @@ session_state::~session_state() {
   if (options_.clock && virtual_reconnect_) options_.clock->cancel_timer(virtual_reconnect_);
 }
 
-callbacks_runner::clock::time_point session_state::deadline_in(std::chrono::milliseconds timeout) const {
-  const auto from = now();
+namespace {
+callbacks_runner::clock::time_point add_timeout(callbacks_runner::clock::time_point from,
+                                                std::chrono::milliseconds timeout) {
   // A timeout too long to add (milliseconds::max(): none) waits without a deadline.
   if (timeout >= std::chrono::duration_cast<std::chrono::milliseconds>(callbacks_runner::clock::time_point::max() - from))
     return callbacks_runner::clock::time_point::max();
   return from + timeout;
 }
+}  // namespace
+
+callbacks_runner::clock::time_point session_state::deadline_in(std::chrono::milliseconds timeout) const {
+  return add_timeout(now(), timeout);
+}
+
+callbacks_runner::clock::time_point session_state::deadline_of(const waiter& w, std::chrono::milliseconds timeout) const {
+  return add_timeout(w.started, timeout);
+}
 
 std::shared_ptr<waiter> session_state::make_waiter() {
   auto w = std::make_shared<waiter>();
+  w->started = now();
   std::lock_guard lock(waiters_mutex_);
   waiters_.insert(w);
   return w;

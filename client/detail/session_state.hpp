@@ -42,6 +42,9 @@ struct waiter {
   std::deque<call_result> progress;
   std::atomic<wamp::id> request{0};  // the request id once sent (for cancel)
   callbacks_runner* pumping = nullptr;  // set while a runner thread waits (pumping)
+  // When the operation began (session_state::now()): its timeout counts from here, not from
+  // when its caller starts waiting, which may be after the answer, or a clock advance, came.
+  std::chrono::steady_clock::time_point started{};
 
   /// Completes with `error` or the values set by `fill`; false when already completed.
   template <class Fill>
@@ -86,6 +89,9 @@ class session_state : public std::enable_shared_from_this<session_state> {
   }
   /// now() + timeout, or time_point::max() (no deadline) when that does not fit.
   callbacks_runner::clock::time_point deadline_in(std::chrono::milliseconds timeout) const;
+  /// The deadline of `w`'s operation: its start + timeout (time_point::max() when that does
+  /// not fit).
+  callbacks_runner::clock::time_point deadline_of(const waiter& w, std::chrono::milliseconds timeout) const;
   /// With a manual clock: wake every waiter when it advances, so deadlines are re-checked.
   void watch_clock();
   ~session_state();

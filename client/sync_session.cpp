@@ -236,6 +236,8 @@ void SyncSession::leave(const std::string& reason) {
     state_->post([](session_state& s) { s.close_connection(); });
     state_->wait(*w, state_->now() + state_->options().leave_timeout);
   }
+  // stop() meanwhile: NotRunningError, as for every blocked caller.
+  if (w->error) std::rethrow_exception(clone_error(w->error));
 }
 
 wamp::id SyncSession::id() const { return state_->session_id(); }

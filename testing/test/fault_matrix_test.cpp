@@ -386,7 +386,8 @@ bool has_true(const wamp::dict& d, const char* key) {
 // Joins a new session "joiner" (to `realm`, with a ticket when `ticket`), then calls the
 // witness: what a user of a joining client sees.
 std::string join_and_call(world& w, std::string realm, bool ticket) {
-  return w.outcome_of([&] {
+  bool joined = false;
+  auto result = w.outcome_of([&] {
     run_options run;
     if (!realm.empty()) run.realm = realm;
     if (ticket) {
@@ -397,8 +398,10 @@ std::string join_and_call(world& w, std::string realm, bool ticket) {
       w.client_end_faults("joiner")(app);
       app.options().ticket = "t1cket";
     });
+    joined = true;
     joiner.session().call(witness_procedure);
   });
+  return (joined ? "run() returned, call(): " : "run(): ") + result;
 }
 
 // A call of the caller to `work` with `mode` that cancels itself (mode kill) once the
@@ -416,8 +419,13 @@ std::string call_and_cancel(world& w) {
   }
   canceller->cancel("kill");
   auto result = call.outcome_since(start);
-  if (result == "hung") w.stop_after_hang();
-  return result;
+  if (result == "hung") {
+    w.stop_after_hang();
+    return result;
+  }
+  // Whichever side was lost, the running handler learns that its answer goes nowhere.
+  return result + (w.interrupted.wait_for(1, prompt) ? ", the running handler saw canceled()"
+                                                      : ", the running handler was not told");
 }
 
 std::string call_with_progress(world& w) {
@@ -443,22 +451,25 @@ std::vector<matrix_row> matrix_rows() {
   };
   const std::string lost = "TransportLost";
   const std::string canceled = "ApplicationError wamp.error.canceled";
+  const std::string told = ", the running handler saw canceled()";
 
   std::vector<matrix_row> rows;
   // Joining.
+  const std::string run_lost = "run(): TransportLost";
   rows.push_back({"HELLO", message_type::hello, direction::to_router, "joiner", {}, "run() then call()",
-                  [](world& w, loss) { return join_and_call(w, "", false); }, lost, lost, true});
+                  [](world& w, loss) { return join_and_call(w, "", false); }, run_lost, run_lost, true});
   rows.push_back({"WELCOME", message_type::welcome, direction::to_client, "joiner", {}, "run() then call()",
-                  [](world& w, loss) { return join_and_call(w, "", false); }, lost, lost, true});
+                  [](world& w, loss) { return join_and_call(w, "", false); }, run_lost,
+                  "run() returned, call(): TransportLost", true});
   rows.push_back({"ABORT", message_type::abort, direction::to_client, "joiner", {}, "run() to a missing realm",
-                  [](world& w, loss) { return join_and_call(w, "com.matrix.no_such_realm", false); }, lost,
-                  "AbortError wamp.error.no_such_realm", true});
+                  [](world& w, loss) { return join_and_call(w, "com.matrix.no_such_realm", false); }, run_lost,
+                  "run(): AbortError wamp.error.no_such_realm", true});
   rows.push_back({"CHALLENGE", message_type::challenge, direction::to_client, "joiner", {},
-                  "run() with a ticket then call()", [](world& w, loss) { return join_and_call(w, "", true); }, lost,
-                  lost, true});
+                  "run() with a ticket then call()", [](world& w, loss) { return join_and_call(w, "", true); },
+                  run_lost, run_lost, true});
   rows.push_back({"AUTHENTICATE", message_type::authenticate, direction::to_router, "joiner", {},
-                  "run() with a ticket then call()", [](world& w, loss) { return join_and_call(w, "", true); }, lost,
-                  lost, true});
+                  "run() with a ticket then call()", [](world& w, loss) { return join_and_call(w, "", true); },
+                  run_lost, run_lost, true});
   // Closing.
   rows.push_back({"GOODBYE (leave)", message_type::goodbye, direction::to_router, "caller", {}, "leave()",
                   [](world& w, loss) { return w.outcome_of([&] { w.f.session("caller").leave(); }); }, "returned",
@@ -548,7 +559,7 @@ std::vector<matrix_row> matrix_rows() {
                   [](world& w, loss) { return w.outcome_of([&] { w.f.session("caller").call(work, {"plain"}); }); },
                   lost, lost, false, true});
   rows.push_back({"CANCEL", message_type::cancel, direction::to_router, "caller", {}, "call() canceled (kill)",
-                  [](world& w, loss) { return call_and_cancel(w); }, lost, lost});
+                  [](world& w, loss) { return call_and_cancel(w); }, lost + told, lost + told});
   rows.push_back({"RESULT (progressive)", message_type::result, direction::to_client, "caller",
                   is_progressive_result, "call() with on_progress",
                   [](world& w, loss) { return call_with_progress(w); }, lost + ", 0 progressive result(s)",
@@ -561,8 +572,8 @@ std::vector<matrix_row> matrix_rows() {
                   [](world& w, loss) { return w.outcome_of([&] { w.f.session("caller").call(work, {"plain"}); }); },
                   canceled, canceled, false, true});
   rows.push_back({"INTERRUPT", message_type::interrupt, direction::to_client, "callee", {},
-                  "caller's call() canceled (kill)", [](world& w, loss) { return call_and_cancel(w); }, canceled,
-                  canceled});
+                  "caller's call() canceled (kill)", [](world& w, loss) { return call_and_cancel(w); }, canceled + told,
+                  canceled + told});
   rows.push_back({"YIELD (progressive)", message_type::yield, direction::to_router, "callee", is_progressive_yield,
                   "caller's call() with on_progress", [](world& w, loss) { return call_with_progress(w); },
                   canceled + ", 0 progressive result(s)", canceled + ", 1 progressive result(s)"});
@@ -774,6 +785,12 @@ void write_table() {
       << "(testing/test/fault_matrix_test.cpp). Sessions: caller, callee, publisher, subscriber, a\n"
       << "witness pair (witness_caller, witness_callee) and a staller whose INVOCATIONs are held, so\n"
       << "that one call of the lost session is already waiting when its transport is lost.\n\n"
+      << "The transport is lost where the message is received: on the router's end for messages\n"
+      << "to the router (before: the router never sees it; after: the router handled it, and the\n"
+      << "loss also takes whatever the router sends the session afterwards), on the client's end\n"
+      << "for messages to the client (before: the client never sees it; after: the client handled\n"
+      << "it). Over RawSocket the fixture's rules sit on the client's end, so there a loss after a\n"
+      << "message to the router comes right after it was written to the socket.\n\n"
       << "Every point also checks: the operation and the session's waiting call end within "
       << prompt.count() << " ms\n(client timeouts are " << client_timeout.count() / 1000
       << " s); no handler of the lost session runs afterwards; the router keeps no\n"
@@ -783,7 +800,7 @@ void write_table() {
       << "the loss implies.\n\n";
   out << "## Transport lost before / after each message\n\n"
       << "| Transport | Message | Direction | Lost session | Loss | Operation | What the user sees | "
-         "Slowest wake (ms) | Result |\n"
+         "Slowest operation (ms) | Result |\n"
       << "|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& [transport, r] : table_rows()) {
     if (r.when.empty()) continue;
@@ -794,7 +811,7 @@ void write_table() {
   out << "\n## stop() and leave() while an operation waits\n\n"
       << "The answer the operation waits for is held by a rule; then stop() or leave() runs on the test\n"
       << "thread. stop() must wake the operation with NotRunningError, leave() with TransportLost.\n\n"
-      << "| Transport | Interruption | Session | What the user sees | Slowest wake (ms) | Result |\n"
+      << "| Transport | Interruption | Session | What the user sees | Slowest operation (ms) | Result |\n"
       << "|---|---|---|---|---|---|\n";
   for (const auto& [transport, r] : table_rows()) {
     if (!r.when.empty()) continue;

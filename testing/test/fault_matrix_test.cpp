@@ -568,9 +568,16 @@ std::vector<matrix_row> matrix_rows() {
                   [](world& w, loss) { return w.outcome_of([&] { w.f.session("caller").call(work, {"plain"}); }); },
                   lost, "returned", false, true});
   // Calls: the callee's side (the caller is not lost; the router answers it).
-  rows.push_back({"INVOCATION", message_type::invocation, direction::to_client, "callee", {}, "caller's call()",
-                  [](world& w, loss) { return w.outcome_of([&] { w.f.session("caller").call(work, {"plain"}); }); },
-                  canceled, canceled, false, true});
+  rows.push_back({"INVOCATION", message_type::invocation, direction::to_client, "callee", {},
+                  "caller's call(); the lost callee's handler",
+                  [](world& w, loss l) {
+                    auto r = w.outcome_of([&] { w.f.session("caller").call(work, {"plain"}); });
+                    // Received before the loss, the invocation runs (its YIELD goes nowhere).
+                    if (l == loss::after)
+                      r += w.invocations.wait_for(1, prompt) ? ", handler ran" : ", handler did not run";
+                    return r;
+                  },
+                  canceled, canceled + ", handler ran", false, true});
   rows.push_back({"INTERRUPT", message_type::interrupt, direction::to_client, "callee", {},
                   "caller's call() canceled (kill)", [](world& w, loss) { return call_and_cancel(w); }, canceled + told,
                   canceled + told});

@@ -816,8 +816,9 @@ void write_table() {
         << (r.problems.empty() ? "pass" : "FAIL: " + cell(r.problems.front())) << " |\n";
   }
   out << "\n## stop() and leave() while an operation waits\n\n"
-      << "The answer the operation waits for is held by a rule; then stop() or leave() runs on the test\n"
-      << "thread. stop() must wake the operation with NotRunningError, leave() with TransportLost.\n\n"
+      << "The answer the operation waits for is held by a rule; then stop() or leave() runs on another\n"
+      << "thread. stop() must wake the operation (and the session's other waiting call) with\n"
+      << "NotRunningError, leave() with TransportLost; then the same checks as above.\n\n"
       << "| Transport | Interruption | Session | What the user sees | Slowest operation (ms) | Result |\n"
       << "|---|---|---|---|---|---|\n";
   for (const auto& [transport, r] : table_rows()) {

@@ -100,7 +100,8 @@ class AutobahnSync {
   /// joins `realm`.
   /// Returns (blocking=false) once joined and the deferred registrations are applied, or
   /// (blocking=true) after stop(). Throws AlreadyRunningError when running,
-  /// ConnectionRefusedError when the connection fails, AbortError when the router aborts
+  /// ConnectionRefusedError when the connection fails, TransportLost when it is lost while
+  /// joining, AbortError when the router aborts
   /// the join (wrong realm, authentication failed), ApplicationError for a failed deferred
   /// registration, ApplicationError wamp.error.timeout after client_options::join_timeout.
   void run(std::string url = default_url, std::string realm = default_realm,

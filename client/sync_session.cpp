@@ -236,6 +236,8 @@ void SyncSession::leave(const std::string& reason) {
     state_->post([](session_state& s) { s.close_connection(); });
     state_->wait(*w, state_->deadline_in(state_->options().leave_timeout), {}, "leave");
   }
+  // stop() meanwhile: NotRunningError, as for every blocked caller.
+  if (w->error) std::rethrow_exception(clone_error(w->error));
 }
 
 wamp::id SyncSession::id() const { return state_->session_id(); }

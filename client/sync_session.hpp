@@ -96,7 +96,7 @@ class SyncSession {
 
   /// Actively closes this WAMP session: GOODBYE, then waits (client_options::leave_timeout)
   /// for the router's GOODBYE; pending requests fail with TransportLost. The connection is
-  /// closed afterwards.
+  /// closed afterwards. Throws NotRunningError when stop() ends the client meanwhile.
   void leave(const std::string& reason = "wamp.close.normal");
 
   /// The WAMP session id (0 when not joined).

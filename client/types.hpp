@@ -54,8 +54,9 @@ struct invocation_details {
   wamp::dict details;     // INVOCATION.Details as received
   /// Sends a progressive result (only when receive_progress). Callable from the handler.
   std::function<void(wamp::list, wamp::dict)> progress;
-  /// True once the router interrupted this invocation (the caller canceled); the answer is
-  /// then dropped, so a long handler may stop early.
+  /// True once the router interrupted this invocation (the caller canceled) or the session
+  /// ended (left, stopped, transport lost); the answer is then dropped, so a long handler
+  /// may stop early.
   bool canceled() const { return canceled_ && canceled_->load(); }
 
   std::shared_ptr<std::atomic<bool>> canceled_;

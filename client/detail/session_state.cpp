@@ -455,6 +455,8 @@ void session_state::on_session_closed(std::exception_ptr why) {
   joined_.store(false);
   for (auto& [handle, r] : subscription_records_) r.core_key = 0;
   for (auto& [handle, r] : registration_records_) r.core_key = 0;
+  // The answers of invocations still running can no longer be sent: let their handlers stop.
+  for (auto& [request, flag] : canceled_flags_) flag->store(true);
   canceled_flags_.clear();
   close_connection();
   // The transport's close follows; a reconnect must not wait for it.

@@ -19,6 +19,7 @@
 
 #include "client/autobahn_sync.hpp"
 #include "router/router.hpp"
+#include "testing/soak/router_memory.hpp"
 
 namespace autobahn_sync::testing::soak {
 namespace {
@@ -29,6 +30,17 @@ constexpr std::size_t max_errors_kept = 20;
 
 std::string procedure_name(int session) { return "soak.echo." + std::to_string(session); }
 std::string topic_name(int topic) { return "soak.topic." + std::to_string(topic); }
+
+// The three non-negative integers of a soak payload ([sender, seq, addressee]), or false.
+bool read_payload(const wamp::list& args, std::uint64_t (&out)[3]) {
+  if (args.size() != 3) return false;
+  for (int i = 0; i < 3; ++i) {
+    const auto v = wamp::as_unsigned(args[i]);
+    if (!v) return false;
+    out[i] = *v;
+  }
+  return true;
+}
 
 std::size_t read_rss_bytes() {
   std::ifstream status("/proc/self/status");
@@ -116,6 +128,7 @@ class soak_run {
     router_ = std::make_unique<router::router>(config);
     rawsocket_port_ = router_->listen_rawsocket("127.0.0.1", 0);
     websocket_port_ = router_->listen_websocket("127.0.0.1", 0);
+    router_->with_core([](router::router_core&) { count_this_thread_as_router(); });
     sample("start");
 
     client_work_.emplace(client_io_.get_executor());
@@ -183,6 +196,7 @@ class soak_run {
     s.rss_bytes = read_rss_bytes();
     s.heap_bytes = read_heap_bytes();
     router_->with_core([&s](router::router_core& core) {
+      s.router_heap_bytes = router_live_bytes();
       s.router_connections = core.connection_count();
       if (auto* r = core.find_realm(realm_name)) {
         s.router_sessions = r->sessions().size();
@@ -193,11 +207,11 @@ class soak_run {
     });
     char line[256];
     std::snprintf(line, sizeof line,
-                  "[%7.2fs] %-8s ops %llu, RSS %.1f MiB, heap %.1f MiB, router: %zu sessions, "
-                  "%zu registrations, %zu subscriptions, %zu pending calls",
+                  "[%7.2fs] %-8s ops %llu, RSS %.1f MiB, heap %.1f MiB, router heap %.2f MiB, "
+                  "router: %zu sessions, %zu registrations, %zu subscriptions, %zu pending calls",
                   s.elapsed_seconds, label.c_str(),
                   static_cast<unsigned long long>(s.operations_done), s.rss_bytes / 1048576.0,
-                  s.heap_bytes / 1048576.0, s.router_sessions, s.router_registrations,
+                  s.heap_bytes / 1048576.0, s.router_heap_bytes / 1048576.0, s.router_sessions, s.router_registrations,
                   s.router_subscriptions, s.router_pending_calls);
     log(line);
     report_.samples.push_back(std::move(s));
@@ -207,11 +221,10 @@ class soak_run {
   call_result on_invocation(session_slot& callee, const wamp::list& args,
                             const invocation_details& details) {
     counters_.invocations.fetch_add(1, std::memory_order_relaxed);
-    const auto caller = args.size() == 3 ? wamp::as_unsigned(args[0]) : std::nullopt;
-    const auto seq = args.size() == 3 ? wamp::as_unsigned(args[1]) : std::nullopt;
-    const auto target = args.size() == 3 ? wamp::as_unsigned(args[2]) : std::nullopt;
-    if (!caller || !seq || !target || *caller >= slots_.size() ||
-        *target != static_cast<std::uint64_t>(callee.index) ||
+    std::uint64_t payload[3] = {};
+    const bool readable = read_payload(args, payload);
+    const auto [caller, seq, target] = payload;
+    if (!readable || caller >= slots_.size() || target != std::uint64_t(callee.index) ||
         details.procedure != procedure_name(callee.index)) {
       counters_.invocations_misrouted.fetch_add(1);
       note_error("session " + std::to_string(callee.index) + " was invoked as " +
@@ -219,28 +232,27 @@ class soak_run {
       // Answer anyway: the caller's own check then sees the wrong callee.
       return call_result{wamp::list{args, callee.index}};
     }
-    auto& last = callee.last_call_seq_from[*caller];
-    if (static_cast<std::int64_t>(*seq) <= last) {
+    auto& last = callee.last_call_seq_from[caller];
+    if (static_cast<std::int64_t>(seq) <= last) {
       counters_.invocations_duplicated.fetch_add(1);
       note_error("session " + std::to_string(callee.index) + " got call " +
-                 std::to_string(*seq) + " of caller " + std::to_string(*caller) +
-                 " after call " + std::to_string(last));
+                 std::to_string(seq) + " of caller " + std::to_string(caller) + " after call " +
+                 std::to_string(last));
     } else {
-      last = static_cast<std::int32_t>(*seq);
+      last = static_cast<std::int32_t>(seq);
     }
-    return call_result{wamp::list{*caller, *seq, *target, callee.index}};
+    return call_result{wamp::list{caller, seq, target, callee.index}};
   }
 
   void on_event(session_slot& subscriber, const wamp::list& args, const event_details& details) {
     counters_.events.fetch_add(1, std::memory_order_relaxed);
-    const auto publisher = args.size() == 3 ? wamp::as_unsigned(args[0]) : std::nullopt;
-    const auto seq = args.size() == 3 ? wamp::as_unsigned(args[1]) : std::nullopt;
-    const auto topic = args.size() == 3 ? wamp::as_unsigned(args[2]) : std::nullopt;
+    std::uint64_t payload[3] = {};
+    const bool readable = read_payload(args, payload);
+    const auto [publisher, seq, topic] = payload;
     const int own_topic = topic_of(subscriber.index);
-    if (!publisher || !seq || !topic || *publisher >= slots_.size() ||
-        *topic != static_cast<std::uint64_t>(own_topic) ||
-        publish_topic_of(static_cast<int>(*publisher)) != own_topic ||
-        *publisher == static_cast<std::uint64_t>(subscriber.index) ||
+    if (!readable || publisher >= slots_.size() || topic != std::uint64_t(own_topic) ||
+        publish_topic_of(static_cast<int>(publisher)) != own_topic ||
+        publisher == std::uint64_t(subscriber.index) ||
         details.topic != topic_name(own_topic)) {
       counters_.events_misrouted.fetch_add(1);
       note_error("subscriber " + std::to_string(subscriber.index) + " of " +
@@ -248,22 +260,22 @@ class soak_run {
                  wamp::value(args).dump());
       return;
     }
-    auto& next = subscriber.next_event_seq_from[*publisher];
-    if (*seq == next) {
+    auto& next = subscriber.next_event_seq_from[publisher];
+    if (seq == next) {
       ++next;
       counters_.events_valid.fetch_add(1, std::memory_order_relaxed);
       notify_progress_if_drained();
-    } else if (*seq < next) {
+    } else if (seq < next) {
       counters_.events_duplicated.fetch_add(1);
       note_error("subscriber " + std::to_string(subscriber.index) + " got event " +
-                 std::to_string(*seq) + " of publisher " + std::to_string(*publisher) +
+                 std::to_string(seq) + " of publisher " + std::to_string(publisher) +
                  " again (expected " + std::to_string(next) + ")");
     } else {
       counters_.events_out_of_order.fetch_add(1);
       note_error("subscriber " + std::to_string(subscriber.index) + " got event " +
-                 std::to_string(*seq) + " of publisher " + std::to_string(*publisher) +
+                 std::to_string(seq) + " of publisher " + std::to_string(publisher) +
                  " while expecting " + std::to_string(next));
-      next = static_cast<std::uint32_t>(*seq + 1);
+      next = static_cast<std::uint32_t>(seq + 1);
     }
   }
 
@@ -539,20 +551,26 @@ class soak_run {
     }
 
     const memory_sample* warm = nullptr;
+    const memory_sample* middle = nullptr;
     const memory_sample* end = nullptr;
     const memory_sample* left = nullptr;
     for (const auto& s : r.samples) {
       if (s.label == "warm-up") warm = &s;
+      if (s.label == "middle") middle = &s;
       if (s.label == "end") end = &s;
       if (s.label == "left") left = &s;
     }
-    if (warm && end) {
-      r.rss_tolerance_bytes =
-          std::max(options_.rss_tolerance_floor_bytes,
-                   static_cast<std::size_t>(warm->rss_bytes * options_.rss_tolerance_fraction));
-      r.rss_growth_bytes = end->rss_bytes > warm->rss_bytes ? end->rss_bytes - warm->rss_bytes : 0;
-      r.memory_flat = r.rss_growth_bytes <= r.rss_tolerance_bytes;
-      if (!r.memory_flat) note_error("RSS grew past the tolerance after warm-up");
+    if (warm && middle && end) {
+      auto growth = [](std::size_t from, std::size_t to) { return to > from ? to - from : 0; };
+      r.memory_tolerance_bytes = std::max(
+          options_.memory_tolerance_floor_bytes,
+          static_cast<std::size_t>(warm->router_heap_bytes * options_.memory_tolerance_fraction));
+      r.router_heap_growth_bytes =
+          std::max(growth(warm->router_heap_bytes, middle->router_heap_bytes),
+                   growth(warm->router_heap_bytes, end->router_heap_bytes));
+      r.memory_flat = r.router_heap_growth_bytes <= r.memory_tolerance_bytes;
+      if (!r.memory_flat) note_error("the router's heap grew past the tolerance after warm-up");
+      r.rss_growth_bytes = growth(warm->rss_bytes, end->rss_bytes);
     }
     r.router_state_freed = left && left->router_connections == 0 && left->router_sessions == 0 &&
                            left->router_registrations == 0 && left->router_subscriptions == 0 &&
@@ -591,9 +609,9 @@ class soak_run {
   std::condition_variable progress_cv_;
 };
 
-std::string mib(std::size_t bytes) {
+std::string mib(std::size_t bytes, int decimals = 1) {
   char b[32];
-  std::snprintf(b, sizeof b, "%.1f", bytes / 1048576.0);
+  std::snprintf(b, sizeof b, "%.*f", decimals, bytes / 1048576.0);
   return b;
 }
 
@@ -659,20 +677,25 @@ std::string soak_report::describe() const {
   row("events duplicated", events_duplicated);
   row("events out of order", events_out_of_order);
   row("events lost", events_lost);
-  out << "  memory (RSS: the whole process, router and clients; heap: malloc in use):\n";
-  std::snprintf(line, sizeof line, "    %-8s %9s %10s %9s %10s %9s %6s %6s %8s\n", "point",
-                "time s", "ops", "RSS MiB", "heap MiB", "sessions", "regs", "subs", "pending");
+  out << "  memory (router heap: live bytes the router's thread allocated; RSS and heap: the\n"
+         "  whole process, router and clients together; then the router's counts):\n";
+  std::snprintf(line, sizeof line, "    %-8s %8s %9s %11s %8s %9s %9s %6s %6s %8s\n", "point",
+                "time s", "ops", "router MiB", "RSS MiB", "heap MiB", "sessions", "regs",
+                "subs", "pending");
   out << line;
   for (const auto& s : samples) {
-    std::snprintf(line, sizeof line, "    %-8s %9.2f %10llu %9s %10s %9zu %6zu %6zu %8zu\n",
+    std::snprintf(line, sizeof line, "    %-8s %8.2f %9llu %11s %8s %9s %9zu %6zu %6zu %8zu\n",
                   s.label.c_str(), s.elapsed_seconds,
-                  static_cast<unsigned long long>(s.operations_done), mib(s.rss_bytes).c_str(),
+                  static_cast<unsigned long long>(s.operations_done),
+                  mib(s.router_heap_bytes, 2).c_str(), mib(s.rss_bytes).c_str(),
                   mib(s.heap_bytes).c_str(), s.router_sessions, s.router_registrations,
                   s.router_subscriptions, s.router_pending_calls);
     out << line;
   }
-  out << "  RSS growth after warm-up: " << mib(rss_growth_bytes) << " MiB (tolerance "
-      << mib(rss_tolerance_bytes) << " MiB): " << (memory_flat ? "flat" : "GREW") << "\n";
+  out << "  router heap growth after warm-up: " << mib(router_heap_growth_bytes, 2)
+      << " MiB (tolerance " << mib(memory_tolerance_bytes)
+      << " MiB): " << (memory_flat ? "flat" : "GREW") << "; process RSS growth "
+      << mib(rss_growth_bytes) << " MiB\n";
   out << "  router state after every session left: " << (router_state_freed ? "freed" : "NOT FREED")
       << "\n";
   for (const auto& e : errors) out << "  error: " << e << "\n";
@@ -734,10 +757,10 @@ command_line parse_command_line(const std::vector<std::string>& args) {
       o.driver_threads = static_cast<int>(number(flag, value));
     } else if (flag == "--io-threads") {
       o.client_io_threads = static_cast<int>(number(flag, value));
-    } else if (flag == "--rss-tolerance-percent") {
-      o.rss_tolerance_fraction = number(flag, value) / 100.0;
-    } else if (flag == "--rss-tolerance-mib") {
-      o.rss_tolerance_floor_bytes = number(flag, value) << 20;
+    } else if (flag == "--memory-tolerance-percent") {
+      o.memory_tolerance_fraction = number(flag, value) / 100.0;
+    } else if (flag == "--memory-tolerance-mib") {
+      o.memory_tolerance_floor_bytes = number(flag, value) << 20;
     } else if (flag == "--serializer") {
       if (value == "msgpack") {
         o.serializer = wamp::serializer_kind::msgpack;

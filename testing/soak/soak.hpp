@@ -57,24 +57,30 @@ struct soak_options {
   /// Share of the workload after which the warm-up sample is taken; flatness is judged
   /// from there.
   double warmup_fraction = 0.1;
-  /// RSS may grow from the warm-up sample to the end by at most
-  /// max(rss_tolerance_fraction × RSS at warm-up, rss_tolerance_floor_bytes).
-  double rss_tolerance_fraction = 0.10;
-  std::size_t rss_tolerance_floor_bytes = std::size_t{16} << 20;
+  /// The router's live heap (memory_sample::router_heap_bytes) may grow from the warm-up
+  /// sample to the middle and to the end by at most
+  /// max(memory_tolerance_fraction × its size at warm-up, memory_tolerance_floor_bytes).
+  double memory_tolerance_fraction = 0.10;
+  std::size_t memory_tolerance_floor_bytes = std::size_t{4} << 20;
   /// Receives a line per phase and per memory sample while the soak runs (may be empty).
   std::function<void(const std::string&)> log;
 };
 
-/// One memory and router-state sample. `rss_bytes` is the whole process's VmRSS (router,
-/// clients and the soak's own bookkeeping share this process); `heap_bytes` is what malloc
-/// has handed out and not been given back (mallinfo2: in-use arena bytes + mmapped blocks),
-/// free of the allocator's retention. The router's own state is given by its counts.
+/// One memory and router-state sample. The router and its clients share this process:
+/// - `router_heap_bytes`: the router's own allocated state, i.e. the bytes allocated through
+///   operator new on the router's I/O thread and not yet freed (router_memory.hpp): its
+///   sessions, realms, registrations, subscriptions, pending calls, sockets and buffers.
+/// - `rss_bytes`: the whole process's VmRSS (router, 2 × sessions sockets, the clients and
+///   their threads, the soak's bookkeeping).
+/// - `heap_bytes`: the whole process's malloc in use (mallinfo2: arena bytes in use +
+///   mmapped blocks), without the allocator's retention.
 struct memory_sample {
   std::string label;
   double elapsed_seconds = 0;
   std::uint64_t operations_done = 0;  // calls + publications issued so far
   std::size_t rss_bytes = 0;
   std::size_t heap_bytes = 0;
+  std::size_t router_heap_bytes = 0;
   std::size_t router_sessions = 0;
   std::size_t router_registrations = 0;
   std::size_t router_subscriptions = 0;  // distinct subscriptions (one per topic)
@@ -108,9 +114,11 @@ struct soak_report {
   std::uint64_t events_lost = 0;          // expected, never delivered in order
 
   std::vector<memory_sample> samples;  // start, joined, warm-up, middle, end, left
-  std::size_t rss_growth_bytes = 0;     // end − warm-up (0 when it shrank)
-  std::size_t rss_tolerance_bytes = 0;
+  /// The router's heap growth from warm-up to the larger of middle and end (0 when it shrank).
+  std::size_t router_heap_growth_bytes = 0;
+  std::size_t memory_tolerance_bytes = 0;
   bool memory_flat = false;
+  std::size_t rss_growth_bytes = 0;  // the process's, end − warm-up (reported, not judged)
   bool router_state_freed = false;  // no session, registration, subscription or call left
   bool timed_out = false;
   std::vector<std::string> errors;  // the first few problems, described

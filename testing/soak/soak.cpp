@@ -42,11 +42,12 @@ bool read_payload(const wamp::list& args, std::uint64_t (&out)[3]) {
   return true;
 }
 
-std::size_t read_rss_bytes() {
+// A number field of /proc/self/status ("VmRSS:" in kB, "Threads:"), or 0.
+std::size_t read_status_field(const std::string& field) {
   std::ifstream status("/proc/self/status");
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;  // kB
+    if (line.rfind(field, 0) == 0) return std::stoull(line.substr(field.size()));
   }
   return 0;
 }
@@ -193,7 +194,8 @@ class soak_run {
     s.label = label;
     s.elapsed_seconds = elapsed();
     s.operations_done = counters_.operations.load();
-    s.rss_bytes = read_rss_bytes();
+    s.rss_bytes = read_status_field("VmRSS:") * 1024;
+    s.threads = read_status_field("Threads:");
     s.heap_bytes = read_heap_bytes();
     router_->with_core([&s](router::router_core& core) {
       s.router_heap_bytes = router_live_bytes();
@@ -679,16 +681,16 @@ std::string soak_report::describe() const {
   row("events lost", events_lost);
   out << "  memory (router heap: live bytes the router's thread allocated; RSS and heap: the\n"
          "  whole process, router and clients together; then the router's counts):\n";
-  std::snprintf(line, sizeof line, "    %-8s %8s %9s %11s %8s %9s %9s %6s %6s %8s\n", "point",
-                "time s", "ops", "router MiB", "RSS MiB", "heap MiB", "sessions", "regs",
-                "subs", "pending");
+  std::snprintf(line, sizeof line, "    %-8s %8s %9s %11s %8s %9s %8s %9s %6s %6s %8s\n",
+                "point", "time s", "ops", "router MiB", "RSS MiB", "heap MiB", "threads",
+                "sessions", "regs", "subs", "pending");
   out << line;
   for (const auto& s : samples) {
-    std::snprintf(line, sizeof line, "    %-8s %8.2f %9llu %11s %8s %9s %9zu %6zu %6zu %8zu\n",
-                  s.label.c_str(), s.elapsed_seconds,
-                  static_cast<unsigned long long>(s.operations_done),
+    std::snprintf(line, sizeof line,
+                  "    %-8s %8.2f %9llu %11s %8s %9s %8zu %9zu %6zu %6zu %8zu\n", s.label.c_str(),
+                  s.elapsed_seconds, static_cast<unsigned long long>(s.operations_done),
                   mib(s.router_heap_bytes, 2).c_str(), mib(s.rss_bytes).c_str(),
-                  mib(s.heap_bytes).c_str(), s.router_sessions, s.router_registrations,
+                  mib(s.heap_bytes).c_str(), s.threads, s.router_sessions, s.router_registrations,
                   s.router_subscriptions, s.router_pending_calls);
     out << line;
   }

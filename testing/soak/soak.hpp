@@ -51,7 +51,7 @@ struct soak_options {
   /// Sessions subscribed to each topic (the fan-out of one publication).
   int subscribers_per_topic = 2;
   /// Threads issuing the blocking calls and publications; each drives its own sessions.
-  int driver_threads = 16;
+  int driver_threads = 32;
   /// Threads running the clients' shared io_context (every session on its own strand).
   int client_io_threads = 2;
   /// Share of the workload after which the warm-up sample is taken; flatness is judged
@@ -81,6 +81,7 @@ struct memory_sample {
   std::size_t rss_bytes = 0;
   std::size_t heap_bytes = 0;
   std::size_t router_heap_bytes = 0;
+  std::size_t threads = 0;  // the process's (Threads: of /proc/self/status)
   std::size_t router_sessions = 0;
   std::size_t router_registrations = 0;
   std::size_t router_subscriptions = 0;  // distinct subscriptions (one per topic)

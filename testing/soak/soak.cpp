@@ -72,7 +72,6 @@ struct session_slot {
   int index = 0;
   std::unique_ptr<AutobahnSync> app;
   SyncSession* session = nullptr;
-  std::atomic<bool> joined{false};
 
   // Callee: the last sequence number each caller sent us (-1: none yet).
   std::vector<std::int32_t> last_call_seq_from;
@@ -103,9 +102,18 @@ class soak_run {
     if (o.driver_threads < 1 || o.client_io_threads < 1) {
       throw std::invalid_argument("thread counts must be at least 1");
     }
+    if (o.calls / o.sessions >= INT32_MAX || o.events / o.sessions >= INT32_MAX) {
+      throw std::invalid_argument("more than 2^31 calls or events per session");
+    }
     deadline_ = started_ + o.max_duration;
     report_.options = o;
     report_.options.log = nullptr;
+  }
+  soak_run(const soak_run&) = delete;
+  soak_run& operator=(const soak_run&) = delete;
+  // After an exception mid-run: the clients and their threads still need stopping.
+  ~soak_run() {
+    if (!client_threads_.empty()) shut_down();
   }
 
   soak_report run() {
@@ -318,8 +326,7 @@ class soak_run {
       run_options ro;
       ro.url = url;
       ro.realm = realm_name;
-      ro.callback = [this, &slot] {
-        slot.joined.store(true);
+      ro.callback = [this] {
         joined_.fetch_add(1);
         std::lock_guard lock(progress_mutex_);
         progress_cv_.notify_all();
@@ -475,14 +482,18 @@ class soak_run {
     if (!middle) sample("middle");
   }
 
-  // Waits until every event published has been delivered in order, or the deadline.
+  // Waits until every event published has been delivered in order, at most drain_timeout
+  // (every publication was acknowledged, so only the subscribers' queues remain) and never
+  // past the deadline. What is then missing is lost.
   void drain() {
+    constexpr auto drain_timeout = std::chrono::seconds(30);
     std::uint64_t expected = 0;
     for (auto& s : slots_) expected += s->publications_made * fan_out(s->index);
     report_.events_expected = expected;
     drain_target_.store(std::max<std::uint64_t>(expected, 1));
+    const auto give_up = std::min(deadline_, steady::now() + drain_timeout);
     std::unique_lock lock(progress_mutex_);
-    while (counters_.events_valid.load() < expected && !past_deadline()) {
+    while (counters_.events_valid.load() < expected && steady::now() < give_up) {
       progress_cv_.wait_for(lock, std::chrono::milliseconds(100));
     }
     report_.workload_seconds =
@@ -513,8 +524,9 @@ class soak_run {
       });
     }
     for (auto& t : leavers) t.join();
-    // The router frees a session when its connection is gone: wait for that, bounded.
-    const auto give_up = std::max(steady::now() + std::chrono::seconds(10), deadline_);
+    // The router frees a session when its connection is gone: wait for that, bounded (also
+    // past the deadline: leaving is part of the check).
+    const auto give_up = steady::now() + std::chrono::seconds(10);
     while (router_->connection_count() != 0 && steady::now() < give_up) {
       std::unique_lock lock(progress_mutex_);
       progress_cv_.wait_for(lock, std::chrono::milliseconds(20));
@@ -527,7 +539,8 @@ class soak_run {
     client_work_.reset();
     client_io_.stop();
     for (auto& t : client_threads_) t.join();
-    router_->stop();
+    client_threads_.clear();
+    if (router_) router_->stop();
   }
 
   soak_report finish() {

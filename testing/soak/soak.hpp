@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "wamp/serializer.hpp"
+#include "wamp/transport/connection.hpp"
 
 namespace autobahn_sync::testing::soak {
 
@@ -62,6 +63,13 @@ struct soak_options {
   /// max(memory_tolerance_fraction × its size at warm-up, memory_tolerance_floor_bytes).
   double memory_tolerance_fraction = 0.10;
   std::size_t memory_tolerance_floor_bytes = std::size_t{4} << 20;
+  /// How long, after the last publication was acknowledged, the soak waits for every event
+  /// to arrive before it counts the missing ones as lost.
+  std::chrono::seconds drain_timeout{30};
+  /// Wraps each client's connection (e.g. in a testing::faulty_connection, to check that the
+  /// soak notices a lost or duplicated message); null: the connection as made.
+  std::function<wamp::connection_ptr(wamp::connection_ptr connection, int session)>
+      wrap_client_connection;
   /// Receives a line per phase and per memory sample while the soak runs (may be empty).
   std::function<void(const std::string&)> log;
 };
@@ -110,9 +118,9 @@ struct soak_report {
   std::uint64_t events_expected = 0;
   std::uint64_t events_received = 0;
   std::uint64_t events_misrouted = 0;     // another topic's, or the subscriber's own
-  std::uint64_t events_duplicated = 0;    // a sequence number already seen
+  std::uint64_t events_duplicated = 0;    // a sequence number already seen (or skipped)
   std::uint64_t events_out_of_order = 0;  // a sequence number past the next expected one
-  std::uint64_t events_lost = 0;          // expected, never delivered in order
+  std::uint64_t events_lost = 0;          // expected, never delivered
 
   std::vector<memory_sample> samples;  // start, joined, warm-up, middle, end, left
   /// The router's heap growth from warm-up to the larger of middle and end (0 when it shrank).

@@ -4,8 +4,12 @@
 
 #include <catch2/catch.hpp>
 
+#include "testing/fault_plan.hpp"
+#include "testing/faulty_connection.hpp"
+
 namespace soak = autobahn_sync::testing::soak;
 namespace wamp = autobahn_sync::wamp;
+namespace faults = autobahn_sync::testing;
 
 namespace {
 
@@ -49,6 +53,50 @@ TEST_CASE("a short soak with JSON loses, duplicates and misroutes nothing",
   CHECK(report.events_received == report.events_expected);
   CHECK(report.losses() == 0);
   CHECK(report.ok());
+}
+
+// A small soak whose clients' connections pass `plan` (on the client's end).
+soak::soak_options faulty_options(std::shared_ptr<faults::fault_plan> plan) {
+  auto options = short_options(wamp::serializer_kind::msgpack);
+  options.sessions = 10;
+  options.calls = 200;
+  options.events = 2'000;
+  options.drain_timeout = std::chrono::seconds(1);
+  options.wrap_client_connection = [plan](wamp::connection_ptr c, int session) {
+    return faults::faulty_connection::wrap(std::move(c), "session " + std::to_string(session), plan,
+                                          nullptr, nullptr, faults::faulty_connection::end::client);
+  };
+  return options;
+}
+
+TEST_CASE("the soak counts an event the network dropped as lost", "[soak][integration]") {
+  auto plan = faults::fault_plan::create();
+  auto rule = plan->install(faults::match().type(wamp::message_type::event).to_client().nth(500),
+                            faults::fault::drop(), "drop the 500th EVENT");
+  const auto report = soak::run_soak(faulty_options(plan));
+  INFO(report.describe());
+  REQUIRE(rule.hits() == 1);
+  CHECK(report.calls_ok == 200);
+  CHECK(report.events_received == report.events_expected - 1);
+  CHECK(report.events_lost == 1);
+  // The publisher's next event comes after the gap (none when the dropped one was its last).
+  CHECK(report.events_out_of_order <= 1);
+  CHECK(report.events_duplicated == 0);
+  CHECK(report.losses() >= 1);
+  CHECK_FALSE(report.ok());
+}
+
+TEST_CASE("the soak counts an event delivered twice as duplicated", "[soak][integration]") {
+  auto plan = faults::fault_plan::create();
+  auto rule = plan->install(faults::match().type(wamp::message_type::event).to_client().nth(500),
+                            faults::fault::duplicate(), "duplicate the 500th EVENT");
+  const auto report = soak::run_soak(faulty_options(plan));
+  INFO(report.describe());
+  REQUIRE(rule.hits() == 1);
+  CHECK(report.events_received == report.events_expected + 1);
+  CHECK(report.events_duplicated == 1);
+  CHECK(report.events_lost == 0);
+  CHECK_FALSE(report.ok());
 }
 
 TEST_CASE("a soak that cannot finish in time reports a timeout and fails", "[soak]") {

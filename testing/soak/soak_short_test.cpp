@@ -60,7 +60,7 @@ soak::soak_options faulty_options(std::shared_ptr<faults::fault_plan> plan) {
   auto options = short_options(wamp::serializer_kind::msgpack);
   options.sessions = 10;
   options.calls = 200;
-  options.events = 2'000;
+  options.events = 1'000;
   options.drain_timeout = std::chrono::seconds(1);
   options.wrap_client_connection = [plan](wamp::connection_ptr c, int session) {
     return faults::faulty_connection::wrap(std::move(c), "session " + std::to_string(session), plan,

@@ -311,7 +311,6 @@ class soak_run {
     co.join_timeout = std::chrono::seconds(30);
     co.leave_timeout = std::chrono::seconds(5);
 
-    auto& joined = joined_;
     for (auto& slot_ptr : slots_) {
       session_slot& slot = *slot_ptr;
       const auto t = options_.transports[slot.index % options_.transports.size()];
@@ -352,7 +351,7 @@ class soak_run {
     log("joining " + std::to_string(slots_.size()) + " sessions");
     std::unique_lock lock(progress_mutex_);
     for (;;) {
-      if (joined.load() == options_.sessions) break;
+      if (joined_.load() == options_.sessions) break;
       for (auto& s : slots_) {
         if (auto e = s->app->last_error()) {
           try {
@@ -360,21 +359,21 @@ class soak_run {
           } catch (const std::exception& x) {
             note_error("session " + std::to_string(s->index) + " could not join: " + x.what());
           }
-          report_.sessions_joined = joined.load();
+          report_.sessions_joined = joined_.load();
           return false;
         }
       }
       if (past_deadline()) {
         report_.timed_out = true;
-        note_error("only " + std::to_string(joined.load()) + " sessions joined before the deadline");
-        report_.sessions_joined = joined.load();
+        note_error("only " + std::to_string(joined_.load()) + " sessions joined before the deadline");
+        report_.sessions_joined = joined_.load();
         return false;
       }
       progress_cv_.wait_for(lock, std::chrono::milliseconds(100));
     }
     lock.unlock();
     for (auto& s : slots_) s->session = &s->app->session();
-    report_.sessions_joined = joined.load();
+    report_.sessions_joined = joined_.load();
     report_.join_seconds = std::chrono::duration<double>(steady::now() - join_started).count();
     return true;
   }

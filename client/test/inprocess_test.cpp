@@ -125,7 +125,7 @@ TEST_CASE("WAMP-CRA: the client signs the challenge, deriving the key for a salt
   const std::string challenge = R"({"authid":"joe","nonce":"n1"})";
   std::promise<std::string> signature;
   router.script = [&](w::message&& m, w::inprocess_connection& c) {
-    if (auto* h = std::get_if<w::hello>(&m)) {
+    if (std::holds_alternative<w::hello>(m)) {
       w::dict extra{{"challenge", challenge}};
       if (salted) {
         extra["salt"] = "salt123";

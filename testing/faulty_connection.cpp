@@ -107,6 +107,9 @@ std::string faulty_connection::encode(const wamp::message& msg) const {
 }
 
 boost::system::error_code faulty_connection::pass(direction dir, wamp::message msg) {
+  // Link delays count from the message's arrival, read before any rule counts it as a hit: a
+  // test that advances the clock once a rule fired must find the message already on its way.
+  const auto t = now();
   const observed_message observed{dir, session_, phase_, msg};
   std::weak_ptr<faulty_connection> weak = weak_from_this();
   auto decision = plan_->decide(observed, [&]() -> fault_plan::release_fn {
@@ -162,7 +165,6 @@ boost::system::error_code faulty_connection::pass(direction dir, wamp::message m
 
   // Link rules: when the message is due, how it is written, whether it crosses a byte limit.
   const bool delivered = std::any_of(todo.begin(), todo.end(), is_own_delivery);
-  const auto t = now();
   auto due = t;
   std::string link_note;
   std::size_t piece_bytes = 0;
@@ -370,11 +372,14 @@ void faulty_connection::arm_timer() {
     // A virtual timer: advance() runs it, and a simulation knows to jump to it.
     if (clock_timer_) clock_->cancel_timer(std::exchange(clock_timer_, 0));
     if (!earliest) return;
-    clock_timer_ = clock_->call_at(*earliest, [weak = weak_from_this(), executor = get_executor()] {
+    auto wake = [weak = weak_from_this(), executor = get_executor()] {
       boost::asio::post(executor, [weak] {
         if (auto self = weak.lock()) self->run_due();
       });
-    });
+    };
+    // Already due (the clock moved on while the message was being decided): run it now.
+    if (*earliest <= clock_->now()) return wake();
+    clock_timer_ = clock_->call_at(*earliest, std::move(wake));
     return;
   }
   if (!earliest) return;

@@ -111,9 +111,9 @@ if [ "$whole_suite" -eq 1 ]; then
     esac
   done
 
-  # Each libFuzzer target fuzzed for a bounded time (FUZZ_SECONDS, default 20; 0 skips it):
+  # Each libFuzzer target fuzzed for a bounded time (FUZZ_SECONDS, default 30; 0 skips it):
   # each target counts as one test.
-  fuzz_seconds=${FUZZ_SECONDS:-20}
+  fuzz_seconds=${FUZZ_SECONDS:-30}
   if [ "$fuzz_seconds" -gt 0 ]; then
     fuzz_log=$(mktemp)
     tools/fuzz.sh "$fuzz_seconds" 2>&1 | tee "$fuzz_log" | grep -E "^fuzz: " || true

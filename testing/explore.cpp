@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -83,6 +85,61 @@ bool is_final_call_answer(const wamp::message& m) {
   return false;
 }
 
+// True for a trace line that stands for a message the router itself sent (or received): not
+// a rule's answer or injection, and not a later record ("released", "lost: ...", "delivered:
+// ...") of a message already traced.
+bool sent_by_its_sender(const trace_entry& e) {
+  const auto& n = e.note;
+  return n != "answered by rule" && n != "injected" && n != "released" && n.rfind("lost", 0) != 0 &&
+         n.rfind("not delivered", 0) != 0 && n.rfind("delivered:", 0) != 0;
+}
+
+// Per session (by name): EVENTs only for subscriptions the router confirmed and has not ended
+// (by UNSUBSCRIBED or a new HELLO), and each publication at most once per subscription.
+void check_event_invariants(const std::vector<trace_entry>& trace, std::ostringstream& problems) {
+  struct session_subscriptions {
+    std::set<wamp::id> live;
+    std::set<wamp::id> ended;
+    std::map<wamp::id, wamp::id> unsubscribing;  // UNSUBSCRIBE request -> subscription
+    std::set<std::pair<wamp::id, wamp::id>> delivered;  // (subscription, publication)
+  };
+  std::map<std::string, session_subscriptions> sessions;
+  for (const auto& e : trace) {
+    if (!sent_by_its_sender(e)) continue;
+    auto& s = sessions[e.session];
+    if (e.dir == direction::to_router) {
+      if (std::holds_alternative<wamp::hello>(e.msg)) {
+        s = {};  // a new session under the same name
+      } else if (const auto* u = std::get_if<wamp::unsubscribe>(&e.msg)) {
+        s.unsubscribing[u->request] = u->subscription;
+      }
+      continue;
+    }
+    if (const auto* sub = std::get_if<wamp::subscribed>(&e.msg)) {
+      s.live.insert(sub->subscription);
+      s.ended.erase(sub->subscription);
+    } else if (const auto* unsub = std::get_if<wamp::unsubscribed>(&e.msg)) {
+      std::optional<wamp::id> id;
+      if (const auto it = s.unsubscribing.find(unsub->request); unsub->request != 0 && it != s.unsubscribing.end())
+        id = it->second;
+      else if (const auto d = unsub->details.find("subscription"); d != unsub->details.end() && d->second.is_number_unsigned())
+        id = d->second.get<wamp::id>();  // revoked by the router
+      if (id && s.live.erase(*id)) s.ended.insert(*id);
+    } else if (const auto* ev = std::get_if<wamp::event>(&e.msg)) {
+      if (s.ended.count(ev->subscription)) {
+        problems << "#" << e.sequence << " " << e.session << " got an EVENT for subscription " << ev->subscription
+                 << " after its UNSUBSCRIBED\n";
+      } else if (!s.live.count(ev->subscription)) {
+        problems << "#" << e.sequence << " " << e.session << " got an EVENT for subscription " << ev->subscription
+                 << ", which it does not hold\n";
+      } else if (!s.delivered.insert({ev->subscription, ev->publication}).second) {
+        problems << "#" << e.sequence << " " << e.session << " got publication " << ev->publication
+                 << " twice on subscription " << ev->subscription << "\n";
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::string_view to_string(explore_fault f) noexcept {
@@ -134,6 +191,7 @@ std::string check_trace_invariants(const std::vector<trace_entry>& trace) {
       }
     }
   }
+  check_event_invariants(trace, problems);
   return problems.str();
 }
 

@@ -16,6 +16,7 @@
 // - the scenario returned (its blocking calls end: the fixture's clients have short timeouts);
 // - every CALL a session sent got exactly one RESULT (final) or ERROR, unless its session was
 //   lost first; no request id was used twice by one session for the same kind of request;
+// - no EVENT for a subscription the session does not hold or already ended, none twice;
 // - after the clients stopped, nothing is left in the router: no session, registration,
 //   subscription or pending call.
 //
@@ -68,8 +69,10 @@ using explore_scenario = std::function<void(wamp_fixture&)>;
 /// Learns the scenario's messages, then runs it once per message x fault kind.
 explore_report explore(const explore_scenario& scenario, explore_options options = {});
 
-/// The default invariants on a finished run's trace: one answer per CALL, unique request ids.
-/// Returns "" when they hold.
+/// The default invariants on a finished run's trace: one answer per CALL, unique request ids;
+/// EVENTs only for subscriptions the router confirmed and has not ended (by UNSUBSCRIBED or a
+/// new HELLO of the session), each publication at most once per subscription. Messages a rule
+/// made (answers, injections) do not count. Returns "" when they hold.
 std::string check_trace_invariants(const std::vector<trace_entry>& trace);
 
 }  // namespace autobahn_sync::testing

@@ -103,3 +103,41 @@ TEST_CASE("the trace invariants catch an answer to a call never made, and a reus
   add(testing::direction::to_router, wamp::call{1, {}, "com.p"});
   CHECK(testing::check_trace_invariants(trace).find("reused request id 1") != std::string::npos);
 }
+
+TEST_CASE("the trace invariants catch an EVENT after UNSUBSCRIBED, one never subscribed, and one twice", "[explore]") {
+  std::vector<testing::trace_entry> trace;
+  auto add = [&](testing::direction d, wamp::message m, std::string note = {}) {
+    testing::trace_entry e;
+    e.sequence = trace.size() + 1;
+    e.session = "s";
+    e.dir = d;
+    e.msg = std::move(m);
+    e.note = std::move(note);
+    trace.push_back(std::move(e));
+  };
+  const auto to_router = testing::direction::to_router;
+  const auto to_client = testing::direction::to_client;
+  add(to_router, wamp::subscribe{1, {}, "com.t"});
+  add(to_client, wamp::subscribed{1, 50});
+  add(to_client, wamp::event{50, 900});
+  add(to_client, wamp::event{50, 900}, "injected");  // a rule's doing, not the router's
+  CHECK(testing::check_trace_invariants(trace).empty());
+  add(to_client, wamp::event{50, 900});
+  CHECK(testing::check_trace_invariants(trace).find("publication 900 twice") != std::string::npos);
+  trace.pop_back();
+  add(to_client, wamp::event{51, 901});
+  CHECK(testing::check_trace_invariants(trace).find("does not hold") != std::string::npos);
+  trace.pop_back();
+  add(to_router, wamp::unsubscribe{2, 50});
+  add(to_client, wamp::unsubscribed{2});
+  CHECK(testing::check_trace_invariants(trace).empty());
+  add(to_client, wamp::event{50, 902});
+  CHECK(testing::check_trace_invariants(trace).find("after its UNSUBSCRIBED") != std::string::npos);
+  trace.pop_back();
+  // A new session under the same name starts with no subscriptions.
+  add(to_router, wamp::subscribe{3, {}, "com.t"});
+  add(to_client, wamp::subscribed{3, 50});
+  add(to_router, wamp::hello{"realm1", {}});
+  add(to_client, wamp::event{50, 903});
+  CHECK(testing::check_trace_invariants(trace).find("does not hold") != std::string::npos);
+}

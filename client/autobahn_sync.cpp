@@ -109,13 +109,11 @@ void AutobahnSync::begin_run() {
 
 void AutobahnSync::start_session(boost::asio::any_io_executor executor,
                                  const run_options& options,
-                                 std::shared_ptr<detail::waiter>& join_waiter,
-                                 std::shared_ptr<void> executor_owner) {
+                                 std::shared_ptr<detail::waiter>& join_waiter) {
   runner_ = std::make_shared<callbacks_runner>();
   if (options_.executor) runner_->run_on(options_.executor);
   auto strand = boost::asio::make_strand(executor);
   state_ = std::make_shared<detail::session_state>(strand, runner_, options_, on_challenge_);
-  state_->keep_alive(std::move(executor_owner));
   state_->watch_clock();
   // References to the previous run's session stay valid (its calls throw NotRunningError).
   if (session_) retired_sessions_.push_back(std::move(session_));
@@ -176,11 +174,11 @@ void AutobahnSync::run(const run_options& options) {
     work_.reset();
     // A previous run's io_context outlives the executors its retired session still holds.
     if (own_io_) retired_ios_.push_back(std::move(own_io_));
-    own_io_ = std::make_shared<boost::asio::io_context>(1);
+    own_io_ = std::make_unique<boost::asio::io_context>(1);
     work_.emplace(own_io_->get_executor());
     io_thread_ = std::thread([io = own_io_.get()] { io->run(); });
     std::shared_ptr<detail::waiter> join_waiter;
-    start_session(own_io_->get_executor(), options, join_waiter, own_io_);
+    start_session(own_io_->get_executor(), options, join_waiter);
     if (!options.blocking) start_runner_threads();
     wait_for_join(join_waiter);
     apply_deferred();

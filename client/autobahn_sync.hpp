@@ -141,11 +141,8 @@ class AutobahnSync {
 
   void begin_run();
   void run_on_given_executor(const run_options& options);
-  /// `executor_owner`: what keeps `executor` valid (our own io_context), held by the session
-  /// state as long as it lives; null for executors the user owns.
   void start_session(boost::asio::any_io_executor executor, const run_options& options,
-                     std::shared_ptr<detail::waiter>& join_waiter,
-                     std::shared_ptr<void> executor_owner = nullptr);
+                     std::shared_ptr<detail::waiter>& join_waiter);
   void wait_for_join(const std::shared_ptr<detail::waiter>& join_waiter);
   void apply_deferred();
   void teardown(bool from_failed_run);
@@ -161,10 +158,8 @@ class AutobahnSync {
   std::vector<std::function<void(SyncSession&)>> deferred_;
 
   std::shared_ptr<callbacks_runner> runner_;
-  // Shared with the session state, which must not outlive the io_context its strand runs on
-  // (a manual clock's listener may hold the last reference to it).
-  std::shared_ptr<boost::asio::io_context> own_io_;
-  std::vector<std::shared_ptr<boost::asio::io_context>> retired_ios_;
+  std::unique_ptr<boost::asio::io_context> own_io_;
+  std::vector<std::unique_ptr<boost::asio::io_context>> retired_ios_;
   std::optional<work_guard> work_;
   std::thread io_thread_;
   std::vector<std::thread> runner_threads_;

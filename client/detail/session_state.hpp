@@ -95,9 +95,6 @@ class session_state : public std::enable_shared_from_this<session_state> {
   /// With a manual clock: wake every waiter when it advances, so deadlines are re-checked.
   void watch_clock();
   ~session_state();
-  /// Holds `owner` (what keeps the executor valid) as long as this state lives. Call before
-  /// the state is shared with other threads.
-  void keep_alive(std::shared_ptr<void> owner) { executor_owner_ = std::move(owner); }
 
   /// A new waiter, registered so that abandon_all() reaches it.
   std::shared_ptr<waiter> make_waiter();
@@ -175,10 +172,6 @@ class session_state : public std::enable_shared_from_this<session_state> {
   void schedule_reconnect();
   void restore_records();
 
-  // Declared first, destroyed last: keeps the io_context under strand_ alive when this state
-  // outlives its AutobahnSync (a manual clock's listener on another thread may drop the last
-  // reference after the client is gone).
-  std::shared_ptr<void> executor_owner_;
   strand_type strand_;
   boost::asio::any_io_executor executor_;  // strand_, type-erased
   std::shared_ptr<callbacks_runner> runner_;

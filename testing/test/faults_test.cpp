@@ -1,6 +1,7 @@
 // Fault rules acting on messages between a router and a client, seen through a faulty
 // connection wrapped around a scripted connection (no router needed: the test plays both).
 #include "testing/faulty_connection.hpp"
+#include "testing/test/scripted_connection.hpp"
 
 #include <catch2/catch.hpp>
 #include <boost/asio/io_context.hpp>
@@ -11,37 +12,9 @@ using testing::fault_plan;
 using testing::match;
 using wamp::message_type;
 namespace fault = testing::fault;
+using autobahn_sync::testing::test::scripted_connection;
 
 namespace {
-
-// The router's end of a client connection, scripted: the test pushes what the client sends
-// and reads what reached the client.
-class scripted_connection final : public wamp::connection {
- public:
-  explicit scripted_connection(boost::asio::io_context& io) : io_(io) {}
-
-  executor_type get_executor() const override { return io_.get_executor(); }
-  void start(wamp::connection_handler handler) override { handler_ = std::move(handler); }
-  boost::system::error_code send(const wamp::message& msg) override {
-    if (closed) return wamp::errc::not_connected;
-    to_client.push_back(msg);
-    return {};
-  }
-  void close() override { closed = true; }
-  void close_abruptly() override { closed = true; }
-  const wamp::connection_info& info() const noexcept override { return info_; }
-
-  // What the client sends.
-  void client_sends(wamp::message msg) { handler_.on_message(std::move(msg)); }
-
-  std::vector<wamp::message> to_client;
-  bool closed = false;
-
- private:
-  boost::asio::io_context& io_;
-  wamp::connection_handler handler_;
-  wamp::connection_info info_{"inprocess", "json", "inprocess"};
-};
 
 // A router stand-in: records what reaches it.
 struct router_side {

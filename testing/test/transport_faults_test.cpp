@@ -4,6 +4,7 @@
 // clock (exact times, no router); integration tests run a fixture over real sockets on
 // 127.0.0.1.
 #include "testing/faulty_connection.hpp"
+#include "testing/test/scripted_connection.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -20,47 +21,13 @@
 namespace wamp = autobahn_sync::wamp;
 namespace testing = autobahn_sync::testing;
 namespace fault = testing::fault;
+using autobahn_sync::testing::test::scripted_connection;
 using namespace std::chrono_literals;
 using testing::direction;
 using testing::match;
 using wamp::message_type;
 
 namespace {
-
-// The router's end of a client connection, scripted: the test pushes what the client sends
-// and reads what reached the client.
-class scripted_connection final : public wamp::connection {
- public:
-  explicit scripted_connection(boost::asio::io_context& io) : io_(io) {}
-
-  executor_type get_executor() const override { return io_.get_executor(); }
-  void start(wamp::connection_handler handler) override { handler_ = std::move(handler); }
-  boost::system::error_code send(const wamp::message& msg) override {
-    if (closed) return wamp::errc::not_connected;
-    to_client.push_back(msg);
-    return {};
-  }
-  void close() override { closed = true; }
-  void close_abruptly() override { closed = abruptly = true; }
-  void close_with_code(std::uint16_t code, const std::string&) override {
-    close_code = code;
-    close();
-  }
-  const wamp::connection_info& info() const noexcept override { return info_; }
-
-  void client_sends(wamp::message msg) { handler_.on_message(std::move(msg)); }
-  void transport_ends() { handler_.on_close({}); }
-
-  std::vector<wamp::message> to_client;
-  bool closed = false;
-  bool abruptly = false;
-  std::uint16_t close_code = 0;
-
- private:
-  boost::asio::io_context& io_;
-  wamp::connection_handler handler_;
-  wamp::connection_info info_{"inprocess", "json", "inprocess"};
-};
 
 struct router_side {
   std::vector<wamp::message> received;

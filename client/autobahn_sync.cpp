@@ -321,6 +321,9 @@ void AutobahnSync::teardown(bool from_failed_run) {
     io->stop();
   }
   join_threads();
+  // From here on no foreign thread (a manual clock's) may hold the state: the io_context it
+  // uses can be destroyed once this client is.
+  if (state_) state_->foreign()->close();
   std::lock_guard lock(mutex_);
   running_ = false;
   stopping_ = false;

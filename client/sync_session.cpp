@@ -138,12 +138,12 @@ call_result SyncSession::call(const wamp::uri& procedure, wamp::list args, wamp:
   });
   std::weak_ptr<session_state> weak = state_;
   if (options.canceller) {
-    options.canceller->bind([weak, w](std::string mode) {
-      if (auto s = weak.lock()) {
-        s->post([w, mode](session_state& st) {
+    options.canceller->bind([weak, w, foreign = state_->foreign()](std::string mode) {
+      foreign->run(weak, [&](session_state& s) {
+        s.post([w, mode](session_state& st) {
           if (auto request = w->request.load()) st.core().cancel(request, mode);
         });
-      }
+      });
     });
   }
   const auto timeout = options.timeout.value_or(state_->options().call_timeout);

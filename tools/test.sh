@@ -105,10 +105,8 @@ if [ "$whole_suite" -eq 1 ]; then
     case "$s" in
       asan) run_tests "asan" "--config=asan --test_arg=--repeat=1" \
               //... -//testing/interop/... -//tools/... ;;
-      # virtual_time_test is left out until a known race is fixed: a manual clock's listener
-      # can drop the last reference to a client's session state after its io_context is gone.
       tsan) run_tests "tsan" "--config=tsan --test_arg=--repeat=1" \
-              //client/test/... //testing:all -//testing:virtual_time_test //wamp/transport/... \
+              //client/test/... //testing:all //wamp/transport/... \
               //router:router_test ;;
       *) echo "unknown sanitizer $s"; failed=$((failed + 1)) ;;
     esac

@@ -62,19 +62,19 @@ session_state::session_state(strand_type strand, std::shared_ptr<callbacks_runne
 void session_state::watch_clock() {
   if (!options_.clock) return;
   std::weak_ptr<session_state> weak = shared_from_this();
-  clock_listener_ = options_.clock->on_advance([weak] {
-    auto self = weak.lock();
-    if (!self) return;
-    std::set<std::shared_ptr<waiter>> all;
-    {
-      std::lock_guard lock(self->waiters_mutex_);
-      all = self->waiters_;
-    }
-    for (auto& w : all) {
-      { std::lock_guard lock(w->mutex); }  // a waiter between its check and its sleep
-      w->cv.notify_all();
-    }
-    if (self->runner_) self->runner_->notify();
+  clock_listener_ = options_.clock->on_advance([weak, foreign = foreign_] {
+    foreign->run(weak, [](session_state& self) {
+      std::set<std::shared_ptr<waiter>> all;
+      {
+        std::lock_guard lock(self.waiters_mutex_);
+        all = self.waiters_;
+      }
+      for (auto& w : all) {
+        { std::lock_guard lock(w->mutex); }  // a waiter between its check and its sleep
+        w->cv.notify_all();
+      }
+      if (self.runner_) self.runner_->notify();
+    });
   });
 }
 
@@ -282,15 +282,15 @@ void session_state::schedule_reconnect() {
     // Virtual time: a timer of the manual clock (a simulation jumps time to it).
     std::weak_ptr<session_state> weak = shared_from_this();
     if (virtual_reconnect_) options_.clock->cancel_timer(virtual_reconnect_);
-    virtual_reconnect_ = options_.clock->call_at(options_.clock->now() + delay_, [weak] {
-      if (auto self = weak.lock()) {
-        boost::asio::post(self->strand_, [weak] {
+    virtual_reconnect_ = options_.clock->call_at(options_.clock->now() + delay_, [weak, foreign = foreign_] {
+      foreign->run(weak, [weak](session_state& self) {
+        boost::asio::post(self.strand_, [weak] {
           if (auto s = weak.lock()) {
             s->virtual_reconnect_ = 0;
             s->reconnect_now();
           }
         });
-      }
+      });
     });
     return;
   }

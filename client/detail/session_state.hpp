@@ -68,6 +68,32 @@ struct waiter {
   void push_progress(call_result r);
 };
 
+class session_state;
+
+/// Threads the client does not own (a manual clock's advancing thread, a call's canceller)
+/// reach the session state through this guard: they run under its mutex, and once the
+/// client closed it at the end of stop() they never touch the state again. Without it such
+/// a thread could drop the last reference to the state after the client destroyed its
+/// io_context, and the state's strand would be destroyed against a dead io_context.
+class foreign_access {
+ public:
+  /// Runs `f(state)` when the guard is open and the state is alive.
+  template <class F>
+  void run(const std::weak_ptr<session_state>& weak, F&& f) {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    if (auto state = weak.lock()) f(*state);  // the reference is dropped under the lock
+  }
+  void close() {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+  }
+
+ private:
+  std::mutex mutex_;
+  bool closed_ = false;
+};
+
 class session_state : public std::enable_shared_from_this<session_state> {
  public:
   using strand_type = boost::asio::strand<boost::asio::any_io_executor>;
@@ -149,6 +175,8 @@ class session_state : public std::enable_shared_from_this<session_state> {
                                                      procedure_handler handler);
 
   std::atomic<bool> stopping{false};
+  /// For callbacks on threads the client does not own (see foreign_access).
+  const std::shared_ptr<foreign_access>& foreign() const { return foreign_; }
 
  private:
   struct subscription_record {
@@ -202,6 +230,7 @@ class session_state : public std::enable_shared_from_this<session_state> {
 
   std::mutex waiters_mutex_;
   std::set<std::shared_ptr<waiter>> waiters_;
+  std::shared_ptr<foreign_access> foreign_ = std::make_shared<foreign_access>();
   std::uint64_t clock_listener_ = 0;
   // With a manual clock: the key of the virtual timer of the scheduled reconnect, or 0.
   std::uint64_t virtual_reconnect_ = 0;

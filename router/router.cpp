@@ -30,6 +30,7 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
   bool stopped = false;
   std::unordered_map<wamp::id, wamp::connection_ptr> connections;
   std::vector<std::function<void()>> closers;  // listeners' close functions
+  std::vector<wamp::listener_ptr> listeners;
   std::optional<router_core::time_point> armed_for;
 
   void attach(wamp::connection_ptr c, std::shared_ptr<const transport_auth> auth) {
@@ -272,7 +273,10 @@ unsigned short router::listen_rawsocket_impl(const std::string& host, unsigned s
   l->start([self, auth](wamp::connection_ptr c) {
     if (auto s = self.lock()) s->attach(std::move(c), auth);
   });
-  with_core([&](router_core&) { impl_->closers.push_back([l] { l->close(); }); });
+  with_core([&](router_core&) {
+    impl_->closers.push_back([l] { l->close(); });
+    impl_->listeners.push_back(l);
+  });
   return l->port();
 }
 
@@ -314,7 +318,10 @@ unsigned short router::listen_websocket_impl(const std::string& host, unsigned s
     const auto it = auth_by_path.find(c->info().endpoint);
     if (auto s = self.lock()) s->attach(std::move(c), it == auth_by_path.end() ? nullptr : it->second);
   });
-  with_core([&](router_core&) { impl_->closers.push_back([l] { l->close(); }); });
+  with_core([&](router_core&) {
+    impl_->closers.push_back([l] { l->close(); });
+    impl_->listeners.push_back(l);
+  });
   return l->port();
 }
 
@@ -334,6 +341,14 @@ void router::expire() {
 
 std::size_t router::connection_count() {
   return with_core([this](router_core&) { return impl_->connections.size(); });
+}
+
+std::size_t router::handshakes_in_progress() {
+  return with_core([this](router_core&) {
+    std::size_t n = 0;
+    for (const auto& l : impl_->listeners) n += l->handshakes_in_progress();
+    return n;
+  });
 }
 
 void router::stop() {

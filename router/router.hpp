@@ -121,6 +121,10 @@ class router {
 
   /// Connections currently served.
   std::size_t connection_count();
+  /// Accepted sockets still in their transport handshake (not yet connections). When this
+  /// and connection_count() are both 0, every connection a client completed has been served
+  /// and closed.
+  std::size_t handshakes_in_progress();
 
  private:
   struct impl;

@@ -210,6 +210,7 @@ void session_state::start(connector connect, std::string url, join_options join,
 
 void session_state::connect_and_join() {
   std::weak_ptr<session_state> weak = shared_from_this();
+  connecting_ = true;
   connect_(executor_, url_, [weak](const boost::system::error_code& ec, wamp::connection_ptr conn) {
     auto self = weak.lock();
     if (!self) {
@@ -217,17 +218,19 @@ void session_state::connect_and_join() {
       return;
     }
     boost::asio::dispatch(self->executor_, [self, ec, conn] {
+      self->connecting_ = false;
       if (ec || !conn) {
-        return self->connect_failed(std::make_exception_ptr(ConnectionRefusedError(
+        self->connect_failed(std::make_exception_ptr(ConnectionRefusedError(
             "cannot connect to " + self->url_ + ": " +
             (ec ? ec.message() : std::string("no connection")))));
+        return self->finish_leave_after_connect();
       }
       const bool wanted = !self->stopping.load() && !self->left_ &&
                           (self->join_waiter_ ? !self->join_waiter_->done.load()
                                               : self->ever_joined_);
       if (!wanted || self->connection_) {
         conn->close_abruptly();
-        return;
+        return self->finish_leave_after_connect();
       }
       self->connection_ = conn;
       std::weak_ptr<session_state> weak = self;
@@ -439,12 +442,20 @@ void session_state::leave(std::string reason, std::exception_ptr pending_error,
   if (reconnect_timer_) reconnect_timer_->cancel();
   if (options_.clock && virtual_reconnect_) options_.clock->cancel_timer(std::exchange(virtual_reconnect_, 0));
   if (core_.current_state() == session_core::state::closed) {
-    done->complete(nullptr, [](auto&) {});
     close_connection();
+    // A connection still being made is closed as it arrives: the leave ends then, so that
+    // nothing of this client reaches the router after stop() returned.
+    if (connecting_) close_waiters_.push_back(std::move(done));
+    else done->complete(nullptr, [](auto&) {});
     return;
   }
   close_waiters_.push_back(std::move(done));
   core_.leave(std::move(reason), pending_error);
+}
+
+void session_state::finish_leave_after_connect() {
+  if (!left_ || core_.current_state() != session_core::state::closed) return;
+  for (auto& w : std::exchange(close_waiters_, {})) w->complete(nullptr, [](auto&) {});
 }
 
 void session_state::close_connection() {

@@ -197,6 +197,8 @@ class session_state : public std::enable_shared_from_this<session_state> {
   void on_session_closed(std::exception_ptr why);
   void connect_and_join();
   void connect_failed(const std::exception_ptr& error);
+  // After a connect attempt ended: completes the leave that waited for it.
+  void finish_leave_after_connect();
   void schedule_reconnect();
   void restore_records();
 
@@ -216,6 +218,7 @@ class session_state : public std::enable_shared_from_this<session_state> {
   join_options join_;
   bool ever_joined_ = false;
   bool left_ = false;  // leave()/stop() asked: no reconnection
+  bool connecting_ = false;  // a connect attempt is in flight
   int attempts_ = 0;
   std::chrono::milliseconds delay_{0};
   std::shared_ptr<boost::asio::steady_timer> reconnect_timer_;

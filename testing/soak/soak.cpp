@@ -539,9 +539,13 @@ class soak_run {
     }
     for (auto& t : leavers) t.join();
     // The router frees a session when its connection is gone: wait for that, bounded (also
-    // past the deadline: leaving is part of the check).
+    // past the deadline: leaving is part of the check). A client stopped mid-join closed its
+    // connection as it arrived, which the router may still be handing over from its listener.
     const auto give_up = steady::now() + std::chrono::seconds(10);
-    while (router_->connection_count() != 0 && steady::now() < give_up) {
+    // Handshakes first: once none is in progress, every connection a client completed is
+    // attached, so the count read after it misses none (the other order can).
+    while ((router_->handshakes_in_progress() != 0 || router_->connection_count() != 0) &&
+           steady::now() < give_up) {
       std::unique_lock lock(progress_mutex_);
       progress_cv_.wait_for(lock, std::chrono::milliseconds(20));
     }
@@ -604,7 +608,15 @@ class soak_run {
     r.router_state_freed = left && left->router_connections == 0 && left->router_sessions == 0 &&
                            left->router_registrations == 0 && left->router_subscriptions == 0 &&
                            left->router_pending_calls == 0;
-    if (!r.router_state_freed) note_error("the router still holds state after every session left");
+    if (!r.router_state_freed) {
+      note_error(left ? "the router still holds state after every session left: " +
+                            std::to_string(left->router_connections) + " connections, " +
+                            std::to_string(left->router_sessions) + " sessions, " +
+                            std::to_string(left->router_registrations) + " registrations, " +
+                            std::to_string(left->router_subscriptions) + " subscriptions, " +
+                            std::to_string(left->router_pending_calls) + " pending calls"
+                      : "the router's state after every session left was not sampled");
+    }
     r.total_seconds = elapsed();
     return std::move(r);
   }

@@ -2,6 +2,8 @@
 // port it is bound to and a way to stop accepting. Connections already accepted live on.
 #pragma once
 
+#include <atomic>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
@@ -20,6 +22,22 @@ class listener {
   virtual void start(accept_handler on_accept) = 0;
   /// Stops accepting. Idempotent.
   virtual void close() = 0;
+
+  /// Accepted sockets whose transport handshake has not ended (handed to `on_accept`,
+  /// refused, failed or timed out). Once this and the owner's count of connections are both
+  /// 0, every connection a peer completed was handed over. Thread-safe.
+  std::size_t handshakes_in_progress() const noexcept { return handshakes_->load(); }
+
+ protected:
+  /// Counts one handshake until the returned token is released: the handshake's state holds
+  /// it, so the count drops once the last handler of the handshake returned.
+  std::shared_ptr<void> count_handshake() {
+    ++*handshakes_;
+    return std::shared_ptr<void>(static_cast<void*>(nullptr), [count = handshakes_](void*) { --*count; });
+  }
+
+ private:
+  std::shared_ptr<std::atomic<std::size_t>> handshakes_ = std::make_shared<std::atomic<std::size_t>>(0);
 };
 
 using listener_ptr = std::shared_ptr<listener>;

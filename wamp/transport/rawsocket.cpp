@@ -298,6 +298,7 @@ struct handshake_state {
   rawsocket::octets in{};
   rawsocket::octets out{};
   bool timed_out = false;
+  std::shared_ptr<void> counted;  // a listener's count of handshakes in progress
 };
 
 // `on_timeout` (may be empty) is told when the deadline passes with the handshake unfinished.
@@ -366,11 +367,13 @@ void rawsocket_listener::handshake(tcp::socket socket) {
   }
   if (!tls_) {
     auto st = std::make_shared<handshake_state<tcp::socket>>(std::move(socket));
+    st->counted = count_handshake();
     arm_timeout(st, options_.transport.handshake_timeout, std::move(on_timeout));
     return exchange_octets(st);
   }
   // One deadline covers the TLS handshake and the octets.
   auto st = std::make_shared<handshake_state<tls_socket>>(tls_socket(std::move(socket), *tls_), tls_);
+  st->counted = count_handshake();
   arm_timeout(st, options_.transport.handshake_timeout, std::move(on_timeout));
   st->socket.async_handshake(asio::ssl::stream_base::server, [self = shared_from_this(), st](const error_code& ec) {
     if (ec) return;  // a plain client, an unhappy one, or too slow: nothing to answer

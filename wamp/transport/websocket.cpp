@@ -311,6 +311,7 @@ struct server_handshake : std::enable_shared_from_this<server_handshake<Stream>>
   const websocket_listener_options& options;
   accept_handler on_accept;
   tls_context_ptr tls;
+  std::shared_ptr<void> counted;  // the listener's count of handshakes in progress
   beast::flat_buffer buffer;
   http::request<http::string_body> request;
   http::response<http::string_body> refusal;
@@ -430,13 +431,15 @@ void websocket_listener::accept_next() {
       };
       std::string peer = detail::tcp_peer_name(socket);
       if (self->tls_) {
-        std::make_shared<server_handshake<tls_stream>>(tls_stream(std::move(socket), *self->tls_), std::move(peer),
-                                                       self->options_, on_accept, self->tls_)
-            ->run();
+        auto h = std::make_shared<server_handshake<tls_stream>>(tls_stream(std::move(socket), *self->tls_),
+                                                                std::move(peer), self->options_, on_accept, self->tls_);
+        h->counted = self->count_handshake();
+        h->run();
       } else {
-        std::make_shared<server_handshake<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), std::move(peer),
-                                                              self->options_, on_accept, nullptr)
-            ->run();
+        auto h = std::make_shared<server_handshake<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)),
+                                                                       std::move(peer), self->options_, on_accept, nullptr);
+        h->counted = self->count_handshake();
+        h->run();
       }
     }
     self->accept_next();

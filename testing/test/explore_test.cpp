@@ -46,7 +46,7 @@ TEST_CASE("explore runs a scenario once per message and fault kind; a sound syst
   INFO(report.describe());
   CHECK(report.ok());
   CHECK(report.messages >= 12);  // 2 joins, REGISTER, CALL, INVOCATION, YIELD, RESULT, ...
-  CHECK(report.runs == report.messages * 4);
+  CHECK(report.runs == report.messages * 5);  // drop, loss before, loss after, delay, duplicate
 }
 
 TEST_CASE("explore reports the point where an application invariant breaks", "[explore]") {
@@ -79,6 +79,57 @@ TEST_CASE("explore reports the point where an application invariant breaks", "[e
   CHECK(report.failures.at(0).point.rfind("drop of reader to_client EVENT #1", 0) == 0);
   CHECK(report.failures.at(0).what == "an acknowledged event never arrived");
   CHECK(report.failures.at(0).trace.find("EVENT") != std::string::npos);
+}
+
+TEST_CASE("delay past the timeout: the call ends once, with the timeout error, and the late RESULT is ignored",
+          "[explore]") {
+  testing::explore_options options;
+  options.fixture.simulation = true;  // virtual time: a delay costs no wall time, and runs replay
+  options.faults = {testing::explore_fault::delay_past_timeout};
+  std::vector<std::string> outcomes;  // of the run's two calls, in order
+  int late_results = 0;
+  options.invariant = [&](testing::wamp_fixture& f) -> std::string {
+    const auto outcome = std::exchange(outcomes, {});
+    const auto late = f.trace().select([](const testing::trace_entry& e) {
+      return e.type() == wamp::message_type::result && e.session == "caller" && e.note == "released";
+    });
+    if (outcome.size() != 2) return "the calls ended " + std::to_string(outcome.size()) + " times, not 2";
+    if (late.empty() || std::get<wamp::result>(late[0].msg).request != 1) return "";
+    ++late_results;
+    // The late RESULT of the 1st call arrived between the calls: the 1st call had timed out,
+    // and the client ignored the RESULT (the 2nd call got its own answer, nobody aborted).
+    if (outcome != std::vector<std::string>{"wamp.error.timeout", "3"})
+      return "outcomes " + outcome[0] + ", " + outcome[1];
+    if (!f.trace().of_type(wamp::message_type::abort).empty()) return "the late RESULT ended the session";
+    return "";
+  };
+  const auto report = testing::explore(
+      [&](testing::wamp_fixture& f) {
+        try {
+          f.session("callee").register_procedure("com.example.add", [](const wamp::list& a, const wamp::dict&,
+                                                                       const invocation_details&) {
+            return call_result{{a.at(0).get<int>() + a.at(1).get<int>()}};
+          });
+        } catch (const Error&) {
+          // a delayed HELLO or REGISTERED: the calls then fail, but still end once each
+        }
+        for (int i = 0; i < 2; ++i) {
+          try {
+            outcomes.push_back(f.session("caller").call("com.example.add", {1, 2}).value().dump());
+          } catch (const ApplicationError& e) {
+            outcomes.push_back(e.error());
+          } catch (const Error& e) {
+            outcomes.push_back(e.what());
+          }
+          // Lets virtual time run past the delay, so a delayed answer arrives before the next call.
+          if (i == 0) f.advance(std::chrono::seconds(1));
+        }
+      },
+      options);
+  INFO(report.describe());
+  CHECK(report.ok());
+  CHECK(report.runs == report.messages);
+  CHECK(late_results == 1);  // the run that delayed the 1st RESULT
 }
 
 TEST_CASE("the trace invariants catch an answer to a call never made, and a reused request id", "[explore]") {

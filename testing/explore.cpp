@@ -172,6 +172,7 @@ std::vector<message_point> points_of(const std::vector<trace_entry>& trace) {
   std::map<std::tuple<std::string, direction, wamp::message_type>, std::size_t> seen;
   std::vector<message_point> out;
   for (const auto& e : trace) {
+    if (is_handler_note(e.note)) continue;  // a handler's start, not a message
     const auto n = ++seen[{e.session, e.dir, e.type()}];
     out.push_back({e.session, e.dir, e.type(), n});
   }
@@ -193,7 +194,7 @@ bool is_final_call_answer(const wamp::message& m) {
 bool sent_by_its_sender(const trace_entry& e) {
   const auto& n = e.note;
   return n != "answered by rule" && n != "injected" && n != "released" && n.rfind("lost", 0) != 0 &&
-         n.rfind("not delivered", 0) != 0 && n.rfind("delivered:", 0) != 0;
+         n.rfind("not delivered", 0) != 0 && n.rfind("delivered:", 0) != 0 && !is_handler_note(n);
 }
 
 // Per session (by name): EVENTs only for subscriptions the router confirmed and has not ended
@@ -266,6 +267,11 @@ std::string check_trace_invariants(const std::vector<trace_entry>& trace) {
   std::map<std::tuple<std::string, wamp::message_type, wamp::id>, int> request_ids;
   std::ostringstream problems;
   for (const auto& e : trace) {
+    if (e.note == note_handler_after_leave) {
+      problems << "#" << e.sequence << " " << e.session << ": a handler started after its client left (its stop() or "
+               << "leave() had returned), for " << wamp::name_of(e.type()) << "\n";
+    }
+    if (is_handler_note(e.note)) continue;  // a handler's start, not a message
     const auto request = request_of(e.msg);
     // "released" and "lost: ..." / "not delivered: ..." lines are later records of a message
     // already traced when its session sent it.

@@ -180,6 +180,10 @@ wamp_fixture::~wamp_fixture() {
         FAIL_CHECK("wamp_fixture teardown: a blocking call in a handler deadlocked: " << d);
     }
   }
+  if (check_leaks_ && !failing) {
+    for (const auto& e : trace_->select([](const trace_entry& e) { return e.note == note_handler_after_leave; }))
+      FAIL_CHECK("wamp_fixture teardown: a handler started after its client left: " << e.format());
+  }
   router_->stop();
   router_threads_.clear();  // joined: from here on a router thread that still runs leaked
   if (sim_) {
@@ -266,6 +270,7 @@ AutobahnSync& wamp_fixture::client(const std::string& name, run_options run,
   run.realm = run.realm == default_realm ? options_.realm.name : run.realm;
   run.url = options_.transport == fixture_transport::inprocess ? "inprocess://" + name : url_;
   run.blocking = false;
+  left_->set(name, false);
   c->run(run);
   clients_.emplace_back(name, std::move(c));
   return *clients_.back().second;
@@ -280,8 +285,40 @@ void wamp_fixture::stop_clients() {
         // Stopped under us (the session was lost): nothing to do.
       }
     }
+    left_->set(name, true);
   }
   clients_.clear();
+}
+
+void wamp_fixture::leave(const std::string& name) {
+  auto& s = session(name);
+  try {
+    s.leave();
+  } catch (...) {
+    left_->set(name, true);
+    throw;
+  }
+  left_->set(name, true);
+}
+
+event_handler wamp_fixture::watched_handler(const std::string& name, event_handler handler) {
+  return [name, handler = std::move(handler), trace = trace_, left = left_](
+             const wamp::list& args, const wamp::dict& kwargs, const event_details& details) {
+    const auto note = left->contains(name) ? note_handler_after_leave : note_handler_started;
+    trace->record(name, direction::to_client, wamp::event{0, details.publication, details.details, args, kwargs}, {},
+                  std::string(note));
+    handler(args, kwargs, details);
+  };
+}
+
+procedure_handler wamp_fixture::watched_procedure(const std::string& name, procedure_handler handler) {
+  return [name, handler = std::move(handler), trace = trace_, left = left_](
+             const wamp::list& args, const wamp::dict& kwargs, const invocation_details& details) {
+    const auto note = left->contains(name) ? note_handler_after_leave : note_handler_started;
+    trace->record(name, direction::to_client, wamp::invocation{details.request, 0, details.details, args, kwargs},
+                  {}, std::string(note));
+    return handler(args, kwargs, details);
+  };
 }
 
 std::vector<std::string> wamp_fixture::leaks(std::chrono::milliseconds settle) {

@@ -2,8 +2,9 @@
 // one realm, hands out connected `AutobahnSync` clients (each named, so fault rules can pick
 // its messages), puts a fault plan and a message trace between every client and the router,
 // and at teardown stops everything and fails the test if anything leaked: a session,
-// registration, subscription or pending call in the router, a fault rule that never fired, or
-// a thread started while the fixture lived that is still running once everything stopped.
+// registration, subscription or pending call in the router, a fault rule that never fired, a
+// thread started while the fixture lived that is still running once everything stopped, or a
+// watched handler (watched_handler, watched_procedure) that started after its client left.
 //
 //   TEST_CASE_METHOD(autobahn_sync::testing::wamp_fixture, "add") {
 //     auto& callee = client("callee");
@@ -18,6 +19,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -128,6 +130,19 @@ class wamp_fixture {
 
   /// Stops every client (in creation order).
   void stop_clients();
+  /// Leaves the session of the client named `name` (SyncSession::leave); from its return on,
+  /// a watched handler of that client must not start.
+  void leave(const std::string& name);
+
+  /// `handler`, watched for the rule "no handler starts after its client left": each start
+  /// is written to the trace as a line for the client named `name` (its EVENT, with the note
+  /// "handler started"), and a start after that client's stop() or leave() returned — through
+  /// the fixture: stop_clients(), leave(), the teardown — with the note "handler started after
+  /// its client left", which check_trace_invariants (so explore and swarm) and the teardown
+  /// report. A new client under the same name starts afresh. The handler keeps the trace alive.
+  event_handler watched_handler(const std::string& name, event_handler handler);
+  /// The same for a procedure (its line is the INVOCATION).
+  procedure_handler watched_procedure(const std::string& name, procedure_handler handler);
 
   /// What is left in the router after every client stopped: descriptions of leaked
   /// sessions, registrations, subscriptions and pending calls, and unfired fault rules.
@@ -161,6 +176,20 @@ class wamp_fixture {
   std::unique_ptr<router::router> router_;
   std::string url_ = "inprocess://";
   std::vector<std::pair<std::string, std::unique_ptr<AutobahnSync>>> clients_;
+  // Names of the clients whose stop() or leave() returned (shared with watched handlers).
+  struct left_clients {
+    std::mutex mutex;
+    std::set<std::string> names;
+    bool contains(const std::string& name) {
+      std::lock_guard lock(mutex);
+      return names.count(name) != 0;
+    }
+    void set(const std::string& name, bool left) {
+      std::lock_guard lock(mutex);
+      if (left) names.insert(name); else names.erase(name);
+    }
+  };
+  std::shared_ptr<left_clients> left_ = std::make_shared<left_clients>();
   bool check_leaks_ = true;
 };
 

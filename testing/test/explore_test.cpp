@@ -15,17 +15,19 @@ namespace {
 
 // Register, call, subscribe, publish: tolerant of any WAMP failure a fault causes.
 void small_workload(testing::wamp_fixture& f, std::atomic<int>* charges = nullptr) {
+  // Watched: the trace invariants check that no handler starts after its client stopped.
   f.session("callee").register_procedure(
-      "com.example.charge", [charges](const wamp::list& args, const wamp::dict&, const invocation_details&) {
+      "com.example.charge",
+      f.watched_procedure("callee", [charges](const wamp::list& args, const wamp::dict&, const invocation_details&) {
         if (charges) ++*charges;
         return call_result{args};
-      });
+      }));
   try {
     f.session("caller").call("com.example.charge", {10});
   } catch (const Error&) {
   }
   try {
-    auto sub = f.session("caller").subscribe("com.example.charged", [](auto&&...) {});
+    auto sub = f.session("caller").subscribe("com.example.charged", f.watched_handler("caller", [](auto&&...) {}));
     f.session("callee").publish("com.example.charged", {10}, {}, publish_options{.acknowledge = true});
   } catch (const Error&) {
   }
@@ -153,6 +155,26 @@ TEST_CASE("the trace invariants catch an answer to a call never made, and a reus
   trace.pop_back();
   add(testing::direction::to_router, wamp::call{1, {}, "com.p"});
   CHECK(testing::check_trace_invariants(trace).find("reused request id 1") != std::string::npos);
+}
+
+TEST_CASE("the trace invariants catch a handler that started after its client left", "[explore]") {
+  std::vector<testing::trace_entry> trace;
+  auto add = [&](wamp::message m, std::string_view note) {
+    testing::trace_entry e;
+    e.sequence = trace.size() + 1;
+    e.session = "s";
+    e.dir = testing::direction::to_client;
+    e.msg = std::move(m);
+    e.note = note;
+    trace.push_back(std::move(e));
+  };
+  add(wamp::subscribed{1, 50}, "");
+  add(wamp::event{50, 900}, "");
+  add(wamp::event{0, 900}, testing::note_handler_started);  // not a second delivery of 900
+  CHECK(testing::check_trace_invariants(trace).empty());
+  add(wamp::invocation{7, 0}, testing::note_handler_after_leave);
+  CHECK(testing::check_trace_invariants(trace) ==
+        "#4 s: a handler started after its client left (its stop() or leave() had returned), for INVOCATION\n");
 }
 
 TEST_CASE("the trace invariants catch an EVENT after UNSUBSCRIBED, one never subscribed, and one twice", "[explore]") {

@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "testing/explore.hpp"
 #include "testing/matchers.hpp"
 #include "testing/recorder.hpp"
 
@@ -200,4 +201,24 @@ TEST_CASE("the teardown fails a test that leaves a thread running", "[integratio
   }
   release.count_down();
   leaky.join();
+}
+
+TEST_CASE("a watched handler that starts after its client stopped is reported", "[integration]") {
+  testing::wamp_fixture f;
+  testing::event_recorder events;
+  const auto handler = f.watched_handler("reader", events.handler());
+  auto sub = f.session("reader").subscribe("com.example.news", handler);
+  f.session("writer").publish("com.example.news", {1}, {}, autobahn_sync::publish_options{.acknowledge = true});
+  REQUIRE(events.wait_for(1));
+  CHECK(testing::check_trace_invariants(f.trace().entries()).empty());
+  f.stop_clients();
+  // What a client that ran a queued handler after stop() returned would do.
+  handler({2}, {}, autobahn_sync::event_details{});
+  const auto started = f.trace().select([](const testing::trace_entry& e) { return testing::is_handler_note(e.note); });
+  REQUIRE(started.size() == 2);
+  CHECK(started[0].note == testing::note_handler_started);
+  CHECK(started[1].note == testing::note_handler_after_leave);
+  CHECK_THAT(testing::check_trace_invariants(f.trace().entries()),
+             Catch::Contains("reader: a handler started after its client left"));
+  f.check_leaks(false);  // the teardown would report it too
 }

@@ -18,6 +18,7 @@
 // - every CALL a session sent got exactly one RESULT (final) or ERROR, unless its session was
 //   lost first; no request id was used twice by one session for the same kind of request;
 // - no EVENT for a subscription the session does not hold or already ended, none twice;
+// - no watched handler (wamp_fixture::watched_handler) started after its client left;
 // - after the clients stopped, nothing is left in the router: no session, registration,
 //   subscription or pending call.
 //
@@ -82,8 +83,10 @@ explore_report explore(const explore_scenario& scenario, explore_options options
 
 /// The default invariants on a finished run's trace: one answer per CALL, unique request ids;
 /// EVENTs only for subscriptions the router confirmed and has not ended (by UNSUBSCRIBED or a
-/// new HELLO of the session), each publication at most once per subscription. Messages a rule
-/// made (answers, injections) do not count. Returns "" when they hold.
+/// new HELLO of the session), each publication at most once per subscription; no watched
+/// handler started after its client's stop() or leave() returned (the lines noted
+/// note_handler_after_leave). Messages a rule made (answers, injections) do not count, nor do
+/// the lines of handler starts. Returns "" when they hold.
 std::string check_trace_invariants(const std::vector<trace_entry>& trace);
 
 }  // namespace autobahn_sync::testing

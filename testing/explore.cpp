@@ -47,10 +47,112 @@ action action_for(explore_fault f) {
     case explore_fault::drop: return fault::drop();
     case explore_fault::close_before: return fault::close_before();
     case explore_fault::close_after: return fault::close_after();
+    case explore_fault::delay_past_timeout: return fault::hold();  // late_release lets it go
     case explore_fault::duplicate: return fault::duplicate();
   }
   return fault::drop();
 }
+
+// Releases the message a hold rule picks once `delay` passed since it was picked: on the
+// fixture's clock when it has one (a virtual timer, which a simulation jumps to when nothing
+// else can run), else from a thread that waits on real time. The rule's selector gets
+// picker(): counting the messages itself is how it learns the moment the message is held.
+class late_release {
+ public:
+  late_release(wamp_fixture& f, std::chrono::milliseconds delay) : fixture_(f), state_(std::make_shared<shared>()) {
+    state_->clock = f.clock();
+    state_->delay = delay;
+    if (!state_->clock) thread_ = std::thread([state = state_] { release_on_real_time(*state); });
+  }
+  /// Stops the delay: the rule, removed after this, releases what it still holds.
+  ~late_release() {
+    {
+      std::lock_guard lock(state_->mutex);
+      state_->stopped = true;
+      if (state_->timer) state_->clock->cancel_timer(*state_->timer);
+    }
+    state_->changed.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  late_release(const late_release&) = delete;
+  late_release& operator=(const late_release&) = delete;
+
+  /// The rule whose held message to release (set before any message can reach it; it must
+  /// outlive this object).
+  void set_rule(rule_handle* rule) { state_->rule = rule; }
+
+  /// A match predicate that picks the `nth` message passing the rule's other filters (it is
+  /// only asked about those) and starts the delay. Runs inside the fault plan's lock.
+  std::function<bool(const observed_message&)> picker(std::size_t nth) const {
+    return [nth, state = state_, seen = std::size_t{0}](const observed_message&) mutable {
+      if (++seen != nth) return false;
+      std::lock_guard lock(state->mutex);
+      if (state->stopped) return false;
+      if (state->clock) {
+        state->due = state->clock->now() + state->delay;
+        // The rule holds the message right after this; the timer fires on a later advance.
+        state->timer = state->clock->call_at(*state->due, [state] { release(*state); });
+      } else {
+        state->due = std::chrono::steady_clock::now() + state->delay;
+        state->changed.notify_all();
+      }
+      return true;
+    };
+  }
+
+  /// When the message was picked and not yet released, lets the delay run out (advancing
+  /// virtual time to it, or waiting for the releasing thread), so that it arrives while the
+  /// clients still run.
+  void wait_for_release() {
+    std::unique_lock lock(state_->mutex);
+    if (state_->released || !state_->due) return;
+    if (state_->clock) {
+      const auto left = *state_->due - state_->clock->now();
+      lock.unlock();
+      if (left.count() > 0) fixture_.advance(std::chrono::ceil<std::chrono::milliseconds>(left));
+      return;
+    }
+    state_->changed.wait(lock, [&] { return state_->released; });
+  }
+
+ private:
+  // Shared with the rule's predicate and the clock's timer, which may outlive this object.
+  struct shared {
+    std::mutex mutex;
+    std::condition_variable changed;
+    wamp::manual_clock* clock = nullptr;  // the fixture's, which outlives its fault plan's rules
+    std::chrono::milliseconds delay{0};
+    rule_handle* rule = nullptr;
+    std::optional<std::chrono::steady_clock::time_point> due;  // set once picked
+    std::optional<std::uint64_t> timer;
+    bool released = false;
+    bool stopped = false;
+  };
+
+  static void release(shared& s) {
+    {
+      std::lock_guard lock(s.mutex);
+      if (s.stopped || s.released) return;
+      s.released = true;
+    }
+    s.rule->release();
+    s.changed.notify_all();
+  }
+
+  static void release_on_real_time(shared& s) {
+    std::unique_lock lock(s.mutex);
+    s.changed.wait(lock, [&] { return s.stopped || s.due; });
+    if (s.stopped) return;
+    // A timed wait is the fault itself here: the message is late by this much.
+    if (s.changed.wait_until(lock, *s.due, [&] { return s.stopped; })) return;
+    lock.unlock();
+    release(s);
+  }
+
+  wamp_fixture& fixture_;
+  std::shared_ptr<shared> state_;
+  std::thread thread_;
+};
 
 // Where a message sits in the learning run: the k-th of its type, direction and session.
 struct message_point {
@@ -70,6 +172,7 @@ std::vector<message_point> points_of(const std::vector<trace_entry>& trace) {
   std::map<std::tuple<std::string, direction, wamp::message_type>, std::size_t> seen;
   std::vector<message_point> out;
   for (const auto& e : trace) {
+    if (is_handler_note(e.note)) continue;  // a handler's start, not a message
     const auto n = ++seen[{e.session, e.dir, e.type()}];
     out.push_back({e.session, e.dir, e.type(), n});
   }
@@ -91,7 +194,7 @@ bool is_final_call_answer(const wamp::message& m) {
 bool sent_by_its_sender(const trace_entry& e) {
   const auto& n = e.note;
   return n != "answered by rule" && n != "injected" && n != "released" && n.rfind("lost", 0) != 0 &&
-         n.rfind("not delivered", 0) != 0 && n.rfind("delivered:", 0) != 0;
+         n.rfind("not delivered", 0) != 0 && n.rfind("delivered:", 0) != 0 && !is_handler_note(n);
 }
 
 // Per session (by name): EVENTs only for subscriptions the router confirmed and has not ended
@@ -147,6 +250,7 @@ std::string_view to_string(explore_fault f) noexcept {
     case explore_fault::drop: return "drop";
     case explore_fault::close_before: return "transport loss before";
     case explore_fault::close_after: return "transport loss after";
+    case explore_fault::delay_past_timeout: return "delay past the timeout";
     case explore_fault::duplicate: return "duplicate";
   }
   return "?";
@@ -163,6 +267,11 @@ std::string check_trace_invariants(const std::vector<trace_entry>& trace) {
   std::map<std::tuple<std::string, wamp::message_type, wamp::id>, int> request_ids;
   std::ostringstream problems;
   for (const auto& e : trace) {
+    if (e.note == note_handler_after_leave) {
+      problems << "#" << e.sequence << " " << e.session << ": a handler started after its client left (its stop() or "
+               << "leave() had returned), for " << wamp::name_of(e.type()) << "\n";
+    }
+    if (is_handler_note(e.note)) continue;  // a handler's start, not a message
     const auto request = request_of(e.msg);
     // "released" and "lost: ..." / "not delivered: ..." lines are later records of a message
     // already traced when its session sent it.
@@ -210,9 +319,10 @@ explore_report explore(const explore_scenario& scenario, explore_options options
   const auto run_limit = std::chrono::milliseconds(30'000) + options.timeout * 50;
 
   explore_report report;
-  // One run: a fresh fixture, the rule (if any), the scenario, then the invariants.
-  auto run = [&](const std::string& point, const std::function<rule_handle(wamp_fixture&)>& install,
-                 bool faulted) -> std::vector<trace_entry> {
+  // One run: a fresh fixture, the fault (if any), the scenario, then the invariants.
+  auto run = [&](const std::string& point, const std::optional<std::pair<message_point, explore_fault>>& fault_at)
+      -> std::vector<trace_entry> {
+    const bool faulted = fault_at.has_value();
     // The learning run must succeed: its clients get generous timeouts, so a loaded machine
     // cannot fail it. Faulted runs use the short ones (a dropped message costs one).
     auto fixture_options = options.fixture;
@@ -224,10 +334,25 @@ explore_report explore(const explore_scenario& scenario, explore_options options
     wamp_fixture f(fixture_options);
     f.check_leaks(false);
     rule_handle rule;
+    std::unique_ptr<late_release> late;  // stopped before the rule goes: it releases through it
     std::string what;
     {
       watchdog guard(run_limit, point, f.trace());
-      if (install) rule = install(f);
+      if (fault_at) {
+        const auto& [p, kind] = *fault_at;
+        match m;
+        m.type(p.type).session(p.session);
+        if (p.dir == direction::to_router) m.to_router(); else m.to_client();
+        if (kind == explore_fault::delay_past_timeout) {
+          late = std::make_unique<late_release>(f, options.timeout + options.timeout / 2);
+          m.where(late->picker(p.nth));
+        } else {
+          m.nth(p.nth);
+        }
+        // Optional: a run's timing may differ from the learning run's.
+        rule = f.faults().install(m, action_for(kind), point).optional();
+        if (late) late->set_rule(&rule);
+      }
       try {
         scenario(f);
       } catch (const Error& e) {
@@ -235,8 +360,11 @@ explore_report explore(const explore_scenario& scenario, explore_options options
       } catch (const std::exception& e) {
         what = std::string("the scenario threw ") + e.what();
       }
+      if (late) late->wait_for_release();  // the late message arrives while the clients run
       f.stop_clients();
     }
+    late.reset();
+    rule.remove();  // releases what is still held (e.g. a GOODBYE): lost, its connection is gone
     auto trace = f.trace().entries();
     for (const auto& leak : f.leaks())
       if (leak.rfind("fault rule never fired", 0) != 0) what += (what.empty() ? "" : "; ") + leak;
@@ -247,21 +375,13 @@ explore_report explore(const explore_scenario& scenario, explore_options options
     return trace;
   };
 
-  const auto learned = run("no fault (the learning run)", {}, false);
+  const auto learned = run("no fault (the learning run)", std::nullopt);
   if (!report.failures.empty()) return report;
   const auto points = points_of(learned);
   report.messages = points.size();
   for (std::size_t i = 0; i < points.size(); ++i) {
-    const auto& p = points[i];
     for (const auto kind : options.faults) {
-      const std::string point = std::string(to_string(kind)) + " of " + p.describe(i, points.size());
-      run(point, [&](wamp_fixture& f) {
-        match m;
-        m.type(p.type).session(p.session).nth(p.nth);
-        if (p.dir == direction::to_router) m.to_router(); else m.to_client();
-        // Optional: a run's timing may differ from the learning run's.
-        return f.faults().install(m, action_for(kind), point).optional();
-      }, true);
+      run(std::string(to_string(kind)) + " of " + points[i].describe(i, points.size()), std::pair{points[i], kind});
       ++report.runs;
     }
   }

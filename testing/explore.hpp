@@ -1,7 +1,8 @@
 // `explore`: runs a scenario once to learn its message sequence, then once more per message x
-// fault kind (drop, transport loss before, transport loss after, duplicate), each time on a
-// fresh fixture with one rule keyed to that message, and checks invariants after every run.
-// It reports each failing point with the rule that made it fail and the run's trace.
+// fault kind (drop, transport loss before, transport loss after, delay past the timeout,
+// duplicate), each time on a fresh fixture with one rule keyed to that message, and checks
+// invariants after every run. It reports each failing point with the rule that made it fail
+// and the run's trace.
 //
 //   auto report = testing::explore([](testing::wamp_fixture& f) {
 //     f.session("callee").register_procedure("com.example.add", add);
@@ -17,11 +18,20 @@
 // - every CALL a session sent got exactly one RESULT (final) or ERROR, unless its session was
 //   lost first; no request id was used twice by one session for the same kind of request;
 // - no EVENT for a subscription the session does not hold or already ended, none twice;
+// - no watched handler (wamp_fixture::watched_handler) started after its client left;
 // - after the clients stopped, nothing is left in the router: no session, registration,
 //   subscription or pending call.
 //
-// Runs are real (threads and loopback/in-process connections), so a drop costs one client
-// timeout (explore_options::timeout) of wall time.
+// "Delay past the timeout" holds the message and releases it once the clients' timeout and
+// half as much again passed since it was held (on the fixture's virtual clock when it has
+// one, else on real time): whoever waited for it has given up (a call ended with
+// wamp.error.timeout), and the message arrives late (a RESULT after the CANCEL, a YIELD, an
+// EVENT, a CALL the caller gave up on). A run whose scenario returned before the release waits
+// for it, with the clients still running, before they stop.
+//
+// Runs are real by default (threads and loopback/in-process connections), so a drop costs one
+// client timeout (explore_options::timeout) of wall time, a delay up to one and a half; with
+// fixture.simulation they run on virtual time and cost none.
 #pragma once
 
 #include <chrono>
@@ -33,14 +43,16 @@
 
 namespace autobahn_sync::testing {
 
-enum class explore_fault { drop, close_before, close_after, duplicate };
+enum class explore_fault { drop, close_before, close_after, delay_past_timeout, duplicate };
 std::string_view to_string(explore_fault f) noexcept;
 
 struct explore_options {
   fixture_options fixture;
   std::vector<explore_fault> faults = {explore_fault::drop, explore_fault::close_before,
-                                       explore_fault::close_after, explore_fault::duplicate};
-  /// Call, join and leave timeout of the fixture's clients: how long a dropped message blocks.
+                                       explore_fault::close_after, explore_fault::delay_past_timeout,
+                                       explore_fault::duplicate};
+  /// Call, join and leave timeout of the fixture's clients: how long a dropped message blocks
+  /// (a delayed one is released after 1.5 times this).
   std::chrono::milliseconds timeout = std::chrono::milliseconds(300);
   /// Extra invariants checked after each run, with the run's fixture (clients stopped);
   /// return a description of what is wrong, or "" when all is well.
@@ -71,8 +83,10 @@ explore_report explore(const explore_scenario& scenario, explore_options options
 
 /// The default invariants on a finished run's trace: one answer per CALL, unique request ids;
 /// EVENTs only for subscriptions the router confirmed and has not ended (by UNSUBSCRIBED or a
-/// new HELLO of the session), each publication at most once per subscription. Messages a rule
-/// made (answers, injections) do not count. Returns "" when they hold.
+/// new HELLO of the session), each publication at most once per subscription; no watched
+/// handler started after its client's stop() or leave() returned (the lines noted
+/// note_handler_after_leave). Messages a rule made (answers, injections) do not count, nor do
+/// the lines of handler starts. Returns "" when they hold.
 std::string check_trace_invariants(const std::vector<trace_entry>& trace);
 
 }  // namespace autobahn_sync::testing

@@ -34,4 +34,14 @@ std::optional<wamp::id> request_of(const wamp::message& msg) noexcept;
 /// The phase a session is in after `msg` passed, given the phase before it.
 session_phase next_phase(session_phase before, const wamp::message& msg) noexcept;
 
+/// Notes of the trace lines a fixture's watched handlers write when they start
+/// (wamp_fixture::watched_handler): they stand for a handler run, not for a message sent.
+inline constexpr std::string_view note_handler_started = "handler started";
+/// The same, for a handler that started after its client's stop() or leave() had returned.
+inline constexpr std::string_view note_handler_after_leave = "handler started after its client left";
+/// True for the notes above.
+inline bool is_handler_note(std::string_view note) noexcept {
+  return note == note_handler_started || note == note_handler_after_leave;
+}
+
 }  // namespace autobahn_sync::testing

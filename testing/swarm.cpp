@@ -86,9 +86,11 @@ swarm_workload standard_workload(int clients, int ops) {
     for (int i = 0; i < clients; ++i) {
       quietly([&] {
         auto& s = f.session(name(i));
+        // Watched: the trace invariants check that none starts after its client stopped.
         s.register_procedure("swarm.proc." + std::to_string(i),
-                             [](const wamp::list& a, const wamp::dict&, const invocation_details&) { return call_result{a}; });
-        subs[i] = s.subscribe("swarm.topic", [](const wamp::list&, const wamp::dict&, const event_details&) {});
+                             f.watched_procedure(name(i), [](const wamp::list& a, const wamp::dict&,
+                                                             const invocation_details&) { return call_result{a}; }));
+        subs[i] = s.subscribe("swarm.topic", f.watched_handler(name(i), [](auto&&...) {}));
       });
     }
     std::uniform_int_distribution<int> pick(0, clients - 1), op(0, 3);
@@ -107,7 +109,7 @@ swarm_workload standard_workload(int clients, int ops) {
         default:
           quietly([&] {
             subs[i].unsubscribe();
-            subs[i] = f.session(name(i)).subscribe("swarm.topic", [](auto&&...) {});
+            subs[i] = f.session(name(i)).subscribe("swarm.topic", f.watched_handler(name(i), [](auto&&...) {}));
           });
       }
     }

@@ -32,7 +32,8 @@ using swarm_workload = std::function<void(wamp_fixture&, std::mt19937_64& rng)>;
 
 /// `clients` sessions, each registering a procedure and subscribing to a topic, then `ops`
 /// random operations: calls to each other's procedures, publications (acknowledged or not),
-/// unsubscribing and subscribing again.
+/// unsubscribing and subscribing again. Its handlers are watched (wamp_fixture::watched_handler),
+/// so the trace invariants also check that none starts after its client stopped.
 swarm_workload standard_workload(int clients = 3, int ops = 30);
 
 struct swarm_options {

@@ -1,7 +1,12 @@
 #include "testing/wamp_fixture.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -16,6 +21,48 @@ namespace {
 // The trace of the fixture whose test is running, printed by the listener when an assertion
 // fails (trace_listener.cpp).
 message_trace* current_trace = nullptr;
+
+// The threads of this process, from /proc/self/task (Linux): a thread's id, its name (comm)
+// and whether it is on its way out.
+struct process_thread {
+  int tid = 0;
+  std::string name;
+  bool exiting = false;
+};
+
+// PF_EXITING in /proc/<tid>/stat's flags: the kernel sets it as the thread starts to exit.
+// A joined thread can still be listed for a moment after pthread_join returned (the kernel
+// wakes the joiner before it removes the task), but always with this flag set.
+constexpr unsigned long pf_exiting = 0x4;
+
+std::vector<process_thread> process_threads() {
+  std::vector<process_thread> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    const auto name = entry.path().filename().string();
+    process_thread t;
+    if (std::from_chars(name.data(), name.data() + name.size(), t.tid).ec != std::errc{}) continue;
+    std::ifstream stat(entry.path() / "stat");
+    const std::string line((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const auto close = line.rfind(')');  // the name in parentheses may hold spaces
+    if (close == std::string::npos) continue;  // gone meanwhile
+    std::istringstream fields(line.substr(close + 1));
+    std::string state, skip;
+    unsigned long flags = 0;
+    fields >> state >> skip >> skip >> skip >> skip >> skip >> flags;  // fields 3..9
+    t.exiting = (flags & pf_exiting) != 0 || state == "Z" || state == "X";
+    std::ifstream comm(entry.path() / "comm");
+    std::getline(comm, t.name);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+std::set<int> thread_ids() {
+  std::set<int> ids;
+  for (const auto& t : process_threads()) ids.insert(t.tid);
+  return ids;
+}
 
 }  // namespace
 
@@ -48,7 +95,8 @@ std::vector<transport_variant> all_transports() {
 }
 
 wamp_fixture::wamp_fixture(fixture_options options)
-    : options_(std::move(options)),
+    : threads_at_start_(thread_ids()),
+      options_(std::move(options)),
       plan_(fault_plan::create()),
       trace_(std::make_shared<message_trace>()) {
   router::router_options ro;
@@ -109,6 +157,8 @@ wamp_fixture::wamp_fixture(fixture_options options)
       url_ = "ws://127.0.0.1:" + std::to_string(router_->listen_websocket("127.0.0.1", 0, "/ws")) + "/ws";
       break;
   }
+  for (const int tid : thread_ids())
+    if (!threads_at_start_.count(tid)) router_threads_.insert(tid);
   current_trace = trace_.get();
 }
 
@@ -123,14 +173,19 @@ wamp_fixture::~wamp_fixture() {
   const bool failing = std::uncaught_exceptions() > 0;
   stop_clients();
   if (check_leaks_ && !failing) {
-    const auto problems = leaks();
+    const auto problems = leaks(options_.teardown_settle);
     for (const auto& p : problems) FAIL_CHECK("wamp_fixture teardown: " << p);
     if (sim_) {
       for (const auto& d : sim_->nested_deadlocks())
         FAIL_CHECK("wamp_fixture teardown: a blocking call in a handler deadlocked: " << d);
     }
   }
+  if (check_leaks_ && !failing) {
+    for (const auto& e : trace_->select([](const trace_entry& e) { return e.note == note_handler_after_leave; }))
+      FAIL_CHECK("wamp_fixture teardown: a handler started after its client left: " << e.format());
+  }
   router_->stop();
+  router_threads_.clear();  // joined: from here on a router thread that still runs leaked
   if (sim_) {
     // Let the shutdown's closes run; nothing may run on the simulation after this.
     sim_->run_ready();
@@ -139,7 +194,33 @@ wamp_fixture::~wamp_fixture() {
     router_.reset();
     sim_->run_ready();
   }
+  // Every client and the router joined their threads by now: what still runs leaked.
+  if (check_leaks_ && !failing) {
+    for (const auto& p : leaked_threads(options_.teardown_settle)) FAIL_CHECK("wamp_fixture teardown: " << p);
+  }
   if (current_trace == trace_.get()) current_trace = nullptr;
+}
+
+std::vector<std::string> wamp_fixture::leaked_threads(std::chrono::milliseconds settle) const {
+  auto still_running = [&] {
+    std::vector<process_thread> out;
+    for (auto& t : process_threads())
+      if (!t.exiting && !threads_at_start_.count(t.tid) && !router_threads_.count(t.tid)) out.push_back(std::move(t));
+    return out;
+  };
+  // Joined threads are gone or exiting at once. A detached thread's end signals nothing
+  // one can wait on, so the ones still listed are looked at again until `settle` passed.
+  const auto deadline = std::chrono::steady_clock::now() + settle;
+  auto running = still_running();
+  while (!running.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+    running = still_running();
+  }
+  if (running.empty()) return {};
+  std::string what = std::to_string(running.size()) + " thread(s) started during the test still run:";
+  for (std::size_t i = 0; i < running.size(); ++i)
+    what += (i ? ", '" : " '") + running[i].name + "' (tid " + std::to_string(running[i].tid) + ")";
+  return {what};
 }
 
 client_options wamp_fixture::options_for(const std::string& name, client_options base) {
@@ -189,6 +270,7 @@ AutobahnSync& wamp_fixture::client(const std::string& name, run_options run,
   run.realm = run.realm == default_realm ? options_.realm.name : run.realm;
   run.url = options_.transport == fixture_transport::inprocess ? "inprocess://" + name : url_;
   run.blocking = false;
+  left_->set(name, false);
   c->run(run);
   clients_.emplace_back(name, std::move(c));
   return *clients_.back().second;
@@ -203,8 +285,40 @@ void wamp_fixture::stop_clients() {
         // Stopped under us (the session was lost): nothing to do.
       }
     }
+    left_->set(name, true);
   }
   clients_.clear();
+}
+
+void wamp_fixture::leave(const std::string& name) {
+  auto& s = session(name);
+  try {
+    s.leave();
+  } catch (...) {
+    left_->set(name, true);
+    throw;
+  }
+  left_->set(name, true);
+}
+
+event_handler wamp_fixture::watched_handler(const std::string& name, event_handler handler) {
+  return [name, handler = std::move(handler), trace = trace_, left = left_](
+             const wamp::list& args, const wamp::dict& kwargs, const event_details& details) {
+    const auto note = left->contains(name) ? note_handler_after_leave : note_handler_started;
+    trace->record(name, direction::to_client, wamp::event{0, details.publication, details.details, args, kwargs}, {},
+                  std::string(note));
+    handler(args, kwargs, details);
+  };
+}
+
+procedure_handler wamp_fixture::watched_procedure(const std::string& name, procedure_handler handler) {
+  return [name, handler = std::move(handler), trace = trace_, left = left_](
+             const wamp::list& args, const wamp::dict& kwargs, const invocation_details& details) {
+    const auto note = left->contains(name) ? note_handler_after_leave : note_handler_started;
+    trace->record(name, direction::to_client, wamp::invocation{details.request, 0, details.details, args, kwargs},
+                  {}, std::string(note));
+    return handler(args, kwargs, details);
+  };
 }
 
 std::vector<std::string> wamp_fixture::leaks(std::chrono::milliseconds settle) {

@@ -2,7 +2,9 @@
 // one realm, hands out connected `AutobahnSync` clients (each named, so fault rules can pick
 // its messages), puts a fault plan and a message trace between every client and the router,
 // and at teardown stops everything and fails the test if anything leaked: a session,
-// registration, subscription or pending call in the router, or a fault rule that never fired.
+// registration, subscription or pending call in the router, a fault rule that never fired, a
+// thread started while the fixture lived that is still running once everything stopped, or a
+// watched handler (watched_handler, watched_procedure) that started after its client left.
 //
 //   TEST_CASE_METHOD(autobahn_sync::testing::wamp_fixture, "add") {
 //     auto& callee = client("callee");
@@ -17,6 +19,8 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,6 +61,9 @@ struct fixture_options {
   /// Seeds the router's ids and nonces; 0 = a fresh seed each run (in a simulation: the
   /// seed resolve_seed() finds: WAMP_SIM_SEED, Catch2's --rng-seed, else random).
   std::uint64_t seed = 0;
+  /// How long the teardown waits for what is still on its way out (a closing connection's
+  /// session, a thread that is ending) before it calls it a leak.
+  std::chrono::milliseconds teardown_settle = std::chrono::seconds(5);
   /// Deterministic simulation (simulation.hpp): router, in-process transports, clients and
   /// their handlers on one thread that runs only while the test waits, on virtual time that
   /// jumps; a wait nothing can answer throws deadlock_error. In-process transport only.
@@ -123,18 +130,42 @@ class wamp_fixture {
 
   /// Stops every client (in creation order).
   void stop_clients();
+  /// Leaves the session of the client named `name` (SyncSession::leave); from its return on,
+  /// a watched handler of that client must not start.
+  void leave(const std::string& name);
+
+  /// `handler`, watched for the rule "no handler starts after its client left": each start
+  /// is written to the trace as a line for the client named `name` (its EVENT, with the note
+  /// "handler started"), and a start after that client's stop() or leave() returned — through
+  /// the fixture: stop_clients(), leave(), the teardown — with the note "handler started after
+  /// its client left", which check_trace_invariants (so explore and swarm) and the teardown
+  /// report. A new client under the same name starts afresh. The handler keeps the trace alive.
+  event_handler watched_handler(const std::string& name, event_handler handler);
+  /// The same for a procedure (its line is the INVOCATION).
+  procedure_handler watched_procedure(const std::string& name, procedure_handler handler);
 
   /// What is left in the router after every client stopped: descriptions of leaked
   /// sessions, registrations, subscriptions and pending calls, and unfired fault rules.
   /// Waits up to `settle` for connections that are closing to reach the router.
   std::vector<std::string> leaks(std::chrono::milliseconds settle = std::chrono::seconds(5));
 
-  /// Turns the teardown leak check off (for tests that leave things behind on purpose).
+  /// Threads of the process that were not there when the fixture was made and are still
+  /// running (not exiting), but the router's until the teardown stopped it: e.g. "2
+  /// thread(s) started during the test still run: 'leaky' (tid 4242), 'x' (tid 4243)". Empty
+  /// when there are none. Waits up to `settle` for them to end. Counts every such thread,
+  /// whoever started it (clients of the fixture that still run included): a thread the test
+  /// starts while the fixture lives must have ended (be joined) before the teardown.
+  std::vector<std::string> leaked_threads(std::chrono::milliseconds settle = std::chrono::seconds(5)) const;
+
+  /// Turns the teardown leak check off, threads included (for tests that leave things
+  /// behind on purpose).
   void check_leaks(bool on) { check_leaks_ = on; }
 
  private:
   std::vector<std::string> router_leaks();
 
+  std::set<int> threads_at_start_;  // thread ids (/proc/self/task) before the fixture made any
+  std::set<int> router_threads_;    // the ones the router started, until the teardown stops it
   fixture_options options_;
   std::unique_ptr<testing::simulation> sim_;  // outlives everything that runs on it
   std::uint64_t seed_ = 0;
@@ -145,6 +176,20 @@ class wamp_fixture {
   std::unique_ptr<router::router> router_;
   std::string url_ = "inprocess://";
   std::vector<std::pair<std::string, std::unique_ptr<AutobahnSync>>> clients_;
+  // Names of the clients whose stop() or leave() returned (shared with watched handlers).
+  struct left_clients {
+    std::mutex mutex;
+    std::set<std::string> names;
+    bool contains(const std::string& name) {
+      std::lock_guard lock(mutex);
+      return names.count(name) != 0;
+    }
+    void set(const std::string& name, bool left) {
+      std::lock_guard lock(mutex);
+      if (left) names.insert(name); else names.erase(name);
+    }
+  };
+  std::shared_ptr<left_clients> left_ = std::make_shared<left_clients>();
   bool check_leaks_ = true;
 };
 

@@ -15,17 +15,19 @@ namespace {
 
 // Register, call, subscribe, publish: tolerant of any WAMP failure a fault causes.
 void small_workload(testing::wamp_fixture& f, std::atomic<int>* charges = nullptr) {
+  // Watched: the trace invariants check that no handler starts after its client stopped.
   f.session("callee").register_procedure(
-      "com.example.charge", [charges](const wamp::list& args, const wamp::dict&, const invocation_details&) {
+      "com.example.charge",
+      f.watched_procedure("callee", [charges](const wamp::list& args, const wamp::dict&, const invocation_details&) {
         if (charges) ++*charges;
         return call_result{args};
-      });
+      }));
   try {
     f.session("caller").call("com.example.charge", {10});
   } catch (const Error&) {
   }
   try {
-    auto sub = f.session("caller").subscribe("com.example.charged", [](auto&&...) {});
+    auto sub = f.session("caller").subscribe("com.example.charged", f.watched_handler("caller", [](auto&&...) {}));
     f.session("callee").publish("com.example.charged", {10}, {}, publish_options{.acknowledge = true});
   } catch (const Error&) {
   }
@@ -46,7 +48,7 @@ TEST_CASE("explore runs a scenario once per message and fault kind; a sound syst
   INFO(report.describe());
   CHECK(report.ok());
   CHECK(report.messages >= 12);  // 2 joins, REGISTER, CALL, INVOCATION, YIELD, RESULT, ...
-  CHECK(report.runs == report.messages * 4);
+  CHECK(report.runs == report.messages * 5);  // drop, loss before, loss after, delay, duplicate
 }
 
 TEST_CASE("explore reports the point where an application invariant breaks", "[explore]") {
@@ -81,6 +83,57 @@ TEST_CASE("explore reports the point where an application invariant breaks", "[e
   CHECK(report.failures.at(0).trace.find("EVENT") != std::string::npos);
 }
 
+TEST_CASE("delay past the timeout: the call ends once, with the timeout error, and the late RESULT is ignored",
+          "[explore]") {
+  testing::explore_options options;
+  options.fixture.simulation = true;  // virtual time: a delay costs no wall time, and runs replay
+  options.faults = {testing::explore_fault::delay_past_timeout};
+  std::vector<std::string> outcomes;  // of the run's two calls, in order
+  int late_results = 0;
+  options.invariant = [&](testing::wamp_fixture& f) -> std::string {
+    const auto outcome = std::exchange(outcomes, {});
+    const auto late = f.trace().select([](const testing::trace_entry& e) {
+      return e.type() == wamp::message_type::result && e.session == "caller" && e.note == "released";
+    });
+    if (outcome.size() != 2) return "the calls ended " + std::to_string(outcome.size()) + " times, not 2";
+    if (late.empty() || std::get<wamp::result>(late[0].msg).request != 1) return "";
+    ++late_results;
+    // The late RESULT of the 1st call arrived between the calls: the 1st call had timed out,
+    // and the client ignored the RESULT (the 2nd call got its own answer, nobody aborted).
+    if (outcome != std::vector<std::string>{"wamp.error.timeout", "3"})
+      return "outcomes " + outcome[0] + ", " + outcome[1];
+    if (!f.trace().of_type(wamp::message_type::abort).empty()) return "the late RESULT ended the session";
+    return "";
+  };
+  const auto report = testing::explore(
+      [&](testing::wamp_fixture& f) {
+        try {
+          f.session("callee").register_procedure("com.example.add", [](const wamp::list& a, const wamp::dict&,
+                                                                       const invocation_details&) {
+            return call_result{{a.at(0).get<int>() + a.at(1).get<int>()}};
+          });
+        } catch (const Error&) {
+          // a delayed HELLO or REGISTERED: the calls then fail, but still end once each
+        }
+        for (int i = 0; i < 2; ++i) {
+          try {
+            outcomes.push_back(f.session("caller").call("com.example.add", {1, 2}).value().dump());
+          } catch (const ApplicationError& e) {
+            outcomes.push_back(e.error());
+          } catch (const Error& e) {
+            outcomes.push_back(e.what());
+          }
+          // Lets virtual time run past the delay, so a delayed answer arrives before the next call.
+          if (i == 0) f.advance(std::chrono::seconds(1));
+        }
+      },
+      options);
+  INFO(report.describe());
+  CHECK(report.ok());
+  CHECK(report.runs == report.messages);
+  CHECK(late_results == 1);  // the run that delayed the 1st RESULT
+}
+
 TEST_CASE("the trace invariants catch an answer to a call never made, and a reused request id", "[explore]") {
   std::vector<testing::trace_entry> trace;
   auto add = [&](testing::direction d, wamp::message m) {
@@ -102,6 +155,26 @@ TEST_CASE("the trace invariants catch an answer to a call never made, and a reus
   trace.pop_back();
   add(testing::direction::to_router, wamp::call{1, {}, "com.p"});
   CHECK(testing::check_trace_invariants(trace).find("reused request id 1") != std::string::npos);
+}
+
+TEST_CASE("the trace invariants catch a handler that started after its client left", "[explore]") {
+  std::vector<testing::trace_entry> trace;
+  auto add = [&](wamp::message m, std::string_view note) {
+    testing::trace_entry e;
+    e.sequence = trace.size() + 1;
+    e.session = "s";
+    e.dir = testing::direction::to_client;
+    e.msg = std::move(m);
+    e.note = note;
+    trace.push_back(std::move(e));
+  };
+  add(wamp::subscribed{1, 50}, "");
+  add(wamp::event{50, 900}, "");
+  add(wamp::event{0, 900}, testing::note_handler_started);  // not a second delivery of 900
+  CHECK(testing::check_trace_invariants(trace).empty());
+  add(wamp::invocation{7, 0}, testing::note_handler_after_leave);
+  CHECK(testing::check_trace_invariants(trace) ==
+        "#4 s: a handler started after its client left (its stop() or leave() had returned), for INVOCATION\n");
 }
 
 TEST_CASE("the trace invariants catch an EVENT after UNSUBSCRIBED, one never subscribed, and one twice", "[explore]") {

@@ -2,8 +2,15 @@
 // events, the trace, and the teardown's leak check.
 #include "testing/wamp_fixture.hpp"
 
+#include <pthread.h>
+
+#include <latch>
+#include <memory>
+#include <thread>
+
 #include <catch2/catch.hpp>
 
+#include "testing/explore.hpp"
 #include "testing/matchers.hpp"
 #include "testing/recorder.hpp"
 
@@ -146,4 +153,72 @@ TEST_CASE_METHOD(testing::wamp_fixture, "deny one action: the 2nd SUBSCRIBE is n
   CHECK_THROWS_AS(s.subscribe("com.example.b", [](auto&&...) {}), autobahn_sync::NotAuthorized);
   auto third = s.subscribe("com.example.c", [](auto&&...) {});
   CHECK(deny.hits() == 1);
+}
+
+TEST_CASE("the leak check names a thread started during the test that still runs, and forgets it once joined",
+          "[integration]") {
+  testing::wamp_fixture f;
+  f.session("a").publish("com.example.t");
+  f.stop_clients();  // a client of the fixture that still runs has threads too
+  std::latch release(1);
+  std::thread leaky([&] { release.wait(); });
+  pthread_setname_np(leaky.native_handle(), "leaky-worker");
+  // A thread outside the fixture's control (started during the test, still running).
+  const auto while_running = f.leaked_threads(std::chrono::milliseconds(0));
+  release.count_down();
+  leaky.join();
+  REQUIRE(while_running.size() == 1);
+  CHECK_THAT(while_running[0], Catch::Contains("1 thread(s) started during the test still run") &&
+                                   Catch::Contains("'leaky-worker'"));
+  // Joined: gone, or listed a moment longer as exiting, which does not count.
+  CHECK(f.leaked_threads(std::chrono::milliseconds(0)).empty());
+}
+
+TEST_CASE("a client stopped by its test leaves no thread behind", "[integration]") {
+  testing::wamp_fixture f;
+  auto own = std::make_unique<autobahn_sync::AutobahnSync>(std::vector<std::string>{}, f.options_for("own"));
+  autobahn_sync::run_options run;
+  run.url = "inprocess://own";
+  run.realm = f.realm_name();
+  run.blocking = false;
+  own->run(run);
+  own->session().publish("com.example.t");
+  CHECK_FALSE(f.leaked_threads(std::chrono::milliseconds(0)).empty());  // its I/O and handler threads
+  own->stop();
+  own.reset();
+  CHECK(f.leaked_threads(std::chrono::milliseconds(0)).empty());
+}
+
+// The teardown itself fails the test: Catch2 counts this test as passed only if it failed.
+TEST_CASE("the teardown fails a test that leaves a thread running", "[integration][!shouldfail]") {
+  std::latch release(1);
+  std::thread leaky;
+  {
+    testing::fixture_options options;
+    options.teardown_settle = std::chrono::milliseconds(0);  // it will not end: no need to wait
+    testing::wamp_fixture f(options);
+    leaky = std::thread([&] { release.wait(); });
+  }
+  release.count_down();
+  leaky.join();
+}
+
+TEST_CASE("a watched handler that starts after its client stopped is reported", "[integration]") {
+  testing::wamp_fixture f;
+  testing::event_recorder events;
+  const auto handler = f.watched_handler("reader", events.handler());
+  auto sub = f.session("reader").subscribe("com.example.news", handler);
+  f.session("writer").publish("com.example.news", {1}, {}, autobahn_sync::publish_options{.acknowledge = true});
+  REQUIRE(events.wait_for(1));
+  CHECK(testing::check_trace_invariants(f.trace().entries()).empty());
+  f.stop_clients();
+  // What a client that ran a queued handler after stop() returned would do.
+  handler({2}, {}, autobahn_sync::event_details{});
+  const auto started = f.trace().select([](const testing::trace_entry& e) { return testing::is_handler_note(e.note); });
+  REQUIRE(started.size() == 2);
+  CHECK(started[0].note == testing::note_handler_started);
+  CHECK(started[1].note == testing::note_handler_after_leave);
+  CHECK_THAT(testing::check_trace_invariants(f.trace().entries()),
+             Catch::Contains("reader: a handler started after its client left"));
+  f.check_leaks(false);  // the teardown would report it too
 }

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/defer.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
@@ -307,19 +309,21 @@ TEST_CASE("a swarm runs in simulation mode and recovers", "[sim][swarm]") {
 
 namespace {
 
-// Three strands and loose posts on one simulation's executor; returns the order they ran in,
-// as "<strand><i>" ("-" for a loose post).
+// Three strands (given work by post, dispatch and defer) and loose dispatches on one
+// simulation's executor; returns the order they ran in, as "<strand><i>" ("-": loose).
 std::vector<std::string> strands_and_posts(std::uint64_t seed, testing::ready_order order) {
   testing::simulation sim(seed, order);
   std::vector<std::string> ran;
   std::vector<boost::asio::strand<boost::asio::any_io_executor>> strands;
   for (int s = 0; s < 3; ++s) strands.push_back(boost::asio::make_strand(sim.get_executor()));
   for (int i = 0; i < 10; ++i) {
-    for (int s = 0; s < 3; ++s) {
-      boost::asio::post(strands[s], [&ran, s, i] { ran.push_back(std::string(1, char('a' + s)) + std::to_string(i)); });
-    }
-    boost::asio::post(sim.get_executor(), [&ran] { ran.push_back("-"); });
+    auto note = [&ran, i](char strand) { return [&ran, i, strand] { ran.push_back(strand + std::to_string(i)); }; };
+    boost::asio::post(strands[0], note('a'));
+    boost::asio::dispatch(strands[1], note('b'));
+    boost::asio::defer(strands[2], note('c'));
+    boost::asio::dispatch(sim.get_executor(), [&ran] { ran.push_back("-"); });
   }
+  CHECK(ran.empty());  // nothing runs inside post, dispatch or defer: the loop runs it
   sim.run_ready();
   return ran;
 }

@@ -1,11 +1,12 @@
 // `simulation`: the single-threaded, seeded mode of the testing framework
 // (fixture_options::simulation). The router, the in-process transports and every client's
-// I/O and handlers run on one io_context that nobody runs in the background: a thread that
-// blocks (a call, subscribe, register, publish, join, leave or stop of a client, a
-// router::with_core, a recorder wait) runs it while it waits, one handler at a time. Time is
-// a manual clock that moves only by jumps: when nothing can run, it jumps to the next thing
-// due (a waiting caller's deadline, the router's call and join timeouts, a reconnect backoff,
-// a virtual timer of the clock). A waiting caller that nothing can ever answer (nothing
+// I/O and handlers run in one simulation (its ready list and an io_context) that nobody runs
+// in the background: a thread that blocks (a call, subscribe, register, publish, join, leave
+// or stop of a client, a router::with_core, a recorder wait) runs it while it waits, one
+// handler at a time. Time is a manual clock that moves only by jumps: when nothing can run
+// (the ready list and the io_context both empty), it jumps to the next thing due (a waiting
+// caller's deadline, the router's call and join timeouts, a reconnect backoff, a virtual
+// timer of the clock). A waiting caller that nothing can ever answer (nothing
 // ready, nothing due) gets a `deadlock_error` at once, naming what waits, with the trace.
 //
 // One seed drives the run: the router's ids and nonces, the order of ready work (and whatever
@@ -22,7 +23,8 @@
 // handlers start in the order they were queued (its callbacks runner keeps that order on any
 // executor). ready_order::fifo runs ready work in posting order (Asio's), whatever the seed.
 //
-// Thread safety: one thread (the test's) uses a simulation and everything attached to it.
+// Thread safety: one thread (the test's) uses a simulation and everything attached to it;
+// posting to its executors is safe from any thread.
 #pragma once
 
 #include <chrono>

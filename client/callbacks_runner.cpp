@@ -14,10 +14,20 @@ bool callbacks_runner::post(task t) {
     std::lock_guard lock(mutex_);
     if (stopped_) return false;
     if (executor_) {
-      boost::asio::post(executor_, [live = live_, t = std::move(t)] {
-        if (!live->load()) return;
+      // The executor may run what is posted in any order (a simulation draws it from its
+      // seed): each post is one turn that runs the oldest task handed over, so tasks start in
+      // the order they were posted.
+      handed_->tasks.push_back(std::move(t));
+      boost::asio::post(executor_, [handed = handed_] {
+        task next;
+        {
+          std::lock_guard lock(handed->mutex);
+          if (handed->tasks.empty()) return;
+          next = std::move(handed->tasks.front());
+          handed->tasks.pop_front();
+        }
         try {
-          t();
+          next();
         } catch (...) {
         }
       });
@@ -83,7 +93,9 @@ void callbacks_runner::stop() {
     std::lock_guard lock(mutex_);
     stopped_ = true;
     queue_.clear();
-    live_->store(false);
+    // Tasks already handed to executor_ are dropped when their turns come up.
+    std::lock_guard handed_lock(handed_->mutex);
+    handed_->tasks.clear();
   }
   cv_.notify_all();
 }
@@ -91,7 +103,7 @@ void callbacks_runner::stop() {
 void callbacks_runner::restart() {
   std::lock_guard lock(mutex_);
   stopped_ = false;
-  live_ = std::make_shared<std::atomic<bool>>(true);
+  handed_ = std::make_shared<handed_over>();  // turns posted before the stop find nothing
 }
 
 bool callbacks_runner::stopped() const {

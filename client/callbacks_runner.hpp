@@ -8,8 +8,9 @@
 // run_until() ("nested pumping"). Handlers therefore never run concurrently, but a handler
 // that blocks in call() may see other handlers run before its call returns.
 //
-// With run_on(executor) (a simulation's single thread) tasks are posted to that executor
-// instead, in order; stop() still discards the ones not yet run.
+// With run_on(executor) (a simulation's single thread) tasks are handed to that executor
+// instead; they start in order even when it runs what is posted out of order (a simulation
+// with a seeded order); stop() still discards the ones not yet run.
 //
 // Thread safety: post(), notify() and stop() are safe from any thread. run() and run_until()
 // run tasks on the calling thread. Several threads may run() one runner (handlers then run
@@ -75,8 +76,12 @@ class callbacks_runner {
   bool stopped_ = false;
   std::multiset<std::thread::id> runner_threads_;
   boost::asio::any_io_executor executor_;
-  // Cleared by stop(): tasks already handed to executor_ are dropped when they come up.
-  std::shared_ptr<std::atomic<bool>> live_ = std::make_shared<std::atomic<bool>>(true);
+  // Tasks handed to executor_, oldest first: each turn posted there runs the front one.
+  struct handed_over {
+    std::mutex mutex;
+    std::deque<task> tasks;
+  };
+  std::shared_ptr<handed_over> handed_ = std::make_shared<handed_over>();
 };
 
 }  // namespace autobahn_sync

@@ -2,7 +2,8 @@
 // compares the message traces (sequence, virtual time, session, direction, type, payload,
 // the acting rule). Equal traces give equal hashes; on a mismatch the report shows the first
 // message where the two runs diverge, from both runs. A nondeterministic scenario (a value
-// not drawn from the seed, a wall-clock read, an unordered iteration) is caught so.
+// not drawn from the seed, a wall-clock read, an unordered iteration) is caught so. The
+// interleaving the seed picks (fixture_options::ready_order) is part of what must replay.
 //
 //   const auto report = testing::check_deterministic(my_scenario, 1234);
 //   INFO(report.describe());

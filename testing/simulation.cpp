@@ -35,6 +35,14 @@ std::string_view to_string(seed_source s) noexcept {
   return "?";
 }
 
+std::string_view to_string(ready_order o) noexcept {
+  switch (o) {
+    case ready_order::seeded: return "seeded";
+    case ready_order::fifo: return "fifo";
+  }
+  return "?";
+}
+
 resolved_seed resolve_seed(std::uint64_t explicit_seed, const char* env, std::uint64_t catch_seed) {
   if (explicit_seed != 0) return {explicit_seed, seed_source::argument};
   if (env && *env) {
@@ -68,8 +76,20 @@ std::string replay_command(std::uint64_t seed, std::string_view test_name) {
   return line;
 }
 
-simulation::simulation(std::uint64_t seed)
-    : seed_(resolve_seed(seed)), rng_(seed_.value), work_(io_.get_executor()), start_(clock_->now()) {
+boost::asio::execution_context& simulation_executor::query(boost::asio::execution::context_t) const noexcept {
+  return sim_->io_;
+}
+
+void simulation_executor::enqueue(std::unique_ptr<detail::ready_work> work) const { sim_->enqueue(std::move(work)); }
+
+simulation::simulation(std::uint64_t seed, ready_order order)
+    : seed_(resolve_seed(seed)),
+      order_(order),
+      rng_(seed_.value),
+      // Another stream of the same seed (mt19937_64 is the same on every standard library).
+      schedule_rng_(seed_.value ^ 0x9e3779b97f4a7c15ull),
+      work_(io_.get_executor()),
+      start_(clock_->now()) {
   previous_ = current;
   current = this;
   last_seed = seed_.value;
@@ -78,6 +98,58 @@ simulation::simulation(std::uint64_t seed)
 simulation::~simulation() {
   if (current == this) current = previous_;
   work_.reset();
+  // Destroying a handler may post another (a destructor that closes something): drop those.
+  std::deque<std::unique_ptr<detail::ready_work>> left;
+  {
+    std::lock_guard lock(ready_mutex_);
+    closed_ = true;
+    left.swap(ready_);
+  }
+  left.clear();
+}
+
+boost::asio::any_io_executor simulation::get_executor() {
+  if (order_ == ready_order::fifo) return io_.get_executor();
+  return simulation_executor(*this);
+}
+
+void simulation::enqueue(std::unique_ptr<detail::ready_work> work) {
+  std::unique_lock lock(ready_mutex_);
+  if (closed_) {
+    lock.unlock();
+    return;  // `work` is destroyed outside the lock: its destructor may post
+  }
+  ready_.push_back(std::move(work));
+}
+
+std::unique_ptr<detail::ready_work> simulation::take(std::size_t index) {
+  auto work = std::move(ready_[index]);
+  ready_.erase(ready_.begin() + static_cast<std::ptrdiff_t>(index));
+  return work;
+}
+
+bool simulation::run_one() {
+  if (order_ == ready_order::fifo) return io_.poll_one() > 0;
+  std::unique_ptr<detail::ready_work> next;
+  {
+    std::lock_guard lock(ready_mutex_);
+    // The io_context (the router's strand) is one more candidate; drawn but idle, the draw
+    // is made again among the ready list. Every draw comes from the seed, so a seed replays.
+    const auto n = ready_.size();
+    if (n > 0) {
+      const auto k = static_cast<std::size_t>(schedule_rng_() % (n + 1));
+      if (k < n) next = take(k);
+    }
+  }
+  if (!next) {
+    if (io_.poll_one() > 0) return true;
+    std::lock_guard lock(ready_mutex_);
+    const auto n = ready_.size();
+    if (n == 0) return false;
+    next = take(n == 1 ? 0 : static_cast<std::size_t>(schedule_rng_() % n));
+  }
+  next->run();
+  return true;
 }
 
 std::chrono::milliseconds simulation::elapsed() const {
@@ -86,7 +158,7 @@ std::chrono::milliseconds simulation::elapsed() const {
 
 std::size_t simulation::run_ready() {
   std::size_t n = 0;
-  while (io_.poll_one() > 0) ++n;
+  while (run_one()) ++n;
   handlers_run_ += n;
   return n;
 }
@@ -121,7 +193,7 @@ bool simulation::run_until(const std::function<bool()>& ready, time_point deadli
   for (;;) {
     if (ready()) return settle(true);
     if (clock_->now() >= deadline) return settle(ready());
-    if (io_.poll_one() > 0) {
+    if (run_one()) {
       ++handlers_run_;
       continue;
     }

@@ -1,20 +1,30 @@
 // `simulation`: the single-threaded, seeded mode of the testing framework
 // (fixture_options::simulation). The router, the in-process transports and every client's
-// I/O and handlers run on one io_context that nobody runs in the background: a thread that
-// blocks (a call, subscribe, register, publish, join, leave or stop of a client, a
-// router::with_core, a recorder wait) runs it while it waits, one handler at a time. Time is
-// a manual clock that moves only by jumps: when nothing can run, it jumps to the next thing
-// due (a waiting caller's deadline, the router's call and join timeouts, a reconnect backoff,
-// a virtual timer of the clock). A waiting caller that nothing can ever answer (nothing
+// I/O and handlers run in one simulation (its ready list and an io_context) that nobody runs
+// in the background: a thread that blocks (a call, subscribe, register, publish, join, leave
+// or stop of a client, a router::with_core, a recorder wait) runs it while it waits, one
+// handler at a time. Time is a manual clock that moves only by jumps: when nothing can run
+// (the ready list and the io_context both empty), it jumps to the next thing due (a waiting
+// caller's deadline, the router's call and join timeouts, a reconnect backoff, a virtual
+// timer of the clock). A waiting caller that nothing can ever answer (nothing
 // ready, nothing due) gets a `deadlock_error` at once, naming what waits, with the trace.
 //
-// One seed drives the run: the router's ids and nonces (and whatever a test draws from
-// rng()); it comes from the constructor's argument, else WAMP_SIM_SEED, else Catch2's
-// --rng-seed, else a random one. The same seed and scenario give the same messages at the
-// same virtual times (testing/determinism.hpp checks it). Ready handlers run in the order
-// they were posted (Asio's FIFO), not in a seeded order.
+// One seed drives the run: the router's ids and nonces, the order of ready work (and whatever
+// a test draws from rng()); it comes from the constructor's argument, else WAMP_SIM_SEED,
+// else Catch2's --rng-seed, else a random one. The same seed and scenario give the same
+// messages at the same virtual times (testing/determinism.hpp checks it).
 //
-// Thread safety: one thread (the test's) uses a simulation and everything attached to it.
+// The order of ready work (ready_order::seeded, the default): what is posted to
+// get_executor() waits on a ready list, and the loop runs a handler drawn from the seed among
+// everything ready, so each seed explores another interleaving of the clients, their handlers
+// and the router. What must stay ordered does: a strand (a client's I/O, the router) hands
+// its executor one turn at a time, so its handlers keep their FIFO order and so do the
+// messages of an in-process connection (delivered on the receiving end's strand); a client's
+// handlers start in the order they were queued (its callbacks runner keeps that order on any
+// executor). ready_order::fifo runs ready work in posting order (Asio's), whatever the seed.
+//
+// Thread safety: one thread (the test's) uses a simulation and everything attached to it;
+// posting to its executors is safe from any thread.
 #pragma once
 
 #include <chrono>
@@ -28,6 +38,12 @@
 #include <string_view>
 #include <vector>
 
+#include <deque>
+#include <mutex>
+#include <type_traits>
+#include <utility>
+
+#include <boost/asio/execution.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
@@ -63,13 +79,69 @@ resolved_seed resolve_seed(std::uint64_t explicit_seed = 0);
 /// (the target from Bazel's TEST_TARGET; outside Bazel, the test binary's form).
 std::string replay_command(std::uint64_t seed, std::string_view test_name);
 
+/// How a simulation picks the next handler among several ready ones.
+enum class ready_order {
+  seeded,  // drawn from the seed: each seed is another interleaving, and replays it exactly
+  fifo,    // the order they were posted (Asio's), whatever the seed
+};
+std::string_view to_string(ready_order o) noexcept;
+
+class simulation;
+
+namespace detail {
+// A posted function waiting on a simulation's ready list (move-only: Asio's are).
+struct ready_work {
+  virtual ~ready_work() = default;
+  virtual void run() = 0;
+};
+template <class F>
+struct ready_function final : ready_work {
+  explicit ready_function(F&& fn) : f(std::move(fn)) {}
+  explicit ready_function(const F& fn) : f(fn) {}
+  void run() override { std::move(f)(); }
+  F f;
+};
+}  // namespace detail
+
+/// The executor of a simulation with ready_order::seeded (an Asio standard executor, usable
+/// as any_io_executor and under strands): what is posted waits on the simulation's ready list
+/// until its loop draws it. It never runs a function inside execute() (blocking.never).
+/// Its execution context is the simulation's io_context (for Asio services). Copies compare
+/// equal when they belong to one simulation; use them only while it lives.
+class simulation_executor {
+ public:
+  explicit simulation_executor(simulation& sim) noexcept : sim_(&sim) {}
+
+  boost::asio::execution_context& query(boost::asio::execution::context_t) const noexcept;
+  constexpr boost::asio::execution::blocking_t query(boost::asio::execution::blocking_t) const noexcept {
+    return boost::asio::execution::blocking.never;
+  }
+  simulation_executor require(boost::asio::execution::blocking_t::never_t) const noexcept { return *this; }
+
+  template <class F>
+  void execute(F&& f) const {
+    enqueue(std::make_unique<detail::ready_function<std::decay_t<F>>>(std::forward<F>(f)));
+  }
+
+  friend bool operator==(const simulation_executor& a, const simulation_executor& b) noexcept {
+    return a.sim_ == b.sim_;
+  }
+  friend bool operator!=(const simulation_executor& a, const simulation_executor& b) noexcept {
+    return a.sim_ != b.sim_;
+  }
+
+ private:
+  void enqueue(std::unique_ptr<detail::ready_work> work) const;
+  simulation* sim_;
+};
+
 class simulation {
  public:
   using time_point = std::chrono::steady_clock::time_point;
 
-  /// A simulation seeded as resolve_seed(seed) says; it becomes the running simulation of
-  /// the test (running_simulation()) until destroyed.
-  explicit simulation(std::uint64_t seed = 0);
+  /// A simulation seeded as resolve_seed(seed) says, running ready work in `order`; it
+  /// becomes the running simulation of the test (running_simulation()) until destroyed.
+  explicit simulation(std::uint64_t seed = 0, ready_order order = ready_order::seeded);
   ~simulation();
   simulation(const simulation&) = delete;
   simulation& operator=(const simulation&) = delete;
@@ -78,10 +150,14 @@ class simulation {
   seed_source source() const noexcept { return seed_.source; }
   /// A generator seeded with seed(): draw the test's own random choices from it.
   std::mt19937_64& rng() noexcept { return rng_; }
+  ready_order order() const noexcept { return order_; }
 
-  /// The single io_context everything runs on, and its executor.
+  /// The io_context the simulation runs (for what takes one, e.g. the router, whose strand
+  /// then counts as one candidate among the ready work). Posts to it run in the same loop.
   boost::asio::io_context& io() noexcept { return io_; }
-  boost::asio::any_io_executor get_executor() { return io_.get_executor(); }
+  /// The executor for everything else (clients): with ready_order::seeded a
+  /// simulation_executor, with ready_order::fifo the io_context's.
+  boost::asio::any_io_executor get_executor();
   /// The virtual clock (starts at a fixed point).
   const std::shared_ptr<wamp::manual_clock>& clock() const noexcept { return clock_; }
   /// Virtual time since the simulation began.
@@ -118,15 +194,27 @@ class simulation {
   std::size_t handlers_run() const noexcept { return handlers_run_; }
 
  private:
+  friend class simulation_executor;
   struct waiting {
     std::string who;
     time_point deadline;
   };
   std::optional<time_point> next_due() const;
   [[noreturn]] void report_deadlock();
+  /// Runs one ready handler (drawn as order_ says); false when nothing is ready.
+  bool run_one();
+  void enqueue(std::unique_ptr<detail::ready_work> work);
+  std::unique_ptr<detail::ready_work> take(std::size_t index);
 
   resolved_seed seed_;
+  ready_order order_;
   std::mt19937_64 rng_;
+  // Its own generator, so what a test draws from rng() does not shift the interleaving.
+  std::mt19937_64 schedule_rng_;
+  // Declared before io_: handlers the io_context destroys may still post here (and are dropped).
+  std::mutex ready_mutex_;
+  std::deque<std::unique_ptr<detail::ready_work>> ready_;
+  bool closed_ = false;
   boost::asio::io_context io_{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::shared_ptr<wamp::manual_clock> clock_ = std::make_shared<wamp::manual_clock>();

@@ -108,7 +108,7 @@ wamp_fixture::wamp_fixture(fixture_options options)
   if (options_.simulation) {
     if (options_.transport != fixture_transport::inprocess)
       throw std::invalid_argument("a simulation runs on the in-process transport only (sockets need real I/O)");
-    sim_ = std::make_unique<testing::simulation>(options_.seed);
+    sim_ = std::make_unique<testing::simulation>(options_.seed, options_.ready_order);
     seed_ = sim_->seed();
     ro.core.seed = seed_;
     clock_ = sim_->clock();

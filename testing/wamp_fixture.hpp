@@ -68,6 +68,9 @@ struct fixture_options {
   /// their handlers on one thread that runs only while the test waits, on virtual time that
   /// jumps; a wait nothing can answer throws deadlock_error. In-process transport only.
   bool simulation = false;
+  /// In a simulation: the order of ready handlers, drawn from the seed (each seed another
+  /// interleaving) or the order they were posted.
+  testing::ready_order ready_order = testing::ready_order::seeded;
 };
 
 /// One transport and serializer the same scenario can run over.

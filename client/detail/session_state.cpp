@@ -463,6 +463,7 @@ void session_state::close_connection() {
 }
 
 void session_state::on_session_closed(std::exception_ptr why) {
+  sessions_ended_->fetch_add(1);
   joined_.store(false);
   for (auto& [handle, r] : subscription_records_) r.core_key = 0;
   for (auto& [handle, r] : registration_records_) r.core_key = 0;
@@ -541,8 +542,10 @@ session_core::event_sink session_state::make_event_sink(wamp::uri topic, event_h
       }
       return;
     }
-    self->runner_->post([handler, args = e.args, kwargs = e.kwargs,
-                         details = std::move(details)] { handler(args, kwargs, details); });
+    self->runner_->post([handler, args = e.args, kwargs = e.kwargs, details = std::move(details),
+                         ended = self->sessions_ended_, session = self->sessions_ended_->load()] {
+      if (ended->load() == session) handler(args, kwargs, details);
+    });
   };
 }
 
@@ -593,7 +596,10 @@ session_core::invocation_sink session_state::make_invocation_sink(wamp::uri proc
     };
     auto run_handler =
         [handler, answer, args = std::move(inv.args), kwargs = std::move(inv.kwargs),
-         details = std::move(details), request]() {
+         details = std::move(details), request, ended = self->sessions_ended_,
+         session = self->sessions_ended_->load()]() {
+          // Its session ended while it waited: nobody can receive the answer.
+          if (ended->load() != session) return;
           try {
             auto r = handler(args, kwargs, details);
             answer([request, r = std::move(r)](session_core& core) mutable {

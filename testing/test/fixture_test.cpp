@@ -222,3 +222,74 @@ TEST_CASE("a watched handler that starts after its client stopped is reported", 
              Catch::Contains("reader: a handler started after its client left"));
   f.check_leaks(false);  // the teardown would report it too
 }
+
+// A client bug the invariant found: events queued behind a busy handler still started after
+// SyncSession::leave() returned. Queued handlers of a session that ended no longer start.
+TEST_CASE("events queued behind a busy handler do not start after leave() returned", "[integration]") {
+  testing::wamp_fixture f;
+  std::latch busy(1), release(1);
+  std::atomic<int> runs{0};
+  auto sub = f.session("reader").subscribe("com.example.news", f.watched_handler("reader", [&](auto&&...) {
+    if (runs++ == 0) {
+      busy.count_down();
+      release.wait();
+    }
+  }));
+  for (int i = 0; i < 5; ++i)
+    f.session("writer").publish("com.example.news", {i}, {}, autobahn_sync::publish_options{.acknowledge = true});
+  busy.wait();
+  // A round trip of the reader: its answer comes after the EVENTs on its connection, so they
+  // reached the client (and wait behind the busy handler) before it leaves.
+  CHECK_THROWS(f.session("reader").call("com.example.nothing"));
+  f.leave("reader");
+  release.count_down();
+  f.stop_clients();  // joins the handler thread: whatever was going to start has started
+  INFO(f.trace().format());
+  CHECK(runs.load() == 1);
+  CHECK(testing::check_trace_invariants(f.trace().entries()).empty());
+}
+
+TEST_CASE("invocations queued behind a busy handler do not start after leave() returned", "[integration]") {
+  testing::wamp_fixture f;
+  std::latch busy(1), release(1);
+  std::atomic<int> runs{0};
+  auto reg = f.session("callee").register_procedure(
+      "com.example.work", f.watched_procedure("callee", [&](const wamp::list&, const wamp::dict&,
+                                                             const autobahn_sync::invocation_details&) {
+        if (runs++ == 0) {
+          busy.count_down();
+          release.wait();
+        }
+        return call_result{};
+      }));
+  std::vector<std::thread> callers;
+  std::atomic<int> failed{0};
+  for (int i = 0; i < 3; ++i) {
+    callers.emplace_back([&, i] {
+      try {
+        f.session("caller" + std::to_string(i)).call("com.example.work");
+      } catch (const std::exception&) {
+        ++failed;
+      }
+    });
+  }
+  busy.wait();
+  // Once the router holds all three calls, the callee's round trip comes after the other two
+  // INVOCATIONs on its connection: they wait behind the busy handler when it leaves. (Each
+  // look is a round trip to the router's thread, not a sleep.)
+  auto pending = [&] {
+    return f.the_router().with_core([&](autobahn_sync::router::router_core& core) {
+      return core.find_realm(f.realm_name())->the_dealer().pending_call_count();
+    });
+  };
+  while (pending() < 3) std::this_thread::yield();
+  CHECK_THROWS(f.session("callee").call("com.example.nothing"));
+  f.leave("callee");
+  release.count_down();
+  for (auto& t : callers) t.join();
+  f.stop_clients();
+  INFO(f.trace().format());
+  CHECK(runs.load() == 1);
+  CHECK(failed.load() == 3);  // the callee left: every call ends with an error
+  CHECK(testing::check_trace_invariants(f.trace().entries()).empty());
+}

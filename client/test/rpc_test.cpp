@@ -231,6 +231,7 @@ TEST_CASE_METHOD(testing::wamp_fixture, "a canceller cancels a waiting call; the
       if (e.request_type == w::message_type::invocation) return true;
     return false;
   }));
+  app.stop();  // the handler returned before its client stopped
   CHECK(saw_canceled);
 }
 
@@ -252,7 +253,7 @@ TEST_CASE_METHOD(testing::wamp_fixture, "cancel through the router interrupts th
                        testing::has_error_uri("wamp.error.canceled"));
   t.join();
   REQUIRE(testing::eventually([&] { return received_by<w::interrupt>(*this, "callee").size() == 1; }));
-  stop_clients();  // the callee's handler returned before its client stopped
+  stop_clients();  // the handler returned before its client stopped
   CHECK(saw_cancel);
 }
 

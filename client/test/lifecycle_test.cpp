@@ -3,6 +3,7 @@
 // failed connect.
 #include "client/autobahn_sync.hpp"
 
+#include <mutex>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -181,16 +182,22 @@ TEST_CASE_METHOD(testing::wamp_fixture, "calls before the WELCOME throw SessionN
 }
 
 TEST_CASE_METHOD(testing::wamp_fixture, "the default instance's free functions", "[client]") {
+  // The default instance lives as long as the process and keeps what was registered before
+  // run() for every later run: register once, so the test can run again (--repeat).
+  static testing::event_recorder events;
+  static std::once_flag registered;
+  std::call_once(registered, [] {
+    autobahn_sync::register_procedure("com.echo", echo);
+    autobahn_sync::subscribe("com.app.event", events.handler());
+  });
+  const auto before = events.size();
   default_app().options() = options_for("default");
-  autobahn_sync::register_procedure("com.echo", echo);
-  testing::event_recorder events;
-  autobahn_sync::subscribe("com.app.event", events.handler());
   autobahn_sync::run();
   publish_options o;
   o.exclude_me = false;
   autobahn_sync::publish("com.app.event", {"trigger !"}, {}, o);
-  REQUIRE(events.wait_for(1));
-  CHECK(events.items()[0].args == w::list{"trigger !"});
+  REQUIRE(events.wait_for(before + 1));
+  CHECK(events.items()[before].args == w::list{"trigger !"});
   CHECK(autobahn_sync::call("com.echo", {7}).value() == 7);
   CHECK(autobahn_sync::session().is_joined());
   autobahn_sync::stop();

@@ -3,12 +3,12 @@
 // connections, and connecting where nobody listens.
 #include "client/autobahn_sync.hpp"
 
+#include <boost/asio/ip/tcp.hpp>
 #include <catch2/catch.hpp>
 
 #include "router/router.hpp"
 #include "testing/recorder.hpp"
 #include "testing/wamp_fixture.hpp"
-#include "wamp/transport/rawsocket.hpp"
 
 using namespace autobahn_sync;
 namespace w = autobahn_sync::wamp;
@@ -76,14 +76,13 @@ TEST_CASE("clients of the embeddable router's in-process connections", "[client]
 }
 
 TEST_CASE("connecting to a closed port is ConnectionRefusedError", "[client][e2e][loopback]") {
-  // Bind and close a listener to get a port nobody listens on.
+  // A socket bound to a port but not listening: connecting is refused, and nobody else can
+  // take the port meanwhile (a closed listener's port could be reused by a parallel test).
   boost::asio::io_context io;
-  unsigned short port;
-  {
-    auto l = w::rawsocket_listener::create(io.get_executor(), "127.0.0.1", 0);
-    port = l->port();
-    l->close();
-  }
+  boost::asio::ip::tcp::acceptor bound(io);
+  bound.open(boost::asio::ip::tcp::v4());
+  bound.bind({boost::asio::ip::make_address("127.0.0.1"), 0});
+  const auto port = bound.local_endpoint().port();
   AutobahnSync app;
   CHECK_THROWS_AS(app.run("rs://127.0.0.1:" + std::to_string(port), "realm1"), ConnectionRefusedError);
   CHECK_THROWS_AS(app.run("ws://127.0.0.1:" + std::to_string(port) + "/ws", "realm1"), ConnectionRefusedError);

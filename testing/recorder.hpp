@@ -13,6 +13,7 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "client/types.hpp"
@@ -39,6 +40,17 @@ class recorder {
     }
     std::unique_lock lock(mutex_);
     return changed_.wait_for(lock, deadline, [&] { return items_.size() >= count; });
+  }
+
+  /// Waits until `done(items)` holds (e.g. "a line starting with ..." arrived) or `deadline`
+  /// passed; true when it did. `done` runs under the recorder's lock: it must not call back.
+  template <class Done>
+  bool wait_until(Done done, std::chrono::milliseconds deadline = std::chrono::seconds(10)) const {
+    if (auto simulated = wait_in_simulation([&] { return done(items()); }, deadline, "a recorder waiting for a condition")) {
+      return *simulated;
+    }
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, deadline, [&] { return done(std::as_const(items_)); });
   }
 
   std::vector<T> items() const {

@@ -6,9 +6,7 @@
 // for that line, and for closes, with deadlines that only guard against hangs (no sleeps).
 #include "router/router.hpp"
 
-#include <condition_variable>
 #include <deque>
-#include <mutex>
 
 #include <catch2/catch.hpp>
 #include <boost/asio/io_context.hpp>
@@ -18,12 +16,14 @@
 #include <boost/asio/write.hpp>
 
 #include "router/uris.hpp"
+#include "testing/recorder.hpp"
 #include "wamp/transport/rawsocket.hpp"
 #include "wamp/transport/rawsocket_handshake.hpp"
 #include "wamp/transport/websocket.hpp"
 
 namespace wamp = autobahn_sync::wamp;
 namespace router = autobahn_sync::router;
+namespace testing = autobahn_sync::testing;
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using boost::system::error_code;
@@ -34,37 +34,28 @@ namespace {
 constexpr auto hang_guard = 10s;
 
 /// The router's log, written on its thread and read by the test thread.
-class log_recorder {
+class log_recorder : public testing::recorder<std::string> {
  public:
   std::function<void(const std::string&)> sink() {
-    return [this](const std::string& line) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      lines_.push_back(line);
-      changed_.notify_all();
-    };
+    return [this](const std::string& line) { add(line); };
   }
   /// The first line starting with `prefix`, once there is one (empty after the hang guard).
-  std::string wait_for(const std::string& prefix) {
-    std::unique_lock<std::mutex> lock(mutex_);
+  std::string wait_for_line(const std::string& prefix) const {
     std::string found;
-    changed_.wait_for(lock, hang_guard, [&] {
-      for (const auto& l : lines_)
-        if (l.rfind(prefix, 0) == 0) return found = l, true;
-      return false;
-    });
+    wait_until(
+        [&](const std::vector<std::string>& lines) {
+          for (const auto& l : lines)
+            if (l.rfind(prefix, 0) == 0) return found = l, true;
+          return false;
+        },
+        hang_guard);
     return found;
   }
-  std::size_t count(const std::string& prefix) {
-    std::lock_guard<std::mutex> lock(mutex_);
+  std::size_t count(const std::string& prefix) const {
     std::size_t n = 0;
-    for (const auto& l : lines_) n += l.rfind(prefix, 0) == 0;
+    for (const auto& l : items()) n += l.rfind(prefix, 0) == 0;
     return n;
   }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<std::string> lines_;
 };
 
 /// Runs the test's io_context until `done()` holds; false after the hang guard.
@@ -166,6 +157,19 @@ std::string frame(const std::string& payload) {
   return bytes_of(wamp::rawsocket::frame_header(wamp::rawsocket::frame_type::message, payload.size())) + payload;
 }
 
+// A TCP connection that completed a RawSocket handshake by hand (JSON, up to 1 MiB): frames
+// are then written and read byte by byte. `reply`: the router's 4 handshake octets.
+tcp::socket rawsocket_by_hand(asio::io_context& io, unsigned short port, std::string* reply = nullptr) {
+  tcp::socket s(io);
+  s.connect({asio::ip::address_v4::loopback(), port});
+  error_code ec;
+  asio::write(s, asio::buffer(bytes_of(wamp::rawsocket::client_hello(wamp::serializer_kind::json, 1 << 20))));
+  const auto got = read_bytes(io, s, 4, ec);
+  REQUIRE(got.size() == 4);
+  if (reply) *reply = got;
+  return s;
+}
+
 }  // namespace
 
 TEST_CASE("silent and trickling peers are dropped at the handshake deadline, and it is logged", "[integration]") {
@@ -215,7 +219,7 @@ TEST_CASE("silent and trickling peers are dropped at the handshake deadline, and
   CHECK(std::chrono::steady_clock::now() - started >= 200ms);
   CHECK((read_error == asio::error::eof || read_error == asio::error::connection_reset));
   if (trickling) CHECK(sent >= 3);
-  const std::string line = log.wait_for("limit handshake_timeout: peer=" + peer_name_of(s) + " ");
+  const std::string line = log.wait_for_line("limit handshake_timeout: peer=" + peer_name_of(s) + " ");
   CHECK(line == "limit handshake_timeout: peer=" + peer_name_of(s) + " dropped: no " +
                     (websocket ? "WebSocket" : "RawSocket") + " handshake within 200 ms");
   CHECK(log.count("limit ") == 1);
@@ -245,7 +249,7 @@ TEST_CASE("peers that do not join, or do not answer their CHALLENGE, are aborted
   const auto abort = slow.next<wamp::abort>();
   CHECK(abort.reason == router::uris::timeout);
   CHECK(slow.wait_closed());
-  const auto line = log.wait_for("limit join_timeout: abort session=");
+  const auto line = log.wait_for_line("limit join_timeout: abort session=");
   CHECK_THAT(line, Catch::Contains(" peer=tcp4:127.0.0.1:") &&
                        Catch::EndsWith(" reason=wamp.error.timeout message=the session did not join in time"));
 }
@@ -261,12 +265,9 @@ TEST_CASE("a RawSocket frame over the size limit gets ABORT and a close; the rou
   wamp_client other(io, connect(io, false, port));
   other.join();
 
-  tcp::socket s(io);
-  s.connect({asio::ip::address_v4::loopback(), port});
+  std::string reply;
+  tcp::socket s = rawsocket_by_hand(io, port, &reply);
   error_code ec;
-  asio::write(s, asio::buffer(bytes_of(wamp::rawsocket::client_hello(wamp::serializer_kind::json, 1 << 20))));
-  const auto reply = read_bytes(io, s, 4, ec);
-  REQUIRE(reply.size() == 4);
   REQUIRE(reply[1] == char(0x11));  // JSON, and the router's limit: 2^(9+1) = 1024 bytes
   asio::write(s, asio::buffer(frame(R"([1,"realm1",{"roles":{"caller":{}}}])")));
   const auto welcome_header = read_bytes(io, s, 4, ec);
@@ -293,7 +294,7 @@ TEST_CASE("a RawSocket frame over the size limit gets ABORT and a close; the rou
   CHECK(read_bytes(io, s, 1, ec).empty());  // then the router closes
   CHECK(ec);
 
-  const auto line = log.wait_for("limit max_message_size: ");
+  const auto line = log.wait_for_line("limit max_message_size: ");
   CHECK_THAT(line, Catch::StartsWith("limit max_message_size: abort session=") &&
                        Catch::Contains(" peer=" + peer_name_of(s) + " reason=wamp.error.protocol_violation") &&
                        Catch::EndsWith("message=a frame of 4096 bytes is over the limit of 1024 bytes"));
@@ -318,7 +319,7 @@ TEST_CASE("a WebSocket message over the size limit closes its connection; the ro
   REQUIRE_FALSE(attacker.connection->send(wamp::call{1, {}, "com.p", {std::string(2000, 'x')}}));
   CHECK(attacker.wait_closed());
   CHECK(attacker.inbox.empty());  // no RESULT or ERROR: the connection ended (close code 1009)
-  const auto line = log.wait_for("limit max_message_size: ");
+  const auto line = log.wait_for_line("limit max_message_size: ");
   CHECK_THAT(line, Catch::StartsWith("limit max_message_size: session=" + std::to_string(session) + " peer=tcp4:") &&
                        Catch::EndsWith(" connection closed: a message over the limit of 1024 bytes"));
   REQUIRE_FALSE(other.connection->send(wamp::call{1, {}, "wamp.session.count"}));
@@ -350,7 +351,7 @@ TEST_CASE("a RESULT or INVOCATION bigger than its receiver accepts fails the cal
     const auto error = small_peer.next<wamp::error>();
     CHECK(error.request == 1);
     CHECK(error.error_uri == router::uris::payload_size_exceeded);
-    CHECK(log.wait_for("limit max_message_size: ") ==
+    CHECK(log.wait_for_line("limit max_message_size: ") ==
           "limit max_message_size: session=" + std::to_string(small_session) + " peer=" +
               r.with_core([&](router::router_core& core) { return core.find_session(small_session)->transport.peer; }) +
               " RESULT too big for the peer: ERROR wamp.error.payload_size_exceeded sent instead");
@@ -362,7 +363,7 @@ TEST_CASE("a RESULT or INVOCATION bigger than its receiver accepts fails the cal
     const auto error = big_peer.next<wamp::error>();
     CHECK(error.request == 1);
     CHECK(error.error_uri == router::uris::payload_size_exceeded);
-    CHECK_THAT(log.wait_for("limit max_message_size: "),
+    CHECK_THAT(log.wait_for_line("limit max_message_size: "),
                Catch::StartsWith("limit max_message_size: session=" + std::to_string(small_session)) &&
                    Catch::EndsWith(" INVOCATION too big for the peer: the call fails with wamp.error.payload_size_exceeded"));
     // The callee was spared and serves calls that fit.
@@ -386,11 +387,8 @@ TEST_CASE("a subscriber that does not read is cut off at max_send_queue_bytes; t
   publisher.join();
 
   // The stuck subscriber: joins and subscribes by hand, then never reads again.
-  tcp::socket s(io);
-  s.connect({asio::ip::address_v4::loopback(), port});
+  tcp::socket s = rawsocket_by_hand(io, port);
   error_code ec;
-  asio::write(s, asio::buffer(bytes_of(wamp::rawsocket::client_hello(wamp::serializer_kind::json, 1 << 20))));
-  REQUIRE(read_bytes(io, s, 4, ec).size() == 4);
   asio::write(s, asio::buffer(frame(R"([1,"realm1",{"roles":{"subscriber":{}}}])") + frame(R"([32,1,{},"com.news"])")));
   const auto line_prefix = "limit max_send_queue_bytes: session=";
   const std::string payload(60 * 1024, 'n');
@@ -401,7 +399,7 @@ TEST_CASE("a subscriber that does not read is cut off at max_send_queue_bytes; t
     REQUIRE_FALSE(publisher.connection->send(wamp::publish{++request, {{"acknowledge", true}}, "com.news", {payload}}));
     CHECK(publisher.next<wamp::published>().request == request);
   }
-  const auto line = log.wait_for(line_prefix);
+  const auto line = log.wait_for_line(line_prefix);
   CHECK_THAT(line, Catch::Contains(" peer=" + peer_name_of(s) + " connection closed: more than 262144 bytes wait for "
                                    "a peer that does not read"));
   REQUIRE_FALSE(publisher.connection->send(wamp::call{1, {}, "wamp.session.count"}));
@@ -415,11 +413,8 @@ TEST_CASE("a message nested deeper than max_depth gets ABORT protocol_violation;
   router::router r(realm_with_alice(), options);
   const auto port = r.listen_rawsocket();
   asio::io_context io;
-  tcp::socket s(io);
-  s.connect({asio::ip::address_v4::loopback(), port});
+  tcp::socket s = rawsocket_by_hand(io, port);
   error_code ec;
-  asio::write(s, asio::buffer(bytes_of(wamp::rawsocket::client_hello(wamp::serializer_kind::json, 1 << 20))));
-  REQUIRE(read_bytes(io, s, 4, ec).size() == 4);
   const int depth = wamp::default_max_depth + 10;
   asio::write(s, asio::buffer(frame("[1,\"realm1\",{\"x\":" + std::string(depth, '[') + std::string(depth, ']') + "}]")));
   const auto header = read_bytes(io, s, 4, ec);
@@ -430,7 +425,7 @@ TEST_CASE("a message nested deeper than max_depth gets ABORT protocol_violation;
   REQUIRE(std::holds_alternative<wamp::abort>(decoded.msg));
   CHECK(std::get<wamp::abort>(decoded.msg).reason == router::uris::protocol_violation);
   CHECK(read_bytes(io, s, 1, ec).empty());  // then the router closes
-  CHECK_THAT(log.wait_for("limit max_depth: "),
+  CHECK_THAT(log.wait_for_line("limit max_depth: "),
              Catch::StartsWith("limit max_depth: abort session=") &&
                  Catch::Contains(" peer=" + peer_name_of(s) + " reason=wamp.error.protocol_violation"));
 }

@@ -1,5 +1,6 @@
-// The router under its Asio layer, with in-process clients: a plain WAMP peer over a real
-// connection (serialized bytes), on its own thread.
+// The router under its Asio layer: clients of //testing's fixture over every transport and
+// serializer, and a plain WAMP peer over a real in-process connection (serialized bytes) for
+// what a client library would never send.
 #include "router/router.hpp"
 
 #include <array>
@@ -13,12 +14,17 @@
 #include <boost/asio/write.hpp>
 
 #include "router/uris.hpp"
+#include "testing/eventually.hpp"
+#include "testing/matchers.hpp"
+#include "testing/wamp_fixture.hpp"
 #include "wamp/transport/inprocess.hpp"
-#include "wamp/transport/url.hpp"
 
 namespace wamp = autobahn_sync::wamp;
 namespace router = autobahn_sync::router;
+namespace testing = autobahn_sync::testing;
 namespace asio = boost::asio;
+using autobahn_sync::call_result;
+using autobahn_sync::invocation_details;
 
 namespace {
 
@@ -82,21 +88,16 @@ router::router_config one_realm() {
 
 }  // namespace
 
-TEST_CASE("in-process clients join, register and call through a router on its own thread", "[integration]") {
-  const wamp::serializer* s = GENERATE(&wamp::json_serializer(), &wamp::msgpack_serializer(), nullptr);
-  router::router r(one_realm());
-  client_peer callee(r, s), caller(r, s);
-  callee.join();
-  caller.join();
-  callee.send(wamp::register_{1, {}, "com.example.echo"});
-  callee.next<wamp::registered>();
-  caller.send(wamp::call{1, {}, "com.example.echo", {"hello", wamp::value::binary({1, 2})}});
-  const auto inv = callee.next<wamp::invocation>();
-  callee.send(wamp::yield{inv.request, {}, inv.args});
-  const auto result = caller.next<wamp::result>();
+TEST_CASE("clients join, register and call through a router on its own thread", "[integration]") {
+  testing::fixture_options options;
+  options.serializer = GENERATE(&wamp::json_serializer(), &wamp::msgpack_serializer(), nullptr);
+  testing::wamp_fixture f(options);
+  f.session("callee").register_procedure("com.example.echo", [](const wamp::list& a, const wamp::dict&,
+                                                                const invocation_details&) { return call_result{a}; });
+  const auto result = f.session("caller").call("com.example.echo", {"hello", wamp::value::binary({1, 2})});
   CHECK(result.args == wamp::list{"hello", wamp::value::binary({1, 2})});
-  CHECK(r.connection_count() == 2);
-  CHECK(r.with_core([](router::router_core& core) { return core.find_realm("realm1")->sessions().size(); }) == 2);
+  CHECK(f.the_router().connection_count() == 2);
+  CHECK(f.the_router().with_core([](router::router_core& core) { return core.find_realm("realm1")->sessions().size(); }) == 2);
 }
 
 TEST_CASE("undecodable bytes get ABORT protocol_violation and the connection closed", "[integration]") {
@@ -157,46 +158,39 @@ TEST_CASE("a router on the caller's io_context", "[integration]") {
   CHECK(std::holds_alternative<wamp::welcome>(got[0]));
 }
 
-TEST_CASE("call timeouts fire on a real clock", "[integration]") {
-  router::router r(one_realm());
-  client_peer callee(r), caller(r);
-  callee.join();
-  caller.join();
-  callee.send(wamp::register_{1, {}, "slow"});
-  callee.next<wamp::registered>();
-  caller.send(wamp::call{1, {{"timeout", 1}}, "slow"});
-  callee.next<wamp::invocation>();
-  CHECK(caller.next<wamp::error>().error_uri == router::uris::timeout);
+TEST_CASE_METHOD(testing::wamp_fixture, "call timeouts fire on a real clock", "[integration]") {
+  // The callee answers only once the router gave up on the call (its INTERRUPT).
+  session("callee").register_procedure("slow", [](const wamp::list&, const wamp::dict&, const invocation_details& d) {
+    testing::eventually([&] { return d.canceled(); });
+    return call_result{};
+  });
+  autobahn_sync::call_options o;
+  o.router_timeout = std::chrono::milliseconds(1);
+  CHECK_THROWS_MATCHES(session("caller").call("slow", {}, {}, o), autobahn_sync::ApplicationError,
+                       testing::has_error_uri(std::string(router::uris::timeout)));
+  // The router's ERROR, not the client's own call timeout (same URI, 30 s later).
+  const auto errors = trace().of_type(wamp::message_type::error, testing::direction::to_client, "caller");
+  REQUIRE(errors.size() == 1);
+  CHECK(std::get<wamp::error>(errors[0].msg).error_uri == router::uris::timeout);
 }
 
 TEST_CASE("clients join over loopback RawSocket and WebSocket with each serializer", "[integration]") {
-  router::router r(one_realm());
-  const bool websocket = GENERATE(false, true);
-  const auto kind = GENERATE(wamp::serializer_kind::json, wamp::serializer_kind::msgpack);
-  const auto port = websocket ? r.listen_websocket("127.0.0.1", 0, "/ws") : r.listen_rawsocket("127.0.0.1", 0);
-  const std::string url = (websocket ? "ws://127.0.0.1:" : "rs://127.0.0.1:") + std::to_string(port) + (websocket ? "/ws" : "");
-  asio::io_context io;
-  wamp::connection_ptr conn;
-  boost::system::error_code error;
-  wamp::async_connect(io.get_executor(), url, {kind}, {}, [&](const boost::system::error_code& ec, wamp::connection_ptr c) {
-    error = ec;
-    conn = std::move(c);
-  });
-  io.run();
-  io.restart();
-  REQUIRE_FALSE(error);
-  std::vector<wamp::message> got;
-  conn->start({[&](wamp::message&& m) { got.push_back(std::move(m)); }, nullptr, nullptr});
-  REQUIRE_FALSE(conn->send(wamp::hello{"realm1", {}}));
-  for (int i = 0; i < 200 && got.empty(); ++i) io.run_one_for(std::chrono::milliseconds(50));
-  REQUIRE(std::holds_alternative<wamp::welcome>(got.at(0)));
-  CHECK(r.with_core([](router::router_core& core) {
+  const auto variant = GENERATE(filter([](const testing::transport_variant& v) {
+    return v.transport != testing::fixture_transport::inprocess;
+  }, from_range(testing::all_transports())));
+  INFO(variant.name());
+  testing::wamp_fixture f(variant.apply());
+  f.session("client");
+  CHECK(f.the_router().with_core([](router::router_core& core) {
     const auto* s = core.find_session(*core.find_realm("realm1")->sessions().begin());
     return s->transport.type;
-  }) == (websocket ? "websocket" : "rawsocket"));
-  r.stop();
-  for (int i = 0; i < 200 && got.size() < 2; ++i) io.run_one_for(std::chrono::milliseconds(50));
-  CHECK(std::holds_alternative<wamp::goodbye>(got.at(1)));
+  }) == testing::to_string(variant.transport));
+  f.the_router().stop();
+  REQUIRE(testing::eventually([&] {
+    return !f.trace().of_type(wamp::message_type::goodbye, testing::direction::to_client, "client").empty();
+  }));
+  const auto goodbye = f.trace().of_type(wamp::message_type::goodbye, testing::direction::to_client, "client");
+  CHECK(std::get<wamp::goodbye>(goodbye.at(0).msg).reason == router::uris::system_shutdown);
 }
 
 TEST_CASE("a socket in its RawSocket handshake counts as a handshake in progress until served", "[integration]") {

@@ -1,0 +1,131 @@
+// Reconnecting: a lost session re-joins and restores its subscriptions and registrations,
+// gives up after max_attempts, stays lost without reconnect (the default), and comes back
+// after the router killed it.
+#include "client/autobahn_sync.hpp"
+
+#include <atomic>
+
+#include <catch2/catch.hpp>
+
+#include "client/test/trace_messages.hpp"
+#include "testing/eventually.hpp"
+#include "testing/recorder.hpp"
+#include "testing/wamp_fixture.hpp"
+
+using namespace autobahn_sync;
+using namespace std::chrono_literals;
+namespace w = autobahn_sync::wamp;
+namespace testing = autobahn_sync::testing;
+namespace fault = autobahn_sync::testing::fault;
+using test::sent_by;
+
+namespace {
+
+call_result echo(const w::list& args, const w::dict& kwargs, const invocation_details&) {
+  return call_result{args, kwargs};
+}
+
+// Loses the transport of the client named `name`: its PUBLISH to com.cut takes the
+// connection down with it.
+void cut_transport(testing::wamp_fixture& f, SyncSession& s, const std::string& name) {
+  auto cut = f.faults().install(
+      testing::match().type(w::message_type::publish).session(name).uri("com.cut"), fault::close_before());
+  s.publish("com.cut");
+  REQUIRE(testing::eventually([&] { return cut.hits() == 1; }));
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(testing::wamp_fixture, "reconnect re-joins and restores subscriptions and registrations",
+                 "[client][reconnect]") {
+  auto o = options_for("app");
+  o.reconnect.enabled = true;
+  o.reconnect.initial_delay = 1ms;
+  testing::recorder<w::id> joins;
+  o.on_join = [&](w::id session) { joins.add(session); };
+  AutobahnSync app({}, o);
+  app.register_procedure("com.echo", echo);
+  app.run();
+  testing::event_recorder events;
+  auto sub = app.session().subscribe("com.t", events.handler());
+  cut_transport(*this, app.session(), "app");
+  REQUIRE(joins.wait_for(2));
+  CHECK(sent_by<w::hello>(*this, "app").size() == 2);
+  CHECK(app.session().call("com.echo", {1}).value() == 1);
+  CHECK(sent_by<w::subscribe>(*this, "app").size() == 2);
+  CHECK(sent_by<w::register_>(*this, "app").size() == 2);
+  publish_options po;
+  po.exclude_me = false;
+  app.session().publish("com.t", {"again"}, {}, po);
+  REQUIRE(events.wait_for(1));
+  CHECK(events.items()[0].args == w::list{"again"});
+  // The restored subscription is still the handle's: unsubscribing reaches the router.
+  sub.unsubscribe();
+  CHECK(sent_by<w::unsubscribe>(*this, "app").size() == 1);
+  app.stop();
+}
+
+TEST_CASE_METHOD(testing::wamp_fixture, "reconnect gives up after max_attempts", "[client][reconnect]") {
+  auto o = options_for("app");
+  o.reconnect.enabled = true;
+  o.reconnect.initial_delay = 1ms;
+  o.reconnect.max_delay = 2ms;
+  o.reconnect.max_attempts = 3;
+  // Counts connect attempts; once `refuse` is set they fail as a closed port would.
+  std::atomic<bool> refuse{false};
+  testing::recorder<int> attempts;
+  o.connect = [&, connect = o.connect](boost::asio::any_io_executor ex, const std::string& url,
+                                       w::connect_handler done) {
+    attempts.add(1);
+    if (!refuse) return connect(ex, url, std::move(done));
+    boost::asio::post(ex, [done] { done(boost::asio::error::connection_refused, nullptr); });
+  };
+  AutobahnSync app({}, o);
+  app.run();
+  refuse = true;
+  cut_transport(*this, app.session(), "app");
+  REQUIRE(attempts.wait_for(4));
+  CHECK_THROWS_AS(app.session().call("com.x"), TransportLost);
+  app.stop();
+  CHECK(attempts.size() == 4);
+}
+
+TEST_CASE_METHOD(testing::wamp_fixture, "without reconnect (the default) a lost session stays lost",
+                 "[client][reconnect]") {
+  auto o = options_for("app");
+  testing::recorder<bool> lost;
+  o.on_leave = [&](std::exception_ptr why) {
+    if (why) lost.add(true);
+  };
+  AutobahnSync app({}, o);
+  app.run();
+  cut_transport(*this, app.session(), "app");
+  REQUIRE(lost.wait_for(1));
+  CHECK_THROWS_AS(app.session().call("com.x"), TransportLost);
+  app.stop();
+  CHECK(sent_by<w::hello>(*this, "app").size() == 1);
+}
+
+TEST_CASE_METHOD(testing::wamp_fixture, "a session killed by the router reconnects and its procedures work again",
+                 "[client][reconnect]") {
+  auto o = options_for("callee");
+  o.reconnect.enabled = true;
+  o.reconnect.initial_delay = 1ms;
+  testing::recorder<w::id> joins;
+  o.on_join = [&](w::id session) { joins.add(session); };
+  AutobahnSync callee({}, o);
+  callee.register_procedure("com.app.echo", echo);
+  callee.run();
+  auto& caller = session("caller");
+  const auto first_session = callee.session().id();
+  CHECK(the_router().with_core(
+      [&](router::router_core& core) { return core.kill(first_session, "wamp.close.killed", "test"); }));
+  REQUIRE(joins.wait_for(2));
+  CHECK(callee.session().id() != first_session);
+  // The REGISTER of the restoration went to the router before on_join ran, so the router
+  // knows the procedure again before this CALL.
+  auto r = caller.call("com.app.echo", {"back"});
+  CHECK(r.args == w::list{"back"});
+  stop_clients();
+  callee.stop();
+}

@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "testing/eventually.hpp"
 #include "testing/explore.hpp"
 #include "testing/matchers.hpp"
 #include "testing/recorder.hpp"
@@ -275,14 +276,12 @@ TEST_CASE("invocations queued behind a busy handler do not start after leave() r
   }
   busy.wait();
   // Once the router holds all three calls, the callee's round trip comes after the other two
-  // INVOCATIONs on its connection: they wait behind the busy handler when it leaves. (Each
-  // look is a round trip to the router's thread, not a sleep.)
-  auto pending = [&] {
+  // INVOCATIONs on its connection: they wait behind the busy handler when it leaves.
+  REQUIRE(testing::eventually([&] {
     return f.the_router().with_core([&](autobahn_sync::router::router_core& core) {
-      return core.find_realm(f.realm_name())->the_dealer().pending_call_count();
+      return core.find_realm(f.realm_name())->the_dealer().pending_call_count() == 3;
     });
-  };
-  while (pending() < 3) std::this_thread::yield();
+  }));
   CHECK_THROWS(f.session("callee").call("com.example.nothing"));
   f.leave("callee");
   release.count_down();

@@ -266,9 +266,10 @@ TEST_CASE("invocations queued behind a busy handler do not start after leave() r
   std::vector<std::thread> callers;
   std::atomic<int> failed{0};
   for (int i = 0; i < 3; ++i) {
-    callers.emplace_back([&, i] {
+    auto& caller = f.session("caller" + std::to_string(i));  // the fixture hands out clients on this thread
+    callers.emplace_back([&failed, session = &caller] {
       try {
-        f.session("caller" + std::to_string(i)).call("com.example.work");
+        session->call("com.example.work");
       } catch (const std::exception&) {
         ++failed;
       }

@@ -439,6 +439,7 @@ void session_state::unregister(std::uint64_t handle, std::shared_ptr<waiter> w) 
 void session_state::leave(std::string reason, std::exception_ptr pending_error,
                           std::shared_ptr<waiter> done) {
   left_ = true;
+  leaves_->fetch_add(1);
   if (reconnect_timer_) reconnect_timer_->cancel();
   if (options_.clock && virtual_reconnect_) options_.clock->cancel_timer(std::exchange(virtual_reconnect_, 0));
   if (core_.current_state() == session_core::state::closed) {
@@ -463,7 +464,6 @@ void session_state::close_connection() {
 }
 
 void session_state::on_session_closed(std::exception_ptr why) {
-  sessions_ended_->fetch_add(1);
   joined_.store(false);
   for (auto& [handle, r] : subscription_records_) r.core_key = 0;
   for (auto& [handle, r] : registration_records_) r.core_key = 0;
@@ -543,8 +543,8 @@ session_core::event_sink session_state::make_event_sink(wamp::uri topic, event_h
       return;
     }
     self->runner_->post([handler, args = e.args, kwargs = e.kwargs, details = std::move(details),
-                         ended = self->sessions_ended_, session = self->sessions_ended_->load()] {
-      if (ended->load() == session) handler(args, kwargs, details);
+                         leaves = self->leaves_, before = self->leaves_->load()] {
+      if (leaves->load() == before) handler(args, kwargs, details);  // not once its client left
     });
   };
 }
@@ -596,10 +596,10 @@ session_core::invocation_sink session_state::make_invocation_sink(wamp::uri proc
     };
     auto run_handler =
         [handler, answer, args = std::move(inv.args), kwargs = std::move(inv.kwargs),
-         details = std::move(details), request, ended = self->sessions_ended_,
-         session = self->sessions_ended_->load()]() {
-          // Its session ended while it waited: nobody can receive the answer.
-          if (ended->load() != session) return;
+         details = std::move(details), request, leaves = self->leaves_,
+         before = self->leaves_->load()]() {
+          // Its client left (leave(), stop()) while it waited: it does not start.
+          if (leaves->load() != before) return;
           try {
             auto r = handler(args, kwargs, details);
             answer([request, r = std::move(r)](session_core& core) mutable {

@@ -234,9 +234,10 @@ class session_state : public std::enable_shared_from_this<session_state> {
   std::mutex waiters_mutex_;
   std::set<std::shared_ptr<waiter>> waiters_;
   std::shared_ptr<foreign_access> foreign_ = std::make_shared<foreign_access>();
-  // Counts the ends of WAMP sessions: a handler queued before the session ended (leave(),
-  // stop(), transport loss) sees a different count when its turn comes and does not start.
-  std::shared_ptr<std::atomic<std::uint64_t>> sessions_ended_ =
+  // Counts leave() and stop(): a handler queued before its client left sees a different count
+  // when its turn comes and does not start. (After a transport loss queued handlers still
+  // run: their messages were received.)
+  std::shared_ptr<std::atomic<std::uint64_t>> leaves_ =
       std::make_shared<std::atomic<std::uint64_t>>(0);
   std::uint64_t clock_listener_ = 0;
   // With a manual clock: the key of the virtual timer of the scheduled reconnect, or 0.

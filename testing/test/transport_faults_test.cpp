@@ -351,6 +351,47 @@ TEST_CASE("slicing over RawSocket and WebSocket delivers messages intact", "[int
   CHECK_THAT(calls[0].note, Catch::Contains("pieces of <= 3 bytes"));
 }
 
+TEST_CASE("slicing messages to the client: the router's end writes them in pieces, the client gets them intact",
+          "[integration][link]") {
+  const auto transport = GENERATE(testing::fixture_transport::rawsocket, testing::fixture_transport::websocket);
+  testing::wamp_fixture f(on(transport));
+  f.session("callee").register_procedure("com.example.echo", echo);
+  auto& caller = f.session("caller");
+  auto sliced = f.faults().install(match().type(message_type::result).session("caller"), fault::slice(16));
+  const std::string text(300, 's');
+  CHECK(caller.call("com.example.echo", {text, 42}).args == wamp::list{text, 42});
+  CHECK(sliced.hits() == 1);
+  const auto results = f.trace().of_type(message_type::result, direction::to_client, "caller");
+  REQUIRE(results.size() == 1);
+  CHECK(results[0].rule == "slice 16B RESULT session=caller");
+  CHECK_THAT(results[0].note, Catch::Contains("pieces of <= 16 bytes") && !Catch::Contains("skipped"));
+  // The RESULT's 300+ bytes went out as that many writes (RawSocket) or frames (WebSocket).
+  CHECK(f.pieces_written_to("caller") >= 300 / 16);
+  CHECK(f.pieces_written_to("callee") == 0);  // the INVOCATION was not selected: written whole
+}
+
+TEST_CASE("a message to the client sliced at the router's end meets every rule once", "[integration][link]") {
+  const auto transport = GENERATE(testing::fixture_transport::rawsocket, testing::fixture_transport::websocket);
+  testing::wamp_fixture f(on(transport));
+  testing::event_recorder events;
+  f.session("reader").subscribe("com.example.topic", events.handler());
+  auto sliced = f.faults().install(match().to_client().session("reader"), fault::slice(8), "slice to reader");
+  auto twice = f.faults().install(match().type(message_type::event).session("reader"), fault::duplicate(), "twice");
+  const std::string payload(100, 'e');
+  autobahn_sync::publish_options acknowledged;
+  acknowledged.acknowledge = true;
+  f.session("writer").publish("com.example.topic", {payload}, {}, acknowledged);
+  REQUIRE(events.wait_for(2));
+  CHECK(events.items().at(1).args == wamp::list{payload});
+  CHECK(sliced.hits() == 1);  // the EVENT, decided at the router's end only
+  CHECK(twice.hits() == 1);   // and duplicated at the client's end, once
+  const auto lines = f.trace().of_type(message_type::event, direction::to_client, "reader");
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].rule == "twice; slice to reader");
+  CHECK(lines[0].note == "duplicate");
+  CHECK(f.pieces_written_to("reader") >= 100 / 8);
+}
+
 TEST_CASE("close_websocket: the client's TransportLost names the close code", "[integration]") {
   testing::wamp_fixture f(on(testing::fixture_transport::websocket));
   f.check_leaks(false);  // the session is lost on purpose

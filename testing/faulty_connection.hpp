@@ -3,7 +3,8 @@
 // connections) messages it receives travel `to_router` and messages it sends `to_client`; on
 // the client's end (socket connections, where the router accepts the socket itself) the other
 // way round. Every message is recorded in the trace and handed to the plan, whose decision it
-// carries out.
+// carries out. Slicing needs the writer's end: on sockets the router's end slices what the
+// router writes and tells this end (use_peer_slicing, socket_link.hpp).
 //
 // Link rules (latency, bandwidth) delay messages: they wait in one queue per direction, in
 // order, until their time comes on the virtual clock given to use_clock() (when a test

@@ -16,6 +16,7 @@
 
 #include "testing/matchers.hpp"
 #include "testing/recorder.hpp"
+#include "testing/socket_link.hpp"
 #include "testing/wamp_fixture.hpp"
 
 namespace wamp = autobahn_sync::wamp;
@@ -297,6 +298,55 @@ TEST_CASE("slice is a no-op in-process, said in the trace", "[unit][link]") {
   f.conn->send(publish(1));
   CHECK(f.client->to_client.size() == 1);
   CHECK_THAT(f.trace->entries().back().note, Catch::Contains("slice skipped"));
+}
+
+TEST_CASE("a plan decides slice rules and the others apart, each rule counting a message once", "[unit][link]") {
+  auto plan = testing::fault_plan::create();
+  auto sliced = plan->install(match().to_client(), fault::slice(4));
+  auto slow = plan->install(match().to_client(), fault::latency(5ms));
+  auto dropped = plan->install(match().to_client().nth(1), fault::drop());
+  const std::string alice = "alice";
+  const wamp::message msg = publish(1);
+  const testing::observed_message m{direction::to_client, alice, testing::session_phase::established, msg};
+  using rules = testing::fault_plan::rule_set;
+  // The writer's end: only the slice rule sees the message.
+  const auto at_writer = plan->decide(m, {}, rules::slice_only);
+  REQUIRE(at_writer.link.size() == 1);
+  CHECK(at_writer.link[0].what == testing::action::kind::slice);
+  CHECK(at_writer.rule.empty());
+  // The reader's end: every other rule, the first acting one wins as ever.
+  const auto at_reader = plan->decide(m, [] { return testing::fault_plan::release_fn(); }, rules::all_but_slice);
+  REQUIRE(at_reader.link.size() == 1);
+  CHECK(at_reader.link[0].what == testing::action::kind::latency);
+  CHECK(at_reader.action == "drop");
+  CHECK(sliced.hits() == 1);
+  CHECK(slow.hits() == 1);
+  CHECK(dropped.hits() == 1);
+}
+
+TEST_CASE("a socket link hands the router end's slicing to the client's end in the order written", "[unit][link]") {
+  testing::socket_links links;
+  auto link = links.open("alice");
+  CHECK(links.find(link->id()) == link);
+  CHECK(links.find(link->id() + 1) == nullptr);
+  testing::link_effect slice{testing::action::kind::slice};
+  slice.bytes = 4;
+  link->wrote(message_type::publish, {slice});
+  link->wrote(message_type::event, {});
+  link->wrote(message_type::result, {slice});
+  link->not_written();  // the RESULT could not be sent
+  const auto first = link->arrived(publish(1));
+  REQUIRE(first);
+  CHECK(first->size() == 1);
+  // A message the router's end did not announce (another type) is left to the client's end.
+  CHECK_FALSE(link->arrived(publish(2)));
+  const auto second = link->arrived(wamp::event{1, 2, {}, {}, {}});
+  REQUIRE(second);
+  CHECK(second->empty());
+  CHECK_FALSE(link->arrived(wamp::event{1, 3, {}, {}, {}}));
+  link->add_pieces(3);
+  CHECK(links.pieces_written_to("alice") == 3);
+  CHECK(links.pieces_written_to("bob") == 0);
 }
 
 TEST_CASE("close_websocket closes with the code; the _after form delivers first", "[unit]") {

@@ -285,7 +285,8 @@ fault_plan::decision fault_plan::decide(const observed_message& m, const std::fu
     for (const auto& rule : rules_) {
       const action& a = rule->what;
       if (a.what == action::kind::refuse_rawsocket_handshake) continue;
-      if ((rules == rule_set::slice_only) != (a.what == action::kind::slice) && rules != rule_set::all) continue;
+      const bool slices = a.what == action::kind::slice;
+      if ((rules == rule_set::slice_only && !slices) || (rules == rule_set::all_but_slice && slices)) continue;
       if (!rule->selector.passes(m)) continue;
       if (a.shapes_link()) {
         if (!rule->selector.picks(++rule->passed)) continue;

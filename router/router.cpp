@@ -95,6 +95,12 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
     c->start(std::move(handler));
   }
 
+  // A connection a listener accepted: through the embedder's hook (router_options), then served.
+  void accept(wamp::connection_ptr c, std::shared_ptr<const transport_auth> auth) {
+    if (options.wrap_accepted) c = options.wrap_accepted(std::move(c));
+    attach(std::move(c), std::move(auth));
+  }
+
   // `m` is bigger than session `id`'s transport accepts. A caller waiting for it gets ERROR
   // payload_size_exceeded instead of a RESULT (or of the callee's ERROR); an INVOCATION is
   // answered for its callee with that error, which reaches the caller through the dealer (posted,
@@ -271,7 +277,7 @@ unsigned short router::listen_rawsocket_impl(const std::string& host, unsigned s
   auto l = wamp::rawsocket_listener::create(impl_->strand, host, port, options);
   std::weak_ptr<impl> self = impl_;
   l->start([self, auth](wamp::connection_ptr c) {
-    if (auto s = self.lock()) s->attach(std::move(c), auth);
+    if (auto s = self.lock()) s->accept(std::move(c), auth);
   });
   with_core([&](router_core&) {
     impl_->closers.push_back([l] { l->close(); });
@@ -316,7 +322,7 @@ unsigned short router::listen_websocket_impl(const std::string& host, unsigned s
   std::weak_ptr<impl> self = impl_;
   l->start([self, auth_by_path](wamp::connection_ptr c) {
     const auto it = auth_by_path.find(c->info().endpoint);
-    if (auto s = self.lock()) s->attach(std::move(c), it == auth_by_path.end() ? nullptr : it->second);
+    if (auto s = self.lock()) s->accept(std::move(c), it == auth_by_path.end() ? nullptr : it->second);
   });
   with_core([&](router_core&) {
     impl_->closers.push_back([l] { l->close(); });

@@ -47,6 +47,11 @@ struct router_options {
   /// A test hook for RawSocket listeners (see rawsocket_listener_options::refuse_handshake):
   /// a result of 1..4 refuses a client's handshake with that error code. Empty: none.
   std::function<int()> refuse_rawsocket_handshake;
+  /// A test hook for listeners: each connection a listener accepted passes through it before
+  /// the router serves it, and the router serves what it returns (a decorator on the same
+  /// executor, e.g. the testing framework's router end of a socket, which slices the router's
+  /// writes). Empty: served as accepted.
+  std::function<wamp::connection_ptr(wamp::connection_ptr)> wrap_accepted;
 };
 
 class router {

@@ -273,8 +273,8 @@ std::vector<std::string> fault_plan::unfired() const {
   return names;
 }
 
-fault_plan::decision fault_plan::decide(const observed_message& m,
-                                        const std::function<release_fn()>& hold) {
+fault_plan::decision fault_plan::decide(const observed_message& m, const std::function<release_fn()>& hold,
+                                        rule_set rules) {
   std::shared_ptr<rule_handle::state> acting;
   decision d;
   {
@@ -285,6 +285,8 @@ fault_plan::decision fault_plan::decide(const observed_message& m,
     for (const auto& rule : rules_) {
       const action& a = rule->what;
       if (a.what == action::kind::refuse_rawsocket_handshake) continue;
+      const bool slices = a.what == action::kind::slice;
+      if ((rules == rule_set::slice_only && !slices) || (rules == rule_set::all_but_slice && slices)) continue;
       if (!rule->selector.passes(m)) continue;
       if (a.shapes_link()) {
         if (!rule->selector.picks(++rule->passed)) continue;

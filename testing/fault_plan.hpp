@@ -177,9 +177,10 @@ action latency(std::chrono::milliseconds base, std::chrono::milliseconds jitter 
 /// at `bytes_per_second` has passed, behind the messages sent before it (a link of that rate).
 action bandwidth(std::size_t bytes_per_second);
 /// Writes each message in pieces of at most `max_bytes` (RawSocket: separate writes of the
-/// frame; WebSocket: a fragmented message). Only the wrapped end's writes can be sliced: on
-/// socket fixtures that is the client's end (messages to_router); in-process and for messages
-/// to_client on sockets the message passes whole and the trace says "slice skipped".
+/// frame; WebSocket: a fragmented message). Only an end's own writes can be sliced: on socket
+/// fixtures the client's end slices messages to_router and the router's end (wrapped by the
+/// fixture through router_options::wrap_accepted) messages to_client; in-process the message
+/// passes whole and the trace says "slice skipped".
 action slice(std::size_t max_bytes);
 /// Cuts the connection once `bytes` bytes of encoded messages passed in one direction (counted
 /// per connection over the messages the rule selects): the message that crosses the limit
@@ -274,7 +275,13 @@ class fault_plan : public std::enable_shared_from_this<fault_plan> {
     std::string action;  // the acting rule's action name
     std::vector<link_effect> link;  // the link rules that selected the message, in order
   };
-  decision decide(const observed_message& m, const std::function<release_fn()>& hold);
+  ///
+  /// `rules` narrows the rules that see `m` (the others neither count nor act on it): a
+  /// socket's router end decides the slice rules of the messages it writes, its client end
+  /// all the others (faulty_connection::use_peer_slicing), so each rule sees a message once.
+  enum class rule_set { all, slice_only, all_but_slice };
+  decision decide(const observed_message& m, const std::function<release_fn()>& hold,
+                  rule_set rules = rule_set::all);
 
   /// For the router's RawSocket listener: the error code (1..4) the first installed
   /// refuse_rawsocket_handshake rule that picks this handshake answers with, or 0 to accept.

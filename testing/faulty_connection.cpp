@@ -112,6 +112,10 @@ boost::system::error_code faulty_connection::pass(direction dir, wamp::message m
   const auto t = now();
   const observed_message observed{dir, session_, phase_, msg};
   std::weak_ptr<faulty_connection> weak = weak_from_this();
+  // Sliced (or not) by the other end as it wrote the message: its slice rules were decided there.
+  std::optional<std::vector<link_effect>> sliced_by_peer;
+  if (dir == incoming() && peer_slicing_) sliced_by_peer = peer_slicing_(msg);
+  const auto rules = sliced_by_peer ? fault_plan::rule_set::all_but_slice : fault_plan::rule_set::all;
   auto decision = plan_->decide(observed, [&]() -> fault_plan::release_fn {
     return [weak, dir, msg, trace = trace_, session = session_] {
       auto self = weak.lock();
@@ -125,7 +129,8 @@ boost::system::error_code faulty_connection::pass(direction dir, wamp::message m
         self->deliver(dir, msg);
       });
     };
-  });
+  }, rules);
+  if (sliced_by_peer) decision.link.insert(decision.link.end(), sliced_by_peer->begin(), sliced_by_peer->end());
   auto& queue = queue_[index(dir)];
   if (decision.rule.empty() && decision.link.empty() && queue.empty()) {
     record(dir, msg, {}, "");
@@ -209,7 +214,7 @@ boost::system::error_code faulty_connection::pass(direction dir, wamp::message m
     }
   }
   if (piece_bytes) {
-    if (dir != outgoing()) {
+    if (dir != outgoing() && !sliced_by_peer) {
       append(link_note, "slice skipped: this end receives it whole", ", ");
     } else if (info().transport == "inprocess") {
       append(link_note, "slice skipped: in-process has no byte stream", ", ");

@@ -3,7 +3,8 @@
 // connections) messages it receives travel `to_router` and messages it sends `to_client`; on
 // the client's end (socket connections, where the router accepts the socket itself) the other
 // way round. Every message is recorded in the trace and handed to the plan, whose decision it
-// carries out.
+// carries out. Slicing needs the writer's end: on sockets the router's end slices what the
+// router writes and tells this end (use_peer_slicing, socket_link.hpp).
 //
 // Link rules (latency, bandwidth) delay messages: they wait in one queue per direction, in
 // order, until their time comes on the virtual clock given to use_clock() (when a test
@@ -25,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -57,6 +59,15 @@ class faulty_connection final : public wamp::connection,
   /// Runs the delays of link rules on `clock` (virtual time) instead of real time. Call
   /// before start(), from the thread that made the connection.
   void use_clock(std::shared_ptr<wamp::manual_clock> clock);
+
+  /// For a message this end receives: the slice rules the other end decided and applied as it
+  /// wrote it (socket_link.hpp), or nullopt when that end did not decide them.
+  using peer_slicing = std::function<std::optional<std::vector<link_effect>>(const wamp::message&)>;
+  /// Lets the other end slice what this end receives (a socket's router end, whose writes
+  /// this end cannot split): for each message `source` answers, the slice rules are left to
+  /// that end (each rule sees a message once) and the trace line tells that end's slicing
+  /// instead of "slice skipped". Call before start().
+  void use_peer_slicing(peer_slicing source) { peer_slicing_ = std::move(source); }
 
   executor_type get_executor() const override { return inner_->get_executor(); }
   void start(wamp::connection_handler handler) override;
@@ -121,6 +132,7 @@ class faulty_connection final : public wamp::connection,
   std::shared_ptr<fault_plan> plan_;
   std::shared_ptr<message_trace> trace_;
   raw_sender send_raw_;
+  peer_slicing peer_slicing_;
   end end_;
   bool in_send_ = false;  // inside send(): answers to the sender are posted, not re-entered
   wamp::connection_handler handler_;

@@ -12,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include "testing/faulty_connection.hpp"
+#include "testing/socket_link.hpp"
 #include "wamp/transport/inprocess.hpp"
 #include "wamp/transport/url.hpp"
 
@@ -115,6 +116,10 @@ wamp_fixture::wamp_fixture(fixture_options options)
   ro.core.limits = options_.limits;
   // Handshake rules of the fault plan (fault::refuse_rawsocket_handshake).
   ro.refuse_rawsocket_handshake = [plan = plan_] { return plan->rawsocket_handshake_refusal(); };
+  // The router's end of each socket slices what the router writes (fault::slice to_client).
+  ro.wrap_accepted = [plan = plan_, links = links_](wamp::connection_ptr c) -> wamp::connection_ptr {
+    return router_end_slicer::wrap(std::move(c), plan, links);
+  };
   if (options_.simulation) {
     if (options_.transport != fixture_transport::inprocess)
       throw std::invalid_argument("a simulation runs on the in-process transport only (sockets need real I/O)");
@@ -241,16 +246,20 @@ client_options wamp_fixture::options_for(const std::string& name, client_options
     base.spin_wait = std::chrono::microseconds(0);
   }
   if (options_.transport != fixture_transport::inprocess) {
-    // The router accepts the socket itself, so the plan and trace sit on the client's end.
+    // The router accepts the socket itself, so the plan and trace sit on the client's end;
+    // the router's end only slices what the router writes, told the client's name through
+    // the link its HELLO carries (socket_link.hpp).
     const auto kind = options_.serializer ? options_.serializer->kind() : wamp::serializer_kind::json;
     base.connect = [this, name, kind](boost::asio::any_io_executor executor, const std::string&,
                                       wamp::connect_handler done) {
       wamp::async_connect(executor, url_, {kind}, {},
                           [this, name, done](const boost::system::error_code& ec, wamp::connection_ptr conn) {
                             if (ec) return done(ec, nullptr);
-                            auto faulty = faulty_connection::wrap(std::move(conn), name, plan_, trace_, nullptr,
-                                                                  faulty_connection::end::client);
+                            auto link = links_->open(name);
+                            auto faulty = faulty_connection::wrap(mark_hello(std::move(conn), link), name, plan_,
+                                                                  trace_, nullptr, faulty_connection::end::client);
                             faulty->use_clock(clock_);  // link rules' delays on virtual time, if any
+                            faulty->use_peer_slicing([link](const wamp::message& m) { return link->arrived(m); });
                             done(ec, faulty);
                           });
     };

@@ -29,6 +29,7 @@
 #include "testing/fault_plan.hpp"
 #include "testing/message_trace.hpp"
 #include "testing/simulation.hpp"
+#include "testing/socket_link.hpp"
 
 namespace autobahn_sync::testing {
 
@@ -109,6 +110,10 @@ class wamp_fixture {
   /// The seed of the router's ids (and, in a simulation, of everything).
   std::uint64_t seed() const noexcept { return seed_; }
   fault_plan& faults() { return *plan_; }
+  /// Pieces the router's end wrote to the client named `name` for the messages fault::slice
+  /// rules selected, over all its connections (socket fixtures; 0 in-process, where nothing
+  /// is sliced).
+  std::size_t pieces_written_to(const std::string& name) const { return links_->pieces_written_to(name); }
   /// The message trace. In a simulation, what is ready runs first (e.g. the CANCEL a timed
   /// out call() posted as it returned), so the trace shows a system at rest.
   message_trace& trace() {
@@ -176,6 +181,7 @@ class wamp_fixture {
   std::uint64_t expire_listener_ = 0;
   std::shared_ptr<fault_plan> plan_;
   std::shared_ptr<message_trace> trace_;
+  std::shared_ptr<socket_links> links_ = std::make_shared<socket_links>();  // before router_: it uses them
   std::unique_ptr<router::router> router_;
   std::string url_ = "inprocess://";
   std::vector<std::pair<std::string, std::unique_ptr<AutobahnSync>>> clients_;

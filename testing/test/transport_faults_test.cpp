@@ -16,6 +16,7 @@
 
 #include "testing/matchers.hpp"
 #include "testing/recorder.hpp"
+#include "testing/socket_link.hpp"
 #include "testing/wamp_fixture.hpp"
 
 namespace wamp = autobahn_sync::wamp;
@@ -299,6 +300,55 @@ TEST_CASE("slice is a no-op in-process, said in the trace", "[unit][link]") {
   CHECK_THAT(f.trace->entries().back().note, Catch::Contains("slice skipped"));
 }
 
+TEST_CASE("a plan decides slice rules and the others apart, each rule counting a message once", "[unit][link]") {
+  auto plan = testing::fault_plan::create();
+  auto sliced = plan->install(match().to_client(), fault::slice(4));
+  auto slow = plan->install(match().to_client(), fault::latency(5ms));
+  auto dropped = plan->install(match().to_client().nth(1), fault::drop());
+  const std::string alice = "alice";
+  const wamp::message msg = publish(1);
+  const testing::observed_message m{direction::to_client, alice, testing::session_phase::established, msg};
+  using rules = testing::fault_plan::rule_set;
+  // The writer's end: only the slice rule sees the message.
+  const auto at_writer = plan->decide(m, {}, rules::slice_only);
+  REQUIRE(at_writer.link.size() == 1);
+  CHECK(at_writer.link[0].what == testing::action::kind::slice);
+  CHECK(at_writer.rule.empty());
+  // The reader's end: every other rule, the first acting one wins as ever.
+  const auto at_reader = plan->decide(m, [] { return testing::fault_plan::release_fn(); }, rules::all_but_slice);
+  REQUIRE(at_reader.link.size() == 1);
+  CHECK(at_reader.link[0].what == testing::action::kind::latency);
+  CHECK(at_reader.action == "drop");
+  CHECK(sliced.hits() == 1);
+  CHECK(slow.hits() == 1);
+  CHECK(dropped.hits() == 1);
+}
+
+TEST_CASE("a socket link hands the router end's slicing to the client's end in the order written", "[unit][link]") {
+  testing::socket_links links;
+  auto link = links.open("alice");
+  CHECK(links.find(link->id()) == link);
+  CHECK(links.find(link->id() + 1) == nullptr);
+  testing::link_effect slice{testing::action::kind::slice};
+  slice.bytes = 4;
+  link->wrote(message_type::publish, {slice});
+  link->wrote(message_type::event, {});
+  link->wrote(message_type::result, {slice});
+  link->not_written();  // the RESULT could not be sent
+  const auto first = link->arrived(publish(1));
+  REQUIRE(first);
+  CHECK(first->size() == 1);
+  // A message the router's end did not announce (another type) is left to the client's end.
+  CHECK_FALSE(link->arrived(publish(2)));
+  const auto second = link->arrived(wamp::event{1, 2, {}, {}, {}});
+  REQUIRE(second);
+  CHECK(second->empty());
+  CHECK_FALSE(link->arrived(wamp::event{1, 3, {}, {}, {}}));
+  link->add_pieces(3);
+  CHECK(links.pieces_written_to("alice") == 3);
+  CHECK(links.pieces_written_to("bob") == 0);
+}
+
 TEST_CASE("close_websocket closes with the code; the _after form delivers first", "[unit]") {
   link_fixture f;
   const bool after = GENERATE(false, true);
@@ -349,6 +399,47 @@ TEST_CASE("slicing over RawSocket and WebSocket delivers messages intact", "[int
   REQUIRE(calls.size() == 1);
   CHECK_THAT(calls[0].note, Catch::Contains("sliced into 1"));  // 100+ pieces of <= 3 bytes
   CHECK_THAT(calls[0].note, Catch::Contains("pieces of <= 3 bytes"));
+}
+
+TEST_CASE("slicing messages to the client: the router's end writes them in pieces, the client gets them intact",
+          "[integration][link]") {
+  const auto transport = GENERATE(testing::fixture_transport::rawsocket, testing::fixture_transport::websocket);
+  testing::wamp_fixture f(on(transport));
+  f.session("callee").register_procedure("com.example.echo", echo);
+  auto& caller = f.session("caller");
+  auto sliced = f.faults().install(match().type(message_type::result).session("caller"), fault::slice(16));
+  const std::string text(300, 's');
+  CHECK(caller.call("com.example.echo", {text, 42}).args == wamp::list{text, 42});
+  CHECK(sliced.hits() == 1);
+  const auto results = f.trace().of_type(message_type::result, direction::to_client, "caller");
+  REQUIRE(results.size() == 1);
+  CHECK(results[0].rule == "slice 16B RESULT session=caller");
+  CHECK_THAT(results[0].note, Catch::Contains("pieces of <= 16 bytes") && !Catch::Contains("skipped"));
+  // The RESULT's 300+ bytes went out as that many writes (RawSocket) or frames (WebSocket).
+  CHECK(f.pieces_written_to("caller") >= 300 / 16);
+  CHECK(f.pieces_written_to("callee") == 0);  // the INVOCATION was not selected: written whole
+}
+
+TEST_CASE("a message to the client sliced at the router's end meets every rule once", "[integration][link]") {
+  const auto transport = GENERATE(testing::fixture_transport::rawsocket, testing::fixture_transport::websocket);
+  testing::wamp_fixture f(on(transport));
+  testing::event_recorder events;
+  f.session("reader").subscribe("com.example.topic", events.handler());
+  auto sliced = f.faults().install(match().to_client().session("reader"), fault::slice(8), "slice to reader");
+  auto twice = f.faults().install(match().type(message_type::event).session("reader"), fault::duplicate(), "twice");
+  const std::string payload(100, 'e');
+  autobahn_sync::publish_options acknowledged;
+  acknowledged.acknowledge = true;
+  f.session("writer").publish("com.example.topic", {payload}, {}, acknowledged);
+  REQUIRE(events.wait_for(2));
+  CHECK(events.items().at(1).args == wamp::list{payload});
+  CHECK(sliced.hits() == 1);  // the EVENT, decided at the router's end only
+  CHECK(twice.hits() == 1);   // and duplicated at the client's end, once
+  const auto lines = f.trace().of_type(message_type::event, direction::to_client, "reader");
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].rule == "twice; slice to reader");
+  CHECK(lines[0].note == "duplicate");
+  CHECK(f.pieces_written_to("reader") >= 100 / 8);
 }
 
 TEST_CASE("close_websocket: the client's TransportLost names the close code", "[integration]") {

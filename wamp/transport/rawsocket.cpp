@@ -136,9 +136,29 @@ class rawsocket_connection final : public connection,
   void enqueue_alone(std::string bytes) { push({std::move(bytes), true}); }
 
   void push(queued_write w) {
+    if (!writing_ && queue_.empty() && !w.alone && write_directly(w.bytes)) return;
     queued_bytes_ += w.bytes.size();
     queue_.push_back(std::move(w));
     if (!writing_) write_queued();
+  }
+
+  // With nothing in flight, plain TCP writes at once without blocking: an async_write would
+  // finish by a completion posted to the I/O thread, which wakes it when the sender is
+  // another thread (a client's caller sending its own CALL). True when all of `bytes` went
+  // out; otherwise removes what did from `bytes` and leaves the rest to async_write (which
+  // also reports an error, if that is why the write stopped).
+  bool write_directly(std::string& bytes) {
+    if constexpr (is_tls<Stream>) {
+      return false;
+    } else {
+      error_code ec;
+      if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
+      if (ec) return false;
+      const std::size_t n = socket_.write_some(asio::buffer(bytes), ec);
+      if (!ec && n == bytes.size()) return true;
+      bytes.erase(0, n);
+      return false;
+    }
   }
 
   error_code check_queue_limit() {

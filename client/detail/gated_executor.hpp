@@ -35,9 +35,13 @@ class gate {
     struct done_guard {
       gate& g;
       ~done_guard() { g.pending_.fetch_sub(1, std::memory_order_release); }
-    } done{*this};
-    if (held_here()) return f();
+    };
+    if (held_here()) {
+      done_guard done{*this};
+      return f();
+    }
     std::lock_guard lock(mutex_);
+    done_guard done{*this};  // counted done before the unlock: try_run_inline then finds it idle
     holder h(*this);
     f();
   }
@@ -48,6 +52,7 @@ class gate {
   /// Runs `f` (returning bool) inside the gate on this thread and returns its result when
   /// nothing is queued on the strand (so `f` cannot overtake work posted before it) and no
   /// thread is inside the gate; otherwise returns false without running it. Never blocks.
+  /// (Spinning until the gate is free measured no better on 2 cores: more switches.)
   template <class F>
   bool try_run_inline(F&& f) {
     if (held_here() || pending_.load(std::memory_order_acquire) != 0) return false;

@@ -2,6 +2,8 @@
 // transport and serializer: in-process, RawSocket or WebSocket on 127.0.0.1.
 #pragma once
 
+#include <chrono>
+#include <cstdlib>
 #include <string>
 
 #include "client/autobahn_sync.hpp"
@@ -39,6 +41,8 @@ class bench_router {
   client_options options(wamp::serializer_kind kind) {
     client_options o;
     o.serializers = {kind};
+    // BENCH_SPIN_WAIT_US=N runs the clients with client_options::spin_wait = N us (default 20).
+    if (const char* spin = std::getenv("BENCH_SPIN_WAIT_US")) o.spin_wait = std::chrono::microseconds(std::atoi(spin));
     if (transport_ == inprocess) {
       o.connect = [this, kind](boost::asio::any_io_executor ex, const std::string&, wamp::connect_handler done) {
         auto pair = wamp::make_inprocess_pair(ex, router_.get_executor(), &wamp::serializer_for(kind));

@@ -13,6 +13,8 @@
 // @par Threads
 // - One I/O thread owns the connection and the session core: the client's own (run()), or
 //   the threads of the caller's io_context (run_in_io_context(), serialized by a strand).
+//   When it has nothing queued, a caller (or a handler answering) runs its step of the core
+//   and the send on its own thread, under the strand's gate (detail/gated_executor.hpp).
 // - Handlers (subscribed and registered functions, the run() callback) run on the callbacks
 //   runner, one at a time: a background thread the client spawns (run(blocking=false),
 //   run_in_io_context()), or the thread that called run(blocking=true). A handler may call

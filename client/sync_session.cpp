@@ -113,7 +113,8 @@ call_result SyncSession::call(const wamp::uri& procedure, wamp::list args, wamp:
   state_->check_running();
   auto w = state_->make_waiter();
   waiter_scope scope{*state_, w};
-  state_->post([w, procedure, args = std::move(args), kwargs = std::move(kwargs),
+  // The CALL leaves from this thread when the I/O thread is idle (no wake-up on the way out).
+  state_->run_or_post([w, procedure, args = std::move(args), kwargs = std::move(kwargs),
                 opts = to_dict(options)](session_state& s) mutable {
     if (w->done.load()) return;
     try {
@@ -170,7 +171,7 @@ std::optional<wamp::id> SyncSession::publish(const wamp::uri& topic, wamp::list 
   state_->check_running();
   auto w = state_->make_waiter();
   waiter_scope scope{*state_, w};
-  state_->post([w, topic, args = std::move(args), kwargs = std::move(kwargs),
+  state_->run_or_post([w, topic, args = std::move(args), kwargs = std::move(kwargs),
                 opts = to_dict(options)](session_state& s) mutable {
     if (w->done.load()) return;
     try {

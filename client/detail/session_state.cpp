@@ -39,7 +39,7 @@ void waiter::push_progress(call_result r) {
 session_state::session_state(strand_type strand, std::shared_ptr<callbacks_runner> runner,
                              client_options options, challenge_handler on_challenge)
     : strand_(strand),
-      executor_(strand),
+      executor_(gated_executor(strand, gate_)),
       runner_(std::move(runner)),
       options_(std::move(options)),
       on_challenge_(std::move(on_challenge)),
@@ -125,7 +125,7 @@ void session_state::abandon_all(std::exception_ptr error) {
 
 void session_state::check_running() const {
   if (stopping.load()) throw NotRunningError("the client is not running");
-  if (strand_.running_in_this_thread()) {
+  if (strand_.running_in_this_thread() || gate_->held_here()) {
     throw Error("blocking session calls are not allowed on the client's I/O thread "
                 "(on_challenge, on_join, on_leave): they would never be answered");
   }
@@ -233,6 +233,7 @@ void session_state::connect_and_join() {
         return self->finish_leave_after_connect();
       }
       self->connection_ = conn;
+      self->inline_ok_ = conn->get_executor() == self->executor_;
       std::weak_ptr<session_state> weak = self;
       // Events of a connection that is no longer ours (after a reconnect) are ignored.
       const wamp::connection* current = conn.get();
@@ -287,7 +288,7 @@ void session_state::schedule_reconnect() {
     if (virtual_reconnect_) options_.clock->cancel_timer(virtual_reconnect_);
     virtual_reconnect_ = options_.clock->call_at(options_.clock->now() + delay_, [weak, foreign = foreign_] {
       foreign->run(weak, [weak](session_state& self) {
-        boost::asio::post(self.strand_, [weak] {
+        boost::asio::post(self.executor_, [weak] {
           if (auto s = weak.lock()) {
             s->virtual_reconnect_ = 0;
             s->reconnect_now();
@@ -577,8 +578,8 @@ session_core::invocation_sink session_state::make_invocation_sink(wamp::uri proc
     if (details.receive_progress) {
       details.progress = [weak, request](wamp::list args, wamp::dict kwargs) {
         if (auto s = weak.lock()) {
-          s->post([request, args = std::move(args), kwargs = std::move(kwargs)](
-                      session_state& st) mutable {
+          s->run_or_post([request, args = std::move(args), kwargs = std::move(kwargs)](
+                             session_state& st) mutable {
             st.core_.yield(request, std::move(args), std::move(kwargs), true);
           });
         }
@@ -587,8 +588,9 @@ session_core::invocation_sink session_state::make_invocation_sink(wamp::uri proc
       details.progress = [](wamp::list, wamp::dict) {};
     }
     auto answer = [weak, request](std::function<void(session_core&)> f) {
+      // From a handler thread the answer leaves from here when the I/O thread is idle.
       if (auto s = weak.lock()) {
-        s->post([request, f = std::move(f)](session_state& st) {
+        s->run_or_post([request, f = std::move(f)](session_state& st) {
           st.canceled_flags_.erase(request);
           f(st.core_);
         });

@@ -21,6 +21,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "client/callbacks_runner.hpp"
+#include "client/detail/gated_executor.hpp"
 #include "client/errors.hpp"
 #include "client/options.hpp"
 #include "client/session_core.hpp"
@@ -107,6 +108,23 @@ class session_state : public std::enable_shared_from_this<session_state> {
     boost::asio::post(executor_, [self = shared_from_this(), f = std::move(f)]() mutable {
       f(*self);
     });
+  }
+
+  /// Runs `f(state)` on this thread, as if on the I/O executor, when that is idle (nothing
+  /// queued, nobody inside the gate) and the connection is driven by it; otherwise posts
+  /// `f` as post() does. Saves the I/O thread's wake-up on a blocked caller's path. From
+  /// the I/O executor itself it always posts (the core may be in the middle of a step).
+  template <class F>
+  void run_or_post(F f) {
+    auto self = shared_from_this();
+    if (gate_->try_run_inline([&] {
+          if (!inline_ok_) return false;
+          f(*self);
+          return true;
+        })) {
+      return;
+    }
+    post(std::move(f));
   }
 
   /// Now, on client_options::clock when there is one.
@@ -203,7 +221,11 @@ class session_state : public std::enable_shared_from_this<session_state> {
   void restore_records();
 
   strand_type strand_;
-  boost::asio::any_io_executor executor_;  // strand_, type-erased
+  std::shared_ptr<gate> gate_ = std::make_shared<gate>();
+  boost::asio::any_io_executor executor_;  // strand_ inside gate_, type-erased
+  // The connection runs on executor_ (so its work is inside gate_ too): run_or_post may
+  // drive it from another thread. Inside gate_ only.
+  bool inline_ok_ = false;
   std::shared_ptr<callbacks_runner> runner_;
   client_options options_;
   challenge_handler on_challenge_;

@@ -1,6 +1,8 @@
 #include "wamp/transport/rawsocket.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cstring>
 #include <deque>
 
 #include <boost/asio/connect.hpp>
@@ -44,6 +46,18 @@ bool is_end_of_stream(const error_code& ec) {
   return ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
 }
 
+// Bytes read at a time (more when a frame is larger).
+constexpr std::size_t read_chunk = 16 * 1024;
+
+// Set while this thread delivers a received message to its owner (see push()).
+thread_local int delivering_depth = 0;
+struct delivering_scope {
+  delivering_scope() { ++delivering_depth; }
+  ~delivering_scope() { --delivering_depth; }
+  delivering_scope(const delivering_scope&) = delete;
+  delivering_scope& operator=(const delivering_scope&) = delete;
+};
+
 // Bytes waiting to be written; `alone`: by a write of their own, not gathered with others.
 struct queued_write {
   std::string bytes;
@@ -74,7 +88,7 @@ class rawsocket_connection final : public connection,
 
   void start(connection_handler handler) override {
     handler_ = std::move(handler);
-    read_header();
+    read_more();
   }
 
   error_code send(const message& msg) override {
@@ -136,9 +150,30 @@ class rawsocket_connection final : public connection,
   void enqueue_alone(std::string bytes) { push({std::move(bytes), true}); }
 
   void push(queued_write w) {
+    if (!writing_ && queue_.empty() && !w.alone && delivering_depth == 0 && write_directly(w.bytes)) return;
     queued_bytes_ += w.bytes.size();
     queue_.push_back(std::move(w));
     if (!writing_) write_queued();
+  }
+
+  // With nothing in flight, plain TCP writes at once without blocking: an async_write would
+  // finish by a completion posted to the I/O thread, which wakes it when the sender is
+  // another thread (a client's caller sending its own CALL). Not while a message is being
+  // delivered (a router forwarding it): what that sends is gathered into one write. True when all of `bytes` went
+  // out; otherwise removes what did from `bytes` and leaves the rest to async_write (which
+  // also reports an error, if that is why the write stopped).
+  bool write_directly(std::string& bytes) {
+    if constexpr (is_tls<Stream>) {
+      return false;
+    } else {
+      error_code ec;
+      if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
+      if (ec) return false;
+      const std::size_t n = socket_.write_some(asio::buffer(bytes), ec);
+      if (!ec && n == bytes.size()) return true;
+      bytes.erase(0, n);
+      return false;
+    }
   }
 
   error_code check_queue_limit() {
@@ -179,46 +214,69 @@ class rawsocket_connection final : public connection,
     if (!reading_) post_finish({});
   }
 
-  void read_header() {
+  // Reads whatever the peer sent, up to the free room in `in_` (at least read_chunk, or the
+  // rest of a larger frame): one read usually brings a whole frame, under load several.
+  void read_more() {
+    if (begin_ == end_ && in_.size() > 4 * read_chunk) {
+      in_.clear();  // a large frame passed: do not keep its room
+      in_.shrink_to_fit();
+      begin_ = end_ = 0;
+    }
+    if (begin_ > 0) {  // only a partial frame is left: move it to the front
+      std::memmove(in_.data(), in_.data() + begin_, end_ - begin_);
+      end_ -= begin_;
+      begin_ = 0;
+    }
+    in_.resize(std::max(end_ + read_chunk, wanted_));
     reading_ = true;
-    asio::async_read(socket_, asio::buffer(header_), [self = shared_from_this()](const error_code& ec, std::size_t n) {
-      self->reading_ = false;
-      if (ec) {
-        // At a frame boundary, the peer's close is orderly; inside a header it is not.
-        return self->fail(is_end_of_stream(ec) && n == 0 ? error_code() : ec);
+    socket_.async_read_some(asio::buffer(in_.data() + end_, in_.size() - end_),
+                            [self = shared_from_this()](const error_code& ec, std::size_t n) {
+                              self->reading_ = false;
+                              self->end_ += n;
+                              if (ec) {
+                                // Between frames, the peer's close is orderly; inside one it is not.
+                                return self->fail(is_end_of_stream(ec) && self->begin_ == self->end_ ? error_code() : ec);
+                              }
+                              self->on_bytes();
+                            });
+  }
+
+  // Delivers every whole frame read, then reads on.
+  void on_bytes() {
+    while (!finished_ && end_ - begin_ >= 4) {
+      rawsocket::octets octets;
+      std::memcpy(octets.data(), in_.data() + begin_, 4);
+      const auto header = rawsocket::parse_frame_header(octets, receive_limit_);
+      if (header.error == errc::message_too_large) return refuse_oversize(header.length);
+      if (header.error) return fail(header.error);
+      if (end_ - begin_ - 4 < header.length) {
+        wanted_ = 4 + header.length;
+        break;
       }
-      self->on_header();
-    });
-  }
-
-  void on_header() {
-    const auto header = rawsocket::parse_frame_header(header_, receive_limit_);
-    if (header.error == errc::message_too_large) return refuse_oversize(header.length);
-    if (header.error) return fail(header.error);
-    const auto type = header.type;
-    payload_.resize(header.length);
-    reading_ = true;
-    asio::async_read(socket_, asio::buffer(payload_), [self = shared_from_this(), type](const error_code& ec, std::size_t) {
-      self->reading_ = false;
-      if (ec) return self->fail(ec == asio::error::eof ? error_code(asio::error::eof) : ec);
-      self->on_payload(type);
-    });
-  }
-
-  void on_payload(frame_type type) {
+      const std::string_view payload(in_.data() + begin_ + 4, header.length);
+      begin_ += 4 + header.length;
+      wanted_ = 0;
+      on_frame(header.type, payload);
+      if (finished_ || (closing_ && !tcp_of(socket_).is_open())) return;
+    }
     if (finished_) return;
+    read_more();
+  }
+
+  void on_frame(frame_type type, std::string_view payload) {
     if (type == frame_type::message) {
-      auto decoded = serializer_.decode(payload_, {receive_limit_, options_.max_depth});
+      auto decoded = serializer_.decode(payload, {receive_limit_, options_.max_depth});
       if (decoded.ok()) {
-        if (handler_.on_message) handler_.on_message(std::move(decoded.msg));
+        if (handler_.on_message) {
+          delivering_scope scope;
+          handler_.on_message(std::move(decoded.msg));
+        }
       } else if (handler_.on_bad_message) {
         handler_.on_bad_message(decoded.error, decoded.detail);
       }
     } else if (type == frame_type::ping && !closing_) {
-      enqueue(frame_type::pong, payload_);
+      enqueue(frame_type::pong, payload);
     }
-    if (finished_ || (closing_ && !tcp_of(socket_).is_open())) return;
-    read_header();
   }
 
   // The owner hears of it first (a router answers with ABORT), then the connection closes after
@@ -272,8 +330,10 @@ class rawsocket_connection final : public connection,
   std::shared_ptr<std::size_t> open_counter_;
   connection_info info_;
   connection_handler handler_;
-  rawsocket::octets header_{};
-  std::string payload_;
+  std::vector<char> in_;      // bytes read: [begin_, end_) not yet delivered
+  std::size_t begin_ = 0;
+  std::size_t end_ = 0;
+  std::size_t wanted_ = 0;    // room the partial frame at begin_ needs in all (0: unknown)
   std::string scratch_;
   std::deque<queued_write> queue_;
   std::vector<asio::const_buffer> buffers_;

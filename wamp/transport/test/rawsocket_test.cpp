@@ -357,3 +357,35 @@ TEST_CASE("send_cut_short writes the header and the first bytes, then the stream
   CHECK(bytes == frame_header_of(encoded(msg).size()) + encoded(msg).substr(0, 5));
   REQUIRE(run_until(io, [&] { return s.events.closes.size() == 1; }));
 }
+
+TEST_CASE("frames arriving together, split anywhere, or larger than one read arrive whole and in order", "[integration]") {
+  asio::io_context io;
+  server s(io);
+  const std::vector<wamp::message> sent = {
+      wamp::publish{1, {}, "com.example.a", {"first"}},
+      wamp::publish{2, {}, "com.example.b", {std::string(100 * 1024, 'x')}},  // many reads' worth
+      wamp::publish{3, {}, "com.example.c", {"third"}},
+      wamp::publish{4, {}, "com.example.d", {"fourth"}},
+  };
+  std::string stream;
+  for (const auto& m : sent) stream += frame_header_of(encoded(m).size()) + encoded(m);
+  // Cut the stream inside a header, inside the large payload, and not at all between the last two.
+  const std::size_t cuts[] = {2, 40 * 1024, stream.size()};
+  wamp::test::client_thread t([&] {
+    asio::io_context client_io;
+    wamp::test::raw_client c(client_io, s.listener->port());
+    c.write(octets({0x7F, 0xF1, 0, 0}));
+    c.read(4);
+    std::size_t at = 0;
+    for (const auto cut : cuts) {
+      c.write(stream.substr(at, cut - at));
+      at = cut;
+    }
+    c.read(1);  // until the server closes
+  });
+  REQUIRE(run_until(io, [&] { return s.events.messages.size() == sent.size(); }));
+  CHECK(s.events.messages == sent);
+  s.accepted.at(0)->close();
+  run_until(io, [&] { return t.done(); });
+  t.join();
+}

@@ -4,6 +4,7 @@
 #include "router/router.hpp"
 
 #include <array>
+#include <atomic>
 #include <future>
 
 #include <catch2/catch.hpp>
@@ -213,4 +214,42 @@ TEST_CASE("a socket in its RawSocket handshake counts as a handshake in progress
   const auto connections = r.connection_count();
   CHECK((handshakes == 1 || connections == 1));
   socket.close();
+}
+
+TEST_CASE("wrap_accepted sees every accepted connection, and the router serves what it returns", "[integration]") {
+  std::atomic<int> wrapped{0};
+  std::atomic<int> sent_through_wrapper{0};
+  // A decorator that counts what the router sends through it.
+  struct counting : wamp::connection {
+    wamp::connection_ptr inner;
+    std::atomic<int>* sent;
+    executor_type get_executor() const override { return inner->get_executor(); }
+    const wamp::connection_info& info() const noexcept override { return inner->info(); }
+    void start(wamp::connection_handler h) override { inner->start(std::move(h)); }
+    boost::system::error_code send(const wamp::message& m) override {
+      ++*sent;
+      return inner->send(m);
+    }
+    void close() override { inner->close(); }
+    void close_abruptly() override { inner->close_abruptly(); }
+  };
+  router::router_options options;
+  options.wrap_accepted = [&](wamp::connection_ptr c) -> wamp::connection_ptr {
+    ++wrapped;
+    auto d = std::make_shared<counting>();
+    d->inner = std::move(c);
+    d->sent = &sent_through_wrapper;
+    return d;
+  };
+  router::router r({{{"realm1"}}}, options);
+  const auto rs = r.listen_rawsocket("127.0.0.1", 0);
+  const auto ws = r.listen_websocket("127.0.0.1", 0, "/ws");
+  for (const std::string url : {"rs://127.0.0.1:" + std::to_string(rs), "ws://127.0.0.1:" + std::to_string(ws) + "/ws"}) {
+    autobahn_sync::AutobahnSync app;
+    app.run(url, "realm1");
+    CHECK(app.session().is_joined());
+    app.stop();
+  }
+  CHECK(wrapped.load() == 2);
+  CHECK(sent_through_wrapper.load() >= 4);  // a WELCOME and a GOODBYE on each
 }

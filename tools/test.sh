@@ -74,13 +74,16 @@ run_tests() {
     fi
     for log in $logs; do
       # Catch2 v2 closes with "All tests passed (A assertions in N test cases)" or
-      # "test cases: N | P passed | F failed"; a repeated run prints one per pass and the
-      # last one counts.
+      # "test cases: N | P passed | F failed | E failed as expected" (a [!shouldfail] test
+      # that failed passed); a repeated run prints one per pass and the last one counts.
       counts=$(awk '
         /^All tests passed/ { for (i = 1; i <= NF; i++) if ($i == "in") n = $(i + 1); p = n; f = 0; found = 1 }
-        /^test cases:/ { p = 0; f = 0
-          for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p = $(i - 1); if ($i ~ /^failed/) f = $(i - 1) }
-          found = 1 }
+        /^test cases:/ { p = 0; f = 0; e = 0
+          for (i = 1; i <= NF; i++) {
+            if ($i ~ /^passed/) p = $(i - 1)
+            if ($i ~ /^failed/) { if ($(i + 1) == "as") e = $(i - 1); else f = $(i - 1) }
+          }
+          p += e; found = 1 }
         END { if (found) print p + 0, f + 0 }' "$log")
       if [ -z "$counts" ]; then
         echo "no Catch2 summary (crash or timeout?): $label $t"

@@ -244,7 +244,7 @@ TEST_CASE("wrap_accepted sees every accepted connection, and the router serves w
   router::router r({{{"realm1"}}}, options);
   const auto rs = r.listen_rawsocket("127.0.0.1", 0);
   const auto ws = r.listen_websocket("127.0.0.1", 0, "/ws");
-  for (const std::string url : {"rs://127.0.0.1:" + std::to_string(rs), "ws://127.0.0.1:" + std::to_string(ws) + "/ws"}) {
+  for (const auto& url : {"rs://127.0.0.1:" + std::to_string(rs), "ws://127.0.0.1:" + std::to_string(ws) + "/ws"}) {
     autobahn_sync::AutobahnSync app;
     app.run(url, "realm1");
     CHECK(app.session().is_joined());

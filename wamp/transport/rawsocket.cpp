@@ -230,9 +230,12 @@ class rawsocket_connection final : public connection,
     in_.resize(std::max(end_ + read_chunk, wanted_));
     reading_ = true;
     socket_.async_read_some(asio::buffer(in_.data() + end_, in_.size() - end_),
-                            [self = shared_from_this()](const error_code& ec, std::size_t n) {
+                            [self = shared_from_this()](error_code ec, std::size_t n) {
                               self->reading_ = false;
                               self->end_ += n;
+                              // Closed abruptly by its owner: what was read before the close
+                              // (the reactor reads as soon as bytes arrive) is not delivered.
+                              if (!ec && self->abrupt_) ec = asio::error::operation_aborted;
                               if (ec) {
                                 // Between frames, the peer's close is orderly; inside one it is not.
                                 return self->fail(is_end_of_stream(ec) && self->begin_ == self->end_ ? error_code() : ec);
@@ -243,7 +246,7 @@ class rawsocket_connection final : public connection,
 
   // Delivers every whole frame read, then reads on.
   void on_bytes() {
-    while (!finished_ && end_ - begin_ >= 4) {
+    while (!finished_ && !abrupt_ && end_ - begin_ >= 4) {
       rawsocket::octets octets;
       std::memcpy(octets.data(), in_.data() + begin_, 4);
       const auto header = rawsocket::parse_frame_header(octets, receive_limit_);

@@ -155,8 +155,10 @@ class websocket_connection final : public connection,
 
   void read_next() {
     reading_ = true;
-    ws_.async_read(buffer_, [self = shared_from_this()](const error_code& ec, std::size_t) {
+    ws_.async_read(buffer_, [self = shared_from_this()](error_code ec, std::size_t) {
       self->reading_ = false;
+      // Closed abruptly by its owner: a message read before the close is not delivered.
+      if (!ec && self->abrupt_) ec = asio::error::operation_aborted;
       if (ec) return self->on_read_error(ec);
       const auto data = self->buffer_.cdata();
       const std::string_view bytes(static_cast<const char*>(data.data()), data.size());

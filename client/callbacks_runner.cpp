@@ -17,7 +17,10 @@ bool callbacks_runner::post(task t) {
       // The executor may run what is posted in any order (a simulation draws it from its
       // seed): each post is one turn that runs the oldest task handed over, so tasks start in
       // the order they were posted.
-      handed_->tasks.push_back(std::move(t));
+      {
+        std::lock_guard handed_lock(handed_->mutex);  // a turn may be taking one on another thread
+        handed_->tasks.push_back(std::move(t));
+      }
       boost::asio::post(executor_, [handed = handed_] {
         task next;
         {

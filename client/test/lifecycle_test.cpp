@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "client/test/handlers.hpp"
 #include "client/test/trace_messages.hpp"
 #include "testing/eventually.hpp"
 #include "testing/recorder.hpp"
@@ -18,16 +19,9 @@ using namespace std::chrono_literals;
 namespace w = autobahn_sync::wamp;
 namespace testing = autobahn_sync::testing;
 namespace fault = autobahn_sync::testing::fault;
+using test::echo;
 using test::received_by;
 using test::sent_by;
-
-namespace {
-
-call_result echo(const w::list& args, const w::dict& kwargs, const invocation_details&) {
-  return call_result{args, kwargs};
-}
-
-}  // namespace
 
 TEST_CASE("run joins the realm and session() exposes the session", "[client]") {
   testing::fixture_options options;

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "client/test/handlers.hpp"
 #include "client/test/trace_messages.hpp"
 #include "testing/eventually.hpp"
 #include "testing/recorder.hpp"
@@ -17,13 +18,10 @@ using namespace std::chrono_literals;
 namespace w = autobahn_sync::wamp;
 namespace testing = autobahn_sync::testing;
 namespace fault = autobahn_sync::testing::fault;
+using test::echo;
 using test::sent_by;
 
 namespace {
-
-call_result echo(const w::list& args, const w::dict& kwargs, const invocation_details&) {
-  return call_result{args, kwargs};
-}
 
 // Loses the transport of the client named `name`: its PUBLISH to com.cut takes the
 // connection down with it.

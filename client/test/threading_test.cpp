@@ -12,6 +12,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "client/test/handlers.hpp"
 #include "testing/recorder.hpp"
 #include "testing/wamp_fixture.hpp"
 
@@ -19,14 +20,7 @@ using namespace autobahn_sync;
 using namespace std::chrono_literals;
 namespace w = autobahn_sync::wamp;
 namespace testing = autobahn_sync::testing;
-
-namespace {
-
-call_result echo(const w::list& args, const w::dict& kwargs, const invocation_details&) {
-  return call_result{args, kwargs};
-}
-
-}  // namespace
+using test::echo;
 
 TEST_CASE_METHOD(testing::wamp_fixture, "handlers run on one background thread, not the caller's",
                  "[client][threads]") {

@@ -6,6 +6,7 @@
 // for that line, and for closes, with deadlines that only guard against hangs (no sleeps).
 #include "router/router.hpp"
 
+#include <algorithm>
 #include <deque>
 
 #include <catch2/catch.hpp>
@@ -157,6 +158,17 @@ std::string frame(const std::string& payload) {
   return bytes_of(wamp::rawsocket::frame_header(wamp::rawsocket::frame_type::message, payload.size())) + payload;
 }
 
+// The next frame the router wrote on `s` (after a handshake by hand), decoded as JSON.
+wamp::decode_result read_message(asio::io_context& io, tcp::socket& s, error_code& ec) {
+  const auto header = read_bytes(io, s, 4, ec);
+  REQUIRE(header.size() == 4);
+  wamp::rawsocket::octets octets;
+  std::copy(header.begin(), header.end(), octets.begin());
+  const auto parsed = wamp::rawsocket::parse_frame_header(octets, 1 << 20);
+  REQUIRE_FALSE(parsed.error);
+  return wamp::json_serializer().decode(read_bytes(io, s, parsed.length, ec));
+}
+
 // A TCP connection that completed a RawSocket handshake by hand (JSON, up to 1 MiB): frames
 // are then written and read byte by byte. `reply`: the router's 4 handshake octets.
 tcp::socket rawsocket_by_hand(asio::io_context& io, unsigned short port, std::string* reply = nullptr) {
@@ -270,22 +282,11 @@ TEST_CASE("a RawSocket frame over the size limit gets ABORT and a close; the rou
   error_code ec;
   REQUIRE(reply[1] == char(0x11));  // JSON, and the router's limit: 2^(9+1) = 1024 bytes
   asio::write(s, asio::buffer(frame(R"([1,"realm1",{"roles":{"caller":{}}}])")));
-  const auto welcome_header = read_bytes(io, s, 4, ec);
-  REQUIRE(welcome_header.size() == 4);
-  read_bytes(io, s, static_cast<unsigned char>(welcome_header[3]) | static_cast<unsigned char>(welcome_header[2]) << 8,
-             ec);
+  (void)read_message(io, s, ec);  // the WELCOME
   // 4096 bytes announced; the first 1000 follow at once.
   asio::write(s, asio::buffer(bytes_of(wamp::rawsocket::frame_header(wamp::rawsocket::frame_type::message, 4096)) +
                               std::string(1000, ' ')));
-  const auto header = read_bytes(io, s, 4, ec);
-  REQUIRE(header.size() == 4);
-  const auto parsed = wamp::rawsocket::parse_frame_header({static_cast<unsigned char>(header[0]),
-                                                           static_cast<unsigned char>(header[1]),
-                                                           static_cast<unsigned char>(header[2]),
-                                                           static_cast<unsigned char>(header[3])},
-                                                          1 << 20);
-  REQUIRE_FALSE(parsed.error);
-  const auto decoded = wamp::json_serializer().decode(read_bytes(io, s, parsed.length, ec));
+  const auto decoded = read_message(io, s, ec);
   REQUIRE(decoded.ok());
   REQUIRE(std::holds_alternative<wamp::abort>(decoded.msg));
   const auto& abort = std::get<wamp::abort>(decoded.msg);
@@ -417,10 +418,7 @@ TEST_CASE("a message nested deeper than max_depth gets ABORT protocol_violation;
   error_code ec;
   const int depth = wamp::default_max_depth + 10;
   asio::write(s, asio::buffer(frame("[1,\"realm1\",{\"x\":" + std::string(depth, '[') + std::string(depth, ']') + "}]")));
-  const auto header = read_bytes(io, s, 4, ec);
-  REQUIRE(header.size() == 4);
-  const std::size_t length = static_cast<unsigned char>(header[3]) | static_cast<unsigned char>(header[2]) << 8;
-  const auto decoded = wamp::json_serializer().decode(read_bytes(io, s, length, ec));
+  const auto decoded = read_message(io, s, ec);
   REQUIRE(decoded.ok());
   REQUIRE(std::holds_alternative<wamp::abort>(decoded.msg));
   CHECK(std::get<wamp::abort>(decoded.msg).reason == router::uris::protocol_violation);

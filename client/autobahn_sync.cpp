@@ -107,13 +107,14 @@ void AutobahnSync::begin_run() {
   if (callback_thread_.joinable()) callback_thread_.join();
 }
 
-void AutobahnSync::start_session(boost::asio::any_io_executor executor,
+void AutobahnSync::start_session(boost::asio::any_io_executor executor, bool own_thread,
                                  const run_options& options,
                                  std::shared_ptr<detail::waiter>& join_waiter) {
   runner_ = std::make_shared<callbacks_runner>();
+  runner_->spin = options_.spin_wait;
   if (options_.executor) runner_->run_on(options_.executor);
   auto strand = boost::asio::make_strand(executor);
-  state_ = std::make_shared<detail::session_state>(strand, runner_, options_, on_challenge_);
+  state_ = std::make_shared<detail::session_state>(strand, runner_, options_, on_challenge_, own_thread);
   state_->watch_clock();
   // References to the previous run's session stay valid (its calls throw NotRunningError).
   if (session_) retired_sessions_.push_back(std::move(session_));
@@ -178,7 +179,7 @@ void AutobahnSync::run(const run_options& options) {
     work_.emplace(own_io_->get_executor());
     io_thread_ = std::thread([io = own_io_.get()] { io->run(); });
     std::shared_ptr<detail::waiter> join_waiter;
-    start_session(own_io_->get_executor(), options, join_waiter);
+    start_session(own_io_->get_executor(), true, options, join_waiter);
     if (!options.blocking) start_runner_threads();
     wait_for_join(join_waiter);
     apply_deferred();
@@ -196,7 +197,7 @@ void AutobahnSync::run_on_given_executor(const run_options& options) {
   begin_run();
   try {
     std::shared_ptr<detail::waiter> join_waiter;
-    start_session(options_.executor, options, join_waiter);
+    start_session(options_.executor, false, options, join_waiter);
     wait_for_join(join_waiter);
     apply_deferred();
   } catch (...) {
@@ -235,7 +236,7 @@ void AutobahnSync::run_on_executor(boost::asio::any_io_executor executor,
   begin_run();
   try {
     std::shared_ptr<detail::waiter> join_waiter;
-    start_session(executor, options, join_waiter);
+    start_session(executor, false, options, join_waiter);
     start_runner_threads();
     callback_thread_ = std::thread([this, join_waiter, callback = options.callback] {
       try {

@@ -14,7 +14,11 @@
 // - One I/O thread owns the connection and the session core: the client's own (run()), or
 //   the threads of the caller's io_context (run_in_io_context(), serialized by a strand).
 //   When it has nothing queued, a caller (or a handler answering) runs its step of the core
-//   and the send on its own thread, under the strand's gate (detail/gated_executor.hpp).
+//   and the send on its own thread, under the strand's gate (wamp/transport/gated_executor.hpp);
+//   with a client of its own I/O thread connected in-process to an embedded router, the
+//   router's answers are delivered on the router's (or the sender's) thread the same way
+//   while the session is joined and nothing of the application's would run there (handlers
+//   on callback threads, no on_leave).
 // - Handlers (subscribed and registered functions, the run() callback) run on the callbacks
 //   runner, one at a time: a background thread the client spawns (run(blocking=false),
 //   run_in_io_context()), or the thread that called run(blocking=true). A handler may call
@@ -143,7 +147,7 @@ class AutobahnSync {
 
   void begin_run();
   void run_on_given_executor(const run_options& options);
-  void start_session(boost::asio::any_io_executor executor, const run_options& options,
+  void start_session(boost::asio::any_io_executor executor, bool own_thread, const run_options& options,
                      std::shared_ptr<detail::waiter>& join_waiter);
   void wait_for_join(const std::shared_ptr<detail::waiter>& join_waiter);
   void apply_deferred();

@@ -66,6 +66,9 @@ class callbacks_runner {
   bool in_runner_thread() const;
 
   std::size_t max_queued = 100000;
+  /// How long a thread in run() that just ran a task spins for the next one before it
+  /// sleeps (client_options::spin_wait): waking it costs more than a fast round trip.
+  std::chrono::microseconds spin{0};
 
  private:
   bool run_one(std::unique_lock<std::mutex>& lock);
@@ -73,6 +76,7 @@ class callbacks_runner {
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<task> queue_;
+  std::atomic<std::size_t> queued_{0};  // queue_.size(), read without the lock while spinning
   bool stopped_ = false;
   std::multiset<std::thread::id> runner_threads_;
   boost::asio::any_io_executor executor_;

@@ -47,7 +47,8 @@ struct client_options {
   std::chrono::milliseconds join_timeout = std::chrono::seconds(30);
   /// How long leave()/stop() wait for the router's GOODBYE before dropping the connection.
   std::chrono::milliseconds leave_timeout = std::chrono::seconds(5);
-  /// A blocked caller spins this long checking for its answer before it sleeps: waking a
+  /// A blocked caller spins this long checking for its answer before it sleeps, and a
+  /// callbacks thread that just ran a handler spins as long for the next one: waking a
   /// sleeping thread costs tens of microseconds, more than most loopback round trips.
   std::chrono::microseconds spin_wait = std::chrono::microseconds(20);
 

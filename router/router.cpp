@@ -18,9 +18,13 @@ namespace autobahn_sync::router {
 // Everything the router's handlers touch, shared with them through weak pointers so that a
 // handler running after the router is gone does nothing.
 struct router::impl : std::enable_shared_from_this<router::impl> {
-  impl(asio::io_context& io, router_options o)
-      : strand(asio::make_strand(io)), options(std::move(o)), core(options.core), timer(strand),
-        real_clock(!options.core.clock) {}
+  // `inline_delivery`: the router runs on its own thread (not a simulation's or a caller's
+  // io_context), so in-process clients may deliver to it on their threads.
+  impl(asio::io_context& io, router_options o, bool inline_delivery)
+      : strand(asio::make_strand(asio::any_io_executor(io.get_executor())), std::make_shared<wamp::gate>()),
+        options(std::move(o)), core(options.core), timer(strand), real_clock(!options.core.clock) {
+    strand.gate()->set_accepts_delivery(inline_delivery);
+  }
 
   executor_type strand;
   router_options options;
@@ -180,6 +184,7 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
   void shutdown() {
     if (stopped) return;
     stopped = true;
+    strand.gate()->set_accepts_delivery(false);
     for (auto& close : closers) close();
     closers.clear();
     core.shutdown(uris::system_shutdown);
@@ -193,13 +198,13 @@ bool running_in(const router::executor_type& ex) { return ex.running_in_this_thr
 
 router::router(router_config config, router_options options)
     : owned_io_(std::make_unique<asio::io_context>(1)),
-      impl_(std::make_shared<impl>(*owned_io_, std::move(options))) {
+      impl_(std::make_shared<impl>(*owned_io_, std::move(options), true)) {
   for (auto& realm : config.realms) impl_->core.add_realm(std::move(realm));
   start_thread();
 }
 
 router::router(asio::io_context& io, router_config config, router_options options)
-    : impl_(std::make_shared<impl>(io, std::move(options))) {
+    : impl_(std::make_shared<impl>(io, std::move(options), false)) {
   for (auto& realm : config.realms) impl_->core.add_realm(std::move(realm));
 }
 

@@ -29,6 +29,7 @@
 #include "router/config.hpp"
 #include "router/router_core.hpp"
 #include "wamp/transport/connection.hpp"
+#include "wamp/transport/gated_executor.hpp"
 #include "wamp/transport/tls_config.hpp"
 
 namespace autobahn_sync::router {
@@ -56,7 +57,10 @@ struct router_options {
 
 class router {
  public:
-  using executor_type = boost::asio::strand<boost::asio::io_context::executor_type>;
+  /// A strand inside a gate (wamp/transport/gated_executor.hpp). With its own I/O thread the
+  /// router accepts in-process messages delivered on the sending client's thread when it is
+  /// idle, so a call between in-process clients need not wake the router's thread.
+  using executor_type = wamp::gated_executor;
 
   /// A router running on its own I/O thread, started at once.
   explicit router(router_config config = {}, router_options options = {});

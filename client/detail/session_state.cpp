@@ -37,9 +37,9 @@ void waiter::push_progress(call_result r) {
 }
 
 session_state::session_state(strand_type strand, std::shared_ptr<callbacks_runner> runner,
-                             client_options options, challenge_handler on_challenge)
+                             client_options options, challenge_handler on_challenge, bool own_thread)
     : strand_(strand),
-      executor_(gated_executor(strand, gate_)),
+      executor_(wamp::gated_executor(strand, gate_)),
       runner_(std::move(runner)),
       options_(std::move(options)),
       on_challenge_(std::move(on_challenge)),
@@ -57,7 +57,15 @@ session_state::session_state(strand_type strand, std::shared_ptr<callbacks_runne
               canceled_flags_.erase(it);
             }
           },
-          options_.next_request_id}) {}
+          options_.next_request_id}) {
+  // Inline handlers (callback_threads = 0) and on_leave would run on the delivering thread;
+  // on_challenge and on_join run before the session is joined, when the gate never accepts.
+  delivery_allowed_ = own_thread && options_.callback_threads > 0 && !options_.on_leave;
+}
+
+void session_state::update_delivery() {
+  gate_->set_accepts_delivery(delivery_allowed_ && joined_.load() && !left_ && !stopping.load());
+}
 
 void session_state::watch_clock() {
   if (!options_.clock) return;
@@ -324,6 +332,7 @@ void session_state::on_joined(const wamp::welcome& w) {
   joined_.store(true);
   if (rejoin) restore_records();
   if (options_.on_join) options_.on_join(w.session);
+  update_delivery();
   if (auto jw = std::exchange(join_waiter_, nullptr)) jw->complete(nullptr, [](auto&) {});
 }
 
@@ -441,6 +450,7 @@ void session_state::leave(std::string reason, std::exception_ptr pending_error,
                           std::shared_ptr<waiter> done) {
   left_ = true;
   leaves_->fetch_add(1);
+  update_delivery();
   if (reconnect_timer_) reconnect_timer_->cancel();
   if (options_.clock && virtual_reconnect_) options_.clock->cancel_timer(std::exchange(virtual_reconnect_, 0));
   if (core_.current_state() == session_core::state::closed) {
@@ -466,6 +476,7 @@ void session_state::close_connection() {
 
 void session_state::on_session_closed(std::exception_ptr why) {
   joined_.store(false);
+  update_delivery();
   for (auto& [handle, r] : subscription_records_) r.core_key = 0;
   for (auto& [handle, r] : registration_records_) r.core_key = 0;
   // The answers of invocations still running can no longer be sent: let their handlers stop.

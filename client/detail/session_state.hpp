@@ -21,7 +21,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "client/callbacks_runner.hpp"
-#include "client/detail/gated_executor.hpp"
+#include "wamp/transport/gated_executor.hpp"
 #include "client/errors.hpp"
 #include "client/options.hpp"
 #include "client/session_core.hpp"
@@ -99,8 +99,10 @@ class session_state : public std::enable_shared_from_this<session_state> {
  public:
   using strand_type = boost::asio::strand<boost::asio::any_io_executor>;
 
+  /// `own_thread`: the client runs on an io_context of its own (not on an executor the
+  /// application gave), so other threads may deliver in-process messages inside its gate.
   session_state(strand_type strand, std::shared_ptr<callbacks_runner> runner,
-                client_options options, challenge_handler on_challenge);
+                client_options options, challenge_handler on_challenge, bool own_thread);
 
   /// Runs `f(state)` on the I/O executor.
   template <class F>
@@ -221,7 +223,13 @@ class session_state : public std::enable_shared_from_this<session_state> {
   void restore_records();
 
   strand_type strand_;
+  using gate = wamp::gate;
   std::shared_ptr<gate> gate_ = std::make_shared<gate>();
+  // While joined, the gate accepts in-process messages delivered on other threads when no
+  // code of the application runs on the I/O executor as a message's consequence (see
+  // update_delivery()).
+  bool delivery_allowed_ = false;
+  void update_delivery();
   boost::asio::any_io_executor executor_;  // strand_ inside gate_, type-erased
   // The connection runs on executor_ (so its work is inside gate_ too): run_or_post may
   // drive it from another thread. Inside gate_ only.

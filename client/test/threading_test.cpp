@@ -167,3 +167,28 @@ TEST_CASE_METHOD(testing::wamp_fixture, "a blocking call on the I/O thread throw
   CHECK(what.items()[0].find("I/O thread") != std::string::npos);
   app.stop();
 }
+
+TEST_CASE_METHOD(testing::wamp_fixture,
+                 "in-process: on_join and on_leave run on the client's own I/O thread, never the router's or a caller's",
+                 "[client][threads]") {
+  // In-process answers may be delivered on the router's or the sender's thread (inside the
+  // client's gate), but only while no application code would run there.
+  testing::recorder<std::thread::id> join_thread, leave_thread;
+  auto o = options_for("app");
+  o.on_join = [&](w::id) { join_thread.add(std::this_thread::get_id()); };
+  o.on_leave = [&](std::exception_ptr) { leave_thread.add(std::this_thread::get_id()); };
+  AutobahnSync app({}, o);
+  app.register_procedure("com.app.echo", echo);
+  app.run();
+  REQUIRE(join_thread.wait_for(1));
+  CHECK(app.session().call("com.app.echo", {1}).value() == 1);
+  const auto router_thread = the_router().with_core([](router::router_core& core) {
+    core.shutdown("wamp.close.system_shutdown");  // GOODBYE to the client, from the router's thread
+    return std::this_thread::get_id();
+  });
+  REQUIRE(leave_thread.wait_for(1));
+  CHECK(leave_thread.items()[0] == join_thread.items()[0]);
+  CHECK(leave_thread.items()[0] != router_thread);
+  CHECK(leave_thread.items()[0] != std::this_thread::get_id());
+  app.stop();
+}

@@ -1,6 +1,7 @@
 #include "wamp/transport/inprocess.hpp"
 
 #include <atomic>
+#include <typeinfo>
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
@@ -36,24 +37,75 @@ inprocess_connection::inprocess_connection(executor_type executor, const seriali
             "inprocess"},
       inbox_(std::make_shared<inbox>()) {
   inbox_->executor = executor_;
+  // (Boost 1.74's target<T>() does not check the type: target_type() does.)
+  if (executor_.target_type() == typeid(gated_executor)) {
+    inbox_->receiver_gate = executor_.target<gated_executor>()->gate();
+  }
 }
 
 void inprocess_connection::stop_accepting() {
   std::lock_guard lock(inbox_->mutex);
   inbox_->accepting = false;
   inbox_->executor = executor_type();
+  inbox_->receiver_gate.reset();
 }
 
 inprocess_connection::~inprocess_connection() { stop_accepting(); }
 
 template <class F>
 void inprocess_connection::post_to_peer(F&& f) {
-  std::lock_guard lock(peer_inbox_->mutex);
-  if (!peer_inbox_->accepting) return;
-  // The handler finds the peer when it runs, on the peer's own executor.
-  boost::asio::post(peer_inbox_->executor, [weak = peer_, shared = shared_, f = std::forward<F>(f)]() mutable {
+  // What runs on the peer's side, inside its gate or on its executor: nothing once the
+  // connection was aborted or the peer is gone.
+  auto deliver = [weak = peer_, shared = shared_, f = std::forward<F>(f)]() mutable {
     if (shared->aborted.load(std::memory_order_acquire)) return;
     if (auto peer = weak.lock()) f(*peer);
+  };
+  const std::shared_ptr<inbox>& in = peer_inbox_;
+  std::shared_ptr<gate> g;
+  {
+    std::lock_guard lock(in->mutex);
+    if (!in->accepting) return;
+    g = in->receiver_gate;
+    if (!g || !g->accepts_delivery() || in->undelivered.load(std::memory_order_acquire) != 0) {
+      return post_counted(std::move(deliver));
+    }
+  }
+  auto accepting = [&in] {
+    std::lock_guard lock(in->mutex);
+    return in->accepting;
+  };
+  // The peer's gate is free: deliver here (its acceptance may have changed meanwhile).
+  if (g->try_run_inline([&] {
+        if (!g->accepts_delivery()) return false;
+        if (accepting()) deliver();
+        return true;
+      })) {
+    return;
+  }
+  // This thread holds the peer's gate further up the stack: deliver as it releases it, after
+  // what was deferred before. (Deferred deliveries are not counted: the gate is never free
+  // while any waits, so none can be overtaken by an inline one.)
+  if (g->held_here() && g->accepts_delivery()) {
+    g->defer([in, deliver = std::move(deliver)]() mutable {
+      bool open;
+      {
+        std::lock_guard lock(in->mutex);
+        open = in->accepting;
+      }
+      if (open) deliver();
+    });
+    return;
+  }
+  std::lock_guard lock(in->mutex);
+  if (in->accepting) post_counted(std::move(deliver));
+}
+
+template <class F>
+void inprocess_connection::post_counted(F&& deliver) {
+  peer_inbox_->undelivered.fetch_add(1, std::memory_order_acq_rel);
+  boost::asio::post(peer_inbox_->executor, [in = peer_inbox_, deliver = std::forward<F>(deliver)]() mutable {
+    inbox::delivered done{*in};
+    deliver();
   });
 }
 

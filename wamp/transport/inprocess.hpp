@@ -1,6 +1,10 @@
 // In-process transport: a connected pair of connections with no socket, for tests and for
 // clients of an embedded router. Each end runs on its own executor; a message sent on one end
-// is handed to the other end's executor, in order.
+// is handed to the other end's executor, in order. When that executor is gated
+// (gated_executor.hpp) and its gate accepts delivery, the message is delivered on the
+// sender's thread instead, at once when the gate is free or, when this thread already holds
+// it further up the stack, as it releases it; in both cases inside the gate, so the receiving
+// end still runs as if on its executor, and still in order.
 //
 // With a serializer (the usual case) every message is encoded on send and decoded on receipt,
 // so tests exercise the same bytes as the wire, limits included; with none, message objects
@@ -9,12 +13,15 @@
 // Thread safety: as every connection (connection.hpp): use each end on its own executor.
 #pragma once
 
+#include <atomic>
+#include <cstddef>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
 
 #include "wamp/transport/connection.hpp"
+#include "wamp/transport/gated_executor.hpp"
 
 namespace autobahn_sync::wamp {
 
@@ -57,8 +64,13 @@ class inprocess_connection final : public connection,
   void receive(message&& msg);
   void peer_closed(const boost::system::error_code& ec);
   void finish(const boost::system::error_code& ec);
+  // Hands `f(peer)` to the peer's end: inline or deferred in its gate when it accepts
+  // delivery and nothing of this end waits for it, else posted to its executor.
   template <class F>
   void post_to_peer(F&& f);
+  // Posts `deliver` to the peer's executor (under peer_inbox_->mutex, accepting), counted.
+  template <class F>
+  void post_counted(F&& deliver);
 
   executor_type executor_;
   const serializer* serializer_;
@@ -79,6 +91,15 @@ class inprocess_connection final : public connection,
     std::mutex mutex;
     bool accepting = true;
     executor_type executor;
+    std::shared_ptr<wamp::gate> receiver_gate;  // the executor's gate, when it is a gated_executor
+    // Messages to this end posted and not yet delivered: while any is, the next one is
+    // posted too, behind them.
+    std::atomic<std::size_t> undelivered{0};
+    // Counts a posted one delivered (or dropped) as it goes out of scope.
+    struct delivered {
+      inbox& counted;
+      ~delivered() { counted.undelivered.fetch_sub(1, std::memory_order_acq_rel); }
+    };
   };
   std::shared_ptr<inbox> inbox_;
   std::shared_ptr<inbox> peer_inbox_;

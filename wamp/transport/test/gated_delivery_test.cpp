@@ -1,0 +1,176 @@
+// The gated executor (a strand inside a gate that other threads may take while it is idle)
+// and the in-process transport's delivery through it: on the sender's thread when the
+// receiver's gate is free and accepts it, deferred to the end of the hold when this thread
+// already holds it, posted otherwise, and always in order.
+#include "wamp/transport/gated_executor.hpp"
+
+#include <catch2/catch.hpp>
+#include <future>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include "wamp/transport/inprocess.hpp"
+
+namespace wamp = autobahn_sync::wamp;
+namespace asio = boost::asio;
+
+namespace {
+
+wamp::gated_executor gated_on(asio::io_context& io, bool accepts_delivery) {
+  auto g = std::make_shared<wamp::gate>();
+  g->set_accepts_delivery(accepts_delivery);
+  return wamp::gated_executor(asio::make_strand(asio::any_io_executor(io.get_executor())), g);
+}
+
+wamp::message call_numbered(wamp::id i) { return wamp::call{i, {}, "com.example.f", {i}}; }
+
+wamp::id request_of(const wamp::message& m) { return std::get<wamp::call>(m).request; }
+
+// What one end received, and whether it ran inside its own gate each time.
+struct receiver {
+  const wamp::gate* own_gate = nullptr;
+  std::vector<wamp::id> requests;
+  std::vector<std::thread::id> threads;
+  bool always_inside_gate = true;
+  wamp::connection_handler handler() {
+    return {[this](wamp::message&& m) {
+              requests.push_back(request_of(m));
+              threads.push_back(std::this_thread::get_id());
+              if (!own_gate->held_here()) always_inside_gate = false;
+            },
+            nullptr, nullptr};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a gate: deferred work runs in order as this thread's hold ends, also after a throw", "[unit]") {
+  wamp::gate g;
+  std::vector<std::string> log;
+  CHECK_FALSE(g.held_here());
+  CHECK(g.try_run_inline([&] {
+    CHECK(g.held_here());
+    CHECK(wamp::gate::borrowed_here());
+    g.defer([&] { log.push_back("first"); });
+    g.defer([&] {
+      log.push_back("second");
+      g.defer([&] { log.push_back("deferred by deferred work"); });
+    });
+    log.push_back("body");
+    return true;
+  }));
+  CHECK(log == std::vector<std::string>{"body", "first", "second", "deferred by deferred work"});
+  CHECK_FALSE(g.held_here());
+  CHECK_FALSE(wamp::gate::borrowed_here());
+
+  log.clear();
+  CHECK_THROWS_AS(g.try_run_inline([&]() -> bool {
+    g.defer([&] { log.push_back("still runs"); });
+    throw std::runtime_error("boom");
+  }),
+                  std::runtime_error);
+  CHECK(log == std::vector<std::string>{"still runs"});
+}
+
+TEST_CASE("a gate: a thread holds several, and never enters one it holds or one another thread holds", "[unit]") {
+  wamp::gate outer, inner;
+  CHECK(outer.try_run_inline([&] {
+    CHECK(inner.try_run_inline([&] {
+      CHECK(outer.held_here());
+      CHECK(inner.held_here());
+      CHECK_FALSE(outer.try_run_inline([] { return true; }));  // no re-entry up the stack
+      return true;
+    }));
+    CHECK_FALSE(inner.held_here());
+    return true;
+  }));
+
+  // Work posted to the gated strand holds the gate on the io_context's thread.
+  asio::io_context io;
+  auto ex = gated_on(io, false);
+  std::promise<void> entered, release;
+  bool running_in = false, borrowed = true;  // checked on this thread (Catch2 is not thread-safe)
+  asio::post(ex, [&] {
+    running_in = ex.running_in_this_thread();
+    borrowed = wamp::gate::borrowed_here();  // false: the strand's own work
+    entered.set_value();
+    release.get_future().wait();
+  });
+  CHECK_FALSE(ex.gate()->try_run_inline([] { return true; }));  // queued on the strand
+  std::thread t([&] { io.run(); });
+  entered.get_future().wait();
+  CHECK_FALSE(ex.gate()->try_run_inline([] { return true; }));  // held by the io_context's thread
+  release.set_value();
+  t.join();
+  CHECK(running_in);
+  CHECK_FALSE(borrowed);
+  CHECK(ex.gate()->try_run_inline([] { return true; }));  // idle again
+}
+
+TEST_CASE("in-process: a message is delivered on the sender's thread when the receiver's gate is free and accepts it", "[unit]") {
+  asio::io_context io;  // nobody runs it: whatever is posted waits
+  auto sender_ex = gated_on(io, true);
+  auto receiver_ex = gated_on(io, true);
+  auto [a, b] = wamp::make_inprocess_pair(sender_ex, receiver_ex, &wamp::msgpack_serializer());
+  receiver rb{receiver_ex.gate().get()};
+  a->start({});
+  b->start(rb.handler());
+  REQUIRE_FALSE(a->send(call_numbered(1)));
+  REQUIRE(rb.requests == std::vector<wamp::id>{1});
+  CHECK(rb.threads[0] == std::this_thread::get_id());
+  CHECK(rb.always_inside_gate);
+
+  // Not accepting: posted to the receiver's executor; later messages queue behind it even
+  // once it accepts again, so nothing overtakes.
+  receiver_ex.gate()->set_accepts_delivery(false);
+  REQUIRE_FALSE(a->send(call_numbered(2)));
+  REQUIRE_FALSE(a->send(call_numbered(3)));
+  receiver_ex.gate()->set_accepts_delivery(true);
+  REQUIRE_FALSE(a->send(call_numbered(4)));
+  CHECK(rb.requests == std::vector<wamp::id>{1});
+  io.run();
+  CHECK(rb.requests == std::vector<wamp::id>{1, 2, 3, 4});
+  CHECK(rb.always_inside_gate);
+
+  // Inline again once everything posted was delivered.
+  REQUIRE_FALSE(a->send(call_numbered(5)));
+  CHECK(rb.requests == std::vector<wamp::id>{1, 2, 3, 4, 5});
+
+  // A closed receiver gets nothing more (the sender learnt of the close at once, inline).
+  b->close();
+  CHECK(a->send(call_numbered(6)) == wamp::errc::not_connected);
+  io.restart();
+  io.run();
+  CHECK(rb.requests == std::vector<wamp::id>{1, 2, 3, 4, 5});
+}
+
+TEST_CASE("in-process: an answer to an end whose gate this thread holds waits until the hold ends", "[unit]") {
+  asio::io_context io;
+  auto a_ex = gated_on(io, true);
+  auto b_ex = gated_on(io, true);
+  auto [a, b] = wamp::make_inprocess_pair(a_ex, b_ex, nullptr);
+  std::vector<std::string> log;
+  a->start({[&](wamp::message&& m) { log.push_back("a got " + std::to_string(request_of(m))); }, nullptr, nullptr});
+  b->start({[&, b = b.get()](wamp::message&& m) {
+              log.push_back("b got " + std::to_string(request_of(m)));
+              // b answers twice at once: a (up the stack, in the middle of its send) gets
+              // both after that send, in order.
+              b->send(call_numbered(request_of(m) * 10));
+              b->send(call_numbered(request_of(m) * 10 + 1));
+              log.push_back("b answered");
+            },
+            nullptr, nullptr});
+  // As a client's blocked caller does: take a's gate and send from inside it.
+  CHECK(a_ex.gate()->try_run_inline([&] {
+    REQUIRE_FALSE(a->send(call_numbered(7)));
+    log.push_back("a's send returned");
+    return true;
+  }));
+  CHECK(log == std::vector<std::string>{"b got 7", "b answered", "a's send returned", "a got 70", "a got 71"});
+  CHECK(io.poll() == 0);  // nothing was posted
+}

@@ -6,8 +6,15 @@
 //
 // Frames are a 4-byte length then the payload, like RawSocket. Each hop is a blocking thread
 // per direction, the cheapest loopback relay there is; TCP_NODELAY everywhere.
+//
+//   thread_wake_round_trip: a sleeping thread woken through a condition variable, which wakes
+//   the first one back: the cost of the two hand-offs between blocked threads that a blocking
+//   call can hardly avoid (the caller asleep until its answer, a handler thread asleep until
+//   its invocation), with no I/O at all.
 #include <array>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <thread>
@@ -136,7 +143,39 @@ void BM_tcp_two_hop(benchmark::State& state) {
   round_trips(state, relay.port());
 }
 
+void BM_thread_wake_round_trip(benchmark::State& state) {
+  std::mutex mutex;
+  std::condition_variable cv;
+  int turn = 0;  // 1: the echo thread's, 0: the caller's; -1: stop
+  std::thread echo([&] {
+    std::unique_lock lock(mutex);
+    for (;;) {
+      cv.wait(lock, [&] { return turn != 0; });
+      if (turn < 0) return;
+      turn = 0;
+      cv.notify_all();
+    }
+  });
+  autobahn_sync::bench::latency_recorder latency;
+  for (auto _ : state) {
+    latency.measure([&] {
+      std::unique_lock lock(mutex);
+      turn = 1;
+      cv.notify_all();
+      cv.wait(lock, [&] { return turn == 0; });
+    });
+  }
+  latency.report(state);
+  {
+    std::lock_guard lock(mutex);
+    turn = -1;
+  }
+  cv.notify_all();
+  echo.join();
+}
+
 }  // namespace
 
+BENCHMARK(BM_thread_wake_round_trip)->UseRealTime();
 BENCHMARK(BM_tcp_one_hop)->Arg(16)->Arg(4096)->Arg(65536)->UseRealTime();
 BENCHMARK(BM_tcp_two_hop)->Arg(16)->Arg(4096)->Arg(65536)->UseRealTime();

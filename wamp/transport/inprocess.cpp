@@ -39,7 +39,8 @@ inprocess_connection::inprocess_connection(executor_type executor, const seriali
   inbox_->executor = executor_;
   // (Boost 1.74's target<T>() does not check the type: target_type() does.)
   if (executor_.target_type() == typeid(gated_executor)) {
-    inbox_->receiver_gate = executor_.target<gated_executor>()->gate();
+    own_gate_ = executor_.target<gated_executor>()->gate();
+    inbox_->receiver_gate = own_gate_;
   }
 }
 
@@ -61,12 +62,17 @@ void inprocess_connection::post_to_peer(F&& f) {
     if (auto peer = weak.lock()) f(*peer);
   };
   const std::shared_ptr<inbox>& in = peer_inbox_;
+  // Both owners must accept: the receiver's code then runs on this thread, and this owner's
+  // thread runs it (a client still joining sends its HELLO to the router's own thread, where
+  // an authenticator may take its time without holding up the client's thread).
+  const bool sender_accepts = own_gate_ && own_gate_->accepts_delivery();
   std::shared_ptr<gate> g;
   {
     std::lock_guard lock(in->mutex);
     if (!in->accepting) return;
     g = in->receiver_gate;
-    if (!g || !g->accepts_delivery() || in->undelivered.load(std::memory_order_acquire) != 0) {
+    if (!sender_accepts || !g || !g->accepts_delivery() ||
+        in->undelivered.load(std::memory_order_acquire) != 0) {
       return post_counted(std::move(deliver));
     }
   }

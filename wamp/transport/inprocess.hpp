@@ -1,7 +1,7 @@
 // In-process transport: a connected pair of connections with no socket, for tests and for
 // clients of an embedded router. Each end runs on its own executor; a message sent on one end
-// is handed to the other end's executor, in order. When that executor is gated
-// (gated_executor.hpp) and its gate accepts delivery, the message is delivered on the
+// is handed to the other end's executor, in order. When both ends' executors are gated
+// (gated_executor.hpp) and both gates accept delivery, the message is delivered on the
 // sender's thread instead, at once when the gate is free or, when this thread already holds
 // it further up the stack, as it releases it; in both cases inside the gate, so the receiving
 // end still runs as if on its executor, and still in order.
@@ -83,6 +83,7 @@ class inprocess_connection final : public connection,
   bool closing_ = false;   // no more sends
   bool finished_ = false;  // on_close delivered
   std::string scratch_;    // encode buffer, reused
+  std::shared_ptr<gate> own_gate_;  // executor_'s gate, when it is a gated_executor
   // Where the peer posts to this end. The peer holds the inbox, never this end itself, so this
   // end (and the executor it holds) is destroyed on its owner's side; once this end is
   // closed the inbox drops its copy of the executor, so the owner may destroy that

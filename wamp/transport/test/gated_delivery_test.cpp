@@ -141,12 +141,21 @@ TEST_CASE("in-process: a message is delivered on the sender's thread when the re
   REQUIRE_FALSE(a->send(call_numbered(5)));
   CHECK(rb.requests == std::vector<wamp::id>{1, 2, 3, 4, 5});
 
+  // Both owners must accept: a sender that does not (a client still joining) posts.
+  sender_ex.gate()->set_accepts_delivery(false);
+  REQUIRE_FALSE(a->send(call_numbered(50)));
+  CHECK(rb.requests.size() == 5);
+  io.restart();
+  io.run();
+  CHECK(rb.requests.back() == 50);
+  sender_ex.gate()->set_accepts_delivery(true);
+
   // A closed receiver gets nothing more (the sender learnt of the close at once, inline).
   b->close();
   CHECK(a->send(call_numbered(6)) == wamp::errc::not_connected);
   io.restart();
   io.run();
-  CHECK(rb.requests == std::vector<wamp::id>{1, 2, 3, 4, 5});
+  CHECK(rb.requests == std::vector<wamp::id>{1, 2, 3, 4, 5, 50});
 }
 
 TEST_CASE("in-process: an answer to an end whose gate this thread holds waits until the hold ends", "[unit]") {

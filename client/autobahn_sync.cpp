@@ -111,7 +111,7 @@ void AutobahnSync::start_session(boost::asio::any_io_executor executor, bool own
                                  const run_options& options,
                                  std::shared_ptr<detail::waiter>& join_waiter) {
   runner_ = std::make_shared<callbacks_runner>();
-  runner_->spin = options_.spin_wait;
+  runner_->spin.set_spin(options_.spin_wait);
   if (options_.executor) runner_->run_on(options_.executor);
   auto strand = boost::asio::make_strand(executor);
   state_ = std::make_shared<detail::session_state>(strand, runner_, options_, on_challenge_, own_thread);

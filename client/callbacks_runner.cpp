@@ -1,5 +1,8 @@
 #include "client/callbacks_runner.hpp"
 
+#include <optional>
+#include <utility>
+
 #include <boost/asio/post.hpp>
 
 namespace autobahn_sync {
@@ -39,6 +42,7 @@ bool callbacks_runner::post(task t) {
     if (queue_.size() >= max_queued) return false;
     queue_.push_back(std::move(t));
     queued_.store(queue_.size(), std::memory_order_release);
+    last_post_ = clock::now();
   }
   cv_.notify_all();
   return true;
@@ -61,24 +65,27 @@ bool callbacks_runner::run_one(std::unique_lock<std::mutex>& lock) {
 void callbacks_runner::run() {
   std::unique_lock lock(mutex_);
   auto me = runner_threads_.insert(std::this_thread::get_id());
-  bool ran = false;
+  // Set when the queue ran dry after a task: how long the next one takes to come is what
+  // the spin policy learns from.
+  std::optional<clock::time_point> idle_since;
   while (!stopped_) {
-    if (run_one(lock)) {
-      ran = true;
-      continue;
-    }
-    // Just after a task the next one often follows within microseconds (the next call of a
-    // sequential caller): spin for it before sleeping, as a blocked caller does.
-    if (ran && spin.count() > 0) {
-      ran = false;
-      lock.unlock();
-      const auto until = clock::now() + spin;
-      while (queued_.load(std::memory_order_acquire) == 0 && clock::now() < until) {
+    if (!queue_.empty()) {
+      if (idle_since) spin.record(last_post_ - *std::exchange(idle_since, std::nullopt));
+      run_one(lock);
+      if (queue_.empty()) {
+        idle_since = clock::now();
+        // The next task often follows within microseconds (the next call of a sequential
+        // caller): spin for it before sleeping, as a blocked caller does.
+        if (const auto spin_for = spin.spin_now(); spin_for.count() > 0) {
+          lock.unlock();
+          const auto until = clock::now() + spin_for;
+          while (queued_.load(std::memory_order_acquire) == 0 && clock::now() < until) {
+          }
+          lock.lock();
+        }
       }
-      lock.lock();
       continue;
     }
-    ran = false;
     cv_.wait(lock);
   }
   runner_threads_.erase(me);

@@ -30,6 +30,8 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include "client/spin_policy.hpp"
+
 namespace autobahn_sync {
 
 class callbacks_runner {
@@ -66,9 +68,9 @@ class callbacks_runner {
   bool in_runner_thread() const;
 
   std::size_t max_queued = 100000;
-  /// How long a thread in run() that just ran a task spins for the next one before it
-  /// sleeps (client_options::spin_wait): waking it costs more than a fast round trip.
-  std::chrono::microseconds spin{0};
+  /// Whether a thread in run() that just ran a task spins for the next one before it sleeps
+  /// (client_options::spin_wait): waking it costs more than a fast round trip. Set before run().
+  spin_policy spin;
 
  private:
   bool run_one(std::unique_lock<std::mutex>& lock);
@@ -77,6 +79,7 @@ class callbacks_runner {
   std::condition_variable cv_;
   std::deque<task> queue_;
   std::atomic<std::size_t> queued_{0};  // queue_.size(), read without the lock while spinning
+  clock::time_point last_post_{};       // when the newest task was queued
   bool stopped_ = false;
   std::multiset<std::thread::id> runner_threads_;
   boost::asio::any_io_executor executor_;

@@ -58,6 +58,7 @@ session_state::session_state(strand_type strand, std::shared_ptr<callbacks_runne
             }
           },
           options_.next_request_id}) {
+  caller_spin.set_spin(options_.spin_wait);
   // Inline handlers (callback_threads = 0) and on_leave would run on the delivering thread;
   // on_challenge and on_join run before the session is joined, when the gate never accepts.
   delivery_allowed_ = own_thread && options_.callback_threads > 0 && !options_.on_leave;
@@ -144,12 +145,26 @@ bool session_state::wait(waiter& w, callbacks_runner::clock::time_point deadline
                          std::string_view what, std::string_view subject) {
   using clock = callbacks_runner::clock;
   if (options_.wait) return wait_through_hook(w, deadline, on_progress, what, subject);
-  if (options_.spin_wait.count() > 0 && !w.done.load()) {
-    const auto until = clock::now() + options_.spin_wait;
-    while (!w.done.load() && w.progress_count.load() == 0 && clock::now() < until) {
+  std::optional<clock::time_point> learn_from;
+  if (!w.done.load()) {
+    // The spin is learnt from the answers' times (up to completion, not to the wake), also
+    // while it is off: with answers slower than the spin it would only take a core away
+    // from the threads that produce them.
+    const auto waiting_since = clock::now();
+    if (const auto spin_for = caller_spin.spin_now(); spin_for.count() > 0) {
+      const auto until = waiting_since + spin_for;
+      while (!w.done.load() && w.progress_count.load() == 0 && clock::now() < until) {
+      }
     }
+    learn_from = waiting_since;
   }
   const bool pump = runner_ && runner_->in_runner_thread();
+  // An answer records how long it took, for the spin policy.
+  auto learn = [&] {
+    if (!learn_from) return;
+    std::lock_guard lock(w.mutex);
+    caller_spin.record(w.completed_at - *learn_from);
+  };
   // On a manual clock the deadline is virtual: sleep without a real deadline; advance()
   // wakes every waiter to re-check it.
   const bool virtual_time = options_.clock != nullptr;
@@ -181,7 +196,10 @@ bool session_state::wait(waiter& w, callbacks_runner::clock::time_point deadline
     if (on_progress) {
       for (auto& r : progress) on_progress(r);
     }
-    if (done) return true;
+    if (done) {
+      learn();
+      return true;
+    }
     if (now() >= deadline) return w.done.load();
   }
 }

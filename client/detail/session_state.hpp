@@ -46,6 +46,8 @@ struct waiter {
   // When the operation began (session_state::now()): its timeout counts from here, not from
   // when its caller starts waiting, which may be after the answer, or a clock advance, came.
   std::chrono::steady_clock::time_point started{};
+  // When the answer (or the failure) was handed over, for the callers' spin policy.
+  std::chrono::steady_clock::time_point completed_at{};
 
   /// Completes with `error` or the values set by `fill`; false when already completed.
   template <class Fill>
@@ -56,6 +58,7 @@ struct waiter {
       if (done.load()) return false;
       error = clone_error(e);  // this waiter's own copy (see clone_error)
       if (!e) fill(*this);
+      completed_at = std::chrono::steady_clock::now();
       done.store(true);
       runner = pumping;
     }
@@ -195,6 +198,9 @@ class session_state : public std::enable_shared_from_this<session_state> {
                                                      procedure_handler handler);
 
   std::atomic<bool> stopping{false};
+  /// Whether a blocked caller spins before it sleeps (client_options::spin_wait), learnt
+  /// from how long this client's recent answers took.
+  spin_policy caller_spin;
   /// For callbacks on threads the client does not own (see foreign_access).
   const std::shared_ptr<foreign_access>& foreign() const { return foreign_; }
 

@@ -104,6 +104,7 @@ void AutobahnSync::begin_run() {
   }
   // Threads of a previous run that stop() could not join (it ran on them).
   join_threads();
+  io_shared_with_runner_ = false;
   if (callback_thread_.joinable()) callback_thread_.join();
 }
 
@@ -177,10 +178,15 @@ void AutobahnSync::run(const run_options& options) {
     if (own_io_) retired_ios_.push_back(std::move(own_io_));
     own_io_ = std::make_unique<boost::asio::io_context>(1);
     work_.emplace(own_io_->get_executor());
-    io_thread_ = std::thread([io = own_io_.get()] { io->run(); });
+    // With several callbacks threads (handlers on any of them) the client's threads take turns
+    // reading and running handlers (callbacks_runner::run_with_io). With one, handlers keep
+    // the one thread of their own that run(blocking=false) promises, and one thread runs the
+    // io_context.
+    const bool shared = !options.blocking && options_.callback_threads > 1;
+    if (!shared) io_thread_ = std::thread([io = own_io_.get()] { io->run(); });
     std::shared_ptr<detail::waiter> join_waiter;
     start_session(own_io_->get_executor(), true, options, join_waiter);
-    if (!options.blocking) start_runner_threads();
+    if (!options.blocking) start_runner_threads(shared ? own_io_.get() : nullptr);
     wait_for_join(join_waiter);
     apply_deferred();
   } catch (...) {
@@ -312,7 +318,8 @@ void AutobahnSync::teardown(bool from_failed_run) {
     // Let the handlers already queued (the transport's close) run, bounded; then stop the
     // io_context so that nothing lingering (a timer) can hold the I/O thread.
     auto io = own_io_.get();
-    if (io_thread_.joinable() && io_thread_.get_id() != std::this_thread::get_id()) {
+    const bool io_running = io_thread_.joinable() || io_shared_with_runner_;
+    if (io_running && !io->get_executor().running_in_this_thread()) {
       auto finished = std::make_shared<std::promise<void>>();
       auto future = finished->get_future();
       boost::asio::post(*io, [finished] { finished->set_value(); });
@@ -320,6 +327,7 @@ void AutobahnSync::teardown(bool from_failed_run) {
     }
     work_.reset();
     io->stop();
+    if (runner_) runner_->notify();  // threads of run_with_io() waiting for their turn
   }
   join_threads();
   // From here on no foreign thread (a manual clock's) may hold the state: the io_context it
@@ -331,9 +339,18 @@ void AutobahnSync::teardown(bool from_failed_run) {
   (void)from_failed_run;
 }
 
-void AutobahnSync::start_runner_threads() {
+void AutobahnSync::start_runner_threads(boost::asio::io_context* shared_io) {
   if (options_.executor) return;  // handlers run on the given executor
   const int n = std::max(1, options_.callback_threads);
+  if (shared_io) {
+    io_shared_with_runner_ = true;
+    // One thread more than handlers may run at once: one is always free to drive the io_context.
+    runner_->max_running = static_cast<std::size_t>(n);
+    for (int i = 0; i <= n; ++i) {
+      runner_threads_.emplace_back([r = runner_, shared_io] { r->run_with_io(*shared_io); });
+    }
+    return;
+  }
   for (int i = 0; i < n; ++i) runner_threads_.emplace_back([r = runner_] { r->run(); });
 }
 

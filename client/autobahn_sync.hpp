@@ -21,7 +21,10 @@
 //   on callback threads, no on_leave).
 // - Handlers (subscribed and registered functions, the run() callback) run on the callbacks
 //   runner, one at a time: a background thread the client spawns (run(blocking=false),
-//   run_in_io_context()), or the thread that called run(blocking=true). A handler may call
+//   run_in_io_context()), or the thread that called run(blocking=true). With
+//   run(blocking=false) and callback_threads > 1 the client's callback_threads + 1 threads
+//   take turns at the I/O and the handlers (callbacks_runner::run_with_io): the thread that
+//   read a message runs its handler, another takes over the I/O. A handler may call
 //   any SyncSession method, including call() to a procedure of the same session; while it
 //   waits, other handlers run on its thread (see callbacks_runner.hpp).
 // - With client_options::executor (a simulation, testing/simulation.hpp) the client starts no
@@ -153,7 +156,8 @@ class AutobahnSync {
   void apply_deferred();
   void teardown(bool from_failed_run);
   void join_threads();
-  void start_runner_threads();
+  /// `shared_io`: the threads also drive it, taking turns (callbacks_runner::run_with_io).
+  void start_runner_threads(boost::asio::io_context* shared_io = nullptr);
 
   mutable std::mutex mutex_;
   bool running_ = false;
@@ -168,6 +172,8 @@ class AutobahnSync {
   std::vector<std::unique_ptr<boost::asio::io_context>> retired_ios_;
   std::optional<work_guard> work_;
   std::thread io_thread_;
+  // run() with callbacks threads: runner_threads_ drive own_io_ too (no io_thread_).
+  bool io_shared_with_runner_ = false;
   std::vector<std::thread> runner_threads_;
   std::thread callback_thread_;
   std::shared_ptr<detail::session_state> state_;

@@ -6,6 +6,10 @@
 #include <boost/asio/post.hpp>
 
 namespace autobahn_sync {
+namespace {
+// The runner whose io this thread is driving in run_with_io(), if any.
+thread_local const callbacks_runner* driving_io = nullptr;
+}  // namespace
 
 void callbacks_runner::run_on(boost::asio::any_io_executor executor) {
   std::lock_guard lock(mutex_);
@@ -43,8 +47,15 @@ bool callbacks_runner::post(task t) {
     queue_.push_back(std::move(t));
     queued_.store(queue_.size(), std::memory_order_release);
     last_post_ = clock::now();
+    // The thread driving io under run_with_io() runs the task itself, and wakes the others
+    // once it is back from its io handler.
+    if (driving_io == this) {
+      ++reserved_;
+      return true;
+    }
   }
   cv_.notify_all();
+  turn_cv_.notify_one();  // one waiting thread of run_with_io() is enough
   return true;
 }
 
@@ -62,6 +73,18 @@ bool callbacks_runner::run_one(std::unique_lock<std::mutex>& lock) {
   return true;
 }
 
+void callbacks_runner::spin_for_task(std::unique_lock<std::mutex>& lock) {
+  // The next task often follows within microseconds (the next call of a sequential caller):
+  // spin for it before sleeping, as a blocked caller does.
+  const auto spin_for = spin.spin_now();
+  if (spin_for.count() <= 0) return;
+  lock.unlock();
+  const auto until = clock::now() + spin_for;
+  while (queued_.load(std::memory_order_acquire) == 0 && clock::now() < until) {
+  }
+  lock.lock();
+}
+
 void callbacks_runner::run() {
   std::unique_lock lock(mutex_);
   auto me = runner_threads_.insert(std::this_thread::get_id());
@@ -74,21 +97,59 @@ void callbacks_runner::run() {
       run_one(lock);
       if (queue_.empty()) {
         idle_since = clock::now();
-        // The next task often follows within microseconds (the next call of a sequential
-        // caller): spin for it before sleeping, as a blocked caller does.
-        if (const auto spin_for = spin.spin_now(); spin_for.count() > 0) {
-          lock.unlock();
-          const auto until = clock::now() + spin_for;
-          while (queued_.load(std::memory_order_acquire) == 0 && clock::now() < until) {
-          }
-          lock.lock();
-        }
+        spin_for_task(lock);
       }
       continue;
     }
     cv_.wait(lock);
   }
   runner_threads_.erase(me);
+}
+
+void callbacks_runner::run_with_io(boost::asio::io_context& io) {
+  std::unique_lock lock(mutex_);
+  std::optional<clock::time_point> idle_since;  // as in run()
+  auto run_task = [&] {
+    if (idle_since) spin.record(last_post_ - *std::exchange(idle_since, std::nullopt));
+    ++running_;
+    auto me = runner_threads_.insert(std::this_thread::get_id());
+    run_one(lock);
+    runner_threads_.erase(me);
+    --running_;
+    if (queue_.empty() && io_driven_) {
+      idle_since = clock::now();
+      spin_for_task(lock);
+    }
+  };
+  while (!io.stopped()) {
+    if (!stopped_ && queue_.size() > reserved_ && running_ < max_running) {
+      run_task();
+      continue;
+    }
+    if (!io_driven_) {
+      io_driven_ = true;
+      lock.unlock();
+      driving_io = this;
+      io.run_one();
+      driving_io = nullptr;
+      lock.lock();
+      io_driven_ = false;
+      const bool kept = reserved_ > 0;  // a task its handler posted woke no one (post())
+      reserved_ = 0;
+      if (!queue_.empty()) {
+        // Whom a queued task concerns: a handler pumping while it waits (run_until), and
+        // one thread here, to take over `io` (or the task, when this one may not run it).
+        cv_.notify_all();
+        turn_cv_.notify_one();
+      }
+      // Taken before the lock is released, so that the woken thread takes over `io`.
+      if (kept && !stopped_ && !queue_.empty() && running_ < max_running) run_task();
+      continue;
+    }
+    turn_cv_.wait(lock);  // woken by post() when a task comes, by the leader when it leaves
+  }
+  lock.unlock();
+  turn_cv_.notify_all();  // the others see io stopped too
 }
 
 bool callbacks_runner::run_until(const std::function<bool()>& done, clock::time_point deadline) {
@@ -115,6 +176,7 @@ bool callbacks_runner::run_until(const std::function<bool()>& done, clock::time_
 void callbacks_runner::notify() {
   { std::lock_guard lock(mutex_); }
   cv_.notify_all();
+  turn_cv_.notify_all();
 }
 
 void callbacks_runner::stop() {
@@ -122,6 +184,7 @@ void callbacks_runner::stop() {
     std::lock_guard lock(mutex_);
     stopped_ = true;
     queue_.clear();
+    reserved_ = 0;
     queued_.store(0, std::memory_order_release);
     // Tasks already handed to executor_ are dropped when their turns come up.
     std::lock_guard handed_lock(handed_->mutex);

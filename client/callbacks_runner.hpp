@@ -12,9 +12,17 @@
 // instead; they start in order even when it runs what is posted out of order (a simulation
 // with a seeded order); stop() still discards the ones not yet run.
 //
-// Thread safety: post(), notify() and stop() are safe from any thread. run() and run_until()
-// run tasks on the calling thread. Several threads may run() one runner (handlers then run
-// concurrently, client_options::callback_threads); by default the client uses one.
+// A client on an io_context of its own with several callbacks threads runs that io_context
+// with run_with_io() instead of a thread of its own: its threads take turns driving it (one
+// at a time, the leader) and running tasks, so the thread that reads an invocation runs its
+// handler itself while another one takes over the reading (leader/follower): the thread
+// hand-off is then off the handler's path. (With one callbacks thread every handler keeps
+// that one thread, as run(blocking=false) promises.)
+//
+// Thread safety: post(), notify() and stop() are safe from any thread. run(), run_with_io()
+// and run_until() run tasks on the calling thread. Several threads may run() one runner
+// (handlers then run concurrently, client_options::callback_threads); by default the client
+// uses one.
 #pragma once
 
 #include <atomic>
@@ -29,6 +37,7 @@
 #include <thread>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include "client/spin_policy.hpp"
 
@@ -49,6 +58,15 @@ class callbacks_runner {
   /// Runs tasks on the calling thread until stop(). Exceptions escaping a task are dropped
   /// (the client wraps handlers so none escape).
   void run();
+
+  /// Runs tasks (at most max_running at once over all threads) and, while no other thread
+  /// does, the handlers of `io` one at a time, on the calling thread, until `io` is stopped.
+  /// A thread whose io handler queued a task runs it next; a task posted meanwhile wakes a
+  /// waiting thread, which takes over `io`. Call from max_running + 1 threads so that one is
+  /// always free to drive `io`. Whoever stops `io` from outside calls notify() afterwards.
+  void run_with_io(boost::asio::io_context& io);
+  /// The limit of run_with_io(): tasks running at once (blocked in run_until() included).
+  std::size_t max_running = 1;
 
   /// Runs queued tasks on the calling thread until `done()` is true or `deadline` passes;
   /// returns done(). `done` is evaluated under the runner's lock, so it must be cheap and
@@ -74,14 +92,20 @@ class callbacks_runner {
 
  private:
   bool run_one(std::unique_lock<std::mutex>& lock);
+  // After a task left the queue empty: spins up to spin's advice for the next one.
+  void spin_for_task(std::unique_lock<std::mutex>& lock);
 
   mutable std::mutex mutex_;
-  std::condition_variable cv_;
+  std::condition_variable cv_;       // run() and run_until() wait here
+  std::condition_variable turn_cv_;  // run_with_io() waits here for a task or the I/O
   std::deque<task> queue_;
   std::atomic<std::size_t> queued_{0};  // queue_.size(), read without the lock while spinning
   clock::time_point last_post_{};       // when the newest task was queued
   bool stopped_ = false;
   std::multiset<std::thread::id> runner_threads_;
+  std::size_t running_ = 0;  // tasks running under run_with_io()
+  bool io_driven_ = false;   // a thread of run_with_io() is inside io.run_one()
+  std::size_t reserved_ = 0; // queued tasks posted by that thread's io handler: kept for it
   boost::asio::any_io_executor executor_;
   // Tasks handed to executor_, oldest first: each turn posted there runs the front one.
   struct handed_over {

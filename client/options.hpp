@@ -54,7 +54,9 @@ struct client_options {
 
   /// Threads running handlers when the client spawns its callbacks runner (run() with
   /// blocking=false, run_in_io_context()). 1 (the default): handlers run one at a time.
-  /// More: handlers may run concurrently and must synchronize themselves.
+  /// More: handlers may run concurrently and must synchronize themselves; run() then starts
+  /// callback_threads + 1 threads that take turns at the I/O and the handlers (the thread
+  /// that reads an invocation runs it: no hand-off on its path).
   /// 0: handlers run inline on the I/O thread, as in AutobahnPython or autobahn-cpp: no
   /// thread hand-off per event or invocation (the fastest callee), but a handler must not
   /// block, and blocking session calls from it throw Error at once. The run() callback still

@@ -3,6 +3,9 @@
 // connections, and connecting where nobody listens.
 #include "client/autobahn_sync.hpp"
 
+#include <future>
+#include <vector>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <catch2/catch.hpp>
 
@@ -40,6 +43,38 @@ TEST_CASE("two clients: call and publish through the router", "[client][e2e]") {
   CHECK(e.kwargs.at("n") == 1);
   CHECK(e.details.topic == "com.app.event");
   CHECK(e.details.publication == *publication);
+}
+
+TEST_CASE("callback_threads = 2: the client's threads take turns at reading and handlers, over every transport",
+          "[client][e2e][threads]") {
+  const auto variant = GENERATE(from_range(testing::all_transports()));
+  INFO(variant.name());
+  testing::wamp_fixture f(variant.apply());
+  client_options two;
+  two.callback_threads = 2;
+  AutobahnSync callee({}, f.options_for("callee", two));
+  callee.register_procedure("com.app.twice", [](const w::list& a, const w::dict&, const invocation_details&) {
+    return call_result{{a.at(0).get<int>() * 2}};
+  });
+  // A handler blocked in a call of its own session: the other threads read its answer.
+  callee.register_procedure("com.app.nested", [&](const w::list& a, const w::dict&, const invocation_details&) {
+    return call_result{{callee.session().call("com.app.twice", a).value().get<int>() + 1}};
+  });
+  callee.run(f.url(), f.realm_name());
+  auto& caller = f.session("caller");
+  for (int i = 0; i < 50; ++i) REQUIRE(caller.call("com.app.nested", {i}).value() == 2 * i + 1);
+  std::vector<std::future<bool>> callers;
+  for (int t = 0; t < 4; ++t) {
+    callers.push_back(std::async(std::launch::async, [&caller, t] {
+      for (int i = 0; i < 25; ++i) {
+        if (caller.call("com.app.twice", {t * 100 + i}).value() != 2 * (t * 100 + i)) return false;
+      }
+      return true;
+    }));
+  }
+  for (auto& c : callers) CHECK(c.get());
+  f.stop_clients();
+  callee.stop();
 }
 
 TEST_CASE("clients of the embeddable router's in-process connections", "[client][e2e]") {

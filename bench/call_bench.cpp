@@ -29,7 +29,8 @@ struct setup {
 
   // mode 0: every client on its own I/O thread; 1: the callee's handlers inline on its I/O
   // thread; 2 (in-process only): both clients also run on the router's thread, so a call
-  // crosses threads only from the caller to the router and back.
+  // crosses threads only from the caller to the router and back; 3: the callee with two
+  // callbacks threads, which take turns at its I/O (leader/follower).
   setup(transport t, wamp::serializer_kind kind, int mode = 0) : r([] {
     router::router_config c;
     c.realms.push_back({"realm1"});
@@ -52,7 +53,8 @@ struct setup {
       };
     }
     auto callee_options = options;
-    if (mode >= 1) callee_options.callback_threads = 0;  // the handler runs on the I/O thread
+    if (mode == 1 || mode == 2) callee_options.callback_threads = 0;  // the handler runs on the I/O thread
+    if (mode == 3) callee_options.callback_threads = 2;
     callee = std::make_unique<AutobahnSync>(std::vector<std::string>{}, callee_options);
     callee->register_procedure("bench.echo", [](const wamp::list& args, const wamp::dict&,
                                                  const autobahn_sync::invocation_details&) {
@@ -97,7 +99,10 @@ void BM_call(benchmark::State& state) {
   latency.report(state);
   static const char* names[] = {"inprocess", "rawsocket", "websocket"};
   state.SetLabel(std::string(names[t]) + "/" + (kind == wamp::serializer_kind::json ? "json" : "msgpack") + "/" +
-                 std::to_string(size) + "B" + (mode == 1 ? "/inline callee" : mode == 2 ? "/on the router's thread" : ""));
+                 std::to_string(size) + "B" + (mode == 1   ? "/inline callee"
+                                  : mode == 2 ? "/on the router's thread"
+                                  : mode == 3 ? "/callee with 2 callbacks threads"
+                                              : ""));
 }
 
 void call_args(benchmark::internal::Benchmark* b) {
@@ -107,6 +112,8 @@ void call_args(benchmark::internal::Benchmark* b) {
   // Callee handlers inline on its I/O thread (callback_threads = 0): two thread hand-offs less.
   for (int t : {inprocess, rawsocket, websocket}) b->Args({t, 2, 16, 1});
   b->Args({inprocess, 2, 16, 2});
+  // The callee's threads take turns at its I/O: the thread that reads the invocation runs it.
+  for (int t : {rawsocket, websocket}) b->Args({t, 2, 16, 3});
 }
 
 }  // namespace

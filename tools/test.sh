@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs what is missing, builds, runs every test target, and
 # ends with one line "N passed, N failed" counting Catch2 test cases across all targets (a
-# target that failed to build, crashed or timed out counts as one failed).
+# target that failed to build, crashed or timed out counts as one failed). Just before that
+# line, each failing target is named again with the failing part of its log.
 #
 #   tools/test.sh                     everything
 #   tools/test.sh //router/...        some targets
@@ -34,6 +35,7 @@ fi
 passed=0
 failed=0
 status=0
+failure_reports=()  # "label target log" of each target with a failure, reported at the end
 
 # Runs `bazel test FLAGS -- TARGETS` and adds its Catch2 counts to passed/failed.
 #   run_tests LABEL "FLAGS..." TARGETS...
@@ -70,6 +72,7 @@ run_tests() {
     if [ -z "$logs" ]; then
       echo "no test log: $label $t (did not build?)"
       failed=$((failed + 1))
+      failure_reports+=("${label:-plain} $t -")
       continue
     fi
     for log in $logs; do
@@ -88,11 +91,15 @@ run_tests() {
       if [ -z "$counts" ]; then
         echo "no Catch2 summary (crash or timeout?): $label $t"
         failed=$((failed + 1))
+        failure_reports+=("${label:-plain} $t $log")
       else
         read -r p f <<<"$counts"
         passed=$((passed + p))
         failed=$((failed + f))
-        [ "$f" -eq 0 ] || echo "failures in $label $t: see $log"
+        if [ "$f" -ne 0 ]; then
+          echo "failures in $label $t: see $log"
+          failure_reports+=("${label:-plain} $t $log")
+        fi
       fi
     done
   done
@@ -103,21 +110,23 @@ run_tests "" "${flags[*]}" "${targets[@]}"
 if [ "$whole_suite" -eq 1 ]; then
   # Sanitizers: ASan + UBSan over everything but the interop tests (their peers are other
   # processes) and the Python/shell tests; TSan over the tests where threads meet. Repeated
-  # tests run once here (--repeat=1 overrides their own count).
+  # tests run once here (--repeat=1 overrides their own count). Only what the tests need is
+  # built (--build_tests_only): the benchmarks and tools are built by the plain run above.
   for s in ${SANITIZERS-asan tsan}; do
     case "$s" in
-      asan) run_tests "asan" "--config=asan --test_arg=--repeat=1" \
+      asan) run_tests "asan" "--config=asan --build_tests_only --test_arg=--repeat=1" \
               //... -//testing/interop/... -//tools/... ;;
-      tsan) run_tests "tsan" "--config=tsan --test_arg=--repeat=1" \
+      tsan) run_tests "tsan" "--config=tsan --build_tests_only --test_arg=--repeat=1" \
               //client/test/... //testing:all //wamp/transport/... \
               //router:router_test ;;
       *) echo "unknown sanitizer $s"; failed=$((failed + 1)) ;;
     esac
   done
 
-  # Each libFuzzer target fuzzed for a bounded time (FUZZ_SECONDS, default 30; 0 skips it):
+  # Each libFuzzer target fuzzed for a bounded time (FUZZ_SECONDS, default 20, enough to
+  # replay the corpus and explore a little; tools/fuzz.sh 600 is a long run; 0 skips it):
   # each target counts as one test.
-  fuzz_seconds=${FUZZ_SECONDS:-30}
+  fuzz_seconds=${FUZZ_SECONDS:-20}
   if [ "$fuzz_seconds" -gt 0 ]; then
     fuzz_log=$(mktemp)
     tools/fuzz.sh "$fuzz_seconds" 2>&1 | tee "$fuzz_log" | grep -E "^fuzz: " || true
@@ -132,6 +141,39 @@ if [ "$whole_suite" -eq 1 ]; then
     failed=$((failed + fuzz_failed))
   fi
 fi
+
+# What failed, last, so that the tail of the output (all a CI page may show) names it: the
+# first failing pass of each log (a repeated test prints one per pass), up to three of its
+# FAILED sections with the test case and expansion around them; or the end of a log without
+# a Catch2 summary after its last pass (a crash, a sanitizer report, a timeout).
+for report in "${failure_reports[@]}"; do
+  read -r label t log <<<"$report"
+  echo "== failed: $label $t"
+  if [ "$log" = "-" ]; then
+    echo "   (no test log: it did not build)"
+    continue
+  fi
+  awk '
+    { buf[n++] = $0 }
+    /^All tests passed/ { n = 0 }
+    /^test cases:/ {
+      f = 0
+      for (i = 1; i <= NF; i++) if ($i ~ /^failed/ && $(i + 1) != "as") f = $(i - 1)
+      if (f > 0) {
+        shown = 0
+        for (j = 0; j < n && shown < 3; j++) {
+          if (buf[j] !~ /FAILED:$/) continue
+          for (k = (j > 8 ? j - 8 : 0); k <= j + 6 && k < n; k++) print "   " substr(buf[k], 1, 240)
+          print "   ..."
+          shown++
+        }
+        found = 1
+        exit
+      }
+      n = 0
+    }
+    END { if (!found) for (j = (n > 15 ? n - 15 : 0); j < n; j++) print "   " substr(buf[j], 1, 240) }' "$log"
+done
 
 echo "${passed} passed, ${failed} failed"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

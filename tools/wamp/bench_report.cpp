@@ -12,6 +12,7 @@ namespace wamp_cli {
 namespace {
 
 constexpr const char* baseline_prefix = "BM_tcp_two_hop/";
+constexpr const char* throughput_baseline_prefix = "BM_tcp_relay_throughput/";
 
 // The time unit of a benchmark row in microseconds.
 double microseconds_per(const std::string& unit) {
@@ -34,6 +35,13 @@ std::optional<long> payload_size(const std::string& bare_name, const std::string
   if (std::regex_search(label, m, in_label)) return std::stol(m[1]);
   static const std::regex tcp_name(R"(^BM_(?:tcp_[a-z_]+|autobahn_cpp_call)/([0-9]+))");
   if (std::regex_search(bare_name, m, tcp_name)) return std::stol(m[1]);
+  return std::nullopt;
+}
+
+std::optional<int> thread_count(const std::string& label) {
+  std::smatch m;
+  static const std::regex in_label(R"((?:^|/)([0-9]+) threads(?:/|$))");
+  if (std::regex_search(label, m, in_label)) return std::stoi(m[1]);
   return std::nullopt;
 }
 
@@ -66,6 +74,8 @@ std::vector<bench_row> parse_benchmark_json(const std::string& json_text) {
     row.name = label.empty() ? bare : bare + " [" + label + "]";
     row.payload_bytes = payload_size(bare, label);
     row.is_baseline = bare.starts_with(baseline_prefix);
+    row.threads = thread_count(label);
+    row.is_throughput_baseline = bare.starts_with(throughput_baseline_prefix);
     row.is_autobahn_cpp = bare.starts_with("BM_autobahn_cpp_call/");
     static const std::regex our_rawsocket_call(R"(^BM_call/.*)");
     static const std::regex plain_label(R"(^rawsocket/msgpack/[0-9]+B$)");
@@ -87,7 +97,24 @@ std::vector<bench_row> parse_benchmark_json(const std::string& json_text) {
   return rows;
 }
 
+namespace {
+
+// Throughput rows: the relay's calls/s with as many threads over the row's own.
+void add_throughput_ratios(std::vector<bench_row>& rows) {
+  std::vector<std::pair<int, double>> relay;  // threads, calls/s
+  for (const auto& r : rows)
+    if (r.is_throughput_baseline && r.threads && r.calls_per_second > 0) relay.emplace_back(*r.threads, r.calls_per_second);
+  for (auto& r : rows) {
+    if (r.p50_us || !r.threads || r.calls_per_second <= 0) continue;
+    for (const auto& [threads, rate] : relay)
+      if (threads == *r.threads) r.ratio_to_baseline = rate / r.calls_per_second;
+  }
+}
+
+}  // namespace
+
 void add_baseline_ratios(std::vector<bench_row>& rows) {
+  add_throughput_ratios(rows);
   std::vector<const bench_row*> baselines;
   for (const auto& r : rows) {
     if (r.is_baseline && r.p50_us && *r.p50_us > 0) baselines.push_back(&r);

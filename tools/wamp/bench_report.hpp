@@ -19,12 +19,18 @@ struct bench_row {
   std::optional<double> p99_us;
   /// items_per_second when the benchmark counts items, else one call per iteration: 1e6 / mean.
   double calls_per_second = 0;
-  /// p50_us divided by the matching two-hop baseline's p50 (see add_baseline_ratios).
+  /// p50_us divided by the matching two-hop baseline's p50; for a throughput row (calls/s,
+  /// no p50), the relay's calls/s with as many callers divided by this row's (see
+  /// add_baseline_ratios). Either way: how many times the physical limit's cost.
   std::optional<double> ratio_to_baseline;
   /// The payload size in bytes, when the name ("BM_tcp_two_hop/4096") or the label
   /// (".../4096B") tells it: rows are compared with the baseline of the same size.
   std::optional<long> payload_bytes;
   bool is_baseline = false;
+  /// Concurrent callers, when the label tells it (".../8 threads/..."), and whether this is
+  /// the throughput baseline (bench/relay_throughput_bench: the TCP relay's calls/s).
+  std::optional<int> threads;
+  bool is_throughput_baseline = false;
   /// A call of autobahn-cpp through our router (bench/autobahn_cpp_bench), and rows to compare
   /// with it: our client's sequential RawSocket + MsgPack calls of the same payload size.
   bool is_autobahn_cpp = false;
@@ -40,8 +46,10 @@ struct bench_row {
 std::vector<bench_row> parse_benchmark_json(const std::string& json_text);
 
 /// Fills ratio_to_baseline of every row with a p50: divided by the p50 of the baseline row
-/// (BM_tcp_two_hop) of the same payload size, else of the smallest one. Without baseline
-/// rows, leaves the ratios unset.
+/// (BM_tcp_two_hop) of the same payload size, else of the smallest one. Rows with calls/s
+/// and a number of threads but no p50 (throughput) get the calls/s of the relay row
+/// (BM_tcp_relay_throughput) with as many threads divided by their own. Without the
+/// matching baseline rows, leaves the ratios unset.
 void add_baseline_ratios(std::vector<bench_row>& rows);
 
 /// Fills ratio_to_autobahn_cpp of the comparable rows: their p50 divided by autobahn-cpp's

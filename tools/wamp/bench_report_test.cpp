@@ -128,3 +128,24 @@ TEST_CASE("bench rows: our RawSocket calls are compared with autobahn-cpp's of t
   CHECK(svg.find("50.0 / 90.5") != std::string::npos);
   CHECK(svg.find("200.0 / 300.0") != std::string::npos);
 }
+
+TEST_CASE("bench rows: throughput is compared with the TCP relay's calls/s for as many threads", "[bench_report]") {
+  const std::string json = R"({"benchmarks": [
+    {"name": "BM_tcp_relay_throughput/8/real_time", "run_type": "iteration", "real_time": 40.0, "time_unit": "ms",
+     "items_per_second": 50000.0, "label": "tcp relay/16B/8 threads"},
+    {"name": "BM_concurrent_calls/1/8/0/real_time", "run_type": "iteration", "real_time": 80.0, "time_unit": "ms",
+     "items_per_second": 25000.0, "label": "rawsocket/msgpack/8 threads/one session"},
+    {"name": "BM_concurrent_calls/1/64/0/real_time", "run_type": "iteration", "real_time": 40.0, "time_unit": "ms",
+     "items_per_second": 50000.0, "label": "rawsocket/msgpack/64 threads/one session"}]})";
+  auto rows = parse_benchmark_json(json);
+  add_baseline_ratios(rows);  // no two-hop latency rows here: only throughput ratios
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[0].is_throughput_baseline);
+  CHECK(rows[0].threads == 8);
+  CHECK(rows[0].ratio_to_baseline == Approx(1.0));
+  CHECK(rows[1].threads == 8);
+  CHECK(rows[1].ratio_to_baseline == Approx(2.0));  // half the relay's calls/s: twice its cost
+  CHECK(rows[2].threads == 64);
+  CHECK_FALSE(rows[2].ratio_to_baseline);  // no relay row with 64 threads here
+  CHECK(format_bench_table(rows).find("25000       2.00") != std::string::npos);
+}

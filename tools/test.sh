@@ -136,7 +136,12 @@ if [ "$whole_suite" -eq 1 ]; then
     if [ "$fuzz_passed" -eq 0 ] && [ "$fuzz_failed" -eq 0 ]; then
       echo "fuzz: the fuzz targets did not build; see $fuzz_log"
       fuzz_failed=1
+      failure_reports+=("fuzz build $fuzz_log")
     fi
+    # "fuzz: TARGET FAILED; see /tmp/fuzz-TARGET.log ...": the end of that log is the report.
+    while read -r _ target _ _ target_log _; do
+      failure_reports+=("fuzz $target $target_log")
+    done < <(grep "^fuzz: .* FAILED" "$fuzz_log" || true)
     passed=$((passed + fuzz_passed))
     failed=$((failed + fuzz_failed))
   fi

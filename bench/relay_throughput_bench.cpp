@@ -18,38 +18,32 @@
 #include <vector>
 
 #include <benchmark/benchmark.h>
-#include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include "bench/loopback_server.hpp"
+
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using boost::system::error_code;
+using autobahn_sync::bench::append_length;
+using autobahn_sync::bench::loopback_server;
+using autobahn_sync::bench::no_delay;
+using autobahn_sync::bench::read_length;
 
 namespace {
 
 constexpr int calls_per_iteration = 2000;
 constexpr std::size_t payload_bytes = 16;
 
-void put_u32(std::string& out, std::uint32_t v) {
-  const char bytes[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
-                         static_cast<char>(v)};
-  out.append(bytes, 4);
-}
-
-std::uint32_t get_u32(const char* p) {
-  const auto* u = reinterpret_cast<const unsigned char*>(p);
-  return (std::uint32_t{u[0]} << 24) | (std::uint32_t{u[1]} << 16) | (std::uint32_t{u[2]} << 8) | u[3];
-}
-
 // Calls `frame(payload, size)` for every whole frame at the front of `in` and removes them.
 template <class OnFrame>
 void take_frames(std::string& in, OnFrame&& frame) {
   std::size_t at = 0;
   while (in.size() - at >= 4) {
-    const std::uint32_t length = get_u32(in.data() + at);
+    const std::uint32_t length = read_length(in.data() + at);
     if (in.size() - at - 4 < length) break;
     frame(in.data() + at + 4, length);
     at += 4 + length;
@@ -57,42 +51,25 @@ void take_frames(std::string& in, OnFrame&& frame) {
   in.erase(0, at);
 }
 
-void no_delay(tcp::socket& s) { s.set_option(tcp::no_delay(true)); }
-
-// The callee: one thread; reads what has arrived, writes all of its answers back at once.
-class echo_server {
- public:
-  echo_server() : acceptor_(io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0)) {
-    thread_ = std::thread([this] {
-      tcp::socket s(io_);
-      acceptor_.accept(s);
-      no_delay(s);
-      std::string in;
-      std::string out;
-      std::vector<char> chunk(64 * 1024);
-      error_code ec;
-      for (;;) {
-        const std::size_t n = s.read_some(asio::buffer(chunk), ec);
-        if (ec) return;
-        in.append(chunk.data(), n);
-        out.clear();
-        take_frames(in, [&](const char* payload, std::uint32_t size) {
-          put_u32(out, size);
-          out.append(payload, size);
-        });
-        if (!out.empty()) asio::write(s, asio::buffer(out), ec);
-        if (ec) return;
-      }
+// The callee: reads what has arrived, writes all of its answers back at once.
+void echo_in_bursts(tcp::socket& s) {
+  std::string in;
+  std::string out;
+  std::vector<char> chunk(64 * 1024);
+  error_code ec;
+  for (;;) {
+    const std::size_t n = s.read_some(asio::buffer(chunk), ec);
+    if (ec) return;
+    in.append(chunk.data(), n);
+    out.clear();
+    take_frames(in, [&](const char* payload, std::uint32_t size) {
+      append_length(out, size);
+      out.append(payload, size);
     });
+    if (!out.empty()) asio::write(s, asio::buffer(out), ec);
+    if (ec) return;
   }
-  ~echo_server() { thread_.join(); }
-  unsigned short port() const { return acceptor_.local_endpoint().port(); }
-
- private:
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-  std::thread thread_;
-};
+}
 
 // One end of the relay: a socket, what it has read and not yet routed, what waits to be
 // written and what is being written.
@@ -143,8 +120,8 @@ class relay {
       auto& from = *callers_[index];
       from.in.append(from.chunk.data(), n);
       take_frames(from.in, [&](const char* payload, std::uint32_t size) {
-        put_u32(echo_.out, size + 4);
-        put_u32(echo_.out, index);
+        append_length(echo_.out, size + 4);
+        append_length(echo_.out, index);
         echo_.out.append(payload, size);
       });
       flush(echo_);
@@ -158,8 +135,8 @@ class relay {
       echo_.in.append(echo_.chunk.data(), n);
       std::vector<bool> touched(callers_.size());
       take_frames(echo_.in, [&](const char* payload, std::uint32_t size) {
-        const std::uint32_t index = get_u32(payload);
-        put_u32(callers_[index]->out, size - 4);
+        const std::uint32_t index = read_length(payload);
+        append_length(callers_[index]->out, size - 4);
         callers_[index]->out.append(payload + 4, size - 4);
         touched[index] = true;
       });
@@ -190,7 +167,7 @@ class relay {
 // A caller's round trips: write a frame, read the answer, `n` times.
 void round_trips(tcp::socket& s, int n) {
   std::string frame;
-  put_u32(frame, payload_bytes);
+  append_length(frame, payload_bytes);
   frame.append(payload_bytes, 'x');
   std::vector<char> reply(frame.size());
   for (int k = 0; k < n; ++k) {
@@ -202,7 +179,7 @@ void round_trips(tcp::socket& s, int n) {
 
 void BM_tcp_relay_throughput(benchmark::State& state) {
   const int threads = static_cast<int>(state.range(0));
-  echo_server echo;
+  loopback_server echo(echo_in_bursts);  // the callee, on one thread
   relay r(threads, echo.port());
   asio::io_context io;
   std::vector<tcp::socket> callers;

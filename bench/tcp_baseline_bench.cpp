@@ -28,22 +28,24 @@
 #include <boost/asio/write.hpp>
 
 #include "bench/latency_recorder.hpp"
+#include "bench/loopback_server.hpp"
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
+using autobahn_sync::bench::append_length;
+using autobahn_sync::bench::loopback_server;
+using autobahn_sync::bench::no_delay;
+using autobahn_sync::bench::read_length;
 
 namespace {
 
-void no_delay(tcp::socket& s) { s.set_option(tcp::no_delay(true)); }
-
 // Reads one frame into `buffer`; false when the peer closed.
 bool read_frame(tcp::socket& s, std::vector<char>& buffer) {
-  std::array<unsigned char, 4> header;
+  std::array<char, 4> header;
   boost::system::error_code ec;
   asio::read(s, asio::buffer(header), ec);
   if (ec) return false;
-  const std::uint32_t length = (std::uint32_t{header[0]} << 24) | (std::uint32_t{header[1]} << 16) |
-                               (std::uint32_t{header[2]} << 8) | header[3];
+  const std::uint32_t length = read_length(header.data());
   buffer.resize(length + 4);
   std::copy(header.begin(), header.end(), buffer.begin());
   asio::read(s, asio::buffer(buffer.data() + 4, length), ec);
@@ -61,51 +63,16 @@ void pump(tcp::socket& from, tcp::socket& to) {
   to.shutdown(tcp::socket::shutdown_send, ec);
 }
 
-// An echo server for one connection, on its own thread.
-class echo_server {
- public:
-  echo_server() : acceptor_(io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0)) {
-    thread_ = std::thread([this] {
-      tcp::socket s(io_);
-      acceptor_.accept(s);
-      no_delay(s);
-      pump(s, s);
-    });
-  }
-  ~echo_server() { thread_.join(); }
-  unsigned short port() const { return acceptor_.local_endpoint().port(); }
-
- private:
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-  std::thread thread_;
-};
-
-// A relay for one connection: accepts the caller, connects to `target`, pumps both ways.
-class relay_server {
- public:
-  explicit relay_server(unsigned short target)
-      : acceptor_(io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0)), upstream_(io_), downstream_(io_) {
-    thread_ = std::thread([this, target] {
-      acceptor_.accept(downstream_);
-      upstream_.connect(tcp::endpoint(asio::ip::address_v4::loopback(), target));
-      no_delay(downstream_);
-      no_delay(upstream_);
-      std::thread back([this] { pump(upstream_, downstream_); });
-      pump(downstream_, upstream_);
-      back.join();
-    });
-  }
-  ~relay_server() { thread_.join(); }
-  unsigned short port() const { return acceptor_.local_endpoint().port(); }
-
- private:
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-  tcp::socket upstream_;
-  tcp::socket downstream_;
-  std::thread thread_;
-};
+// The relay's side of one connection: connects to `target`, then pumps both ways.
+void relay_to(tcp::socket& downstream, unsigned short target) {
+  asio::io_context io;
+  tcp::socket upstream(io);
+  upstream.connect(tcp::endpoint(asio::ip::address_v4::loopback(), target));
+  no_delay(upstream);
+  std::thread back([&] { pump(upstream, downstream); });
+  pump(downstream, upstream);
+  back.join();
+}
 
 void round_trips(benchmark::State& state, unsigned short port) {
   asio::io_context io;
@@ -113,11 +80,9 @@ void round_trips(benchmark::State& state, unsigned short port) {
   s.connect(tcp::endpoint(asio::ip::address_v4::loopback(), port));
   no_delay(s);
   const auto size = static_cast<std::uint32_t>(state.range(0));
-  std::vector<char> frame(size + 4, 'x');
-  frame[0] = static_cast<char>(size >> 24);
-  frame[1] = static_cast<char>(size >> 16);
-  frame[2] = static_cast<char>(size >> 8);
-  frame[3] = static_cast<char>(size);
+  std::string frame;
+  append_length(frame, size);
+  frame.append(size, 'x');
   std::vector<char> reply;
   autobahn_sync::bench::latency_recorder latency;
   for (auto _ : state) {
@@ -133,13 +98,13 @@ void round_trips(benchmark::State& state, unsigned short port) {
 }
 
 void BM_tcp_one_hop(benchmark::State& state) {
-  echo_server echo;
+  loopback_server echo([](tcp::socket& s) { pump(s, s); });
   round_trips(state, echo.port());
 }
 
 void BM_tcp_two_hop(benchmark::State& state) {
-  echo_server echo;
-  relay_server relay(echo.port());
+  loopback_server echo([](tcp::socket& s) { pump(s, s); });
+  loopback_server relay([target = echo.port()](tcp::socket& s) { relay_to(s, target); });
   round_trips(state, relay.port());
 }
 

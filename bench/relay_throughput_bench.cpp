@@ -11,7 +11,6 @@
 // tcp_baseline_bench). Towards the echo the relay puts its caller's index in front of the
 // payload; the echo sends every frame back as it came.
 #include <cstdint>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>

@@ -30,7 +30,9 @@ struct setup {
   // mode 0: every client on its own I/O thread; 1: the callee's handlers inline on its I/O
   // thread; 2 (in-process only): both clients also run on the router's thread, so a call
   // crosses threads only from the caller to the router and back; 3: the callee with two
-  // callbacks threads, which take turns at its I/O (leader/follower).
+  // callbacks threads, which take turns at its I/O (leader/follower); 4: the caller without an
+  // I/O thread (client_options::caller_driven_io: it reads its own RESULT); 5: 4 with the
+  // inline callee of 1.
   setup(transport t, wamp::serializer_kind kind, int mode = 0) : r([] {
     router::router_config c;
     c.realms.push_back({"realm1"});
@@ -53,14 +55,16 @@ struct setup {
       };
     }
     auto callee_options = options;
-    if (mode == 1 || mode == 2) callee_options.callback_threads = 0;  // the handler runs on the I/O thread
+    if (mode == 1 || mode == 2 || mode == 5) callee_options.callback_threads = 0;  // the handler runs on the I/O thread
     if (mode == 3) callee_options.callback_threads = 2;
     callee = std::make_unique<AutobahnSync>(std::vector<std::string>{}, callee_options);
     callee->register_procedure("bench.echo", [](const wamp::list& args, const wamp::dict&,
                                                  const autobahn_sync::invocation_details&) {
       return autobahn_sync::call_result{args};
     });
-    caller = std::make_unique<AutobahnSync>(std::vector<std::string>{}, options);
+    auto caller_options = options;
+    caller_options.caller_driven_io = mode == 4 || mode == 5;
+    caller = std::make_unique<AutobahnSync>(std::vector<std::string>{}, caller_options);
     if (mode == 2) {
       join_on_router_thread(*callee, url);
       join_on_router_thread(*caller, url);
@@ -102,6 +106,8 @@ void BM_call(benchmark::State& state) {
                  std::to_string(size) + "B" + (mode == 1   ? "/inline callee"
                                   : mode == 2 ? "/on the router's thread"
                                   : mode == 3 ? "/callee with 2 callbacks threads"
+                                  : mode == 4 ? "/caller-driven I/O"
+                                  : mode == 5 ? "/caller-driven I/O, inline callee"
                                               : ""));
 }
 
@@ -114,6 +120,9 @@ void call_args(benchmark::internal::Benchmark* b) {
   b->Args({inprocess, 2, 16, 2});
   // The callee's threads take turns at its I/O: the thread that reads the invocation runs it.
   for (int t : {rawsocket, websocket}) b->Args({t, 2, 16, 3});
+  // The caller reads its own RESULT (client_options::caller_driven_io): one hand-off less.
+  for (int t : {inprocess, rawsocket, websocket}) b->Args({t, 2, 16, 4});
+  for (int t : {rawsocket, websocket}) b->Args({t, 2, 16, 5});
 }
 
 }  // namespace

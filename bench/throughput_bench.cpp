@@ -1,5 +1,7 @@
 // Calls per second through the router with concurrent callers: N threads sharing one caller
-// session, and N threads each with its own session; one callee echoing 16 bytes.
+// session, and N threads each with its own session; one callee echoing 16 bytes. The callers
+// have an I/O thread each, or none (client_options::caller_driven_io: the waiting callers
+// read the connection themselves, taking turns on a shared session).
 #include <memory>
 #include <thread>
 #include <vector>
@@ -20,6 +22,7 @@ void BM_concurrent_calls(benchmark::State& state) {
   const auto t = static_cast<transport>(state.range(0));
   const int threads = static_cast<int>(state.range(1));
   const bool separate_sessions = state.range(2) != 0;
+  const bool caller_driven = state.range(3) != 0;
   const auto kind = wamp::serializer_kind::msgpack;
   bench_router router(t);
   auto options = router.options(kind);
@@ -30,8 +33,10 @@ void BM_concurrent_calls(benchmark::State& state) {
   });
   callee.run(router.url(), "realm1");
   std::vector<std::unique_ptr<AutobahnSync>> callers;
+  auto caller_options = router.options(kind);
+  caller_options.caller_driven_io = caller_driven;
   for (int i = 0; i < (separate_sessions ? threads : 1); ++i) {
-    callers.push_back(std::make_unique<AutobahnSync>(std::vector<std::string>{}, router.options(kind)));
+    callers.push_back(std::make_unique<AutobahnSync>(std::vector<std::string>{}, caller_options));
     callers.back()->run(router.url(), "realm1");
   }
   const wamp::list args{std::string(16, 'x')};
@@ -47,7 +52,8 @@ void BM_concurrent_calls(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * (calls_per_iteration / threads) * threads);
   state.SetLabel(std::string(transport_name(t)) + "/msgpack/" + std::to_string(threads) + " threads/" +
-                 (separate_sessions ? "separate sessions" : "one session"));
+                 (separate_sessions ? "separate sessions" : "one session") +
+                 (caller_driven ? "/caller-driven I/O" : ""));
   for (auto& c : callers) c->stop();
   callee.stop();
 }
@@ -57,8 +63,13 @@ void concurrency_args(benchmark::internal::Benchmark* b) {
     for (int threads : {1, 2, 8, 64})
       for (int separate : {0, 1}) {
         if (threads == 1 && separate) continue;
-        b->Args({t, threads, separate});
+        b->Args({t, threads, separate, 0});
       }
+  for (int threads : {1, 8, 64})
+    for (int separate : {0, 1}) {
+      if (threads == 1 && separate) continue;
+      b->Args({rawsocket, threads, separate, 1});
+    }
 }
 
 }  // namespace

@@ -105,17 +105,32 @@ void AutobahnSync::begin_run() {
   // Threads of a previous run that stop() could not join (it ran on them).
   join_threads();
   io_shared_with_runner_ = false;
+  io_driven_by_callers_ = false;
   if (callback_thread_.joinable()) callback_thread_.join();
+}
+
+void AutobahnSync::check_caller_driven(bool own_io_context) const {
+  if (!options_.caller_driven_io) return;
+  if (!own_io_context || options_.executor) {
+    throw Error("caller_driven_io needs run() without client_options::executor: the client's "
+                "waiting callers run its own io_context");
+  }
+  if (options_.reconnect.enabled) {
+    throw Error("caller_driven_io cannot reconnect: between calls nothing reads the "
+                "connection, so nothing would notice its loss and reconnect");
+  }
 }
 
 void AutobahnSync::start_session(boost::asio::any_io_executor executor, bool own_thread,
                                  const run_options& options,
-                                 std::shared_ptr<detail::waiter>& join_waiter) {
+                                 std::shared_ptr<detail::waiter>& join_waiter,
+                                 boost::asio::io_context* driven_io) {
   runner_ = std::make_shared<callbacks_runner>();
   runner_->spin.set_spin(options_.spin_wait);
   if (options_.executor) runner_->run_on(options_.executor);
   auto strand = boost::asio::make_strand(executor);
-  state_ = std::make_shared<detail::session_state>(strand, runner_, options_, on_challenge_, own_thread);
+  state_ = std::make_shared<detail::session_state>(strand, runner_, options_, on_challenge_, own_thread,
+                                                  driven_io);
   state_->watch_clock();
   // References to the previous run's session stay valid (its calls throw NotRunningError).
   if (session_) retired_sessions_.push_back(std::move(session_));
@@ -170,6 +185,7 @@ void AutobahnSync::run(std::string url, std::string realm, std::vector<std::stri
 }
 
 void AutobahnSync::run(const run_options& options) {
+  check_caller_driven(true);
   if (options_.executor) return run_on_given_executor(options);
   begin_run();
   try {
@@ -182,10 +198,14 @@ void AutobahnSync::run(const run_options& options) {
     // reading and running handlers (callbacks_runner::run_with_io). With one, handlers keep
     // the one thread of their own that run(blocking=false) promises, and one thread runs the
     // io_context.
-    const bool shared = !options.blocking && options_.callback_threads > 1;
-    if (!shared) io_thread_ = std::thread([io = own_io_.get()] { io->run(); });
+    // With caller_driven_io no thread of the client runs the io_context: callers do, while
+    // they wait.
+    io_driven_by_callers_ = options_.caller_driven_io;
+    const bool shared = !options.blocking && options_.callback_threads > 1 && !io_driven_by_callers_;
+    if (!shared && !io_driven_by_callers_) io_thread_ = std::thread([io = own_io_.get()] { io->run(); });
     std::shared_ptr<detail::waiter> join_waiter;
-    start_session(own_io_->get_executor(), true, options, join_waiter);
+    start_session(own_io_->get_executor(), true, options, join_waiter,
+                  io_driven_by_callers_ ? own_io_.get() : nullptr);
     if (!options.blocking) start_runner_threads(shared ? own_io_.get() : nullptr);
     wait_for_join(join_waiter);
     apply_deferred();
@@ -239,6 +259,7 @@ void AutobahnSync::run_in_io_context(boost::asio::io_context& io, const run_opti
 
 void AutobahnSync::run_on_executor(boost::asio::any_io_executor executor,
                                    const run_options& options) {
+  check_caller_driven(false);
   begin_run();
   try {
     std::shared_ptr<detail::waiter> join_waiter;
@@ -297,6 +318,7 @@ void AutobahnSync::teardown(bool from_failed_run) {
       s.leave(std::string(uris::close_normal), stopped, w);
     });
     auto wait_plain = [&](std::chrono::milliseconds timeout) {
+      if (io_driven_by_callers_) return state_->wait(*w, state_->deadline_in(timeout));
       if (options_.wait) {
         try {
           options_.wait([&] { return w->done.load(); }, state_->deadline_in(timeout), "stop");
@@ -324,6 +346,11 @@ void AutobahnSync::teardown(bool from_failed_run) {
       auto future = finished->get_future();
       boost::asio::post(*io, [finished] { finished->set_value(); });
       (void)future.wait_for(options_.leave_timeout);
+    }
+    if (io_driven_by_callers_ && state_) {
+      auto flushed = std::make_shared<detail::waiter>();
+      boost::asio::post(*io, [flushed] { flushed->complete(nullptr, [](detail::waiter&) {}); });
+      state_->wait(*flushed, state_->deadline_in(options_.leave_timeout));
     }
     work_.reset();
     io->stop();

@@ -150,8 +150,12 @@ class AutobahnSync {
 
   void begin_run();
   void run_on_given_executor(const run_options& options);
+  /// `driven_io`: set for a caller-driven client (client_options::caller_driven_io).
   void start_session(boost::asio::any_io_executor executor, bool own_thread, const run_options& options,
-                     std::shared_ptr<detail::waiter>& join_waiter);
+                     std::shared_ptr<detail::waiter>& join_waiter,
+                     boost::asio::io_context* driven_io = nullptr);
+  /// Throws Error for options that caller_driven_io cannot honour.
+  void check_caller_driven(bool own_io_context) const;
   void wait_for_join(const std::shared_ptr<detail::waiter>& join_waiter);
   void apply_deferred();
   void teardown(bool from_failed_run);
@@ -174,6 +178,8 @@ class AutobahnSync {
   std::thread io_thread_;
   // run() with callbacks threads: runner_threads_ drive own_io_ too (no io_thread_).
   bool io_shared_with_runner_ = false;
+  // run() with caller_driven_io: own_io_ runs only on threads waiting in the client.
+  bool io_driven_by_callers_ = false;
   std::vector<std::thread> runner_threads_;
   std::thread callback_thread_;
   std::shared_ptr<detail::session_state> state_;

@@ -188,9 +188,19 @@ std::optional<wamp::id> SyncSession::publish(const wamp::uri& topic, wamp::list 
   return w->number;
 }
 
+namespace {
+void refuse_handlers_when_caller_driven(const session_state& state, const char* what) {
+  if (state.options().caller_driven_io) {
+    throw Error(std::string(what) + " is not available with caller_driven_io: between calls "
+                "nothing reads the connection, so its handler would never run");
+  }
+}
+}  // namespace
+
 subscription SyncSession::subscribe(const wamp::uri& topic, event_handler handler,
                                     const subscribe_options& options) {
   state_->check_running();
+  refuse_handlers_when_caller_driven(*state_, "subscribe");
   auto w = state_->make_waiter();
   waiter_scope scope{*state_, w};
   state_->post([w, topic, handler = std::move(handler),
@@ -210,6 +220,7 @@ registration SyncSession::register_procedure(const wamp::uri& procedure,
                                              procedure_handler handler,
                                              const register_options& options) {
   state_->check_running();
+  refuse_handlers_when_caller_driven(*state_, "register_procedure");
   auto w = state_->make_waiter();
   waiter_scope scope{*state_, w};
   state_->post([w, procedure, handler = std::move(handler),

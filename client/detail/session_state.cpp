@@ -1,5 +1,7 @@
 #include "client/detail/session_state.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/dispatch.hpp>
 
 #include "client/errors.hpp"
@@ -32,12 +34,12 @@ void waiter::push_progress(call_result r) {
     progress_count.store(progress.size());
     runner = pumping;
   }
-  cv.notify_all();
-  if (runner) runner->notify();
+  wake(runner);
 }
 
 session_state::session_state(strand_type strand, std::shared_ptr<callbacks_runner> runner,
-                             client_options options, challenge_handler on_challenge, bool own_thread)
+                             client_options options, challenge_handler on_challenge, bool own_thread,
+                             boost::asio::io_context* driven_io)
     : strand_(strand),
       executor_(wamp::gated_executor(strand, gate_)),
       runner_(std::move(runner)),
@@ -58,6 +60,7 @@ session_state::session_state(strand_type strand, std::shared_ptr<callbacks_runne
             }
           },
           options_.next_request_id}) {
+  driven_io_ = driven_io;
   caller_spin.set_spin(options_.spin_wait);
   // Inline handlers (callback_threads = 0) and on_leave would run on the delivering thread;
   // on_challenge and on_join run before the session is joined, when the gate never accepts.
@@ -80,7 +83,7 @@ void session_state::watch_clock() {
       }
       for (auto& w : all) {
         { std::lock_guard lock(w->mutex); }  // a waiter between its check and its sleep
-        w->cv.notify_all();
+        w->wake(nullptr);
       }
       if (self.runner_) self.runner_->notify();
     });
@@ -145,6 +148,7 @@ bool session_state::wait(waiter& w, callbacks_runner::clock::time_point deadline
                          std::string_view what, std::string_view subject) {
   using clock = callbacks_runner::clock;
   if (options_.wait) return wait_through_hook(w, deadline, on_progress, what, subject);
+  if (driven_io_) return wait_driving(w, deadline, on_progress);
   std::optional<clock::time_point> learn_from;
   if (!w.done.load()) {
     // The spin is learnt from the answers' times (up to completion, not to the wake), also
@@ -201,6 +205,70 @@ bool session_state::wait(waiter& w, callbacks_runner::clock::time_point deadline
       return true;
     }
     if (now() >= deadline) return w.done.load();
+  }
+}
+
+void session_state::offer_lead_locked() {
+  if (driven_now_.load() || followers_.empty()) return;
+  waiter* next = followers_.front();
+  { std::lock_guard lock(next->mutex); }  // a follower between its check and its sleep
+  next->cv.notify_all();
+}
+
+bool session_state::wait_driving(waiter& w, callbacks_runner::clock::time_point deadline,
+                                 const std::function<void(const call_result&)>& on_progress) {
+  using clock = callbacks_runner::clock;
+  const bool virtual_time = options_.clock != nullptr;
+  auto expired = [&] { return now() >= deadline; };
+  auto answered = [&] { return w.done.load() || w.progress_count.load() > 0; };
+  for (;;) {
+    bool lead = false;
+    if (!answered() && !expired()) {
+      {
+        std::lock_guard lock(drive_mutex_);
+        lead = !driven_now_.load();
+        if (lead) driven_now_.store(true);
+        else followers_.push_back(&w);
+      }
+      if (lead) {
+        w.driving.store(driven_io_);
+        // Each handler run may have answered us; an answer that comes from another thread,
+        // and on a manual clock advance() (the deadline is virtual), wake us by a post
+        // (waiter::wake_driver).
+        while (!answered() && !expired()) {
+          if (virtual_time) driven_io_->run_one();
+          else driven_io_->run_one_until(deadline);
+        }
+        w.driving.store(nullptr);
+        std::lock_guard lock(drive_mutex_);
+        driven_now_.store(false);
+        offer_lead_locked();
+      } else {
+        {
+          std::unique_lock lock(w.mutex);
+          auto ready = [&] {
+            return w.done.load() || !w.progress.empty() || !driven_now_.load() || (virtual_time && expired());
+          };
+          if (virtual_time) w.cv.wait(lock, ready);
+          else w.cv.wait_until(lock, deadline, ready);
+        }
+        std::lock_guard lock(drive_mutex_);
+        followers_.erase(std::find(followers_.begin(), followers_.end(), &w));
+        // Woken as the next leader but answered meanwhile: the lead goes on to the next.
+        offer_lead_locked();
+      }
+    }
+    std::deque<call_result> progress;
+    {
+      std::lock_guard lock(w.mutex);
+      progress.swap(w.progress);
+      w.progress_count.store(0);
+    }
+    if (on_progress) {
+      for (auto& r : progress) on_progress(r);
+    }
+    if (w.done.load()) return true;
+    if (expired()) return false;
   }
 }
 

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -43,6 +44,9 @@ struct waiter {
   std::deque<call_result> progress;
   std::atomic<wamp::id> request{0};  // the request id once sent (for cancel)
   callbacks_runner* pumping = nullptr;  // set while a runner thread waits (pumping)
+  // Set while its thread runs the io_context of a caller-driven client
+  // (client_options::caller_driven_io): it sleeps in the io_context, so wake() posts to it.
+  std::atomic<boost::asio::io_context*> driving{nullptr};
   // When the operation began (session_state::now()): its timeout counts from here, not from
   // when its caller starts waiting, which may be after the answer, or a clock advance, came.
   std::chrono::steady_clock::time_point started{};
@@ -62,9 +66,20 @@ struct waiter {
       done.store(true);
       runner = pumping;
     }
+    wake(runner);
+    return true;
+  }
+  /// Wakes the thread waiting for this waiter, however it waits.
+  void wake(callbacks_runner* runner) {
     cv.notify_all();
     if (runner) runner->notify();
-    return true;
+    wake_driver();
+  }
+  /// Interrupts the thread that drives the io_context while waiting for this waiter, unless
+  /// this is that thread (it re-checks the waiter after each handler it runs).
+  void wake_driver() {
+    auto* io = driving.load();
+    if (io && !io->get_executor().running_in_this_thread()) boost::asio::post(*io, [] {});
   }
   bool fail(std::exception_ptr e) {
     return complete(e, [](waiter&) {});
@@ -104,8 +119,11 @@ class session_state : public std::enable_shared_from_this<session_state> {
 
   /// `own_thread`: the client runs on an io_context of its own (not on an executor the
   /// application gave), so other threads may deliver in-process messages inside its gate.
+  /// `driven_io`: set for a caller-driven client (client_options::caller_driven_io): the
+  /// io_context its waiting callers run, one at a time.
   session_state(strand_type strand, std::shared_ptr<callbacks_runner> runner,
-                client_options options, challenge_handler on_challenge, bool own_thread);
+                client_options options, challenge_handler on_challenge, bool own_thread,
+                boost::asio::io_context* driven_io = nullptr);
 
   /// Runs `f(state)` on the I/O executor.
   template <class F>
@@ -279,6 +297,16 @@ class session_state : public std::enable_shared_from_this<session_state> {
   // With a manual clock: the key of the virtual timer of the scheduled reconnect, or 0.
   std::uint64_t virtual_reconnect_ = 0;
   void reconnect_now();
+  // Caller-driven waiting: the waiting thread runs driven_io_ when no other thread does
+  // (it leads), or sleeps as a follower until its answer comes or the leader leaves.
+  boost::asio::io_context* driven_io_ = nullptr;
+  std::mutex drive_mutex_;
+  std::atomic<bool> driven_now_{false};  // a leader runs driven_io_; written under drive_mutex_
+  std::deque<waiter*> followers_;        // under drive_mutex_
+  // Under drive_mutex_: wakes the first follower when nobody leads.
+  void offer_lead_locked();
+  bool wait_driving(waiter& w, callbacks_runner::clock::time_point deadline,
+                    const std::function<void(const call_result&)>& on_progress);
   bool wait_through_hook(waiter& w, callbacks_runner::clock::time_point deadline,
                          const std::function<void(const call_result&)>& on_progress,
                          std::string_view what, std::string_view subject);

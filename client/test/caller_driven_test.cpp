@@ -1,0 +1,250 @@
+// client_options::caller_driven_io: a client without an I/O thread, whose waiting callers
+// read and write the connection themselves, one at a time.
+#include "client/autobahn_sync.hpp"
+
+#include <filesystem>
+#include <future>
+#include <thread>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "router/router.hpp"
+#include "testing/recorder.hpp"
+#include "testing/wamp_fixture.hpp"
+
+using namespace autobahn_sync;
+namespace w = autobahn_sync::wamp;
+namespace testing = autobahn_sync::testing;
+
+namespace {
+
+client_options caller_driven() {
+  client_options o;
+  o.caller_driven_io = true;
+  return o;
+}
+
+std::size_t threads_of_this_process() {
+  const auto tasks = std::filesystem::directory_iterator("/proc/self/task");
+  return static_cast<std::size_t>(std::distance(begin(tasks), end(tasks)));
+}
+
+procedure_handler twice() {
+  return [](const w::list& a, const w::dict&, const invocation_details&) {
+    return call_result{{a.at(0).get<int>() * 2}};
+  };
+}
+
+// A procedure that does not answer until released, and says when it started.
+struct held_procedure {
+  std::promise<void> started;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  procedure_handler handler() {
+    return [this](const w::list&, const w::dict&, const invocation_details&) {
+      started.set_value();
+      released.wait();
+      return call_result{};
+    };
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a caller-driven client calls and publishes over every transport, without an I/O thread",
+          "[client][caller_driven]") {
+  const auto variant = GENERATE(from_range(testing::all_transports()));
+  INFO(variant.name());
+  testing::wamp_fixture f(variant.apply());
+  testing::event_recorder events;
+  f.client("callee", {}, [&](AutobahnSync& callee) {
+    callee.register_procedure("com.app.add", [](const w::list& a, const w::dict& k, const invocation_details&) {
+      return call_result{{a.at(0).get<int>() + a.at(1).get<int>()}, {{"echo", k}}};
+    });
+    callee.subscribe("com.app.event", events.handler());
+  });
+  AutobahnSync caller({}, f.options_for("caller", caller_driven()));
+  const auto threads_before = threads_of_this_process();
+  caller.run(f.url(), f.realm_name());
+  CHECK(threads_of_this_process() == threads_before + 1);  // the callbacks runner only
+  auto& session = caller.session();
+  for (int i = 0; i < 20; ++i) {
+    auto r = session.call("com.app.add", {i, 3}, {{"x", i}});
+    REQUIRE(r.value() == i + 3);
+    CHECK(r.kwargs.at("echo").at("x") == i);
+  }
+  publish_options ack;
+  ack.acknowledge = true;
+  const auto publication = session.publish("com.app.event", {"first"}, {}, ack);
+  CHECK(publication);
+  CHECK_FALSE(session.publish("com.app.event", {"second"}));
+  // The unacknowledged PUBLISH left at once, not at the next call.
+  REQUIRE(events.wait_for(2));
+  CHECK(events.items()[0].args == w::list{"first"});
+  CHECK(events.items()[1].args == w::list{"second"});
+  CHECK(events.items()[0].details.publication == *publication);
+  caller.stop();
+  CHECK_FALSE(caller.running());
+}
+
+TEST_CASE("callers sharing a caller-driven session take turns at reading each other's answers",
+          "[client][caller_driven][threads]") {
+  const auto variant = GENERATE(from_range(testing::all_transports()));
+  INFO(variant.name());
+  testing::wamp_fixture f(variant.apply());
+  f.client("callee", {}, [](AutobahnSync& callee) { callee.register_procedure("com.app.twice", twice()); });
+  AutobahnSync caller({}, f.options_for("caller", caller_driven()));
+  caller.run(f.url(), f.realm_name());
+  auto& session = caller.session();
+  std::vector<std::future<int>> callers;
+  for (int t = 0; t < 8; ++t) {
+    callers.push_back(std::async(std::launch::async, [&session, t] {
+      int wrong = 0;
+      for (int i = 0; i < 40; ++i) {
+        if (session.call("com.app.twice", {t * 1000 + i}).value() != 2 * (t * 1000 + i)) ++wrong;
+      }
+      return wrong;
+    }));
+  }
+  for (auto& c : callers) CHECK(c.get() == 0);
+  caller.stop();
+}
+
+TEST_CASE("a caller-driven call receives progressive results on its own thread", "[client][caller_driven]") {
+  testing::wamp_fixture f(testing::transport_variant{testing::fixture_transport::rawsocket,
+                                                     w::serializer_kind::msgpack}
+                              .apply());
+  f.client("callee", {}, [](AutobahnSync& callee) {
+    callee.register_procedure("com.app.count", [](const w::list& a, const w::dict&, const invocation_details& d) {
+      const int n = a.at(0).get<int>();
+      for (int i = 0; i < n; ++i) d.progress({i}, {});
+      return call_result{{n}};
+    });
+  });
+  AutobahnSync caller({}, f.options_for("caller", caller_driven()));
+  caller.run(f.url(), f.realm_name());
+  std::vector<int> seen;
+  const auto me = std::this_thread::get_id();
+  bool all_here = true;
+  call_options o;
+  o.on_progress = [&](const call_result& r) {
+    seen.push_back(r.value().get<int>());
+    all_here = all_here && std::this_thread::get_id() == me;
+  };
+  CHECK(caller.session().call("com.app.count", {5}, {}, o).value() == 5);
+  CHECK(seen == std::vector<int>{0, 1, 2, 3, 4});
+  CHECK(all_here);
+  caller.stop();
+}
+
+TEST_CASE("stop() from another thread ends a caller-driven call that waits", "[client][caller_driven]") {
+  held_procedure held;  // outlives the callee, whose thread leaves its handler after release
+  testing::wamp_fixture f(testing::transport_variant{testing::fixture_transport::rawsocket,
+                                                     w::serializer_kind::msgpack}
+                              .apply());
+  f.client("callee", {}, [&](AutobahnSync& callee) { callee.register_procedure("com.app.held", held.handler()); });
+  AutobahnSync caller({}, f.options_for("caller", caller_driven()));
+  caller.run(f.url(), f.realm_name());
+  auto call = std::async(std::launch::async, [&] { caller.session().call("com.app.held"); });
+  held.started.get_future().wait();
+  caller.stop();
+  CHECK_THROWS_AS(call.get(), NotRunningError);
+  held.release.set_value();
+}
+
+TEST_CASE("a caller-driven client is woken by answers delivered on the router's thread and by virtual time",
+          "[client][caller_driven]") {
+  // In-process on virtual time: no real deadline ever ends the driving thread's wait, so
+  // only the wake of the thread that delivered the answer (or advanced the clock) does.
+  testing::fixture_options o;
+  o.virtual_time = true;
+  o.client.call_timeout = std::chrono::seconds(10);
+  o.client.caller_driven_io = true;
+  held_procedure held;  // outlives the callee, whose thread leaves its handler after release
+  testing::wamp_fixture f(o);
+  f.client("callee", {}, [&](AutobahnSync& callee) {
+    callee.options().caller_driven_io = false;
+    callee.register_procedure("com.app.twice", twice());
+    callee.register_procedure("com.app.held", held.handler());
+  });
+  auto& session = f.session("caller");
+  for (int i = 0; i < 20; ++i) REQUIRE(session.call("com.app.twice", {i}).value() == 2 * i);
+
+  auto call = std::async(std::launch::async, [&] { session.call("com.app.held"); });
+  held.started.get_future().wait();
+  f.advance(std::chrono::seconds(11));
+  try {
+    call.get();
+    FAIL("the call did not time out");
+  } catch (const ApplicationError& e) {
+    CHECK(e.error() == "wamp.error.timeout");
+  }
+  held.release.set_value();
+}
+
+TEST_CASE("a caller-driven client sees what the router said while nobody waited at its next call",
+          "[client][caller_driven]") {
+  testing::wamp_fixture f(testing::transport_variant{testing::fixture_transport::rawsocket,
+                                                     w::serializer_kind::msgpack}
+                              .apply());
+  f.client("callee", {}, [](AutobahnSync& callee) { callee.register_procedure("com.app.twice", twice()); });
+  AutobahnSync caller({}, f.options_for("caller", caller_driven()));
+  caller.run(f.url(), f.realm_name());
+  auto& session = caller.session();
+  REQUIRE(session.call("com.app.twice", {1}).value() == 2);
+  const auto id = session.id();
+  REQUIRE(f.the_router().with_core([&](router::router_core& core) {
+    return core.kill(id, "wamp.close.killed", "go away");
+  }));
+  // The GOODBYE is read by the next caller: its call fails, saying why.
+  try {
+    session.call("com.app.twice", {2});
+    FAIL("the call after the kill succeeded");
+  } catch (const TransportLost& e) {
+    CHECK_THAT(e.what(), Catch::Contains("wamp.close.killed"));
+  }
+  CHECK_FALSE(session.is_joined());
+  CHECK_THROWS_AS(session.call("com.app.twice", {3}), TransportLost);
+  caller.stop();
+}
+
+TEST_CASE("caller_driven_io refuses what it cannot serve, saying why", "[client][caller_driven]") {
+  testing::wamp_fixture f;
+  SECTION("handlers") {
+    AutobahnSync caller({}, f.options_for("caller", caller_driven()));
+    caller.run(f.url(), f.realm_name());
+    try {
+      caller.session().subscribe("com.app.event", [](const w::list&, const w::dict&, const event_details&) {});
+      FAIL("subscribe succeeded");
+    } catch (const Error& e) {
+      CHECK_THAT(e.what(), Catch::Contains("caller_driven_io"));
+    }
+    CHECK_THROWS_AS(caller.session().register_procedure("com.app.twice", twice()), Error);
+    caller.stop();
+  }
+  SECTION("handlers registered before run()") {
+    AutobahnSync caller({}, f.options_for("caller", caller_driven()));
+    caller.register_procedure("com.app.twice", twice());
+    CHECK_THROWS_AS(caller.run(f.url(), f.realm_name()), Error);
+    CHECK_FALSE(caller.running());
+  }
+  SECTION("reconnection") {
+    auto o = caller_driven();
+    o.reconnect.enabled = true;
+    AutobahnSync caller({}, f.options_for("caller", o));
+    try {
+      caller.run(f.url(), f.realm_name());
+      FAIL("run() succeeded");
+    } catch (const Error& e) {
+      CHECK_THAT(e.what(), Catch::Contains("reconnect"));
+    }
+    CHECK_FALSE(caller.running());
+  }
+  SECTION("an executor of the application's") {
+    boost::asio::io_context io;
+    AutobahnSync caller({}, f.options_for("caller", caller_driven()));
+    CHECK_THROWS_AS(caller.run_in_io_context(io, f.url(), f.realm_name()), Error);
+    CHECK_FALSE(caller.running());
+  }
+}

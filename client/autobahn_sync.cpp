@@ -318,7 +318,6 @@ void AutobahnSync::teardown(bool from_failed_run) {
       s.leave(std::string(uris::close_normal), stopped, w);
     });
     auto wait_plain = [&](std::chrono::milliseconds timeout) {
-      if (io_driven_by_callers_) return state_->wait(*w, state_->deadline_in(timeout));
       if (options_.wait) {
         try {
           options_.wait([&] { return w->done.load(); }, state_->deadline_in(timeout), "stop");
@@ -327,8 +326,7 @@ void AutobahnSync::teardown(bool from_failed_run) {
         }
         return w->done.load();
       }
-      std::unique_lock lock(w->mutex);
-      return w->cv.wait_for(lock, timeout, [&] { return w->done.load(); });
+      return state_->wait_real_time(*w, std::chrono::steady_clock::now() + timeout);
     };
     if (!wait_plain(options_.leave_timeout)) {
       state_->post([](detail::session_state& s) { s.close_connection(); });
@@ -350,7 +348,7 @@ void AutobahnSync::teardown(bool from_failed_run) {
     if (io_driven_by_callers_ && state_) {
       auto flushed = std::make_shared<detail::waiter>();
       boost::asio::post(*io, [flushed] { flushed->complete(nullptr, [](detail::waiter&) {}); });
-      state_->wait(*flushed, state_->deadline_in(options_.leave_timeout));
+      state_->wait_real_time(*flushed, std::chrono::steady_clock::now() + options_.leave_timeout);
     }
     work_.reset();
     io->stop();

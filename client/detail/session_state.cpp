@@ -148,7 +148,7 @@ bool session_state::wait(waiter& w, callbacks_runner::clock::time_point deadline
                          std::string_view what, std::string_view subject) {
   using clock = callbacks_runner::clock;
   if (options_.wait) return wait_through_hook(w, deadline, on_progress, what, subject);
-  if (driven_io_) return wait_driving(w, deadline, on_progress);
+  if (driven_io_) return wait_driving(w, deadline, on_progress, options_.clock != nullptr);
   std::optional<clock::time_point> learn_from;
   if (!w.done.load()) {
     // The spin is learnt from the answers' times (up to completion, not to the wake), also
@@ -215,11 +215,17 @@ void session_state::offer_lead_locked() {
   next->cv.notify_all();
 }
 
+bool session_state::wait_real_time(waiter& w, callbacks_runner::clock::time_point deadline) {
+  if (driven_io_) return wait_driving(w, deadline, {}, false);
+  std::unique_lock lock(w.mutex);
+  return w.cv.wait_until(lock, deadline, [&] { return w.done.load(); });
+}
+
 bool session_state::wait_driving(waiter& w, callbacks_runner::clock::time_point deadline,
-                                 const std::function<void(const call_result&)>& on_progress) {
+                                 const std::function<void(const call_result&)>& on_progress,
+                                 bool virtual_time) {
   using clock = callbacks_runner::clock;
-  const bool virtual_time = options_.clock != nullptr;
-  auto expired = [&] { return now() >= deadline; };
+  auto expired = [&] { return (virtual_time ? now() : clock::now()) >= deadline; };
   auto answered = [&] { return w.done.load() || w.progress_count.load() > 0; };
   for (;;) {
     bool lead = false;

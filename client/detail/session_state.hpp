@@ -171,6 +171,9 @@ class session_state : public std::enable_shared_from_this<session_state> {
   bool wait(waiter& w, callbacks_runner::clock::time_point deadline,
             const std::function<void(const call_result&)>& on_progress = {},
             std::string_view what = "wait", std::string_view subject = {});
+  /// Blocks until `w` is done or the real-time `deadline`, without pumping the runner (stop()
+  /// may run inside a handler); a caller-driven client's thread runs its I/O meanwhile.
+  bool wait_real_time(waiter& w, callbacks_runner::clock::time_point deadline);
   void forget(const std::shared_ptr<waiter>& w);
   /// Completes every registered waiter with `error` (stop(): NotRunningError).
   void abandon_all(std::exception_ptr error);
@@ -305,8 +308,9 @@ class session_state : public std::enable_shared_from_this<session_state> {
   std::deque<waiter*> followers_;        // under drive_mutex_
   // Under drive_mutex_: wakes the first follower when nobody leads.
   void offer_lead_locked();
+  // `virtual_time`: `deadline` is on client_options::clock.
   bool wait_driving(waiter& w, callbacks_runner::clock::time_point deadline,
-                    const std::function<void(const call_result&)>& on_progress);
+                    const std::function<void(const call_result&)>& on_progress, bool virtual_time);
   bool wait_through_hook(waiter& w, callbacks_runner::clock::time_point deadline,
                          const std::function<void(const call_result&)>& on_progress,
                          std::string_view what, std::string_view subject);

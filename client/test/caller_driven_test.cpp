@@ -111,7 +111,7 @@ TEST_CASE("callers sharing a caller-driven session take turns at reading each ot
   caller.stop();
 }
 
-TEST_CASE("a caller-driven call receives progressive results on its own thread", "[client][caller_driven]") {
+TEST_CASE("a caller-driven call receives progressive results on its own thread; leave() ends the session", "[client][caller_driven]") {
   testing::wamp_fixture f(testing::transport_variant{testing::fixture_transport::rawsocket,
                                                      w::serializer_kind::msgpack}
                               .apply());
@@ -135,6 +135,9 @@ TEST_CASE("a caller-driven call receives progressive results on its own thread",
   CHECK(caller.session().call("com.app.count", {5}, {}, o).value() == 5);
   CHECK(seen == std::vector<int>{0, 1, 2, 3, 4});
   CHECK(all_here);
+  // leave() reads the router's GOODBYE on this thread too.
+  caller.session().leave();
+  CHECK_FALSE(caller.session().is_joined());
   caller.stop();
 }
 

@@ -78,7 +78,8 @@ std::vector<bench_row> parse_benchmark_json(const std::string& json_text) {
     row.is_throughput_baseline = bare.starts_with(throughput_baseline_prefix);
     row.is_autobahn_cpp = bare.starts_with("BM_autobahn_cpp_call/");
     static const std::regex our_rawsocket_call(R"(^BM_call/.*)");
-    static const std::regex plain_label(R"(^rawsocket/msgpack/[0-9]+B$)");
+    // The same callee as autobahn-cpp's calls: ours with its I/O thread, or caller-driven.
+    static const std::regex plain_label(R"(^rawsocket/msgpack/[0-9]+B(/caller-driven I/O)?$)");
     row.comparable_to_autobahn_cpp = std::regex_match(bare, our_rawsocket_call) && std::regex_match(label, plain_label);
     if (b.value("error_occurred", false)) {
       row.error = b.value("error_message", "error");

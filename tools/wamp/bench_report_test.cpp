@@ -115,7 +115,11 @@ TEST_CASE("bench rows: our RawSocket calls are compared with autobahn-cpp's of t
           "[bench_report]") {
   const std::string theirs = R"({"benchmarks": [
     {"name": "BM_autobahn_cpp_call/16/min_time:0.500/real_time", "run_type": "iteration", "real_time": 200000,
-     "time_unit": "ns", "p50_us": 200.0, "p99_us": 300.0, "label": "autobahn-cpp/rawsocket/msgpack/16B"}]})";
+     "time_unit": "ns", "p50_us": 200.0, "p99_us": 300.0, "label": "autobahn-cpp/rawsocket/msgpack/16B"},
+    {"name": "BM_call/1/2/16/4/min_time:0.500/real_time", "run_type": "iteration", "real_time": 40000,
+     "time_unit": "ns", "p50_us": 40.0, "p99_us": 60.0, "label": "rawsocket/msgpack/16B/caller-driven I/O"},
+    {"name": "BM_call/1/2/16/1/min_time:0.500/real_time", "run_type": "iteration", "real_time": 30000,
+     "time_unit": "ns", "p50_us": 30.0, "p99_us": 60.0, "label": "rawsocket/msgpack/16B/inline callee"}]})";
   auto rows = parse_benchmark_json(call_json);
   const auto more = parse_benchmark_json(theirs);
   rows.insert(rows.end(), more.begin(), more.end());
@@ -123,6 +127,10 @@ TEST_CASE("bench rows: our RawSocket calls are compared with autobahn-cpp's of t
   REQUIRE(rows[0].ratio_to_autobahn_cpp);
   CHECK(*rows[0].ratio_to_autobahn_cpp == Approx(50.0 / 200.0));
   CHECK_FALSE(rows[1].ratio_to_autobahn_cpp);  // 4096 B: autobahn-cpp has no such row here
+  const auto& caller_driven = rows[rows.size() - 2];
+  REQUIRE(caller_driven.ratio_to_autobahn_cpp);  // a caller of ours to the same callee
+  CHECK(*caller_driven.ratio_to_autobahn_cpp == Approx(40.0 / 200.0));
+  CHECK_FALSE(rows.back().ratio_to_autobahn_cpp);  // another callee than autobahn-cpp's calls have
   const auto svg = format_latency_svg(rows);
   CHECK(svg.rfind("<svg", 0) == 0);
   CHECK(svg.find("50.0 / 90.5") != std::string::npos);

@@ -16,6 +16,7 @@
 using namespace autobahn_sync;
 namespace w = autobahn_sync::wamp;
 namespace testing = autobahn_sync::testing;
+namespace fault = autobahn_sync::testing::fault;
 
 namespace {
 
@@ -250,4 +251,40 @@ TEST_CASE("caller_driven_io refuses what it cannot serve, saying why", "[client]
     CHECK_THROWS_AS(caller.run_in_io_context(io, f.url(), f.realm_name()), Error);
     CHECK_FALSE(caller.running());
   }
+}
+
+TEST_CASE("a caller-driven call under transport faults: sliced, lost and cut-off answers",
+          "[client][caller_driven][faults]") {
+  const auto transport = GENERATE(testing::fixture_transport::rawsocket, testing::fixture_transport::websocket);
+  testing::wamp_fixture f(testing::transport_variant{transport, w::serializer_kind::msgpack}.apply());
+  INFO(testing::to_string(transport));
+  f.client("callee", {}, [](AutobahnSync& callee) { callee.register_procedure("com.app.twice", twice()); });
+  AutobahnSync caller({}, f.options_for("caller", caller_driven()));
+  caller.run(f.url(), f.realm_name());
+  auto& session = caller.session();
+  const auto results_to_caller = testing::match().type(w::message_type::result).to_client().session("caller");
+
+  SECTION("each RESULT arrives in 3-byte pieces") {
+    auto sliced = f.faults().install(testing::match(results_to_caller), fault::slice(3));
+    for (int i = 0; i < 10; ++i) REQUIRE(session.call("com.app.twice", {i}).value() == 2 * i);
+    CHECK(sliced.hits() == 10);
+  }
+  SECTION("a RESULT that never comes: the call times out, the next one is answered") {
+    auto lost = f.faults().install(testing::match(results_to_caller).nth(1), fault::drop());
+    call_options o;
+    o.timeout = std::chrono::milliseconds(200);
+    try {
+      session.call("com.app.twice", {1}, {}, o);
+      FAIL("the call without an answer returned");
+    } catch (const ApplicationError& e) {
+      CHECK(e.error() == "wamp.error.timeout");
+    }
+    CHECK(session.call("com.app.twice", {2}).value() == 4);
+  }
+  SECTION("the connection closes instead of the RESULT: the waiting caller sees TransportLost") {
+    auto cut = f.faults().install(testing::match(results_to_caller), fault::close_before());
+    CHECK_THROWS_AS(session.call("com.app.twice", {1}), TransportLost);
+    CHECK_FALSE(session.is_joined());
+  }
+  caller.stop();
 }

@@ -111,9 +111,9 @@ void AutobahnSync::begin_run() {
 
 void AutobahnSync::check_caller_driven(bool own_io_context) const {
   if (!options_.caller_driven_io) return;
-  if (!own_io_context || options_.executor) {
-    throw Error("caller_driven_io needs run() without client_options::executor: the client's "
-                "waiting callers run its own io_context");
+  if (!own_io_context || options_.executor || options_.wait) {
+    throw Error("caller_driven_io needs run() without client_options::executor or wait: the "
+                "client's waiting callers run its own io_context");
   }
   if (options_.reconnect.enabled) {
     throw Error("caller_driven_io cannot reconnect: between calls nothing reads the "

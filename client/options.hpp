@@ -65,18 +65,21 @@ struct client_options {
 
   /// No I/O thread: the connection is read and written only by the application's threads
   /// while they wait in this client (a call, publish, leave or stop, and run() while it
-  /// joins), one thread at a time, the others sleeping until their answers are read for
-  /// them or it is their turn. A sequential caller then reads its own answer: no thread
-  /// hand-off on the way back (about 20-40 us less per call on a small machine, see
-  /// docs/benchmarks.md). Between calls nothing is read, so this is for clients that only
-  /// call and publish:
+  /// joins) or hand it work (a call_canceller), one thread at a time, the others sleeping
+  /// until their answers are read for them or it is their turn. A sequential caller then
+  /// reads its own answer: no thread hand-off on the way back (15-35 us less per call in
+  /// most runs on a small machine, see docs/benchmarks.md). Between calls nothing is read, so
+  /// this is for clients that only call and publish:
   /// - subscribe() and register_procedure() throw Error (their handlers would never run);
-  /// - run() throws Error when `reconnect` is enabled or `executor` is set;
+  /// - run() throws Error when `reconnect` is enabled or `executor` or `wait` is set;
   /// - what the router sends while no thread waits (its GOODBYE, the end of the connection,
   ///   a RawSocket PING) is handled at the next call, which fails with TransportLost when
   ///   the session ended meanwhile; a router that drops clients not answering its pings
   ///   (Crossbar.io's auto-ping) may drop one that stays idle longer than its timeout;
+  /// - a message the socket does not take at once (larger than its free send buffer) is
+  ///   finished at the next call;
   /// - on_challenge, on_join and on_leave run on the waiting thread.
+  /// The URL's host resolved by name still uses Asio's resolver thread while connecting.
   bool caller_driven_io = false;
 
   /// How connections are made; empty: the built-in transports (ws://, wss://, rs://, rss://, tcp://).

@@ -117,6 +117,9 @@ std::shared_ptr<waiter> session_state::make_waiter() {
   auto w = std::make_shared<waiter>();
   w->started = now();
   std::lock_guard lock(waiters_mutex_);
+  // stop() sets `stopping` before abandon_all() takes the waiters under this lock: a waiter
+  // made after that would never be completed.
+  if (stopping.load()) w->fail(std::make_exception_ptr(NotRunningError("the client was stopped")));
   waiters_.insert(w);
   return w;
 }
@@ -215,6 +218,58 @@ void session_state::offer_lead_locked() {
   next->cv.notify_all();
 }
 
+bool session_state::take_lead_locked() {
+  if (driven_now_.load()) return false;
+  driven_now_.store(true);
+  return true;
+}
+
+void session_state::lead(waiter& w, callbacks_runner::clock::time_point deadline, bool virtual_time) {
+  // The lead passes on however this ends (a handler's exception included: on_join, on_leave).
+  struct release {
+    session_state& s;
+    waiter& w;
+    ~release() {
+      w.driving.store(nullptr);
+      std::lock_guard lock(s.drive_mutex_);
+      s.driven_now_.store(false);
+      s.offer_lead_locked();
+    }
+  } released{*this, w};
+  auto expired = [&] { return (virtual_time ? now() : callbacks_runner::clock::now()) >= deadline; };
+  w.driving.store(driven_io_);
+  // Each handler run may have answered us; an answer that comes from another thread, and on a
+  // manual clock advance() (the deadline is virtual), wake us by a post (waiter::wake_driver).
+  while (!w.done.load() && w.progress_count.load() == 0 && !expired()) {
+    if (driven_io_->stopped()) {  // stop() ended the client: nothing will answer
+      w.fail(std::make_exception_ptr(NotRunningError("the client was stopped")));
+      break;
+    }
+    if (virtual_time) driven_io_->run_one();
+    else driven_io_->run_one_until(deadline);
+  }
+  // What the answer's handlers left ready (a write's completion that sends the next queued
+  // message) runs before the lead is given up: between calls nothing runs.
+  driven_io_->poll();
+}
+
+void session_state::run_ready_if_idle() {
+  if (driven_io_->get_executor().running_in_this_thread()) return;  // the leader runs it
+  {
+    std::lock_guard lock(drive_mutex_);
+    if (!take_lead_locked()) return;  // the leader runs it (the post woke it)
+  }
+  struct release {
+    session_state& s;
+    ~release() {
+      std::lock_guard lock(s.drive_mutex_);
+      s.driven_now_.store(false);
+      s.offer_lead_locked();
+    }
+  } released{*this};
+  driven_io_->poll();
+}
+
 bool session_state::wait_real_time(waiter& w, callbacks_runner::clock::time_point deadline) {
   if (driven_io_) return wait_driving(w, deadline, {}, false);
   std::unique_lock lock(w.mutex);
@@ -225,31 +280,24 @@ bool session_state::wait_driving(waiter& w, callbacks_runner::clock::time_point 
                                  const std::function<void(const call_result&)>& on_progress,
                                  bool virtual_time) {
   using clock = callbacks_runner::clock;
+  // Called on the leading thread itself (stop() from on_join or on_leave): the session's
+  // work waits behind the handler this thread is running, so there is nothing to wait for.
+  if (driven_io_->get_executor().running_in_this_thread()) return w.done.load();
   auto expired = [&] { return (virtual_time ? now() : clock::now()) >= deadline; };
   auto answered = [&] { return w.done.load() || w.progress_count.load() > 0; };
+  // Answered before waiting (an unacknowledged PUBLISH once written): what the send left
+  // ready (its write's completion, which starts the next queued write) runs now, not at the
+  // next call.
+  if (answered()) run_ready_if_idle();
   for (;;) {
-    bool lead = false;
     if (!answered() && !expired()) {
+      bool leads = false;
       {
         std::lock_guard lock(drive_mutex_);
-        lead = !driven_now_.load();
-        if (lead) driven_now_.store(true);
-        else followers_.push_back(&w);
+        leads = take_lead_locked();
+        if (!leads) followers_.push_back(&w);
       }
-      if (lead) {
-        w.driving.store(driven_io_);
-        // Each handler run may have answered us; an answer that comes from another thread,
-        // and on a manual clock advance() (the deadline is virtual), wake us by a post
-        // (waiter::wake_driver).
-        while (!answered() && !expired()) {
-          if (virtual_time) driven_io_->run_one();
-          else driven_io_->run_one_until(deadline);
-        }
-        w.driving.store(nullptr);
-        std::lock_guard lock(drive_mutex_);
-        driven_now_.store(false);
-        offer_lead_locked();
-      } else {
+      if (!leads) {
         {
           std::unique_lock lock(w.mutex);
           auto ready = [&] {
@@ -260,9 +308,11 @@ bool session_state::wait_driving(waiter& w, callbacks_runner::clock::time_point 
         }
         std::lock_guard lock(drive_mutex_);
         followers_.erase(std::find(followers_.begin(), followers_.end(), &w));
-        // Woken as the next leader but answered meanwhile: the lead goes on to the next.
-        offer_lead_locked();
+        // Woken as the next leader: lead, unless answered meanwhile (then the next one does).
+        leads = !answered() && !expired() && take_lead_locked();
+        if (!leads) offer_lead_locked();
       }
+      if (leads) lead(w, deadline, virtual_time);
     }
     std::deque<call_result> progress;
     {

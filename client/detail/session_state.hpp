@@ -125,12 +125,14 @@ class session_state : public std::enable_shared_from_this<session_state> {
                 client_options options, challenge_handler on_challenge, bool own_thread,
                 boost::asio::io_context* driven_io = nullptr);
 
-  /// Runs `f(state)` on the I/O executor.
+  /// Runs `f(state)` on the I/O executor (a caller-driven client runs it at once on this
+  /// thread when no other thread leads).
   template <class F>
   void post(F f) {
     boost::asio::post(executor_, [self = shared_from_this(), f = std::move(f)]() mutable {
       f(*self);
     });
+    if (driven_io_) run_ready_if_idle();
   }
 
   /// Runs `f(state)` on this thread, as if on the I/O executor, when that is idle (nothing
@@ -308,6 +310,12 @@ class session_state : public std::enable_shared_from_this<session_state> {
   std::deque<waiter*> followers_;        // under drive_mutex_
   // Under drive_mutex_: wakes the first follower when nobody leads.
   void offer_lead_locked();
+  // Under drive_mutex_: makes this thread the leader when nobody leads.
+  bool take_lead_locked();
+  // Runs driven_io_ until `w` is answered or `deadline`, then gives the lead up.
+  void lead(waiter& w, callbacks_runner::clock::time_point deadline, bool virtual_time);
+  // Runs what is ready in driven_io_ when no thread leads (after a post from outside a wait).
+  void run_ready_if_idle();
   // `virtual_time`: `deadline` is on client_options::clock.
   bool wait_driving(waiter& w, callbacks_runner::clock::time_point deadline,
                     const std::function<void(const call_result&)>& on_progress, bool virtual_time);

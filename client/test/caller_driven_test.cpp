@@ -75,16 +75,19 @@ TEST_CASE("a caller-driven client calls and publishes over every transport, with
     REQUIRE(r.value() == i + 3);
     CHECK(r.kwargs.at("echo").at("x") == i);
   }
-  publish_options ack;
-  ack.acknowledge = true;
-  const auto publication = session.publish("com.app.event", {"first"}, {}, ack);
-  CHECK(publication);
+  // Unacknowledged PUBLISHes leave before publish() returns, not at the next call (over
+  // WebSocket the second waits in the queue until the first write's completion has run).
+  CHECK_FALSE(session.publish("com.app.event", {"first"}));
   CHECK_FALSE(session.publish("com.app.event", {"second"}));
-  // The unacknowledged PUBLISH left at once, not at the next call.
   REQUIRE(events.wait_for(2));
   CHECK(events.items()[0].args == w::list{"first"});
   CHECK(events.items()[1].args == w::list{"second"});
-  CHECK(events.items()[0].details.publication == *publication);
+  publish_options ack;
+  ack.acknowledge = true;
+  const auto publication = session.publish("com.app.event", {"third"}, {}, ack);
+  CHECK(publication);
+  REQUIRE(events.wait_for(3));
+  CHECK(events.items()[2].details.publication == *publication);
   caller.stop();
   CHECK_FALSE(caller.running());
 }
@@ -213,6 +216,36 @@ TEST_CASE("a caller-driven client sees what the router said while nobody waited 
   caller.stop();
 }
 
+TEST_CASE("stop() from on_leave, on the thread that reads for a caller-driven client", "[client][caller_driven]") {
+  testing::wamp_fixture f(testing::transport_variant{testing::fixture_transport::rawsocket,
+                                                     w::serializer_kind::msgpack}
+                              .apply());
+  f.client("callee", {}, [](AutobahnSync& callee) { callee.register_procedure("com.app.twice", twice()); });
+  auto o = caller_driven();
+  // stop() must not wait for what this very thread would have to read: with these timeouts
+  // such a wait would outlast the test's time limit.
+  o.leave_timeout = std::chrono::hours(1);
+  AutobahnSync* self = nullptr;
+  std::thread::id stopped_on;
+  o.on_leave = [&](std::exception_ptr) {
+    stopped_on = std::this_thread::get_id();
+    self->stop();
+  };
+  AutobahnSync caller({}, f.options_for("caller", o));
+  self = &caller;
+  caller.run(f.url(), f.realm_name());
+  auto& session = caller.session();
+  REQUIRE(session.call("com.app.twice", {1}).value() == 2);
+  const auto id = session.id();
+  REQUIRE(f.the_router().with_core([&](router::router_core& core) {
+    return core.kill(id, "wamp.close.killed", "go away");
+  }));
+  // This call reads the GOODBYE; on_leave runs here and stops the client.
+  CHECK_THROWS_AS(session.call("com.app.twice", {2}), Error);
+  CHECK(stopped_on == std::this_thread::get_id());
+  CHECK_FALSE(caller.running());
+}
+
 TEST_CASE("caller_driven_io refuses what it cannot serve, saying why", "[client][caller_driven]") {
   testing::wamp_fixture f;
   SECTION("handlers") {
@@ -243,6 +276,13 @@ TEST_CASE("caller_driven_io refuses what it cannot serve, saying why", "[client]
     } catch (const Error& e) {
       CHECK_THAT(e.what(), Catch::Contains("reconnect"));
     }
+    CHECK_FALSE(caller.running());
+  }
+  SECTION("a wait hook of a simulation") {
+    auto o = caller_driven();
+    o.wait = [](const std::function<bool()>&, std::chrono::steady_clock::time_point, std::string_view) {};
+    AutobahnSync caller({}, f.options_for("caller", o));
+    CHECK_THROWS_AS(caller.run(f.url(), f.realm_name()), Error);
     CHECK_FALSE(caller.running());
   }
   SECTION("an executor of the application's") {

@@ -23,6 +23,19 @@ std::optional<wamp::id> id_of(const wamp::dict& d, const char* key) {
   return it->second.get<wamp::id>();
 }
 
+// Gives the progressive results that arrived for `w` to `on_progress`, on this thread.
+void hand_over_progress(waiter& w, const std::function<void(const call_result&)>& on_progress) {
+  std::deque<call_result> progress;
+  {
+    std::lock_guard lock(w.mutex);
+    progress.swap(w.progress);
+    w.progress_count.store(0);
+  }
+  if (on_progress) {
+    for (auto& r : progress) on_progress(r);
+  }
+}
+
 }  // namespace
 
 void waiter::push_progress(call_result r) {
@@ -194,15 +207,7 @@ bool session_state::wait(waiter& w, callbacks_runner::clock::time_point deadline
       else w.cv.wait_until(lock, deadline, ready);
     }
     const bool done = w.done.load();
-    std::deque<call_result> progress;
-    {
-      std::lock_guard lock(w.mutex);
-      progress.swap(w.progress);
-      w.progress_count.store(0);
-    }
-    if (on_progress) {
-      for (auto& r : progress) on_progress(r);
-    }
+    hand_over_progress(w, on_progress);
     if (done) {
       learn();
       return true;
@@ -314,15 +319,7 @@ bool session_state::wait_driving(waiter& w, callbacks_runner::clock::time_point 
       }
       if (leads) lead(w, deadline, virtual_time);
     }
-    std::deque<call_result> progress;
-    {
-      std::lock_guard lock(w.mutex);
-      progress.swap(w.progress);
-      w.progress_count.store(0);
-    }
-    if (on_progress) {
-      for (auto& r : progress) on_progress(r);
-    }
+    hand_over_progress(w, on_progress);
     if (w.done.load()) return true;
     if (expired()) return false;
   }
@@ -335,15 +332,7 @@ bool session_state::wait_through_hook(waiter& w, callbacks_runner::clock::time_p
   if (!subject.empty()) description.append(" ").append(subject);
   for (;;) {
     options_.wait([&] { return w.done.load() || w.progress_count.load() > 0; }, deadline, description);
-    std::deque<call_result> progress;
-    {
-      std::lock_guard lock(w.mutex);
-      progress.swap(w.progress);
-      w.progress_count.store(0);
-    }
-    if (on_progress) {
-      for (auto& r : progress) on_progress(r);
-    }
+    hand_over_progress(w, on_progress);
     if (w.done.load()) return true;
     if (now() >= deadline) return false;
   }

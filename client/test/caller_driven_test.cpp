@@ -26,6 +26,17 @@ client_options caller_driven() {
   return o;
 }
 
+testing::fixture_options over_rawsocket() {
+  return testing::transport_variant{testing::fixture_transport::rawsocket, w::serializer_kind::msgpack}.apply();
+}
+
+// The router ends the session (GOODBYE wamp.close.killed); the client reads it at its next call.
+void kill_session(testing::wamp_fixture& f, w::id session) {
+  REQUIRE(f.the_router().with_core([&](router::router_core& core) {
+    return core.kill(session, "wamp.close.killed", "go away");
+  }));
+}
+
 std::size_t threads_of_this_process() {
   const auto tasks = std::filesystem::directory_iterator("/proc/self/task");
   return static_cast<std::size_t>(std::distance(begin(tasks), end(tasks)));
@@ -116,9 +127,7 @@ TEST_CASE("callers sharing a caller-driven session take turns at reading each ot
 }
 
 TEST_CASE("a caller-driven call receives progressive results on its own thread; leave() ends the session", "[client][caller_driven]") {
-  testing::wamp_fixture f(testing::transport_variant{testing::fixture_transport::rawsocket,
-                                                     w::serializer_kind::msgpack}
-                              .apply());
+  testing::wamp_fixture f(over_rawsocket());
   f.client("callee", {}, [](AutobahnSync& callee) {
     callee.register_procedure("com.app.count", [](const w::list& a, const w::dict&, const invocation_details& d) {
       const int n = a.at(0).get<int>();
@@ -147,9 +156,7 @@ TEST_CASE("a caller-driven call receives progressive results on its own thread; 
 
 TEST_CASE("stop() from another thread ends a caller-driven call that waits", "[client][caller_driven]") {
   held_procedure held;  // outlives the callee, whose thread leaves its handler after release
-  testing::wamp_fixture f(testing::transport_variant{testing::fixture_transport::rawsocket,
-                                                     w::serializer_kind::msgpack}
-                              .apply());
+  testing::wamp_fixture f(over_rawsocket());
   f.client("callee", {}, [&](AutobahnSync& callee) { callee.register_procedure("com.app.held", held.handler()); });
   AutobahnSync caller({}, f.options_for("caller", caller_driven()));
   caller.run(f.url(), f.realm_name());
@@ -192,18 +199,13 @@ TEST_CASE("a caller-driven client is woken by answers delivered on the router's 
 
 TEST_CASE("a caller-driven client sees what the router said while nobody waited at its next call",
           "[client][caller_driven]") {
-  testing::wamp_fixture f(testing::transport_variant{testing::fixture_transport::rawsocket,
-                                                     w::serializer_kind::msgpack}
-                              .apply());
+  testing::wamp_fixture f(over_rawsocket());
   f.client("callee", {}, [](AutobahnSync& callee) { callee.register_procedure("com.app.twice", twice()); });
   AutobahnSync caller({}, f.options_for("caller", caller_driven()));
   caller.run(f.url(), f.realm_name());
   auto& session = caller.session();
   REQUIRE(session.call("com.app.twice", {1}).value() == 2);
-  const auto id = session.id();
-  REQUIRE(f.the_router().with_core([&](router::router_core& core) {
-    return core.kill(id, "wamp.close.killed", "go away");
-  }));
+  kill_session(f, session.id());
   // The GOODBYE is read by the next caller: its call fails, saying why.
   try {
     session.call("com.app.twice", {2});
@@ -217,9 +219,7 @@ TEST_CASE("a caller-driven client sees what the router said while nobody waited 
 }
 
 TEST_CASE("stop() from on_leave, on the thread that reads for a caller-driven client", "[client][caller_driven]") {
-  testing::wamp_fixture f(testing::transport_variant{testing::fixture_transport::rawsocket,
-                                                     w::serializer_kind::msgpack}
-                              .apply());
+  testing::wamp_fixture f(over_rawsocket());
   f.client("callee", {}, [](AutobahnSync& callee) { callee.register_procedure("com.app.twice", twice()); });
   auto o = caller_driven();
   // stop() must not wait for what this very thread would have to read: with these timeouts
@@ -236,10 +236,7 @@ TEST_CASE("stop() from on_leave, on the thread that reads for a caller-driven cl
   caller.run(f.url(), f.realm_name());
   auto& session = caller.session();
   REQUIRE(session.call("com.app.twice", {1}).value() == 2);
-  const auto id = session.id();
-  REQUIRE(f.the_router().with_core([&](router::router_core& core) {
-    return core.kill(id, "wamp.close.killed", "go away");
-  }));
+  kill_session(f, session.id());
   // This call reads the GOODBYE; on_leave runs here and stops the client.
   CHECK_THROWS_AS(session.call("com.app.twice", {2}), Error);
   CHECK(stopped_on == std::this_thread::get_id());

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -280,10 +281,41 @@ client_options wamp_fixture::options_for(const std::string& name, client_options
   return base;
 }
 
+AutobahnSync* wamp_fixture::find_client_locked(const std::string& name) {
+  for (auto& [n, c] : clients_)
+    if (n == name) return c.get();
+  return nullptr;
+}
+
 AutobahnSync& wamp_fixture::client(const std::string& name, run_options run,
                                    const std::function<void(AutobahnSync&)>& setup) {
-  for (auto& [n, c] : clients_)
-    if (n == name) return *c;
+  {
+    std::unique_lock lock(clients_mutex_);
+    for (;;) {
+      if (auto* c = find_client_locked(name)) return *c;
+      const auto creator = creating_.find(name);
+      if (creator == creating_.end()) break;
+      if (creator->second == std::this_thread::get_id()) {
+        throw std::logic_error("wamp_fixture::client(\"" + name +
+                               "\") was asked for while this thread creates it (from its setup or on_challenge)");
+      }
+      clients_created_.wait(lock);
+    }
+    creating_.emplace(name, std::this_thread::get_id());
+  }
+  // Created without the lock: joining may need other clients (a setup or on_challenge that
+  // asks for one), and other threads may ask for other clients meanwhile.
+  struct creation_ends {
+    wamp_fixture& f;
+    const std::string& name;
+    ~creation_ends() {
+      {
+        std::lock_guard lock(f.clients_mutex_);
+        f.creating_.erase(name);
+      }
+      f.clients_created_.notify_all();
+    }
+  } ends{*this, name};
   auto c = std::make_unique<AutobahnSync>(std::vector<std::string>{}, options_for(name, options_.client));
   if (setup) setup(*c);
   run.realm = run.realm == default_realm ? options_.realm.name : run.realm;
@@ -291,12 +323,18 @@ AutobahnSync& wamp_fixture::client(const std::string& name, run_options run,
   run.blocking = false;
   left_->set(name, false);
   c->run(run);
+  std::lock_guard lock(clients_mutex_);
   clients_.emplace_back(name, std::move(c));
   return *clients_.back().second;
 }
 
 void wamp_fixture::stop_clients() {
-  for (auto& [name, c] : clients_) {
+  std::vector<std::pair<std::string, std::unique_ptr<AutobahnSync>>> clients;
+  {
+    std::lock_guard lock(clients_mutex_);
+    clients.swap(clients_);
+  }
+  for (auto& [name, c] : clients) {
     if (c->running()) {
       try {
         c->stop();
@@ -306,7 +344,6 @@ void wamp_fixture::stop_clients() {
     }
     left_->set(name, true);
   }
-  clients_.clear();
 }
 
 void wamp_fixture::leave(const std::string& name) {

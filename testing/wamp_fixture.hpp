@@ -17,11 +17,13 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "client/autobahn_sync.hpp"
@@ -130,7 +132,10 @@ class wamp_fixture {
   client_options options_for(const std::string& name, client_options base = {});
 
   /// A client named `name`, joined (run(blocking=false)) on first use. `setup` runs before
-  /// run() on a new client (for on_challenge, deferred registrations, options).
+  /// run() on a new client (for on_challenge, deferred registrations, options). Thread-safe:
+  /// threads asking for a client another thread is creating wait for it (one client per
+  /// name); asking for a client from its own creation (its `setup` or on_challenge) throws
+  /// std::logic_error.
   AutobahnSync& client(const std::string& name, run_options run = {},
                        const std::function<void(AutobahnSync&)>& setup = {});
   /// The session of the client named `name` (joining it first if needed).
@@ -184,7 +189,12 @@ class wamp_fixture {
   std::shared_ptr<socket_links> links_ = std::make_shared<socket_links>();  // before router_: it uses them
   std::unique_ptr<router::router> router_;
   std::string url_ = "inprocess://";
+  // Under clients_mutex_ (references to the clients stay valid until stop_clients()).
   std::vector<std::pair<std::string, std::unique_ptr<AutobahnSync>>> clients_;
+  std::map<std::string, std::thread::id> creating_;  // names being created, by whom
+  std::mutex clients_mutex_;
+  std::condition_variable clients_created_;
+  AutobahnSync* find_client_locked(const std::string& name);
   // Names of the clients whose stop() or leave() returned (shared with watched handlers).
   struct left_clients {
     std::mutex mutex;

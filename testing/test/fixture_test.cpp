@@ -4,9 +4,13 @@
 
 #include <pthread.h>
 
+#include <future>
 #include <latch>
 #include <memory>
+#include <stdexcept>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -173,6 +177,35 @@ TEST_CASE("the leak check names a thread started during the test that still runs
                                    Catch::Contains("'leaky-worker'"));
   // Joined: gone, or listed a moment longer as exiting, which does not count.
   CHECK(f.leaked_threads(std::chrono::milliseconds(0)).empty());
+}
+
+TEST_CASE("threads asking for a client at once share one; a client's setup may ask for another, not for itself",
+          "[integration]") {
+  testing::wamp_fixture f;
+  f.client("callee", {}, [](autobahn_sync::AutobahnSync& c) { c.register_procedure("com.example.add", adder()); });
+  constexpr int askers = 8;
+  std::latch start(askers);
+  std::vector<std::future<std::pair<autobahn_sync::AutobahnSync*, int>>> answers;
+  for (int i = 0; i < askers; ++i) {
+    answers.push_back(std::async(std::launch::async, [&f, &start, i] {
+      start.arrive_and_wait();
+      auto& shared = f.client("shared");
+      return std::pair{&shared, shared.session().call("com.example.add", {i, 1}).value().get<int>()};
+    }));
+  }
+  autobahn_sync::AutobahnSync* first = nullptr;
+  for (int i = 0; i < askers; ++i) {
+    const auto [client, sum] = answers[i].get();
+    CHECK(sum == i + 1);
+    if (!first) first = client;
+    CHECK(client == first);
+  }
+  CHECK(f.the_router().connection_count() == 2);  // the callee and one "shared"
+
+  f.client("outer", {}, [&f](autobahn_sync::AutobahnSync&) { f.client("inner"); });
+  CHECK(f.the_router().connection_count() == 4);
+  CHECK_THROWS_AS(f.client("self", {}, [&f](autobahn_sync::AutobahnSync&) { f.client("self"); }), std::logic_error);
+  CHECK(f.the_router().connection_count() == 4);
 }
 
 TEST_CASE("a client stopped by its test leaves no thread behind", "[integration]") {

@@ -100,6 +100,7 @@ void AutobahnSync::begin_run() {
     if (running_) throw AlreadyRunningError("the client is already running");
     running_ = true;
     stopping_ = false;
+    set_up_ = false;
     last_error_ = nullptr;
   }
   // Threads of a previous run that stop() could not join (it ran on them).
@@ -207,10 +208,11 @@ void AutobahnSync::run(const run_options& options) {
     start_session(own_io_->get_executor(), true, options, join_waiter,
                   io_driven_by_callers_ ? own_io_.get() : nullptr);
     if (!options.blocking) start_runner_threads(shared ? own_io_.get() : nullptr);
+    mark_set_up();
     wait_for_join(join_waiter);
     apply_deferred();
   } catch (...) {
-    teardown(true);
+    abandon_run();
     throw;
   }
   if (options.callback) runner_->post(options.callback);
@@ -224,10 +226,11 @@ void AutobahnSync::run_on_given_executor(const run_options& options) {
   try {
     std::shared_ptr<detail::waiter> join_waiter;
     start_session(options_.executor, false, options, join_waiter);
+    mark_set_up();
     wait_for_join(join_waiter);
     apply_deferred();
   } catch (...) {
-    teardown(true);
+    abandon_run();
     throw;
   }
   if (options.callback) runner_->post(options.callback);
@@ -265,6 +268,7 @@ void AutobahnSync::run_on_executor(boost::asio::any_io_executor executor,
     std::shared_ptr<detail::waiter> join_waiter;
     start_session(executor, false, options, join_waiter);
     start_runner_threads();
+    mark_set_up();
     callback_thread_ = std::thread([this, join_waiter, callback = options.callback] {
       try {
         wait_for_join(join_waiter);
@@ -277,13 +281,15 @@ void AutobahnSync::run_on_executor(boost::asio::any_io_executor executor,
       if (callback) callback();
     });
   } catch (...) {
-    teardown(true);
+    abandon_run();
     throw;
   }
 }
 
 SyncSession& AutobahnSync::session() {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
+  // run() on another thread is still setting up: the session is there in a moment.
+  lifecycle_cv_.wait(lock, [&] { return set_up_ || !running_ || stopping_; });
   if (!running_ || stopping_ || !session_) throw NotRunningError("the client is not running");
   return *session_;
 }
@@ -300,14 +306,41 @@ std::exception_ptr AutobahnSync::last_error() const {
 
 void AutobahnSync::stop() {
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     if (!running_ || stopping_) throw NotRunningError("the client is not running");
     stopping_ = true;
+    // run() on another thread is still setting up: tear down what it set up, once it has.
+    // Its join then fails and it throws NotRunningError.
+    lifecycle_cv_.wait(lock, [&] { return set_up_; });
   }
-  teardown(false);
+  teardown();
 }
 
-void AutobahnSync::teardown(bool from_failed_run) {
+void AutobahnSync::mark_set_up() {
+  {
+    std::lock_guard lock(mutex_);
+    set_up_ = true;
+  }
+  lifecycle_cv_.notify_all();
+}
+
+void AutobahnSync::abandon_run() {
+  {
+    std::unique_lock lock(mutex_);
+    set_up_ = true;  // a stop() waiting for the set-up goes on: it tears down whatever there is
+    lifecycle_cv_.notify_all();
+    if (!running_) return;  // a stop() from a handler of this run already tore it down
+    if (stopping_) {
+      // A stop() on another thread is tearing down: run() throws once it has finished.
+      lifecycle_cv_.wait(lock, [&] { return !running_; });
+      return;
+    }
+    stopping_ = true;
+  }
+  teardown();
+}
+
+void AutobahnSync::teardown() {
   if (state_) {
     state_->stopping.store(true);
     auto stopped = std::make_exception_ptr(NotRunningError("the client was stopped"));
@@ -358,10 +391,12 @@ void AutobahnSync::teardown(bool from_failed_run) {
   // From here on no foreign thread (a manual clock's) may hold the state: the io_context it
   // uses can be destroyed once this client is.
   if (state_) state_->foreign()->close();
-  std::lock_guard lock(mutex_);
-  running_ = false;
-  stopping_ = false;
-  (void)from_failed_run;
+  {
+    std::lock_guard lock(mutex_);
+    running_ = false;
+    stopping_ = false;
+  }
+  lifecycle_cv_.notify_all();
 }
 
 void AutobahnSync::start_runner_threads(boost::asio::io_context* shared_io) {

@@ -45,6 +45,7 @@
 // subscribe() may be called from any thread; on_challenge() and options() only before run().
 #pragma once
 
+#include <condition_variable>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -158,7 +159,11 @@ class AutobahnSync {
   void check_caller_driven(bool own_io_context) const;
   void wait_for_join(const std::shared_ptr<detail::waiter>& join_waiter);
   void apply_deferred();
-  void teardown(bool from_failed_run);
+  void teardown();
+  /// Says that run() has set up what stop() and session() use (under mutex_).
+  void mark_set_up();
+  /// run() failed: tears down, or waits for the stop() another thread is doing.
+  void abandon_run();
   void join_threads();
   /// `shared_io`: the threads also drive it, taking turns (callbacks_runner::run_with_io).
   void start_runner_threads(boost::asio::io_context* shared_io = nullptr);
@@ -166,6 +171,11 @@ class AutobahnSync {
   mutable std::mutex mutex_;
   bool running_ = false;
   bool stopping_ = false;
+  // run() has set up state_, session_, runner_, own_io_ and its threads. run() writes them
+  // without the lock, so a stop() or session() from another thread while run() sets up
+  // waits on lifecycle_cv_ for this; teardown's end (running_ false) is announced there too.
+  bool set_up_ = false;
+  std::condition_variable lifecycle_cv_;
   std::vector<std::string> authmethods_;
   client_options options_;
   challenge_handler on_challenge_;

@@ -36,6 +36,17 @@ void hand_over_progress(waiter& w, const std::function<void(const call_result&)>
   }
 }
 
+// Runs client_options::on_join or on_leave. Its exception is dropped, as an event
+// handler's: it has nobody to go to, and it must not end the thread that reads the
+// connection (the I/O thread, or a caller-driven client's waiting caller).
+template <class Hook, class Argument>
+void call_hook(const Hook& hook, const Argument& argument) {
+  try {
+    hook(argument);
+  } catch (...) {
+  }
+}
+
 }  // namespace
 
 void waiter::push_progress(call_result r) {
@@ -462,7 +473,7 @@ void session_state::on_joined(const wamp::welcome& w) {
   attempts_ = 0;
   joined_.store(true);
   if (rejoin) restore_records();
-  if (options_.on_join) options_.on_join(w.session);
+  if (options_.on_join) call_hook(options_.on_join, w.session);
   update_delivery();
   if (auto jw = std::exchange(join_waiter_, nullptr)) jw->complete(nullptr, [](auto&) {});
 }
@@ -616,7 +627,7 @@ void session_state::on_session_closed(std::exception_ptr why) {
   close_connection();
   // The transport's close follows; a reconnect must not wait for it.
   connection_.reset();
-  if (options_.on_leave) options_.on_leave(why);
+  if (options_.on_leave) call_hook(options_.on_leave, why);
   for (auto& w : std::exchange(close_waiters_, {})) w->complete(nullptr, [](auto&) {});
   if (auto jw = std::exchange(join_waiter_, nullptr)) {
     jw->fail(why ? why : std::make_exception_ptr(TransportLost("the session closed")));

@@ -3,6 +3,7 @@
 // failed connect.
 #include "client/autobahn_sync.hpp"
 
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -173,6 +174,84 @@ TEST_CASE_METHOD(testing::wamp_fixture, "calls before the WELCOME throw SessionN
   app.stop();
   work.reset();
   io_thread.join();
+}
+
+TEST_CASE_METHOD(testing::wamp_fixture, "stop() from another thread while run() joins ends that run",
+                 "[client]") {
+  // The HELLO waits on the way: run() stays in its join until the stop.
+  auto hold_hello = faults().install(testing::match().type(w::message_type::hello).session("app"), fault::hold());
+  AutobahnSync app({}, options_for("app"));
+  auto running = std::async(std::launch::async, [&] { app.run(); });
+  REQUIRE(testing::eventually([&] { return hold_hello.held() == 1; }));
+  app.stop();
+  REQUIRE(running.wait_for(10s) == std::future_status::ready);
+  CHECK_THROWS_AS(running.get(), NotRunningError);
+  CHECK_FALSE(app.running());
+  CHECK_THROWS_AS(app.session(), NotRunningError);
+  CHECK_THROWS_AS(app.stop(), NotRunningError);
+  // The client runs again as if nothing happened.
+  hold_hello.remove();
+  app.run();
+  CHECK(app.session().is_joined());
+  app.stop();
+}
+
+TEST_CASE_METHOD(testing::wamp_fixture, "stop() racing run() from another thread: one of them wins, cleanly",
+                 "[client]") {
+  // Sometimes the stop comes while run() sets the client up, sometimes while it joins, or
+  // after it joined; whichever, both return and the client runs again afterwards.
+  AutobahnSync app({}, options_for("app"));
+  for (int round = 0; round < 20; ++round) {
+    std::promise<void> go;
+    auto started = go.get_future().share();
+    auto running = std::async(std::launch::async, [&] {
+      started.wait();
+      app.run();
+    });
+    auto stopping = std::async(std::launch::async, [&] {
+      started.wait();
+      if (testing::eventually([&] { return app.running(); })) app.stop();  // once run() has begun
+    });
+    go.set_value();
+    REQUIRE(stopping.wait_for(10s) == std::future_status::ready);
+    REQUIRE(running.wait_for(10s) == std::future_status::ready);
+    CHECK_NOTHROW(stopping.get());
+    try {
+      running.get();  // joined before the stop
+    } catch (const NotRunningError&) {
+      // stopped while joining
+    }
+    CHECK_FALSE(app.running());
+  }
+  app.run();
+  CHECK(app.session().is_joined());
+  app.stop();
+}
+
+TEST_CASE_METHOD(testing::wamp_fixture, "an exception from on_join or on_leave is dropped", "[client]") {
+  auto o = options_for("app");
+  testing::recorder<w::id> joined;
+  testing::recorder<bool> left;
+  o.on_join = [&](w::id session) {
+    joined.add(session);
+    throw std::runtime_error("on_join fails");
+  };
+  o.on_leave = [&](std::exception_ptr) {
+    left.add(true);
+    throw std::runtime_error("on_leave fails");
+  };
+  AutobahnSync app({}, o);
+  app.register_procedure("com.echo", echo);
+  app.run();
+  CHECK(joined.size() == 1);
+  CHECK(app.session().call("com.echo", {5}).value() == 5);
+  app.stop();
+  CHECK(left.size() == 1);
+  // The I/O thread lived on through both: the client runs again.
+  app.run();
+  CHECK(app.session().call("com.echo", {6}).value() == 6);
+  app.stop();
+  CHECK(joined.size() == 2);
 }
 
 TEST_CASE_METHOD(testing::wamp_fixture, "the default instance's free functions", "[client]") {

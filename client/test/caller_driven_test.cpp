@@ -243,6 +243,29 @@ TEST_CASE("stop() from on_leave, on the thread that reads for a caller-driven cl
   CHECK_FALSE(caller.running());
 }
 
+TEST_CASE("on_join and on_leave that throw do not stop a caller-driven client's reading", "[client][caller_driven]") {
+  testing::wamp_fixture f(over_rawsocket());
+  f.client("callee", {}, [](AutobahnSync& callee) { callee.register_procedure("com.app.twice", twice()); });
+  auto o = caller_driven();
+  int joins = 0;
+  int leaves = 0;
+  o.on_join = [&](w::id) {
+    ++joins;
+    throw std::runtime_error("on_join fails");
+  };
+  o.on_leave = [&](std::exception_ptr) {
+    ++leaves;
+    throw std::runtime_error("on_leave fails");
+  };
+  AutobahnSync caller({}, f.options_for("caller", o));
+  caller.run(f.url(), f.realm_name());  // on_join ran in this wait, on this thread
+  CHECK(joins == 1);
+  CHECK(caller.session().call("com.app.twice", {4}).value() == 8);
+  CHECK(caller.session().call("com.app.twice", {5}).value() == 10);
+  caller.stop();
+  CHECK(leaves == 1);
+}
+
 TEST_CASE("caller_driven_io refuses what it cannot serve, saying why", "[client][caller_driven]") {
   testing::wamp_fixture f;
   SECTION("handlers") {

@@ -7,6 +7,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench/busy_poll_spin.hpp"
 #include "bench/latency_recorder.hpp"
 #include "client/autobahn_sync.hpp"
 #include "router/router.hpp"
@@ -32,12 +33,20 @@ struct setup {
   // crosses threads only from the caller to the router and back; 3: the callee with two
   // callbacks threads, which take turns at its I/O (leader/follower); 4: the caller without an
   // I/O thread (client_options::caller_driven_io: it reads its own RESULT); 5: 4 with the
-  // inline callee of 1.
-  setup(transport t, wamp::serializer_kind kind, int mode = 0) : r([] {
-    router::router_config c;
-    c.realms.push_back({"realm1"});
-    return c;
-  }()) {
+  // inline callee of 1; 6: 0 with a busy-polling router (router_options::busy_poll); 7: 4
+  // with a busy-polling router.
+  setup(transport t, wamp::serializer_kind kind, int mode = 0)
+      : r(
+            [] {
+              router::router_config c;
+              c.realms.push_back({"realm1"});
+              return c;
+            }(),
+            [mode] {
+              router::router_options o;
+              if (mode == 6 || mode == 7) o.busy_poll = autobahn_sync::bench::busy_poll_spin;
+              return o;
+            }()) {
     std::string url = "inprocess://";
     autobahn_sync::client_options options;
     options.serializers = {kind};
@@ -63,7 +72,7 @@ struct setup {
       return autobahn_sync::call_result{args};
     });
     auto caller_options = options;
-    caller_options.caller_driven_io = mode == 4 || mode == 5;
+    caller_options.caller_driven_io = mode == 4 || mode == 5 || mode == 7;
     caller = std::make_unique<AutobahnSync>(std::vector<std::string>{}, caller_options);
     if (mode == 2) {
       join_on_router_thread(*callee, url);
@@ -108,6 +117,8 @@ void BM_call(benchmark::State& state) {
                                   : mode == 3 ? "/callee with 2 callbacks threads"
                                   : mode == 4 ? "/caller-driven I/O"
                                   : mode == 5 ? "/caller-driven I/O, inline callee"
+                                  : mode == 6 ? "/busy-polling router"
+                                  : mode == 7 ? "/caller-driven I/O, busy-polling router"
                                               : ""));
 }
 
@@ -123,6 +134,10 @@ void call_args(benchmark::internal::Benchmark* b) {
   // The caller reads its own RESULT (client_options::caller_driven_io): one hand-off less.
   for (int t : {inprocess, rawsocket, websocket}) b->Args({t, 2, 16, 4});
   for (int t : {rawsocket, websocket}) b->Args({t, 2, 16, 5});
+  // The router polls a while before it sleeps (router_options::busy_poll): the YIELD finds it
+  // awake. Compared with the busy-polling relay (tcp_baseline_bench), not the plain one.
+  for (int t : {rawsocket, websocket})
+    for (int mode : {6, 7}) b->Args({t, 2, 16, mode});
 }
 
 }  // namespace

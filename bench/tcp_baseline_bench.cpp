@@ -7,11 +7,21 @@
 // Frames are a 4-byte length then the payload, like RawSocket. Each hop is a blocking thread
 // per direction, the cheapest loopback relay there is; TCP_NODELAY everywhere.
 //
+//   two_hop_busy_poll: the same, but the relay is one thread that polls both of its sockets
+//   (non-blocking reads) for bench::busy_poll_spin after the last bytes it moved before it
+//   sleeps in poll(2): the physical limit of a router with router_options::busy_poll, which
+//   a busy-polling router can beat the plain two_hop relay by, but not this one.
+//
 //   thread_wake_round_trip: a sleeping thread woken through a condition variable, which wakes
 //   the first one back: the cost of the two hand-offs between blocked threads that a blocking
 //   call can hardly avoid (the caller asleep until its answer, a handler thread asleep until
 //   its invocation), with no I/O at all.
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <array>
+#include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -27,6 +37,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include "bench/busy_poll_spin.hpp"
 #include "bench/latency_recorder.hpp"
 #include "bench/loopback_server.hpp"
 
@@ -74,6 +85,53 @@ void relay_to(tcp::socket& downstream, unsigned short target) {
   back.join();
 }
 
+// Sends all of `n` bytes on a blocking socket; false when the connection failed.
+bool send_all(int fd, const char* data, std::size_t n) {
+  while (n > 0) {
+    const ssize_t sent = ::send(fd, data, n, MSG_NOSIGNAL);
+    if (sent < 0 && errno == EINTR) continue;
+    if (sent <= 0) return false;
+    data += sent;
+    n -= static_cast<std::size_t>(sent);
+  }
+  return true;
+}
+
+// The busy-polling relay's side of one connection: one thread moves whatever bytes arrived on
+// either socket to the other, polls both for `spin` after the last bytes it moved, then
+// sleeps in poll(2) until one is readable. Ends when either side closes.
+void relay_busy_polling(tcp::socket& downstream, unsigned short target, std::chrono::microseconds spin) {
+  asio::io_context io;
+  tcp::socket upstream(io);
+  upstream.connect(tcp::endpoint(asio::ip::address_v4::loopback(), target));
+  no_delay(upstream);
+  const int fds[2] = {downstream.native_handle(), upstream.native_handle()};
+  std::vector<char> buffer(256 * 1024);
+  using clock = std::chrono::steady_clock;
+  auto last_moved = clock::now();
+  for (;;) {
+    bool moved = false;
+    for (int from = 0; from < 2; ++from) {
+      const ssize_t n = ::recv(fds[from], buffer.data(), buffer.size(), MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        ::shutdown(fds[1 - from], SHUT_WR);
+        return;
+      }
+      if (n > 0) {
+        if (!send_all(fds[1 - from], buffer.data(), static_cast<std::size_t>(n))) return;
+        moved = true;
+      }
+    }
+    if (moved) {
+      last_moved = clock::now();
+    } else if (clock::now() - last_moved >= spin) {
+      pollfd readable[2] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}};
+      (void)::poll(readable, 2, -1);
+      last_moved = clock::now();  // woken by bytes: poll for what follows them
+    }
+  }
+}
+
 void round_trips(benchmark::State& state, unsigned short port) {
   asio::io_context io;
   tcp::socket s(io);
@@ -105,6 +163,14 @@ void BM_tcp_one_hop(benchmark::State& state) {
 void BM_tcp_two_hop(benchmark::State& state) {
   loopback_server echo([](tcp::socket& s) { pump(s, s); });
   loopback_server relay([target = echo.port()](tcp::socket& s) { relay_to(s, target); });
+  round_trips(state, relay.port());
+}
+
+void BM_tcp_two_hop_busy_poll(benchmark::State& state) {
+  loopback_server echo([](tcp::socket& s) { pump(s, s); });
+  loopback_server relay([target = echo.port()](tcp::socket& s) {
+    relay_busy_polling(s, target, autobahn_sync::bench::busy_poll_spin);
+  });
   round_trips(state, relay.port());
 }
 
@@ -144,3 +210,4 @@ void BM_thread_wake_round_trip(benchmark::State& state) {
 BENCHMARK(BM_thread_wake_round_trip)->UseRealTime();
 BENCHMARK(BM_tcp_one_hop)->Arg(16)->Arg(4096)->Arg(65536)->UseRealTime();
 BENCHMARK(BM_tcp_two_hop)->Arg(16)->Arg(4096)->Arg(65536)->UseRealTime();
+BENCHMARK(BM_tcp_two_hop_busy_poll)->Arg(16)->Arg(4096)->Arg(65536)->UseRealTime();

@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "router/busy_poll.hpp"
 #include "router/uris.hpp"
 #include "wamp/transport/inprocess.hpp"
 #include "wamp/transport/rawsocket.hpp"
@@ -211,9 +212,9 @@ router::router(asio::io_context& io, router_config config, router_options option
 router::~router() { stop(); }
 
 void router::start_thread() {
-  thread_ = std::thread([io = owned_io_.get()] {
+  thread_ = std::thread([io = owned_io_.get(), spin = impl_->options.busy_poll] {
     auto guard = asio::make_work_guard(*io);
-    io->run();
+    run_busy_polling(*io, spin);
   });
 }
 

@@ -53,6 +53,13 @@ struct router_options {
   /// executor, e.g. the testing framework's router end of a socket, which slices the router's
   /// writes). Empty: served as accepted.
   std::function<wamp::connection_ptr(wamp::connection_ptr)> wrap_accepted;
+  /// A router on its own I/O thread: after handling anything, that thread keeps polling its
+  /// connections for this long before it sleeps (router/busy_poll.hpp). A message arriving
+  /// meanwhile (the callee's YIELD a few tens of microseconds after the INVOCATION went out)
+  /// is read without waking the thread: a call's p50 over loopback drops by about half on a
+  /// small VM, at the price of a core busy for up to this long after every burst of work.
+  /// 0 (the default): sleep at once. Ignored for a router on the caller's io_context.
+  std::chrono::microseconds busy_poll{0};
 };
 
 class router {

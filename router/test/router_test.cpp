@@ -194,6 +194,27 @@ TEST_CASE("clients join over loopback RawSocket and WebSocket with each serializ
   CHECK(std::get<wamp::goodbye>(goodbye.at(0).msg).reason == router::uris::system_shutdown);
 }
 
+TEST_CASE("a busy-polling router serves clients over loopback RawSocket and stops", "[integration]") {
+  router::router_options options;
+  options.busy_poll = std::chrono::microseconds(200);
+  router::router r({{{"realm1"}}}, options);
+  const std::string url = "rs://127.0.0.1:" + std::to_string(r.listen_rawsocket());
+  autobahn_sync::client_options client;
+  client.serializers = {wamp::serializer_kind::msgpack};
+  autobahn_sync::AutobahnSync callee({}, client);
+  callee.register_procedure("com.echo", [](const wamp::list& args, const wamp::dict&, const invocation_details&) {
+    return call_result{args};
+  });
+  callee.run(url, "realm1");
+  autobahn_sync::AutobahnSync caller({}, client);
+  caller.run(url, "realm1");
+  for (int i = 0; i < 50; ++i) REQUIRE(caller.session().call("com.echo", {i}).value() == i);
+  caller.stop();
+  callee.stop();
+  r.stop();  // joins the router's thread, polling or asleep
+  CHECK(r.with_core([](router::router_core& core) { return core.find_realm("realm1")->sessions().size(); }) == 0);
+}
+
 TEST_CASE("a socket in its RawSocket handshake counts as a handshake in progress until served", "[integration]") {
   router::router r({{{"realm1"}}});
   const auto port = r.listen_rawsocket("127.0.0.1", 0);

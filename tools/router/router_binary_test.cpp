@@ -73,7 +73,13 @@ struct child {
 }  // namespace
 
 TEST_CASE("the router binary serves clients and stops on SIGTERM", "[integration]") {
-  child router({"--ws", "127.0.0.1:0", "--rs", "127.0.0.1:0", "--realm", "demo"}, true);
+  std::vector<std::string> args{"--ws", "127.0.0.1:0", "--rs", "127.0.0.1:0", "--realm", "demo"};
+  if (GENERATE(false, true)) {  // also while its thread polls before sleeping
+    args.push_back("--busy-poll-us");
+    args.push_back("300");
+  }
+  INFO(args.size());
+  child router(args, true);
   const std::string ws = router.line();
   const std::string rs = router.line();
   REQUIRE(ws.rfind("listening ws://127.0.0.1:", 0) == 0);
@@ -110,6 +116,11 @@ TEST_CASE("the router binary explains bad usage and bad configuration", "[integr
   {
     child c({"--frobnicate"});
     CHECK(c.rest().find("unknown option --frobnicate") != std::string::npos);
+    CHECK(c.wait() == 2);
+  }
+  {
+    child c({"--busy-poll-us", "-5"});
+    CHECK(c.rest().find("--busy-poll-us expects a number of microseconds") != std::string::npos);
     CHECK(c.wait() == 2);
   }
   {

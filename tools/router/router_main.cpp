@@ -79,6 +79,7 @@ int run_router(std::span<const std::string> args) {
   std::vector<std::string> realms;
   std::vector<router::listener_config> listeners;
   bool config_read = false;
+  std::chrono::microseconds busy_poll{0};
   try {
     for (int i = 0; i < argc; ++i) {
       const std::string arg = args[i];
@@ -121,6 +122,13 @@ int run_router(std::span<const std::string> args) {
           return 2;
         }
         config.seed = std::stoull(v);
+      } else if (arg == "--busy-poll-us") {
+        const std::string v = value();
+        if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos) {
+          std::fprintf(stderr, "router: --busy-poll-us expects a number of microseconds (at most 9 digits)\n");
+          return 2;
+        }
+        busy_poll = std::chrono::microseconds(std::stol(v));
       } else {
         std::fprintf(stderr, "router: unknown option %s\n%s", arg.c_str(), usage.c_str());
         return 2;
@@ -143,6 +151,7 @@ int run_router(std::span<const std::string> args) {
   if (config.listeners.empty()) config.listeners.push_back({"websocket", "127.0.0.1", 8080, "/ws"});
 
   router::router_options options;
+  options.busy_poll = busy_poll;
   options.core.seed = config.seed;
   options.core.log = [](const std::string& line) {
     const auto now = std::chrono::system_clock::now();

@@ -30,6 +30,8 @@ options:
                       free port; default 127.0.0.1:8080/ws when no listener is configured
   --rs HOST:PORT      listen for RawSocket clients
   --seed N            seed the session and publication ids (for reproducible runs)
+  --busy-poll-us N    after handling anything, poll N microseconds before sleeping:
+                      lower call latency for a core kept busy (router_options::busy_poll)
   --help              this text
 
 On start it prints one line per listener on stdout, e.g. "listening ws://127.0.0.1:8080/ws";

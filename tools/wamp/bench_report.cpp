@@ -12,6 +12,7 @@ namespace wamp_cli {
 namespace {
 
 constexpr const char* baseline_prefix = "BM_tcp_two_hop/";
+constexpr const char* busy_poll_baseline_prefix = "BM_tcp_two_hop_busy_poll/";
 constexpr const char* throughput_baseline_prefix = "BM_tcp_relay_throughput/";
 
 // The time unit of a benchmark row in microseconds.
@@ -73,7 +74,8 @@ std::vector<bench_row> parse_benchmark_json(const std::string& json_text) {
     const std::string label = b.value("label", "");
     row.name = label.empty() ? bare : bare + " [" + label + "]";
     row.payload_bytes = payload_size(bare, label);
-    row.is_baseline = bare.starts_with(baseline_prefix);
+    row.is_baseline = bare.starts_with(baseline_prefix) || bare.starts_with(busy_poll_baseline_prefix);
+    row.busy_polling = bare.starts_with(busy_poll_baseline_prefix) || label.find("busy-polling router") != std::string::npos;
     row.threads = thread_count(label);
     row.is_throughput_baseline = bare.starts_with(throughput_baseline_prefix);
     row.is_autobahn_cpp = bare.starts_with("BM_autobahn_cpp_call/");
@@ -116,25 +118,26 @@ void add_throughput_ratios(std::vector<bench_row>& rows) {
 
 void add_baseline_ratios(std::vector<bench_row>& rows) {
   add_throughput_ratios(rows);
-  std::vector<const bench_row*> baselines;
-  for (const auto& r : rows) {
-    if (r.is_baseline && r.p50_us && *r.p50_us > 0) baselines.push_back(&r);
-  }
-  if (baselines.empty()) return;
-  const bench_row* smallest = *std::min_element(baselines.begin(), baselines.end(), [](auto* a, auto* b) {
-    return a->payload_bytes.value_or(0) < b->payload_bytes.value_or(0);
-  });
-  // Copies, because the loop below writes into the rows the pointers point to.
-  std::vector<std::pair<std::optional<long>, double>> baseline_p50;
-  for (auto* b : baselines) baseline_p50.emplace_back(b->payload_bytes, *b->p50_us);
-  const double fallback = *smallest->p50_us;
-  for (auto& r : rows) {
-    if (!r.p50_us) continue;
-    double base = fallback;
-    for (const auto& [size, p50] : baseline_p50) {
-      if (r.payload_bytes && size == r.payload_bytes) base = p50;
+  // Busy-polling rows against the busy-polling relay, the others against the plain one.
+  for (const bool busy_polling : {false, true}) {
+    std::vector<std::pair<std::optional<long>, double>> baselines;  // payload size, p50
+    for (const auto& r : rows) {
+      if (r.is_baseline && r.busy_polling == busy_polling && r.p50_us && *r.p50_us > 0) {
+        baselines.emplace_back(r.payload_bytes, *r.p50_us);
+      }
     }
-    r.ratio_to_baseline = *r.p50_us / base;
+    if (baselines.empty()) continue;
+    const double smallest = std::min_element(baselines.begin(), baselines.end(), [](const auto& a, const auto& b) {
+                              return a.first.value_or(0) < b.first.value_or(0);
+                            })->second;
+    for (auto& r : rows) {
+      if (!r.p50_us || r.busy_polling != busy_polling) continue;
+      double base = smallest;
+      for (const auto& [size, p50] : baselines) {
+        if (r.payload_bytes && size == r.payload_bytes) base = p50;
+      }
+      r.ratio_to_baseline = *r.p50_us / base;
+    }
   }
 }
 

@@ -27,6 +27,9 @@ struct bench_row {
   /// (".../4096B") tells it: rows are compared with the baseline of the same size.
   std::optional<long> payload_bytes;
   bool is_baseline = false;
+  /// A row of a busy-polling router (its label says "busy-polling router") or the
+  /// busy-polling relay (BM_tcp_two_hop_busy_poll): compared with each other only.
+  bool busy_polling = false;
   /// Concurrent callers, when the label tells it (".../8 threads/..."), and whether this is
   /// the throughput baseline (bench/relay_throughput_bench: the TCP relay's calls/s).
   std::optional<int> threads;
@@ -46,7 +49,8 @@ struct bench_row {
 std::vector<bench_row> parse_benchmark_json(const std::string& json_text);
 
 /// Fills ratio_to_baseline of every row with a p50: divided by the p50 of the baseline row
-/// (BM_tcp_two_hop) of the same payload size, else of the smallest one. Rows with calls/s
+/// (BM_tcp_two_hop) of the same payload size, else of the smallest one; busy-polling rows
+/// by the busy-polling relay's (BM_tcp_two_hop_busy_poll), and none without one. Rows with calls/s
 /// and a number of threads but no p50 (throughput) get the calls/s of the relay row
 /// (BM_tcp_relay_throughput) with as many threads divided by their own. Without the
 /// matching baseline rows, leaves the ratios unset.

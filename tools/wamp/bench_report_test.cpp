@@ -82,6 +82,37 @@ TEST_CASE("bench rows: the ratio is to the two-hop baseline of the same payload 
   CHECK_FALSE(rows[4].ratio_to_baseline);  // no p50 to compare
 }
 
+TEST_CASE("bench rows: a busy-polling router's rows are compared with the busy-polling relay only", "[bench_report]") {
+  auto rows = parse_benchmark_json(baseline_json);
+  const auto busy = parse_benchmark_json(R"({"benchmarks": [
+    {"name": "BM_tcp_two_hop_busy_poll/16/real_time", "run_type": "iteration", "iterations": 1000,
+     "real_time": 10000.0, "time_unit": "ns", "p50_us": 10.0, "p99_us": 20.0},
+    {"name": "BM_call/1/2/16/6/min_time:0.500/real_time", "run_type": "iteration", "iterations": 100,
+     "real_time": 0.03, "time_unit": "ms", "p50_us": 15.0, "p99_us": 30.0,
+     "label": "rawsocket/msgpack/16B/busy-polling router"},
+    {"name": "BM_call/1/2/16/0/min_time:0.500/real_time", "run_type": "iteration", "iterations": 100,
+     "real_time": 0.05, "time_unit": "ms", "p50_us": 50.0, "p99_us": 90.0,
+     "label": "rawsocket/msgpack/16B"}
+  ]})");
+  rows.insert(rows.end(), busy.begin(), busy.end());
+  add_baseline_ratios(rows);
+  REQUIRE(rows.size() == 5);
+  CHECK(rows[0].ratio_to_baseline == Approx(1.0));  // the plain relay is not compared with the busy one
+  CHECK(rows[2].is_baseline);
+  CHECK(rows[2].busy_polling);
+  CHECK(rows[2].ratio_to_baseline == Approx(1.0));
+  CHECK(rows[3].busy_polling);
+  CHECK(rows[3].ratio_to_baseline == Approx(15.0 / 10.0));
+  CHECK_FALSE(rows[4].busy_polling);
+  CHECK(rows[4].ratio_to_baseline == Approx(50.0 / 20.0));
+
+  // Without the busy-polling relay, busy-polling rows get no ratio rather than the plain one's.
+  auto without = parse_benchmark_json(baseline_json);
+  without.push_back(busy[1]);
+  add_baseline_ratios(without);
+  CHECK_FALSE(without[2].ratio_to_baseline);
+}
+
 TEST_CASE("bench rows: without a baseline there are no ratios", "[bench_report]") {
   auto rows = parse_benchmark_json(call_json);
   add_baseline_ratios(rows);

@@ -59,7 +59,8 @@ class autobahn_cpp_caller {
 };
 
 void BM_autobahn_cpp_call(benchmark::State& state) {
-  autobahn_sync::bench::echo_router router;
+  const bool busy_polling = state.range(1) != 0;
+  autobahn_sync::bench::echo_router router(busy_polling);
   autobahn_cpp_caller caller(router.rawsocket_port());
   const std::string payload(static_cast<std::size_t>(state.range(0)), 'x');
   autobahn_sync::bench::latency_recorder latency;
@@ -67,9 +68,17 @@ void BM_autobahn_cpp_call(benchmark::State& state) {
     latency.measure([&] { benchmark::DoNotOptimize(caller.call(payload)); });
   }
   latency.report(state);
-  state.SetLabel("autobahn-cpp/rawsocket/msgpack/" + std::to_string(state.range(0)) + "B");
+  state.SetLabel("autobahn-cpp/rawsocket/msgpack/" + std::to_string(state.range(0)) + "B" +
+                 (busy_polling ? "/busy-polling router" : ""));
 }
 
 }  // namespace
 
-BENCHMARK(BM_autobahn_cpp_call)->Arg(16)->Arg(4096)->Arg(65536)->UseRealTime()->MinTime(0.5);
+// Our router as it runs by default, and busy-polling (compared with our busy-polling rows).
+BENCHMARK(BM_autobahn_cpp_call)
+    ->Args({16, 0})
+    ->Args({4096, 0})
+    ->Args({65536, 0})
+    ->Args({16, 1})
+    ->UseRealTime()
+    ->MinTime(0.5);

@@ -25,11 +25,14 @@ inline const char* serializer_name(wamp::serializer_kind k) {
 
 class bench_router {
  public:
-  explicit bench_router(transport t, router::realm_config realm = {"realm1"}) : transport_(t), router_([&] {
-    router::router_config c;
-    c.realms.push_back(std::move(realm));
-    return c;
-  }()) {
+  explicit bench_router(transport t, router::realm_config realm = {"realm1"}, router::router_options options = {})
+      : transport_(t), router_(
+                           [&] {
+                             router::router_config c;
+                             c.realms.push_back(std::move(realm));
+                             return c;
+                           }(),
+                           std::move(options)) {
     if (t == rawsocket) url_ = "rs://127.0.0.1:" + std::to_string(router_.listen_rawsocket());
     if (t == websocket) url_ = "ws://127.0.0.1:" + std::to_string(router_.listen_websocket()) + "/ws";
   }

@@ -1,16 +1,23 @@
 #include "bench/echo_router.hpp"
 
 #include "bench/bench_router.hpp"
+#include "bench/busy_poll_spin.hpp"
 
 namespace autobahn_sync::bench {
 
 struct echo_router::impl {
-  bench_router router{rawsocket};
+  explicit impl(bool busy_polling)
+      : router(rawsocket, {"realm1"}, [&] {
+          router::router_options o;
+          if (busy_polling) o.busy_poll = busy_poll_spin;
+          return o;
+        }()) {}
+  bench_router router;
   AutobahnSync callee{{}, router.options(wamp::serializer_kind::msgpack)};
   unsigned short port = 0;
 };
 
-echo_router::echo_router() : impl_(std::make_unique<impl>()) {
+echo_router::echo_router(bool busy_polling) : impl_(std::make_unique<impl>(busy_polling)) {
   impl_->callee.register_procedure("bench.echo", [](const wamp::list& args, const wamp::dict&, const invocation_details&) {
     return call_result{args};
   });

@@ -80,8 +80,11 @@ std::vector<bench_row> parse_benchmark_json(const std::string& json_text) {
     row.is_throughput_baseline = bare.starts_with(throughput_baseline_prefix);
     row.is_autobahn_cpp = bare.starts_with("BM_autobahn_cpp_call/");
     static const std::regex our_rawsocket_call(R"(^BM_call/.*)");
-    // The same callee as autobahn-cpp's calls: ours with its I/O thread, or caller-driven.
-    static const std::regex plain_label(R"(^rawsocket/msgpack/[0-9]+B(/caller-driven I/O)?$)");
+    // The same callee as autobahn-cpp's calls: ours with its I/O thread, or caller-driven; on
+    // the router as it runs by default, or busy-polling (compared with autobahn-cpp's calls
+    // through the busy-polling router).
+    static const std::regex plain_label(
+        R"(^rawsocket/msgpack/[0-9]+B(/caller-driven I/O)?$|^rawsocket/msgpack/[0-9]+B/(caller-driven I/O, )?busy-polling router$)");
     row.comparable_to_autobahn_cpp = std::regex_match(bare, our_rawsocket_call) && std::regex_match(label, plain_label);
     if (b.value("error_occurred", false)) {
       row.error = b.value("error_message", "error");
@@ -142,13 +145,19 @@ void add_baseline_ratios(std::vector<bench_row>& rows) {
 }
 
 void add_autobahn_cpp_ratios(std::vector<bench_row>& rows) {
-  std::vector<std::pair<long, double>> theirs;
+  struct their_call {
+    long size;
+    bool busy_polling;
+    double p50;
+  };
+  std::vector<their_call> theirs;
   for (const auto& r : rows)
-    if (r.is_autobahn_cpp && r.p50_us && r.payload_bytes && *r.p50_us > 0) theirs.emplace_back(*r.payload_bytes, *r.p50_us);
+    if (r.is_autobahn_cpp && r.p50_us && r.payload_bytes && *r.p50_us > 0)
+      theirs.push_back({*r.payload_bytes, r.busy_polling, *r.p50_us});
   for (auto& r : rows) {
     if (!r.comparable_to_autobahn_cpp || !r.p50_us || !r.payload_bytes) continue;
-    for (const auto& [size, p50] : theirs)
-      if (size == *r.payload_bytes) r.ratio_to_autobahn_cpp = *r.p50_us / p50;
+    for (const auto& t : theirs)
+      if (t.size == *r.payload_bytes && t.busy_polling == r.busy_polling) r.ratio_to_autobahn_cpp = *r.p50_us / t.p50;
   }
 }
 

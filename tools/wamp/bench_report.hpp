@@ -57,7 +57,8 @@ std::vector<bench_row> parse_benchmark_json(const std::string& json_text);
 void add_baseline_ratios(std::vector<bench_row>& rows);
 
 /// Fills ratio_to_autobahn_cpp of the comparable rows: their p50 divided by autobahn-cpp's
-/// p50 for the same payload size (below 1: faster than autobahn-cpp).
+/// p50 for the same payload size through the same router (busy-polling or not; below 1:
+/// faster than autobahn-cpp).
 void add_autobahn_cpp_ratios(std::vector<bench_row>& rows);
 
 /// The table: name, p50_us, p99_us, calls/s, x two-hop, x autobahn-cpp; "-" where a value

@@ -168,6 +168,26 @@ TEST_CASE("bench rows: our RawSocket calls are compared with autobahn-cpp's of t
   CHECK(svg.find("200.0 / 300.0") != std::string::npos);
 }
 
+TEST_CASE("bench rows: calls through a busy-polling router are compared with autobahn-cpp's through it", "[bench_report]") {
+  auto rows = parse_benchmark_json(R"({"benchmarks": [
+    {"name": "BM_autobahn_cpp_call/16/0/min_time:0.500/real_time", "run_type": "iteration", "real_time": 200000,
+     "time_unit": "ns", "p50_us": 200.0, "p99_us": 300.0, "label": "autobahn-cpp/rawsocket/msgpack/16B"},
+    {"name": "BM_autobahn_cpp_call/16/1/min_time:0.500/real_time", "run_type": "iteration", "real_time": 100000,
+     "time_unit": "ns", "p50_us": 100.0, "p99_us": 200.0, "label": "autobahn-cpp/rawsocket/msgpack/16B/busy-polling router"},
+    {"name": "BM_call/1/2/16/0/min_time:0.500/real_time", "run_type": "iteration", "real_time": 150000,
+     "time_unit": "ns", "p50_us": 150.0, "p99_us": 250.0, "label": "rawsocket/msgpack/16B"},
+    {"name": "BM_call/1/2/16/6/min_time:0.500/real_time", "run_type": "iteration", "real_time": 60000,
+     "time_unit": "ns", "p50_us": 60.0, "p99_us": 90.0, "label": "rawsocket/msgpack/16B/busy-polling router"},
+    {"name": "BM_call/1/2/16/7/min_time:0.500/real_time", "run_type": "iteration", "real_time": 50000,
+     "time_unit": "ns", "p50_us": 50.0, "p99_us": 90.0,
+     "label": "rawsocket/msgpack/16B/caller-driven I/O, busy-polling router"}]})");
+  add_autobahn_cpp_ratios(rows);
+  CHECK(rows[1].busy_polling);
+  CHECK(rows[2].ratio_to_autobahn_cpp == Approx(150.0 / 200.0));
+  CHECK(rows[3].ratio_to_autobahn_cpp == Approx(60.0 / 100.0));
+  CHECK(rows[4].ratio_to_autobahn_cpp == Approx(50.0 / 100.0));
+}
+
 TEST_CASE("bench rows: throughput is compared with the TCP relay's calls/s for as many threads", "[bench_report]") {
   const std::string json = R"({"benchmarks": [
     {"name": "BM_tcp_relay_throughput/8/real_time", "run_type": "iteration", "real_time": 40.0, "time_unit": "ms",

@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "client/test/handlers.hpp"
 #include "router/router.hpp"
 #include "testing/recorder.hpp"
 #include "testing/wamp_fixture.hpp"
@@ -71,9 +72,7 @@ TEST_CASE("a caller-driven client calls and publishes over every transport, with
   testing::wamp_fixture f(variant.apply());
   testing::event_recorder events;
   f.client("callee", {}, [&](AutobahnSync& callee) {
-    callee.register_procedure("com.app.add", [](const w::list& a, const w::dict& k, const invocation_details&) {
-      return call_result{{a.at(0).get<int>() + a.at(1).get<int>()}, {{"echo", k}}};
-    });
+    callee.register_procedure("com.app.add", test::add);
     callee.subscribe("com.app.event", events.handler());
   });
   AutobahnSync caller({}, f.options_for("caller", caller_driven()));

@@ -9,6 +9,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <catch2/catch.hpp>
 
+#include "client/test/handlers.hpp"
 #include "router/router.hpp"
 #include "testing/recorder.hpp"
 #include "testing/wamp_fixture.hpp"
@@ -23,9 +24,7 @@ TEST_CASE("two clients: call and publish through the router", "[client][e2e]") {
   testing::wamp_fixture f(variant.apply());
   testing::event_recorder events;
   f.client("callee", {}, [&](AutobahnSync& callee) {
-    callee.register_procedure("com.app.add", [](const w::list& a, const w::dict& k, const invocation_details&) {
-      return call_result{{a.at(0).get<int>() + a.at(1).get<int>()}, {{"echo", k}}};
-    });
+    callee.register_procedure("com.app.add", test::add);
     callee.subscribe("com.app.event", events.handler());
   });
   auto& caller = f.session("caller");

@@ -8,14 +8,17 @@ namespace autobahn_sync::testing {
 
 // ---- socket_link ----------------------------------------------------------------------------
 
-void socket_link::wrote(wamp::message_type type, std::vector<link_effect> slices) {
+void socket_link::wrote(wamp::message_type type, std::vector<link_effect> slices, std::size_t pieces) {
   std::lock_guard lock(mutex_);
-  in_flight_.push_back({type, std::move(slices)});
+  in_flight_.push_back({type, std::move(slices), pieces});
+  pieces_ += pieces;
 }
 
 void socket_link::not_written() {
   std::lock_guard lock(mutex_);
-  if (!in_flight_.empty()) in_flight_.pop_back();
+  if (in_flight_.empty()) return;
+  pieces_ -= in_flight_.back().pieces;
+  in_flight_.pop_back();
 }
 
 std::optional<std::vector<link_effect>> socket_link::arrived(const wamp::message& msg) {
@@ -31,11 +34,6 @@ std::optional<std::vector<link_effect>> socket_link::arrived(const wamp::message
 std::size_t socket_link::pieces_written() const {
   std::lock_guard lock(mutex_);
   return pieces_;
-}
-
-void socket_link::add_pieces(std::size_t n) {
-  std::lock_guard lock(mutex_);
-  pieces_ += n;
 }
 
 // ---- socket_links ---------------------------------------------------------------------------
@@ -149,13 +147,7 @@ boost::system::error_code router_end_slicer::send(const wamp::message& msg) {
   auto decision = plan_->decide(observed, {}, fault_plan::rule_set::slice_only);
   std::size_t piece_bytes = 0;
   for (const auto& e : decision.link) piece_bytes = piece_bytes ? std::min(piece_bytes, e.bytes) : e.bytes;
-  // Announced before it is written: the client's end may read it before send() returns.
-  link_->wrote(wamp::type_of(msg), std::move(decision.link));
-  const auto ec = piece_bytes ? inner_->send_in_pieces(msg, piece_bytes) : inner_->send(msg);
-  if (ec) {
-    link_->not_written();
-    return ec;
-  }
+  std::size_t pieces = 0;
   if (piece_bytes) {
     // RawSocket writes the frame (4-byte header included) in pieces; WebSocket the payload.
     std::string encoded;
@@ -163,8 +155,15 @@ boost::system::error_code router_end_slicer::send(const wamp::message& msg) {
                                                                         : wamp::serializer_kind::json);
     if (!s.encode(msg, encoded)) {
       const auto bytes = encoded.size() + (info().transport == "rawsocket" ? 4 : 0);
-      link_->add_pieces((bytes + piece_bytes - 1) / piece_bytes);
+      pieces = (bytes + piece_bytes - 1) / piece_bytes;
     }
+  }
+  // Announced before it is written: the client's end may read it before send() returns.
+  link_->wrote(wamp::type_of(msg), std::move(decision.link), pieces);
+  const auto ec = piece_bytes ? inner_->send_in_pieces(msg, piece_bytes) : inner_->send(msg);
+  if (ec) {
+    link_->not_written();
+    return ec;
   }
   return {};
 }

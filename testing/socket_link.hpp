@@ -44,8 +44,10 @@ class socket_link {
   /// The name the test gave the client's connection.
   const std::string& session() const noexcept { return session_; }
 
-  /// Router's end, before it writes a message: the slice rules that selected it (maybe none).
-  void wrote(wamp::message_type type, std::vector<link_effect> slices);
+  /// Router's end, before it writes a message: the slice rules that selected it (maybe none),
+  /// and the pieces it is written in (0: whole). Announced before, as the client's end may
+  /// read the message before the write returns.
+  void wrote(wamp::message_type type, std::vector<link_effect> slices, std::size_t pieces);
   /// Router's end: the message last announced by wrote() could not be sent after all.
   void not_written();
   /// Client's end, as a message arrives: the slice rules the router's end decided for it, or
@@ -54,12 +56,12 @@ class socket_link {
 
   /// Pieces the router's end wrote for the messages it sliced.
   std::size_t pieces_written() const;
-  void add_pieces(std::size_t n);
 
  private:
   struct written {
     wamp::message_type type;
     std::vector<link_effect> slices;
+    std::size_t pieces;
   };
   const std::uint64_t id_;
   const std::string session_;

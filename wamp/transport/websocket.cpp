@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <optional>
+#include <type_traits>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -11,6 +12,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include "wamp/transport/detail/eager_write_stream.hpp"
 #include "wamp/transport/detail/resolve.hpp"
 #include "wamp/transport/detail/tcp_peer.hpp"
 #include "wamp/transport/tls.hpp"
@@ -27,9 +29,11 @@ namespace autobahn_sync::wamp {
 namespace {
 
 // The two stacks below a WebSocket: plain TCP, and TLS over TCP. The code is shared through
-// templates; `if constexpr (is_tls<...>)` marks the few steps only TLS has.
+// templates; `if constexpr (is_tls<...>)` marks the few steps only TLS has. A plain WebSocket
+// writes through detail::eager_write_stream (a write from another thread does not wake the
+// I/O thread); over TLS the record layer needs Asio's own writes.
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
-using plain_ws = websocket::stream<beast::tcp_stream>;
+using plain_ws = websocket::stream<detail::eager_write_stream>;
 using tls_ws = websocket::stream<tls_stream>;
 
 template <class Stream>
@@ -41,6 +45,9 @@ websocket::stream_base::timeout timeouts(const transport_options& options, beast
   t.handshake_timeout = options.handshake_timeout;
   return t;
 }
+
+// Bytes a client masks and writes at a time.
+constexpr std::size_t client_write_buffer_bytes = 64 * 1024;
 
 // Bytes waiting to be written: a whole message, or one frame of a fragmented one.
 struct queued_write {
@@ -300,7 +307,7 @@ class websocket_connection final : public connection,
 // One server-side upgrade in progress, over `Stream` (beast::tcp_stream or tls_stream).
 template <class Stream>
 struct server_handshake : std::enable_shared_from_this<server_handshake<Stream>> {
-  using ws_stream = websocket::stream<Stream>;
+  using ws_stream = std::conditional_t<is_tls<Stream>, tls_ws, plain_ws>;
   using std::enable_shared_from_this<server_handshake<Stream>>::shared_from_this;
 
   server_handshake(Stream stream, std::string peer, const websocket_listener_options& options,
@@ -520,6 +527,9 @@ struct client_handshake : std::enable_shared_from_this<client_handshake<ws_strea
     }
     beast::get_lowest_layer(ws).expires_never();
     ws.set_option(timeouts(options, beast::role_type::client));
+    // A client masks what it sends into this buffer and writes it a buffer at a time (Beast's
+    // default of 4 KiB made a 64 KiB message 16 writes).
+    ws.write_buffer_bytes(client_write_buffer_bytes);
     ws.set_option(websocket::stream_base::decorator([offered](websocket::request_type& req) {
       req.set(http::field::user_agent, "autobahn-sync-cpp");
       req.set(http::field::sec_websocket_protocol, offered);

@@ -2,6 +2,7 @@
 // and URL parsing with connect-by-URL.
 #include "wamp/transport/websocket.hpp"
 
+#include <memory>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -296,4 +297,122 @@ TEST_CASE("send_cut_short leaves the peer an unfinished message, then drops the 
   REQUIRE(run_until(io, [&] { return s.events.closes.size() == 1 && client.closes.size() == 1; }));
   CHECK(s.events.messages.empty());
   CHECK(s.events.closes[0]);  // an error, not an orderly close
+}
+
+namespace {
+
+// A plain Beast WebSocket server on its own thread, speaking wamp.2.json: `body` runs on the
+// accepted stream. Its sockets have an io_context of their own, so that their readiness never
+// shows in the client's. `receive_buffer` (bytes), if given, shrinks its socket's receive
+// buffer, so that a client sending much finds its socket full.
+using beast_ws = boost::beast::websocket::stream<asio::ip::tcp::socket>;
+
+class beast_server {
+ public:
+  explicit beast_server(std::function<void(beast_ws&)> body, int receive_buffer = 0)
+      : thread_([this, body = std::move(body), receive_buffer] {
+          if (receive_buffer > 0) acceptor_.set_option(asio::socket_base::receive_buffer_size(receive_buffer));
+          namespace beast = boost::beast;
+          try {
+            beast_ws ws(acceptor_.accept());
+            ws.set_option(beast::websocket::stream_base::decorator([](beast::websocket::response_type& res) {
+              res.set(beast::http::field::sec_websocket_protocol, "wamp.2.json");
+            }));
+            ws.accept();
+            body(ws);
+            if (ws.is_open()) ws.close(beast::websocket::close_code::normal);
+          } catch (const std::exception& e) {
+            failure_ = e.what();
+          }
+        }) {}
+  std::string url() const { return "ws://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/ws"; }
+  bool done() const { return thread_.done(); }
+  // Joins the thread; what failed there (empty: nothing).
+  std::string join() {
+    thread_.join();
+    return failure_;
+  }
+
+ private:
+  std::string failure_;
+  asio::io_context io_;
+  asio::ip::tcp::acceptor acceptor_{io_, {asio::ip::address_v4::loopback(), 0}};
+  wamp::test::client_thread thread_;
+};
+
+std::string json_of(const wamp::message& msg) {
+  std::string bytes;
+  REQUIRE_FALSE(wamp::json_serializer().encode(msg, bytes));
+  return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("a message the socket takes at once is written without a turn of the I/O thread", "[integration]") {
+  // A client's CALL, sent from the caller's thread, then leaves without waking the client's
+  // I/O thread for the write's completion.
+  asio::io_context io;
+  std::string received;
+  boost::system::error_code after;
+  beast_server peer([&](beast_ws& ws) {
+    boost::beast::flat_buffer buffer;
+    ws.read(buffer);
+    received = boost::beast::buffers_to_string(buffer.data());
+    ws.read(buffer, after);  // sends nothing until the client closes
+  });
+  auto r = connect(io, peer.url(), {wamp::serializer_kind::json});
+  REQUIRE_FALSE(r.ec);
+  wamp::test::connection_events client;
+  r.connection->start(client.handler());
+  io.restart();
+  while (io.poll() > 0) {
+  }  // what the handshake left behind
+  const wamp::message msg = wamp::publish{7, {}, "com.example.eager", {"sent at once"}};
+  REQUIRE_FALSE(r.connection->send(msg));
+  io.restart();
+  CHECK(io.poll() == 0);  // the write completed inside send(): nothing was posted
+  r.connection->close();
+  REQUIRE(run_until(io, [&] { return peer.done() && client.closes.size() == 1; }));
+  CHECK(peer.join().empty());
+  CHECK(received == json_of(msg));
+  CHECK(after == boost::beast::websocket::error::closed);
+  CHECK_FALSE(client.closes[0]);
+}
+
+TEST_CASE("large messages sent back to back arrive whole and in order, with the peer's pings answered between them",
+          "[integration]") {
+  // More than the socket takes at once (the peer's receive buffer is small): writes end part
+  // inline, part asynchronously, while Beast answers the peer's pings on the same stream.
+  constexpr int count = 8;
+  asio::io_context io;
+  std::vector<std::string> received;
+  int pongs = 0;
+  beast_server peer([&](beast_ws& ws) {
+    ws.control_callback([&](boost::beast::websocket::frame_type kind, boost::beast::string_view) {
+      if (kind == boost::beast::websocket::frame_type::pong) ++pongs;
+    });
+    for (int i = 0; i < count; ++i) {
+      ws.ping({});
+      boost::beast::flat_buffer buffer;
+      ws.read(buffer);
+      received.push_back(boost::beast::buffers_to_string(buffer.data()));
+    }
+  }, 4096);
+  auto r = connect(io, peer.url(), {wamp::serializer_kind::json});
+  REQUIRE_FALSE(r.ec);
+  wamp::test::connection_events client;
+  r.connection->start(client.handler());
+  std::vector<std::string> sent;
+  for (int i = 0; i < count; ++i) {
+    const wamp::message msg = wamp::publish{static_cast<wamp::id>(i + 1), {}, "com.example.large",
+                                            {std::string(std::size_t{1} << 20, static_cast<char>('a' + i))}};
+    REQUIRE_FALSE(r.connection->send(msg));
+    sent.push_back(json_of(msg));
+  }
+  REQUIRE(run_until(io, [&] { return peer.done(); }));
+  CHECK(peer.join().empty());  // Beast found every frame well formed
+  CHECK(received == sent);
+  CHECK(pongs >= 1);  // the first pong came between the messages (later ones may come after)
+  REQUIRE(run_until(io, [&] { return client.closes.size() == 1; }));
+  CHECK_FALSE(client.closes[0]);
 }

@@ -70,6 +70,7 @@ void concurrency_args(benchmark::internal::Benchmark* b) {
       if (threads == 1 && separate) continue;
       b->Args({rawsocket, threads, separate, 1});
     }
+  for (int separate : {0, 1}) b->Args({websocket, 8, separate, 0});
 }
 
 }  // namespace

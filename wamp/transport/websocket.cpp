@@ -31,7 +31,7 @@ namespace {
 // The two stacks below a WebSocket: plain TCP, and TLS over TCP. The code is shared through
 // templates; `if constexpr (is_tls<...>)` marks the few steps only TLS has. A plain WebSocket
 // writes through detail::eager_write_stream (a write from another thread does not wake the
-// I/O thread); over TLS the record layer needs Asio's own writes.
+// I/O thread); over TLS writes stay asynchronous, as RawSocket's do.
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 using plain_ws = websocket::stream<detail::eager_write_stream>;
 using tls_ws = websocket::stream<tls_stream>;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -96,7 +97,19 @@ struct bench_options {
   std::string filter;
   std::optional<std::string> min_time;
   std::optional<std::string> results;
+  int rounds = 1;
 };
+
+// --rounds: a whole number from 1 to max_rounds.
+constexpr int max_rounds = 100;
+int parse_rounds(const std::string& text) {
+  int rounds = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), rounds);
+  if (ec != std::errc() || end != text.data() + text.size() || rounds < 1 || rounds > max_rounds) {
+    throw usage_error("--rounds takes a whole number from 1 to " + std::to_string(max_rounds) + ", not " + text);
+  }
+  return rounds;
+}
 
 int run_bench(std::span<const std::string> argv) {
   bench_options options;
@@ -111,6 +124,8 @@ int run_bench(std::span<const std::string> argv) {
       options.min_time = in.value();
     } else if (in.text() == "--results") {
       options.results = in.value();
+    } else if (in.text() == "--rounds") {
+      options.rounds = parse_rounds(in.value());
     } else {
       throw usage_error("unknown option " + in.text());
     }
@@ -143,41 +158,62 @@ int run_bench(std::span<const std::string> argv) {
   }
   if (benchmarks.empty()) throw cli_error(exit_other_failure, "no benchmark matches --filter " + options.filter);
 
-  std::vector<bench_row> rows;
+  // Round after round, each running every benchmark once, so that each round's ratios
+  // compare rows measured minutes apart at most, and a slow spell of the VM shows up as one
+  // round's outlier instead of moving one configuration only.
+  std::vector<std::vector<bench_row>> rounds;
   bool failed = false;
-  for (std::size_t i = 0; i < benchmarks.size(); ++i) {
-    const auto& [binary, name] = benchmarks[i];
-    std::fprintf(stderr, "[%zu/%zu] %s %s ...", i + 1, benchmarks.size(), binary.filename().c_str(), name.c_str());
-    std::fflush(stderr);
-    std::vector<std::string> run{binary.string(), "--benchmark_format=json", "--benchmark_filter=^" + regex_quote(name) + "$"};
-    if (options.min_time) run.push_back("--benchmark_min_time=" + *options.min_time);
-    const auto started = std::chrono::steady_clock::now();
-    const auto outcome = run_command(run);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::vector<bench_row> these;
-    try {
-      if (outcome.exit_code != 0) throw std::runtime_error("exit code " + std::to_string(outcome.exit_code));
-      these = parse_benchmark_json(outcome.stdout_text);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, " failed (%s)\n%s", e.what(), outcome.stderr_text.c_str());
-      failed = true;
-      continue;
+  for (int round = 1; round <= options.rounds; ++round) {
+    const std::string round_tag =
+        options.rounds > 1 ? "round " + std::to_string(round) + "/" + std::to_string(options.rounds) + " " : "";
+    const fs::path round_results = options.results && options.rounds > 1
+                                       ? fs::path(*options.results) / ("round-" + std::to_string(round))
+                                       : fs::path(options.results.value_or(""));
+    std::vector<bench_row> rows;
+    for (std::size_t i = 0; i < benchmarks.size(); ++i) {
+      const auto& [binary, name] = benchmarks[i];
+      std::fprintf(stderr, "%s[%zu/%zu] %s %s ...", round_tag.c_str(), i + 1, benchmarks.size(),
+                   binary.filename().c_str(), name.c_str());
+      std::fflush(stderr);
+      std::vector<std::string> run{binary.string(), "--benchmark_format=json", "--benchmark_filter=^" + regex_quote(name) + "$"};
+      if (options.min_time) run.push_back("--benchmark_min_time=" + *options.min_time);
+      const auto started = std::chrono::steady_clock::now();
+      const auto outcome = run_command(run);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      std::vector<bench_row> these;
+      try {
+        if (outcome.exit_code != 0) throw std::runtime_error("exit code " + std::to_string(outcome.exit_code));
+        these = parse_benchmark_json(outcome.stdout_text);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, " failed (%s)\n%s", e.what(), outcome.stderr_text.c_str());
+        failed = true;
+        continue;
+      }
+      if (!these.empty() && these.front().p50_us) {
+        std::fprintf(stderr, " p50 %.1f us (%.1f s)\n", *these.front().p50_us, seconds);
+      } else {
+        std::fprintf(stderr, " done (%.1f s)\n", seconds);
+      }
+      rows.insert(rows.end(), these.begin(), these.end());
+      if (options.results) {
+        // Google Benchmark's own JSON, one file per benchmark run.
+        write_file(round_results / (binary.filename().string() + "-" + std::to_string(i + 1) + ".json"),
+                   outcome.stdout_text);
+      }
     }
-    if (!these.empty() && these.front().p50_us) {
-      std::fprintf(stderr, " p50 %.1f us (%.1f s)\n", *these.front().p50_us, seconds);
-    } else {
-      std::fprintf(stderr, " done (%.1f s)\n", seconds);
-    }
-    rows.insert(rows.end(), these.begin(), these.end());
-    if (options.results) {
-      // Google Benchmark's own JSON, one file per benchmark run.
-      write_file(fs::path(*options.results) / (binary.filename().string() + "-" + std::to_string(i + 1) + ".json"),
-                 outcome.stdout_text);
-    }
+    add_baseline_ratios(rows);
+    add_autobahn_cpp_ratios(rows);
+    if (options.results && options.rounds > 1) write_file(round_results / "table.txt", format_bench_table(rows));
+    rounds.push_back(std::move(rows));
   }
-  add_baseline_ratios(rows);
-  add_autobahn_cpp_ratios(rows);
-  const auto table = format_bench_table(rows);
+
+  const auto rows = options.rounds > 1 ? median_of_rounds(rounds) : rounds.front();
+  std::string table;
+  if (options.rounds > 1) {
+    table = "Medians of " + std::to_string(options.rounds) +
+            " rounds; each ratio is the median of the rounds' own ratios (lowest-highest)\n";
+  }
+  table += format_bench_table(rows);
   std::fputs(table.c_str(), stdout);
   if (options.results) {
     write_file(fs::path(*options.results) / "table.txt", table);
@@ -192,7 +228,8 @@ int run_bench(std::span<const std::string> argv) {
 const subcommand bench_subcommand{
     "bench",
     "run the benchmarks (built with -c opt) and print the comparison table",
-    R"(usage: wamp bench [--bench-dir DIR] [--filter REGEX] [--min-time SECONDS] [--results DIR]
+    R"(usage: wamp bench [--bench-dir DIR] [--filter REGEX] [--min-time SECONDS] [--rounds N]
+                  [--results DIR]
 
 Runs every benchmark of bench/ one at a time (a progress line each on stderr), then
 prints one row per benchmark on stdout: p50 and p99 latency in microseconds, calls per
@@ -209,7 +246,11 @@ options:
   --bench-dir DIR      take the *_bench binaries of DIR
   --filter REGEX       only the benchmarks whose name matches (--benchmark_filter)
   --min-time SECONDS   passed to each benchmark as --benchmark_min_time
+  --rounds N           run every benchmark N times, round after round, and print each
+                       row's medians; each ratio is the median of the ratios taken within
+                       each round, followed by their range, as in 1.99 (1.73-2.12)
   --results DIR        also write each run's JSON, table.txt and latency.svg into DIR
+                       (with --rounds, each round's JSON and table.txt in DIR/round-K)
 )",
     run_bench,
     /*uses_common_options=*/false,

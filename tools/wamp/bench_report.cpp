@@ -59,6 +59,46 @@ std::string cell(std::optional<double> v, const char* format) {
   return text;
 }
 
+// A ratio, followed by its range over the rounds when it has one: "1.99 (1.73-2.12)".
+std::string ratio_cell(std::optional<double> ratio, const std::optional<value_range>& range) {
+  std::string text = cell(ratio, "%.2f");
+  if (ratio && range) {
+    char spread[64];
+    std::snprintf(spread, sizeof spread, " (%.2f-%.2f)", range->low, range->high);
+    text += spread;
+  }
+  return text;
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const std::size_t mid = values.size() / 2;
+  return values.size() % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+}
+
+// The median of the values a row had in the rounds that gave it one (none: unset).
+std::optional<double> median_of(const std::vector<const bench_row*>& measured,
+                                std::optional<double> (*value)(const bench_row&)) {
+  std::vector<double> values;
+  for (const auto* r : measured)
+    if (const auto v = value(*r)) values.push_back(*v);
+  if (values.empty()) return std::nullopt;
+  return median(std::move(values));
+}
+
+std::optional<value_range> range_of(const std::vector<const bench_row*>& measured,
+                                    std::optional<double> (*value)(const bench_row&)) {
+  std::optional<value_range> range;
+  for (const auto* r : measured) {
+    const auto v = value(*r);
+    if (!v) continue;
+    if (!range) range = value_range{*v, *v};
+    range->low = std::min(range->low, *v);
+    range->high = std::max(range->high, *v);
+  }
+  return range;
+}
+
 }  // namespace
 
 std::vector<bench_row> parse_benchmark_json(const std::string& json_text) {
@@ -161,6 +201,51 @@ void add_autobahn_cpp_ratios(std::vector<bench_row>& rows) {
   }
 }
 
+std::vector<bench_row> median_of_rounds(const std::vector<std::vector<bench_row>>& rounds) {
+  std::vector<std::string> names;  // in the order first seen
+  for (const auto& round : rounds)
+    for (const auto& r : round)
+      if (std::find(names.begin(), names.end(), r.name) == names.end()) names.push_back(r.name);
+
+  std::vector<bench_row> out;
+  for (const auto& name : names) {
+    std::vector<const bench_row*> measured;
+    const bench_row* last_failed = nullptr;
+    for (const auto& round : rounds) {
+      for (const auto& r : round) {
+        if (r.name != name) continue;
+        if (r.error) {
+          last_failed = &r;
+        } else {
+          measured.push_back(&r);
+        }
+      }
+    }
+    if (measured.empty()) {
+      out.push_back(*last_failed);
+      out.back().rounds = 0;
+      continue;
+    }
+    bench_row row = *measured.front();  // what the row is: name, size, kind
+    row.rounds = static_cast<int>(measured.size());
+    row.p50_us = median_of(measured, [](const bench_row& r) { return r.p50_us; });
+    row.p99_us = median_of(measured, [](const bench_row& r) { return r.p99_us; });
+    row.calls_per_second = median_of(measured, [](const bench_row& r) {
+                             return r.calls_per_second > 0 ? std::optional(r.calls_per_second) : std::nullopt;
+                           }).value_or(0);
+    const auto to_baseline = [](const bench_row& r) { return r.ratio_to_baseline; };
+    const auto to_autobahn_cpp = [](const bench_row& r) { return r.ratio_to_autobahn_cpp; };
+    row.ratio_to_baseline = median_of(measured, to_baseline);
+    row.ratio_to_autobahn_cpp = median_of(measured, to_autobahn_cpp);
+    if (rounds.size() > 1) {
+      row.ratio_to_baseline_range = range_of(measured, to_baseline);
+      row.ratio_to_autobahn_cpp_range = range_of(measured, to_autobahn_cpp);
+    }
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
 std::string format_latency_svg(const std::vector<bench_row>& rows) {
   std::vector<const bench_row*> shown;
   double longest = 1;
@@ -206,14 +291,19 @@ std::string format_latency_svg(const std::vector<bench_row>& rows) {
 }
 
 std::string format_bench_table(const std::vector<bench_row>& rows) {
-  std::size_t name_width = 4;
-  for (const auto& r : rows) name_width = std::max(name_width, r.name.size());
+  std::size_t name_width = 4, ratio_width = 9, vs_width = 14;
+  for (const auto& r : rows) {
+    name_width = std::max(name_width, r.name.size());
+    ratio_width = std::max(ratio_width, ratio_cell(r.ratio_to_baseline, r.ratio_to_baseline_range).size());
+    vs_width = std::max(vs_width, ratio_cell(r.ratio_to_autobahn_cpp, r.ratio_to_autobahn_cpp_range).size());
+  }
   std::string out;
   char line[1024];
   auto add = [&](const std::string& name, const std::string& p50, const std::string& p99, const std::string& rate,
                  const std::string& ratio, const std::string& vs_autobahn_cpp) {
-    std::snprintf(line, sizeof line, "%-*s  %10s  %10s  %12s  %9s  %14s\n", static_cast<int>(name_width), name.c_str(),
-                  p50.c_str(), p99.c_str(), rate.c_str(), ratio.c_str(), vs_autobahn_cpp.c_str());
+    std::snprintf(line, sizeof line, "%-*s  %10s  %10s  %12s  %*s  %*s\n", static_cast<int>(name_width), name.c_str(),
+                  p50.c_str(), p99.c_str(), rate.c_str(), static_cast<int>(ratio_width), ratio.c_str(),
+                  static_cast<int>(vs_width), vs_autobahn_cpp.c_str());
     out += line;
   };
   add("name", "p50_us", "p99_us", "calls/s", "x two-hop", "x autobahn-cpp");
@@ -224,7 +314,8 @@ std::string format_bench_table(const std::vector<bench_row>& rows) {
     }
     add(r.name, cell(r.p50_us, "%.1f"), cell(r.p99_us, "%.1f"),
         cell(r.calls_per_second > 0 ? std::optional(r.calls_per_second) : std::nullopt, "%.0f"),
-        cell(r.ratio_to_baseline, "%.2f"), cell(r.ratio_to_autobahn_cpp, "%.2f"));
+        ratio_cell(r.ratio_to_baseline, r.ratio_to_baseline_range),
+        ratio_cell(r.ratio_to_autobahn_cpp, r.ratio_to_autobahn_cpp_range));
   }
   return out;
 }

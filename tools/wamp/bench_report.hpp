@@ -10,6 +10,12 @@
 
 namespace wamp_cli {
 
+/// The lowest and the highest of a value measured in several rounds.
+struct value_range {
+  double low = 0;
+  double high = 0;
+};
+
 struct bench_row {
   /// The benchmark's name without Google Benchmark's "/real_time" and "/min_time:..."
   /// suffixes, followed by its label in brackets when it has one.
@@ -39,6 +45,11 @@ struct bench_row {
   bool is_autobahn_cpp = false;
   bool comparable_to_autobahn_cpp = false;
   std::optional<double> ratio_to_autobahn_cpp;
+  /// Rows of median_of_rounds: over how many rounds the row was measured, and the range of
+  /// the per-round ratios whose medians the two ratios above are.
+  int rounds = 1;
+  std::optional<value_range> ratio_to_baseline_range;
+  std::optional<value_range> ratio_to_autobahn_cpp_range;
   /// Set when the benchmark reported an error (then only `name` is meaningful).
   std::optional<std::string> error;
 };
@@ -61,8 +72,16 @@ void add_baseline_ratios(std::vector<bench_row>& rows);
 /// faster than autobahn-cpp).
 void add_autobahn_cpp_ratios(std::vector<bench_row>& rows);
 
+/// One row per benchmark of `rounds` (each a whole run whose ratios are already added), in
+/// the order first seen: the median of p50, p99 and calls/s over the rounds that measured the
+/// row without an error, and the median of its per-round ratios with their range. A ratio is
+/// thus the median of ratios each taken within one round, beside that round's baselines,
+/// not a ratio of medians: what the VM did during a round affects both sides alike. A row
+/// that failed in every round keeps the last error.
+std::vector<bench_row> median_of_rounds(const std::vector<std::vector<bench_row>>& rounds);
+
 /// The table: name, p50_us, p99_us, calls/s, x two-hop, x autobahn-cpp; "-" where a value
-/// is unknown.
+/// is unknown. Ratios with a range (median_of_rounds) read "1.99 (1.73-2.12)".
 std::string format_bench_table(const std::vector<bench_row>& rows);
 
 /// The latency distribution as an SVG bar chart: p50 and p99 of every row that has them.

@@ -208,3 +208,78 @@ TEST_CASE("bench rows: throughput is compared with the TCP relay's calls/s for a
   CHECK_FALSE(rows[2].ratio_to_baseline);  // no relay row with 64 threads here
   CHECK(format_bench_table(rows).find("25000       2.00") != std::string::npos);
 }
+
+namespace {
+
+// One round: the relay at `relay_p50`, our call at `call_p50`, ratios added.
+std::vector<bench_row> round_of(double relay_p50, double call_p50, bool call_fails = false) {
+  bench_row relay;
+  relay.name = "BM_tcp_two_hop/16";
+  relay.is_baseline = true;
+  relay.payload_bytes = 16;
+  relay.p50_us = relay_p50;
+  relay.p99_us = 2 * relay_p50;
+  relay.calls_per_second = 1e6 / relay_p50;
+  bench_row call;
+  call.name = "BM_call/1/2/16/0 [rawsocket/msgpack/16B]";
+  call.payload_bytes = 16;
+  if (call_fails) {
+    call.error = "router refused the join";
+  } else {
+    call.p50_us = call_p50;
+    call.p99_us = 2 * call_p50;
+    call.calls_per_second = 1e6 / call_p50;
+  }
+  std::vector<bench_row> rows{relay, call};
+  add_baseline_ratios(rows);
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("bench rounds: medians of each value, and the median and range of the rounds' own ratios", "[bench_report]") {
+  // The call's ratios are 2.5, 1.5, 3.0 and 2.0: median 2.25, where the ratio of the
+  // medians (37.5 / 20) would be 1.875.
+  const auto rows = median_of_rounds({round_of(10, 25), round_of(20, 30), round_of(30, 90), round_of(40, 80)});
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].name == "BM_tcp_two_hop/16");
+  CHECK(rows[0].is_baseline);
+  CHECK(rows[0].rounds == 4);
+  CHECK(*rows[0].p50_us == Approx(25.0));  // even count: the mean of the middle two
+  CHECK(*rows[0].ratio_to_baseline == Approx(1.0));
+  const auto& call = rows[1];
+  CHECK(*call.p50_us == Approx(55.0));
+  CHECK(*call.p99_us == Approx(110.0));
+  CHECK(call.calls_per_second == Approx((1e6 / 30 + 1e6 / 80) / 2));
+  CHECK(*call.ratio_to_baseline == Approx(2.25));
+  REQUIRE(call.ratio_to_baseline_range);
+  CHECK(call.ratio_to_baseline_range->low == Approx(1.5));
+  CHECK(call.ratio_to_baseline_range->high == Approx(3.0));
+  CHECK_FALSE(call.ratio_to_autobahn_cpp);
+  CHECK_FALSE(call.ratio_to_autobahn_cpp_range);
+
+  const std::string table = format_bench_table(rows);
+  CHECK(table.find("2.25 (1.50-3.00)") != std::string::npos);
+  CHECK(table.find("1.00 (1.00-1.00)") != std::string::npos);
+  CHECK(table.find("x two-hop") != std::string::npos);
+}
+
+TEST_CASE("bench rounds: a round whose row failed is left out of that row; a row that always failed keeps its error",
+          "[bench_report]") {
+  const auto some = median_of_rounds({round_of(10, 25), round_of(20, 0, true), round_of(30, 90)});
+  REQUIRE(some.size() == 2);
+  CHECK(some[1].rounds == 2);
+  CHECK_FALSE(some[1].error);
+  CHECK(*some[1].p50_us == Approx(57.5));
+  CHECK(*some[1].ratio_to_baseline == Approx((2.5 + 3.0) / 2));
+
+  const auto none = median_of_rounds({round_of(10, 0, true), round_of(20, 0, true)});
+  REQUIRE(none.size() == 2);
+  CHECK(none[1].rounds == 0);
+  CHECK(none[1].error == "router refused the join");
+  CHECK(format_bench_table(none).find("error: router refused the join") != std::string::npos);
+
+  const auto one = median_of_rounds({round_of(10, 25)});  // one round: its own values, no range
+  CHECK(*one[1].ratio_to_baseline == Approx(2.5));
+  CHECK_FALSE(one[1].ratio_to_baseline_range);
+}

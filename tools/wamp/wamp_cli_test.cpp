@@ -14,6 +14,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -556,4 +558,76 @@ TEST_CASE("wamp bench without built benchmarks says how to build them, exit code
   CHECK(result.exit_code == 2);
   CHECK(result.out == "");
   CHECK(result.err.find("bazel build -c opt --config=opt //bench/...") != std::string::npos);
+}
+
+namespace {
+
+// A stand-in benchmark binary: a shell script that lists `name` and, run for it, prints
+// Google Benchmark JSON whose p50 is the next of `p50s` (one per run, counted in a file
+// beside the script), so that each round of `wamp bench --rounds` measures something else.
+void write_fake_benchmark(const std::filesystem::path& path, const std::string& name, const std::string& label,
+                          const std::vector<int>& p50s) {
+  std::string values;
+  for (int v : p50s) values += " " + std::to_string(v);
+  std::ofstream script(path);
+  script << "#!/bin/sh\n"
+         << "case \"$*\" in *--benchmark_list_tests*) echo '" << name << "'; exit 0;; esac\n"
+         << "n=$(cat \"$0.runs\" 2>/dev/null || echo 0); n=$((n + 1)); echo $n > \"$0.runs\"\n"
+         << "set --" << values << "; shift $((n - 1)); p50=$1\n"
+         << "echo '{\"benchmarks\": [{\"name\": \"" << name << "/real_time\", \"run_type\": \"iteration\", "
+         << "\"real_time\": '$p50', \"time_unit\": \"us\", \"p50_us\": '$p50', \"p99_us\": '$((p50 * 2))', "
+         << "\"label\": \"" << label << "\"}]}'\n";
+  script.close();
+  std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+}
+
+}  // namespace
+
+TEST_CASE("wamp bench --rounds prints each row's medians, with the median and range of the rounds' own ratios",
+          "[wamp_cli]") {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  REQUIRE(tmp);
+  const auto dir = std::filesystem::path(tmp) / "fake-bench";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  // Rounds: relay 10, 20, 30 us; call 25, 30, 90 us. The call's ratios are 2.5, 1.5, 3.0:
+  // their median is 2.5, where the ratio of the medians (30 / 20) would be 1.5.
+  write_fake_benchmark(dir / "tcp_baseline_bench", "BM_tcp_two_hop/16", "tcp/16B", {10, 20, 30});
+  write_fake_benchmark(dir / "call_bench", "BM_call/1/2/16/0", "rawsocket/msgpack/16B", {25, 30, 90});
+  const auto results = std::filesystem::path(tmp) / "fake-bench-results";
+  std::filesystem::remove_all(results);
+
+  const auto result = run_tool({"bench", "--bench-dir", dir.string(), "--rounds", "3", "--results", results.string()});
+  INFO(result.err);
+  CHECK(result.exit_code == 0);
+  CHECK(result.out.find("Medians of 3 rounds") == 0);
+  CHECK(result.out.find("BM_tcp_two_hop/16 [tcp/16B]") != std::string::npos);
+  const auto call_row = result.out.find("BM_call/1/2/16/0 [rawsocket/msgpack/16B]");
+  REQUIRE(call_row != std::string::npos);
+  const std::string call_line = result.out.substr(call_row, result.out.find('\n', call_row) - call_row);
+  CHECK(call_line.find(" 30.0 ") != std::string::npos);  // median p50
+  CHECK(call_line.find(" 60.0 ") != std::string::npos);  // median p99
+  CHECK(call_line.find("2.50 (1.50-3.00)") != std::string::npos);
+  CHECK(result.err.find("round 3/3 [2/2]") != std::string::npos);
+
+  for (int round = 1; round <= 3; ++round) {
+    CAPTURE(round);
+    const auto round_dir = results / ("round-" + std::to_string(round));
+    CHECK(std::filesystem::exists(round_dir / "table.txt"));
+    CHECK(std::filesystem::exists(round_dir / "tcp_baseline_bench-1.json"));
+    CHECK(std::filesystem::exists(round_dir / "call_bench-2.json"));
+  }
+  std::ifstream table(results / "table.txt");
+  const std::string written((std::istreambuf_iterator<char>(table)), std::istreambuf_iterator<char>());
+  CHECK(written == result.out);
+  CHECK(std::filesystem::exists(results / "latency.svg"));
+}
+
+TEST_CASE("wamp bench refuses a --rounds that is not a whole number from 1 to 100, exit code 2", "[wamp_cli]") {
+  for (const char* bad : {"0", "-1", "101", "2.5", "three", ""}) {
+    CAPTURE(bad);
+    const auto result = run_tool({"bench", "--rounds", bad});
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.find("--rounds takes a whole number from 1 to 100") != std::string::npos);
+  }
 }

@@ -233,13 +233,26 @@ class websocket_connection final : public connection,
       if (self->closing_ && !self->abrupt_) self->close_handshake();
       else if (self->finished_pending()) self->finish({});
     };
-    if (next.what == queued_write::piece::whole) {
-      ws_.async_write(asio::buffer(next.bytes), std::move(on_written));
+    start_write([&] {
+      if (next.what == queued_write::piece::whole) {
+        ws_.async_write(asio::buffer(next.bytes), std::move(on_written));
+      } else {
+        // One frame of a fragmented message (Beast sends the first with the message's opcode,
+        // the others as continuations).
+        ws_.async_write_some(next.what == queued_write::piece::last_fragment, asio::buffer(next.bytes),
+                             std::move(on_written));
+      }
+    });
+  }
+
+  // Starts the write of a queued message. Over plain TCP it may complete before this returns
+  // (detail::eager_write_stream); over TLS it completes on the I/O thread.
+  template <class Start>
+  void start_write(Start&& start) {
+    if constexpr (is_tls<ws_stream>) {
+      start();
     } else {
-      // One frame of a fragmented message (Beast sends the first with the message's opcode,
-      // the others as continuations).
-      ws_.async_write_some(next.what == queued_write::piece::last_fragment, asio::buffer(next.bytes),
-                           std::move(on_written));
+      ws_.next_layer().eagerly(std::forward<Start>(start));
     }
   }
 

@@ -2,8 +2,11 @@
 // and URL parsing with connect-by-URL.
 #include "wamp/transport/websocket.hpp"
 
+#include <array>
 #include <memory>
 #include <thread>
+
+#include <boost/asio/read_until.hpp>
 
 #include <catch2/catch.hpp>
 #include <boost/beast/core.hpp>
@@ -415,4 +418,54 @@ TEST_CASE("large messages sent back to back arrive whole and in order, with the 
   CHECK(pongs >= 1);  // the first pong came between the messages (later ones may come after)
   REQUIRE(run_until(io, [&] { return client.closes.size() == 1; }));
   CHECK_FALSE(client.closes[0]);
+}
+
+TEST_CASE("a message that came with the handshake is delivered after start() returns, also behind a ping",
+          "[integration]") {
+  // The server's 101 response, a ping and an EVENT arrive in one segment, so that they all
+  // wait in the client's buffer when start() begins to read. Answering the ping writes a pong
+  // at once (detail::eager_write_stream); the EVENT must still reach on_message from the I/O
+  // thread's loop, not from inside start(), where the owner has not finished setting up.
+  asio::io_context io, peer_io;  // the peer's own, used only on its thread once it runs
+  asio::ip::tcp::acceptor acceptor(peer_io, {asio::ip::address_v4::loopback(), 0});
+  const std::string url = "ws://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/ws";
+  const std::string event = json_of(wamp::event{1, 2, {}, {"with the handshake"}, {}});
+  std::string peer_saw;
+  wamp::test::client_thread peer([&] {
+    asio::ip::tcp::socket socket(peer_io);
+    acceptor.accept(socket);
+    std::string request;
+    asio::read_until(socket, asio::dynamic_buffer(request), "\r\n\r\n");
+    const std::string key_field = "Sec-WebSocket-Key: ";
+    const auto at = request.find(key_field) + key_field.size();
+    boost::beast::websocket::detail::sec_ws_accept_type accept;
+    boost::beast::websocket::detail::make_sec_ws_accept(accept, request.substr(at, request.find("\r\n", at) - at));
+    std::string bytes = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        "Sec-WebSocket-Accept: " + std::string(accept.data(), accept.size()) +
+                        "\r\nSec-WebSocket-Protocol: wamp.2.json\r\n\r\n";
+    bytes += std::string("\x89\x00", 2);                                          // ping, no payload
+    bytes += std::string{'\x81', static_cast<char>(event.size())} + event;        // text frame
+    asio::write(socket, asio::buffer(bytes));
+    std::array<char, 2> pong{};
+    asio::read(socket, asio::buffer(pong));  // the client's pong (masked: 4 key bytes follow)
+    peer_saw.assign(pong.data(), pong.size());
+  });
+  auto r = connect(io, url, {wamp::serializer_kind::json});
+  REQUIRE_FALSE(r.ec);
+  wamp::test::connection_events client;
+  auto handler = client.handler();
+  bool starting = true, delivered_while_starting = false;
+  handler.on_message = [&, on_message = handler.on_message](wamp::message&& m) {
+    delivered_while_starting = delivered_while_starting || starting;
+    on_message(std::move(m));
+  };
+  r.connection->start(std::move(handler));
+  starting = false;
+  REQUIRE(run_until(io, [&] { return client.messages.size() == 1 && peer.done(); }));
+  CHECK_FALSE(delivered_while_starting);
+  CHECK(json_of(client.messages[0]) == event);
+  peer.join();
+  CHECK(peer_saw == std::string("\x8a\x80", 2));  // a pong, masked, no payload
+  r.connection->close_abruptly();
+  REQUIRE(run_until(io, [&] { return client.closes.size() == 1; }));
 }

@@ -214,8 +214,9 @@ class rawsocket_connection final : public connection,
     if (!reading_) post_finish({});
   }
 
-  // Reads whatever the peer sent, up to the free room in `in_` (at least read_chunk, or the
-  // rest of a larger frame): one read usually brings a whole frame, under load several.
+  // Reads whatever the peer sent, up to the free room in `in_` (at least read_chunk, or more
+  // of a larger frame, see receive_room): one read usually brings a whole frame, under load
+  // several.
   void read_more() {
     if (begin_ == end_ && in_.size() > 4 * read_chunk) {
       in_.clear();  // a large frame passed: do not keep its room
@@ -227,7 +228,7 @@ class rawsocket_connection final : public connection,
       end_ -= begin_;
       begin_ = 0;
     }
-    in_.resize(std::max(end_ + read_chunk, wanted_));
+    in_.resize(rawsocket::receive_room(end_, wanted_, read_chunk));
     reading_ = true;
     socket_.async_read_some(asio::buffer(in_.data() + end_, in_.size() - end_),
                             [self = shared_from_this()](error_code ec, std::size_t n) {
@@ -279,6 +280,12 @@ class rawsocket_connection final : public connection,
       }
     } else if (type == frame_type::ping && !closing_) {
       enqueue(frame_type::pong, payload);
+      // Pongs count against the send queue's limit as messages do: a peer that pings and
+      // never reads must not make the queue grow without bound.
+      if (queued_bytes_ > options_.max_send_queue_bytes) {
+        first_error_ = make_error_code(errc::send_queue_full);
+        close_abruptly();
+      }
     }
   }
 
@@ -316,7 +323,8 @@ class rawsocket_connection final : public connection,
     if (finished_) return;
     finished_ = true;
     closing_ = true;
-    if (first_error_ && !ec) ec = *first_error_;
+    // What went wrong first, rather than the abort of the operations it cut short.
+    if (first_error_ && (!ec || ec == asio::error::operation_aborted)) ec = *first_error_;
     if (open_counter_) --*open_counter_;
     auto on_close = std::move(handler_.on_close);
     handler_ = {};

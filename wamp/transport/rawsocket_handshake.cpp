@@ -84,6 +84,10 @@ octets frame_header(frame_type type, std::size_t length) noexcept {
           static_cast<unsigned char>(length >> 8), static_cast<unsigned char>(length)};
 }
 
+std::size_t receive_room(std::size_t held, std::size_t needed, std::size_t chunk) noexcept {
+  return std::max(held + chunk, std::min(needed, 2 * held + chunk));
+}
+
 parsed_header parse_frame_header(const octets& header, std::size_t receive_limit) noexcept {
   parsed_header p;
   p.type = static_cast<frame_type>(header[0] & 0x07);

@@ -85,5 +85,12 @@ struct parsed_header {
 
 parsed_header parse_frame_header(const octets& header, std::size_t receive_limit) noexcept;
 
+/// The size a receive buffer holding `held` octets should have to read on, when the frame
+/// being read needs `needed` octets in all, header included (0: not known yet), reading at
+/// least `chunk` at a time. Room for the whole frame, but never more than twice what has
+/// arrived plus a chunk: a peer that announces a large frame and sends little gets little
+/// memory, and a large frame that does arrive is read in a few doubling steps.
+std::size_t receive_room(std::size_t held, std::size_t needed, std::size_t chunk) noexcept;
+
 }  // namespace rawsocket
 }  // namespace autobahn_sync::wamp

@@ -156,6 +156,49 @@ TEST_CASE("PING is answered with a PONG carrying the same payload", "[integratio
   CHECK(reply == octets({2, 0, 0, 3}) + "abc");
 }
 
+TEST_CASE("a peer that pings and never reads is cut off when its pongs fill the send queue", "[integration]") {
+  asio::io_context io;
+  wamp::rawsocket_listener_options options;
+  options.transport.max_send_queue_bytes = 256 * 1024;
+  server s(io, options);
+  int pings_written = 0;
+  boost::system::error_code write_error;
+  wamp::test::client_thread t([&] {
+    asio::io_context client_io;
+    asio::ip::tcp::socket socket(client_io);
+    socket.open(asio::ip::tcp::v4());
+    socket.set_option(asio::socket_base::receive_buffer_size(4096));  // the pongs back up soon
+    socket.connect({asio::ip::address_v4::loopback(), s.listener->port()});
+    asio::write(socket, asio::buffer(octets({0x7F, 0xF1, 0, 0})));
+    std::string reply(4, '\0');
+    asio::read(socket, asio::buffer(reply));
+    const std::string ping = octets({1, 1, 0, 0}) + std::string(64 * 1024, 'p');  // 64 KiB each
+    // 64 MiB in all, far more than the socket buffers hold: the server must give up first.
+    while (pings_written < 1024 && !write_error) {
+      asio::write(socket, asio::buffer(ping), write_error);
+      if (!write_error) ++pings_written;
+    }
+  });
+  REQUIRE(run_until(io, [&] { return t.done() && s.events.closes.size() == 1; }));
+  t.join();
+  CHECK(s.events.closes[0] == wamp::errc::send_queue_full);
+  CHECK(write_error);  // the server closed the connection under the writer
+  CHECK(pings_written < 1024);
+}
+
+TEST_CASE("the receive buffer grows with the bytes that arrive, not with the length a header announces", "[unit]") {
+  constexpr std::size_t chunk = 16 * 1024;
+  const std::size_t announced = 4 + (std::size_t{16} << 20);  // 16 MiB
+  CHECK(wamp::rawsocket::receive_room(8, announced, chunk) == 16 + chunk);  // 8 octets: no 16 MiB
+  CHECK(wamp::rawsocket::receive_room(0, 0, chunk) == chunk);
+  CHECK(wamp::rawsocket::receive_room(100, 0, chunk) == 100 + chunk);  // length not known yet
+  // A 64 KiB frame whose first 16 KiB came: room for 48 KiB, then for the whole frame.
+  CHECK(wamp::rawsocket::receive_room(chunk, 4 + 65536, chunk) == 3 * chunk);
+  CHECK(wamp::rawsocket::receive_room(3 * chunk, 4 + 65536, chunk) == 4 + 65536);
+  // Never less than one chunk more than what is held.
+  CHECK(wamp::rawsocket::receive_room(65000, 65010, chunk) == 65000 + chunk);
+}
+
 TEST_CASE("messages near the negotiated limit pass; bigger ones are refused both ways", "[integration]") {
   asio::io_context io;
   wamp::rawsocket_listener_options options;

@@ -1,6 +1,7 @@
 #include "router/dealer.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "router/realm.hpp"
 #include "router/router_core.hpp"
@@ -18,6 +19,9 @@ std::string option_string(const wamp::dict& options, const char* key, std::strin
   const auto it = options.find(key);
   return it != options.end() && it->second.is_string() ? it->second.get<std::string>() : fallback;
 }
+
+// 100 years: the longest CALL timeout that gets a deadline.
+constexpr std::uint64_t longest_call_timeout_ms = 100ull * 365 * 24 * 60 * 60 * 1000;
 
 bool is_invoke_policy(const std::string& p) {
   return p == "single" || p == "roundrobin" || p == "random" || p == "first" || p == "last";
@@ -210,7 +214,10 @@ void dealer::call(session& s, wamp::call&& msg) {
   const auto timeout = msg.options.find("timeout");
   if (timeout != msg.options.end()) {
     const auto ms = wamp::as_unsigned(timeout->second);
-    if (ms && *ms > 0) pending.deadline = realm_.core().now() + std::chrono::milliseconds(*ms);
+    // Longer timeouts would overflow the clock's nanoseconds: no deadline, which is what they mean.
+    if (ms && *ms > 0 && *ms <= longest_call_timeout_ms) {
+      pending.deadline = realm_.core().now() + std::chrono::milliseconds(*ms);
+    }
   }
 
   const call_key key = next_key_++;
@@ -291,8 +298,12 @@ void dealer::cancel(session& s, const wamp::cancel& msg) {
   pending_call& call = calls_.at(key);
   std::string mode = option_string(msg.options, "mode", "kill");
   if (mode != "skip" && mode != "kill" && mode != "killnowait") {
-    return realm::send_error(s, wamp::message_type::call, msg.request, uris::invalid_argument,
-                             {"CANCEL mode must be skip, kill or killnowait"});
+    // An ERROR for the call ends it for the caller, so it ends here too (the callee's answer
+    // would otherwise come as a second one), and the callee is told to stop.
+    interrupt(call, "killnowait");
+    realm::send_error(s, wamp::message_type::call, msg.request, uris::invalid_argument,
+                      {"CANCEL mode must be skip, kill or killnowait"});
+    return finish(key);
   }
   session* callee = realm_.core().find_session(call.callee);
   if (!callee || !callee->has_feature("callee", "call_canceling")) mode = "skip";

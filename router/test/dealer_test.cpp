@@ -168,6 +168,20 @@ TEST_CASE("cancel: skip, kill and killnowait", "[unit]") {
     CHECK(callee.expect<wamp::interrupt>().request == inv.request);
     caller.expect_error(router::uris::canceled);
   }
+  SECTION("an unknown mode: the caller hears invalid_argument, which ends the call; the callee is told to stop") {
+    caller.send(wamp::cancel{1, {{"mode", "bogus"}}});
+    const auto interrupt = callee.expect<wamp::interrupt>();
+    CHECK(interrupt.request == inv.request);
+    CHECK(interrupt.options.at("mode") == "killnowait");
+    caller.expect_error(router::uris::invalid_argument);
+    callee.send(wamp::yield{inv.request, {}, {1}});  // late: dropped, not a second answer
+    caller.expect_nothing();
+    caller.send(wamp::call{1, {}, "slow"});  // the request id is free again
+    callee.expect<wamp::invocation>();
+    caller.expect_nothing();
+    caller.send(wamp::cancel{1, {{"mode", "skip"}}});
+    caller.expect_error(router::uris::canceled);
+  }
   CHECK(f.realm.the_dealer().pending_call_count() == 0);
 }
 
@@ -189,6 +203,22 @@ TEST_CASE("a call times out on the router's clock", "[unit]") {
   CHECK(callee.expect<wamp::interrupt>().request == inv.request);
   CHECK_FALSE(f.core.next_deadline());
   CHECK(f.realm.the_dealer().pending_call_count() == 0);
+}
+
+TEST_CASE("a call timeout too long for the router's clock means no deadline, not an instant one", "[unit]") {
+  fixture f;
+  peer callee(f.core), caller(f.core);
+  callee.join();
+  caller.join();
+  f.register_procedure(callee, "slow");
+  caller.send(wamp::call{1, {{"timeout", std::uint64_t{10'000'000'000'000}}}, "slow"});  // ~317 years
+  const auto inv = callee.expect<wamp::invocation>();
+  CHECK_FALSE(f.core.next_deadline());
+  f.now += std::chrono::hours(24);
+  f.core.expire();
+  caller.expect_nothing();
+  callee.send(wamp::yield{inv.request, {}, {1}});
+  CHECK(caller.expect<wamp::result>().args == wamp::list{1});
 }
 
 TEST_CASE("a callee that leaves fails its pending calls and frees its registrations", "[unit]") {

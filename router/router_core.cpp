@@ -115,7 +115,7 @@ wamp::id router_core::attach(session_sink sink, transport_details transport,
   s->transport = std::move(transport);
   s->auth = std::move(auth);
   sessions_.emplace(id, std::move(s));
-  join_deadlines_.emplace(now() + options_.limits.join_timeout, id);
+  arm_join_deadline(id);
   return id;
 }
 
@@ -128,7 +128,20 @@ void router_core::detach(wamp::id connection) {
   const auto it = sessions_.find(connection);
   if (it == sessions_.end()) return;
   end_session(*it->second);
+  disarm_join_deadline(connection);
   sessions_.erase(it);
+}
+
+void router_core::arm_join_deadline(wamp::id id) {
+  disarm_join_deadline(id);
+  join_deadline_of_[id] = join_deadlines_.emplace(now() + options_.limits.join_timeout, id);
+}
+
+void router_core::disarm_join_deadline(wamp::id id) {
+  const auto it = join_deadline_of_.find(id);
+  if (it == join_deadline_of_.end()) return;
+  join_deadlines_.erase(it->second);
+  join_deadline_of_.erase(it);
 }
 
 void router_core::end_session(session& s) {
@@ -143,7 +156,7 @@ void router_core::end_session(session& s) {
   s.joined = nullptr;
   s.phase = session::state::awaiting_hello;
   s.hello = {};
-  join_deadlines_.emplace(now() + options_.limits.join_timeout, s.id);
+  arm_join_deadline(s.id);
 }
 
 void router_core::log_limit(std::string_view limit, const session& s, const std::string& what) const {
@@ -164,6 +177,7 @@ void router_core::abort_session(session& s, const std::string& reason, const std
   s.send(wamp::abort{std::move(details), reason});
   end_session(s);
   s.phase = session::state::closing;
+  disarm_join_deadline(s.id);  // its connection is closing: no join to wait for
   if (s.sink.close) s.sink.close();
 }
 
@@ -265,6 +279,7 @@ void router_core::apply(session& s, realm& r, auth_decision&& d) {
   s.authextra = std::move(d.authextra);
   s.phase = session::state::established;
   s.hello = {};
+  disarm_join_deadline(s.id);
   wamp::dict details{{"realm", r.name()},
                      {"authid", s.authid},
                      {"authrole", s.authrole},
@@ -306,7 +321,7 @@ bool router_core::kill(wamp::id id, const std::string& reason, const std::string
 
 std::optional<router_core::time_point> router_core::next_deadline() const {
   std::optional<time_point> next;
-  // Join deadlines of sessions that joined (or left) since are stale: expire() skips them.
+  // A session that is closing may still have one: expire() skips it.
   for (const auto& [when, id] : join_deadlines_) {
     const auto it = sessions_.find(id);
     const session* s = it == sessions_.end() ? nullptr : it->second.get();
@@ -326,6 +341,7 @@ void router_core::expire() {
   while (!join_deadlines_.empty() && join_deadlines_.begin()->first <= t) {
     const wamp::id id = join_deadlines_.begin()->second;
     join_deadlines_.erase(join_deadlines_.begin());
+    join_deadline_of_.erase(id);
     session* s = find_session(id);
     if (!s || s->phase == session::state::established || s->phase == session::state::closing) continue;
     abort_session(*s, uris::timeout, "the session did not join in time", "join_timeout");

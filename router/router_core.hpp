@@ -100,6 +100,8 @@ class router_core {
   session* find_session(wamp::id id);
   std::size_t connection_count() const noexcept { return sessions_.size(); }
   std::size_t realm_count() const noexcept { return realms_.size(); }
+  /// Connections the join timeout watches: those without a joined session.
+  std::size_t join_deadline_count() const noexcept { return join_deadlines_.size(); }
 
   // Services for realms, brokers and dealers.
   wamp::id new_global_id();
@@ -131,8 +133,14 @@ class router_core {
   wamp::random_id_source ids_;
   std::map<std::string, std::unique_ptr<realm>> realms_;
   std::unordered_map<wamp::id, std::unique_ptr<session>> sessions_;
-  // Connections that have not joined yet, by the time they must have.
-  std::multimap<time_point, wamp::id> join_deadlines_;
+  // Connections that have not joined yet, by the time they must have: one entry each at most,
+  // removed when the session joins or its connection goes (so that finding the next deadline
+  // does not walk past those of sessions that joined since).
+  using join_deadline_map = std::multimap<time_point, wamp::id>;
+  join_deadline_map join_deadlines_;
+  std::unordered_map<wamp::id, join_deadline_map::iterator> join_deadline_of_;
+  void arm_join_deadline(wamp::id id);
+  void disarm_join_deadline(wamp::id id);
 };
 
 }  // namespace autobahn_sync::router

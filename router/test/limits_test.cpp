@@ -211,6 +211,28 @@ TEST_CASE("a session that does not join within join_timeout is aborted, and it i
   CHECK_FALSE(joined.closed);
 }
 
+TEST_CASE("sessions that join and leave over and over leave no join deadlines behind", "[unit]") {
+  // Each message makes the router look for its next deadline: stale ones would make every
+  // message pay for every join of the last join_timeout.
+  router::router_limits limits;
+  limits.join_timeout = std::chrono::seconds(2);
+  logged_core f(limits);
+  peer waiting(*f.core), cycling(*f.core);
+  CHECK(f.core->join_deadline_count() == 2);
+  for (int i = 0; i < 1000; ++i) {
+    cycling.join();
+    REQUIRE(f.core->join_deadline_count() == 1);  // only the one still waiting
+    cycling.send(wamp::goodbye{{}, router::uris::close_normal});
+    REQUIRE(cycling.expect<wamp::goodbye>().reason == router::uris::goodbye_and_out);
+    REQUIRE(f.core->join_deadline_count() == 2);  // out again: the join timeout watches it
+  }
+  f.now += std::chrono::seconds(2);
+  f.core->expire();
+  CHECK(waiting.expect<wamp::abort>().reason == router::uris::timeout);
+  CHECK(cycling.expect<wamp::abort>().reason == router::uris::timeout);
+  CHECK(f.core->join_deadline_count() == 0);
+}
+
 TEST_CASE("bad bytes over the size limit abort the session with a clear message and are logged", "[unit]") {
   logged_core f(router::router_limits{});
   peer big(*f.core), other(*f.core);

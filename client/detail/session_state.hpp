@@ -94,6 +94,10 @@ class session_state;
 /// client closed it at the end of stop() they never touch the state again. Without it such
 /// a thread could drop the last reference to the state after the client destroyed its
 /// io_context, and the state's strand would be destroyed against a dead io_context.
+///
+/// The mutex is recursive: in a caller-driven client `f` may read the connection on this
+/// thread (session_state::post), and what it reads may run on_leave, which may call stop(),
+/// which closes this guard; or cancel another call, which runs again through it.
 class foreign_access {
  public:
   /// Runs `f(state)` when the guard is open and the state is alive.
@@ -109,7 +113,7 @@ class foreign_access {
   }
 
  private:
-  std::mutex mutex_;
+  std::recursive_mutex mutex_;
   bool closed_ = false;
 };
 

@@ -242,6 +242,36 @@ TEST_CASE("stop() from on_leave, on the thread that reads for a caller-driven cl
   CHECK_FALSE(caller.running());
 }
 
+TEST_CASE("stop() from on_leave that a canceller's cancel read, on the thread that cancels", "[client][caller_driven]") {
+  // A canceller cancelled before its call: the call binds it and the cancel runs at once on
+  // the calling thread, which then reads what is ready (the router's GOODBYE), so that on_leave
+  // runs there, inside the cancel, and stops the client.
+  testing::wamp_fixture f(over_rawsocket());
+  f.client("callee", {}, [](AutobahnSync& callee) { callee.register_procedure("com.app.twice", twice()); });
+  auto o = caller_driven();
+  o.leave_timeout = std::chrono::hours(1);
+  AutobahnSync* self = nullptr;
+  int leaves = 0;
+  o.on_leave = [&](std::exception_ptr) {
+    ++leaves;
+    self->stop();
+  };
+  AutobahnSync caller({}, f.options_for("caller", o));
+  self = &caller;
+  caller.run(f.url(), f.realm_name());
+  auto& session = caller.session();
+  REQUIRE(session.call("com.app.twice", {1}).value() == 2);
+  // The GOODBYE is in the socket before the next call starts (the router wrote it).
+  f.the_router().with_core([&](router::router_core& core) { return core.kill(session.id(), "wamp.close.killed", ""); });
+  auto canceller = std::make_shared<call_canceller>();
+  canceller->cancel("killnowait");
+  call_options co;
+  co.canceller = canceller;
+  CHECK_THROWS_AS(session.call("com.app.twice", {2}, {}, co), Error);
+  CHECK(leaves == 1);
+  CHECK_FALSE(caller.running());
+}
+
 TEST_CASE("on_join and on_leave that throw do not stop a caller-driven client's reading", "[client][caller_driven]") {
   testing::wamp_fixture f(over_rawsocket());
   f.client("callee", {}, [](AutobahnSync& callee) { callee.register_procedure("com.app.twice", twice()); });

@@ -92,6 +92,8 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
                             "connection closed: a message over the limit of " +
                                 std::to_string(s->options.transport.max_message_size) + " bytes");
         }
+        // Its pongs filled the send queue (a peer that pings and never reads).
+        if (ec == wamp::errc::send_queue_full) s->log_send_queue_full(id);
         s->core.detach(id);
         s->connections.erase(id);
         s->arm_timer();

@@ -407,6 +407,38 @@ TEST_CASE("a subscriber that does not read is cut off at max_send_queue_bytes; t
   CHECK(publisher.next<wamp::result>().args.at(0) == 1);
 }
 
+TEST_CASE("a peer that pings and never reads is cut off at max_send_queue_bytes; it is logged", "[integration]") {
+  log_recorder log;
+  router::router_options options;
+  options.core.log = log.sink();
+  options.transport.max_send_queue_bytes = 256 * 1024;
+  router::router r(realm_with_alice(), options);
+  const auto port = r.listen_rawsocket();
+  asio::io_context io;
+  wamp_client other(io, connect(io, false, port));
+  other.join();
+
+  tcp::socket s = rawsocket_by_hand(io, port);
+  error_code ec;
+  asio::write(s, asio::buffer(frame(R"([1,"realm1",{"roles":{"caller":{}}}])")));
+  (void)read_message(io, s, ec);  // the WELCOME; nothing is read after it
+  const std::string ping =
+      bytes_of(wamp::rawsocket::frame_header(wamp::rawsocket::frame_type::ping, 60 * 1024)) + std::string(60 * 1024, 'p');
+  const auto line_prefix = "limit max_send_queue_bytes: session=";
+  // Ping until the router gives up (the socket buffers take a few MB of pongs first).
+  int pings = 0;
+  while (log.count(line_prefix) == 0 && pings < 2000 && !ec) {
+    asio::write(s, asio::buffer(ping), ec);
+    ++pings;
+  }
+  const auto line = log.wait_for_line(line_prefix);
+  CHECK_THAT(line, Catch::Contains(" peer=" + peer_name_of(s) + " connection closed: more than 262144 bytes wait for "
+                                   "a peer that does not read"));
+  CHECK(pings < 2000);
+  REQUIRE_FALSE(other.connection->send(wamp::call{1, {}, "wamp.session.count"}));
+  CHECK(other.next<wamp::result>().args.at(0) == 1);
+}
+
 TEST_CASE("a message nested deeper than max_depth gets ABORT protocol_violation; it is logged", "[integration]") {
   log_recorder log;
   router::router_options options;

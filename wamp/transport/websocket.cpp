@@ -46,6 +46,9 @@ websocket::stream_base::timeout timeouts(const transport_options& options, beast
   return t;
 }
 
+// The receive buffer's room kept after a message: a larger message's room is given back.
+constexpr std::size_t large_message_room = 64 * 1024;
+
 // Bytes a client masks and writes at a time.
 constexpr std::size_t client_write_buffer_bytes = 64 * 1024;
 
@@ -171,6 +174,7 @@ class websocket_connection final : public connection,
       const std::string_view bytes(static_cast<const char*>(data.data()), data.size());
       auto decoded = self->serializer_.decode(bytes, {self->options_.max_message_size, self->options_.max_depth});
       self->buffer_.consume(self->buffer_.size());
+      if (self->buffer_.capacity() > large_message_room) self->buffer_.shrink_to_fit();  // a large one passed
       if (self->finished_) return;
       if (decoded.ok()) {
         if (self->handler_.on_message) self->handler_.on_message(std::move(decoded.msg));

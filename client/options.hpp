@@ -78,7 +78,9 @@ struct client_options {
   ///   (Crossbar.io's auto-ping) may drop one that stays idle longer than its timeout;
   /// - a message the socket does not take at once (larger than its free send buffer) is
   ///   finished at the next call;
-  /// - on_challenge, on_join and on_leave run on the waiting thread.
+  /// - on_challenge, on_join and on_leave run on the application thread that reads the
+  ///   message they answer: a waiting thread, or one that hands the client work (an
+  ///   unacknowledged publish, a call_canceller) while no other thread reads.
   /// The URL's host resolved by name still uses Asio's resolver thread while connecting.
   bool caller_driven_io = false;
 

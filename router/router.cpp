@@ -127,7 +127,11 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
     } else if (const auto* inv = std::get_if<wamp::invocation>(&m)) {
       std::weak_ptr<impl> self = shared_from_this();
       asio::post(strand, [self, id, request = inv->request] {
-        if (auto me = self.lock()) {
+        auto me = self.lock();
+        if (!me) return;
+        // The callee may have left meanwhile (its calls failed then): an ERROR from it now
+        // would be a protocol violation of a peer that did nothing wrong.
+        if (const session* callee = me->core.find_session(id); callee && callee->phase == session::state::established) {
           me->core.receive(id, wamp::error{wamp::message_type::invocation, request,
                                            {{"message", "the INVOCATION is bigger than the callee's connection accepts"}},
                                            uris::payload_size_exceeded});

@@ -321,7 +321,7 @@ bool router_core::kill(wamp::id id, const std::string& reason, const std::string
 
 std::optional<router_core::time_point> router_core::next_deadline() const {
   std::optional<time_point> next;
-  // A session that is closing may still have one: expire() skips it.
+  // Entries are kept for connections still waiting to join; the check only guards that.
   for (const auto& [when, id] : join_deadlines_) {
     const auto it = sessions_.find(id);
     const session* s = it == sessions_.end() ? nullptr : it->second.get();

@@ -482,7 +482,7 @@ void session_state::restore_records() {
   std::weak_ptr<session_state> weak = shared_from_this();
   for (auto& [handle, r] : subscription_records_) {
     try {
-      core_.subscribe(r.topic, r.options, make_event_sink(r.topic, r.handler),
+      core_.subscribe(r.topic, r.options, make_event_sink(r.topic, r.handler, r.active),
                       [weak, handle = handle](std::exception_ptr e, std::uint64_t key) {
                         auto s = weak.lock();
                         if (!s || e) return;
@@ -521,15 +521,16 @@ void session_state::subscribe(wamp::uri topic, wamp::dict options, event_handler
                               std::shared_ptr<waiter> w) {
   if (w->done.load()) return;
   try {
-    auto sink = make_event_sink(topic, handler);
+    auto active = std::make_shared<std::atomic<bool>>(true);
+    auto sink = make_event_sink(topic, handler, active);
     std::weak_ptr<session_state> weak = shared_from_this();
     core_.subscribe(topic, options, std::move(sink),
-                    [weak, w, topic, options, handler](std::exception_ptr e, std::uint64_t key) {
+                    [weak, w, topic, options, handler, active](std::exception_ptr e, std::uint64_t key) {
                       auto s = weak.lock();
                       if (e || !s) return (void)w->fail(e);
                       const auto handle = ++s->last_handle_;
                       s->subscription_records_[handle] =
-                          subscription_record{topic, options, handler, key};
+                          subscription_record{topic, options, handler, key, active};
                       if (!w->complete(nullptr, [&](waiter& x) { x.number = handle; })) {
                         // The caller gave up (timeout): undo.
                         s->subscription_records_.erase(handle);
@@ -545,6 +546,7 @@ void session_state::unsubscribe(std::uint64_t handle, std::shared_ptr<waiter> w)
   auto it = subscription_records_.find(handle);
   if (it == subscription_records_.end()) return (void)w->fail(nullptr);
   const auto key = it->second.core_key;
+  it->second.active->store(false);  // before unsubscribe() returns: queued events are dropped
   subscription_records_.erase(it);
   try {
     core_.unsubscribe(key, [w](std::exception_ptr e) { w->fail(e); });
@@ -675,11 +677,12 @@ wamp::authenticate session_state::answer_challenge(const wamp::challenge& c) {
   throw std::runtime_error("no credentials for authmethod '" + c.authmethod + "'");
 }
 
-session_core::event_sink session_state::make_event_sink(wamp::uri topic, event_handler handler) {
+session_core::event_sink session_state::make_event_sink(wamp::uri topic, event_handler handler,
+                                                        std::shared_ptr<std::atomic<bool>> active) {
   std::weak_ptr<session_state> weak = shared_from_this();
-  return [weak, topic, handler](const wamp::event& e) {
+  return [weak, topic, handler, active](const wamp::event& e) {
     auto self = weak.lock();
-    if (!self) return;
+    if (!self || !active->load()) return;
     event_details details;
     details.topic = string_of(e.details, "topic");
     if (details.topic.empty()) details.topic = topic;
@@ -697,8 +700,9 @@ session_core::event_sink session_state::make_event_sink(wamp::uri topic, event_h
       return;
     }
     self->runner_->post([handler, args = e.args, kwargs = e.kwargs, details = std::move(details),
-                         leaves = self->leaves_, before = self->leaves_->load()] {
-      if (leaves->load() == before) handler(args, kwargs, details);  // not once its client left
+                         leaves = self->leaves_, before = self->leaves_->load(), active] {
+      // Not once its client left, nor once its subscription was ended.
+      if (leaves->load() == before && active->load()) handler(args, kwargs, details);
     });
   };
 }

@@ -220,7 +220,8 @@ class session_state : public std::enable_shared_from_this<session_state> {
 
   // Handler plumbing (I/O executor): wrap user handlers into core sinks that hand the work
   // to the callbacks runner.
-  session_core::event_sink make_event_sink(wamp::uri topic, event_handler handler);
+  session_core::event_sink make_event_sink(wamp::uri topic, event_handler handler,
+                                           std::shared_ptr<std::atomic<bool>> active);
   session_core::invocation_sink make_invocation_sink(wamp::uri procedure,
                                                      procedure_handler handler);
 
@@ -237,6 +238,8 @@ class session_state : public std::enable_shared_from_this<session_state> {
     wamp::dict options;
     event_handler handler;
     std::uint64_t core_key = 0;  // 0 while not subscribed at the router
+    // Cleared by unsubscribe: events already queued for the handler are then dropped.
+    std::shared_ptr<std::atomic<bool>> active;
   };
   struct registration_record {
     wamp::uri procedure;

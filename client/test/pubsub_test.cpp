@@ -2,6 +2,9 @@
 // pattern subscriptions, and that unsubscribing stops delivery.
 #include "client/autobahn_sync.hpp"
 
+#include <atomic>
+#include <future>
+
 #include <catch2/catch.hpp>
 
 #include "client/test/trace_messages.hpp"
@@ -97,4 +100,28 @@ TEST_CASE_METHOD(testing::wamp_fixture, "pattern subscriptions report the concre
   round_trip_through_handlers(s);
   INFO(events.describe());
   CHECK(events.size() == 1);
+}
+
+TEST_CASE_METHOD(testing::wamp_fixture, "events queued behind a busy handler are not delivered once unsubscribe() returned",
+                 "[client][pubsub]") {
+  auto& s = session("app");
+  std::promise<void> started, release;
+  auto has_started = started.get_future();
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> calls{0};
+  auto sub = s.subscribe("com.news", [&](const w::list&, const w::dict&, const event_details&) {
+    if (calls++ == 0) {
+      started.set_value();
+      released.wait();
+    }
+  });
+  s.publish("com.news", {}, {}, to_me_too());
+  has_started.wait();  // the first event's handler holds the callbacks thread
+  // Each acknowledged publish returns once its PUBLISHED came, after its EVENT: these four
+  // are read and queued behind the busy handler.
+  for (int i = 0; i < 4; ++i) s.publish("com.news", {}, {}, to_me_too());
+  sub.unsubscribe();
+  release.set_value();
+  round_trip_through_handlers(s);
+  CHECK(calls == 1);
 }

@@ -155,9 +155,11 @@ void dealer::call(session& s, wamp::call&& msg) {
     return realm_.core().abort_session(s, uris::protocol_violation,
                                        "CALL request id " + std::to_string(msg.request) + " is in use");
   }
+  // The router's own procedures come first: a pattern registration (prefix "", say) must not
+  // take over wamp.session.get or wamp.session.kill.
+  if (wamp::is_reserved_uri(msg.procedure) && realm_.call_meta(s, msg)) return;
   registration_record* reg = best_match_mutable(msg.procedure);
   if (!reg) {
-    if (wamp::is_reserved_uri(msg.procedure) && realm_.call_meta(s, msg)) return;
     return realm::send_error(s, wamp::message_type::call, msg.request, uris::no_such_procedure,
                              {"no procedure " + msg.procedure});
   }

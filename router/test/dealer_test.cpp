@@ -278,6 +278,21 @@ TEST_CASE("registering in the wamp. namespace or with bad options is refused", "
   a.expect_error(router::uris::invalid_uri);
 }
 
+TEST_CASE("pattern registrations do not take over the router's meta procedures", "[unit]") {
+  fixture f;
+  peer squatter(f.core), b(f.core);
+  squatter.join();
+  b.join();
+  f.register_procedure(squatter, "wamp", {{"match", "prefix"}});
+  f.register_procedure(squatter, "..kill", {{"match", "wildcard"}}, 2);
+  b.send(wamp::call{1, {}, "wamp.session.count"});
+  CHECK(b.expect<wamp::result>().args == wamp::list{2});
+  b.send(wamp::call{2, {}, "wamp.session.kill", {squatter.session_id()}});
+  b.expect<wamp::result>();
+  CHECK(squatter.expect<wamp::goodbye>().reason == router::uris::killed);
+  squatter.expect_nothing();  // no INVOCATION reached it
+}
+
 TEST_CASE("the meta API answers about sessions and registrations", "[unit]") {
   fixture f;
   peer a(f.core), b(f.core);

@@ -65,7 +65,16 @@ authorization realm::authorize(const session& who, action what, const std::strin
     result.allowed = config_.roles.empty();
   }
   if (authorizer_) {
-    if (const auto verdict = authorizer_(who, what, uri)) result.allowed = *verdict;
+    try {
+      if (const auto verdict = authorizer_(who, what, uri)) result.allowed = *verdict;
+    } catch (const std::exception& e) {
+      // The application's authorizer failed: deny, and say why in the log.
+      core_.log("authorizer failed: session=" + std::to_string(who.id) + " uri=" + uri + ": " + e.what());
+      result.allowed = false;
+    } catch (...) {
+      core_.log("authorizer failed: session=" + std::to_string(who.id) + " uri=" + uri);
+      result.allowed = false;
+    }
   }
   return result;
 }

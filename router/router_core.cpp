@@ -156,7 +156,10 @@ void router_core::end_session(session& s) {
   s.joined = nullptr;
   s.phase = session::state::awaiting_hello;
   s.hello = {};
-  arm_join_deadline(s.id);
+  // A session that had joined gets a new join timeout; one that had not (its ABORT while it
+  // authenticated) keeps the deadline it had, so that aborting and starting over does not
+  // put it off.
+  if (!join_deadline_of_.count(s.id)) arm_join_deadline(s.id);
 }
 
 void router_core::log_limit(std::string_view limit, const session& s, const std::string& what) const {
@@ -240,12 +243,25 @@ void router_core::on_hello(session& s, wamp::hello&& msg) {
   h.via = s.auth.get();
   s.joined = r;
   s.phase = session::state::authenticating;
-  apply(s, *r, r->current_authenticator().on_hello(h));
+  apply(s, *r, ask_authenticator(s, [&](authenticator& a) { return a.on_hello(h); }));
 }
 
 void router_core::on_authenticate(session& s, const wamp::authenticate& msg) {
   realm* r = s.joined;
-  apply(s, *r, r->current_authenticator().on_authenticate(s.hello, msg));
+  apply(s, *r, ask_authenticator(s, [&](authenticator& a) { return a.on_authenticate(s.hello, msg); }));
+}
+
+template <class Ask>
+auth_decision router_core::ask_authenticator(const session& s, Ask&& ask) {
+  try {
+    return ask(s.joined->current_authenticator());
+  } catch (const std::exception& e) {
+    // An application's authenticator failed: the peer is refused, the log says why.
+    log("authenticator failed: session=" + std::to_string(s.id) + ": " + e.what());
+  } catch (...) {
+    log("authenticator failed: session=" + std::to_string(s.id));
+  }
+  return auth_decision::abort(uris::authentication_failed);
 }
 
 void router_core::apply(session& s, realm& r, auth_decision&& d) {

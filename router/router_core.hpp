@@ -118,15 +118,16 @@ class router_core {
   void log_limit(std::string_view limit, const session& s, const std::string& what) const;
   /// The same for a peer without a session (yet): "limit <name>: peer=<peer> <what>".
   void log_limit(std::string_view limit, const std::string& peer, const std::string& what) const;
+  /// One line for core_options::log.
+  void log(const std::string& line) const {
+    if (options_.log) options_.log(line);
+  }
 
  private:
   void on_hello(session& s, wamp::hello&& msg);
   void on_authenticate(session& s, const wamp::authenticate& msg);
   void apply(session& s, realm& r, auth_decision&& d);
   void end_session(session& s);  // leaves its realm, back to awaiting_hello
-  void log(const std::string& line) const {
-    if (options_.log) options_.log(line);
-  }
 
   core_options options_;
   std::mt19937_64 rng_;
@@ -139,6 +140,9 @@ class router_core {
   using join_deadline_map = std::multimap<time_point, wamp::id>;
   join_deadline_map join_deadlines_;
   std::unordered_map<wamp::id, join_deadline_map::iterator> join_deadline_of_;
+  // The realm's authenticator's decision; one that throws refuses the peer.
+  template <class Ask>
+  auth_decision ask_authenticator(const session& s, Ask&& ask);
   void arm_join_deadline(wamp::id id);
   void disarm_join_deadline(wamp::id id);
 };

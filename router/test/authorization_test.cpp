@@ -2,6 +2,11 @@
 // Every action denied gets wamp.error.not_authorized.
 #include "router/router_core.hpp"
 
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 #include "router/test/peer.hpp"
@@ -87,6 +92,27 @@ TEST_CASE("the dynamic authorizer overrides the roles", "[unit]") {
   p.send(wamp::subscribe{2, {}, "com.example.fine"});
   p.expect<wamp::subscribed>();
   CHECK(asked == std::vector<std::string>{"subscribe com.example.denied", "subscribe com.example.fine"});
+}
+
+TEST_CASE("a dynamic authorizer that throws denies, and the log says why", "[unit]") {
+  std::vector<std::string> lines;
+  router::core_options o;
+  o.log = [&](const std::string& line) { lines.push_back(line); };
+  router::router_core core(o);
+  auto& realm = core.add_realm({"realm1"});
+  realm.set_authorizer([](const router::session&, router::action, const std::string& uri) -> std::optional<bool> {
+    if (uri == "com.example.broken") throw std::runtime_error("the policy store is down");
+    return std::nullopt;
+  });
+  peer p(core);
+  p.join();
+  p.send(wamp::subscribe{1, {}, "com.example.broken"});
+  p.expect_error(router::uris::not_authorized);
+  CHECK(std::count(lines.begin(), lines.end(),
+                   "authorizer failed: session=" + std::to_string(p.session_id()) +
+                       " uri=com.example.broken: the policy store is down") == 1);
+  p.send(wamp::subscribe{2, {}, "com.example.fine"});
+  p.expect<wamp::subscribed>();
 }
 
 TEST_CASE("disclose_caller in a permission discloses the caller", "[unit]") {

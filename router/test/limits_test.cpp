@@ -233,6 +233,32 @@ TEST_CASE("sessions that join and leave over and over leave no join deadlines be
   CHECK(f.core->join_deadline_count() == 0);
 }
 
+TEST_CASE("a peer that aborts its authentication and starts over keeps its first join deadline", "[unit]") {
+  router::router_limits limits;
+  limits.join_timeout = std::chrono::seconds(30);
+  logged_core f(limits);
+  router::realm_config r{"tickets"};
+  r.allow_anonymous = false;
+  r.roles = {{"user", {router::permission::allow_all()}}};
+  r.users.push_back({"alice", "user", "ticket", "ticket-alice"});
+  f.core->add_realm(r);
+  peer guesser(*f.core);
+  auto start_over = [&] {
+    guesser.send(wamp::hello{"tickets", {{"authid", "alice"}, {"authmethods", wamp::value::array({"ticket"})}}});
+    guesser.expect<wamp::challenge>();
+    guesser.send(wamp::abort{{}, "wamp.error.canceled"});
+  };
+  start_over();
+  f.now += std::chrono::seconds(29);
+  f.core->expire();
+  guesser.expect_nothing();
+  start_over();
+  f.now += std::chrono::seconds(1);
+  f.core->expire();
+  CHECK(guesser.expect<wamp::abort>().reason == router::uris::timeout);  // 30 s after it came
+  CHECK(guesser.closed);
+}
+
 TEST_CASE("bad bytes over the size limit abort the session with a clear message and are logged", "[unit]") {
   logged_core f(router::router_limits{});
   peer big(*f.core), other(*f.core);

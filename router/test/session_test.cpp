@@ -1,6 +1,11 @@
 // Joining, leaving and authenticating against the router core.
 #include "router/router_core.hpp"
 
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
 #include <catch2/catch.hpp>
 
 #include "router/test/peer.hpp"
@@ -240,6 +245,40 @@ TEST_CASE("cryptosign", "[unit]") {
     p.send(wamp::authenticate{*other.sign_challenge(hex), {}});
     CHECK(p.expect<wamp::abort>().reason == router::uris::authentication_failed);
   }
+}
+
+TEST_CASE("an authenticator that throws refuses the peer, and the log says why", "[unit]") {
+  std::vector<std::string> lines;
+  auto o = fixed_options();
+  o.log = [&](const std::string& line) { lines.push_back(line); };
+  router::router_core core(o);
+  auto& realm = core.add_realm({"realm1"});
+  realm.set_authenticator(std::make_shared<router::authenticator_functions>(
+      [](const router::hello_request& h) -> router::auth_decision {
+        if (!h.authextra.count("token")) throw std::out_of_range("no token in authextra");
+        return router::auth_decision::challenge("x-custom", {});
+      },
+      [](const router::hello_request&, const wamp::authenticate&) -> router::auth_decision {
+        throw std::runtime_error("the token store is down");
+      }));
+  peer p(core);
+  SECTION("on HELLO") {
+    p.send(wamp::hello{"realm1", {{"authid", "zed"}}});
+    CHECK(p.expect<wamp::abort>().reason == router::uris::authentication_failed);
+    CHECK(std::count(lines.begin(), lines.end(),
+                     "authenticator failed: session=" + std::to_string(p.session_id()) + ": no token in authextra") == 1);
+  }
+  SECTION("on AUTHENTICATE") {
+    p.send(wamp::hello{"realm1", {{"authid", "zed"}, {"authextra", {{"token", "t"}}}}});
+    p.expect<wamp::challenge>();
+    p.send(wamp::authenticate{"42", {}});
+    CHECK(p.expect<wamp::abort>().reason == router::uris::authentication_failed);
+    CHECK(std::count(lines.begin(), lines.end(),
+                     "authenticator failed: session=" + std::to_string(p.session_id()) + ": the token store is down") == 1);
+  }
+  peer other(core);  // the router serves on
+  other.send(wamp::hello{"realm1", {{"authextra", {{"token", "t"}}}}});
+  other.expect<wamp::challenge>();
 }
 
 TEST_CASE("a dynamic authenticator decides any HELLO's fate", "[unit]") {

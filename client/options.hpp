@@ -98,8 +98,9 @@ struct client_options {
 
   /// Credentials for the built-in challenge answers, used when no on_challenge handler is
   /// set: "ticket" answers with `ticket`, "wampcra" signs with `secret` (deriving the key
-  /// when the challenge carries a salt), "cryptosign" signs with `private_key` (32-byte
-  /// Ed25519 seed, hex).
+  /// when the challenge carries a salt: at most 1,000,000 iterations and 1024 bytes),
+  /// "cryptosign" signs with `private_key` (32-byte Ed25519 seed, hex). Only a challenge for
+  /// a method the HELLO offered (the authmethods) is answered; another aborts the join.
   std::string ticket;
   std::string secret;
   std::string private_key;

@@ -1,6 +1,7 @@
 #include "router/broker.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include "router/realm.hpp"
 #include "router/router_core.hpp"
@@ -119,6 +120,12 @@ void broker::erase(subscription_record& sub) {
   by_key_.erase({sub.match, sub.uri});  // destroys sub
 }
 
+namespace {
+// PUBLISH options that restrict who receives the event.
+constexpr const char* receiver_lists[] = {"exclude",         "exclude_authid",  "exclude_authrole",
+                                          "eligible",        "eligible_authid", "eligible_authrole"};
+}  // namespace
+
 void broker::publish(session& s, wamp::publish&& msg) {
   const bool acknowledge = option_true(msg.options, "acknowledge");
   const bool valid = wamp::is_valid_uri(msg.topic, realm_.config().uri_rules, wamp::match_policy::exact);
@@ -146,7 +153,11 @@ void broker::publish(session& s, wamp::publish&& msg) {
     details["publisher_authrole"] = s.authrole;
   }
   deliver(msg.topic, publication, details, msg.args, msg.kwargs, &s, msg.options);
-  store(msg.topic, publication, details, msg.args, msg.kwargs);
+  // An event meant for some receivers only is not kept: wamp.subscription.get_events would
+  // hand it to anyone allowed to call it.
+  const bool restricted = std::any_of(std::begin(receiver_lists), std::end(receiver_lists),
+                                      [&](const char* key) { return msg.options.count(key) > 0; });
+  if (!restricted) store(msg.topic, publication, details, msg.args, msg.kwargs);
   if (acknowledge) s.send(wamp::published{msg.request, publication});
 }
 

@@ -196,6 +196,30 @@ TEST_CASE("event history is served by wamp.subscription.get_events", "[unit]") {
   CHECK(events[1]["args"] == wamp::value::array({3}));
 }
 
+TEST_CASE("events meant for some receivers only stay out of the event history", "[unit]") {
+  router::router_core core;
+  router::realm_config config{"realm1"};
+  config.history = {{"com.example.history", wamp::match_policy::prefix, 10}};
+  core.add_realm(config);
+  peer p(core), reader(core);
+  p.join();
+  reader.join();
+  const auto list_key = GENERATE(as<std::string>{}, "exclude", "eligible", "exclude_authid", "eligible_authid",
+                                 "exclude_authrole", "eligible_authrole");
+  CAPTURE(list_key);
+  const bool by_session = list_key == "exclude" || list_key == "eligible";
+  const wamp::value list = by_session ? wamp::value::array({p.session_id()}) : wamp::value::array({"someone"});
+  p.send(wamp::publish{1, {{list_key, list}}, "com.example.history.a", {"restricted"}});
+  p.send(wamp::publish{2, {}, "com.example.history.a", {"for all"}});
+  reader.send(wamp::subscribe{1, {}, "com.example.history.a"});
+  const auto sub = reader.expect<wamp::subscribed>().subscription;
+  reader.send(wamp::call{2, {}, "wamp.subscription.get_events", {sub, 10}});
+  const auto result = reader.expect<wamp::result>();
+  const auto& events = result.args.at(0);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0]["args"] == wamp::value::array({"for all"}));
+}
+
 TEST_CASE("exclude_authid and eligible_authid pick receivers by authid", "[unit]") {
   fixture f;
   peer pub(f.core), bob(f.core), carol(f.core);

@@ -15,6 +15,28 @@ bool option_true(const wamp::dict& options, const char* key, bool fallback = fal
   return it != options.end() && it->second.is_boolean() ? it->second.get<bool>() : fallback;
 }
 
+// Why the black/white lists of a PUBLISH are malformed (a list of session ids, or of
+// strings), or nothing when they are well formed or absent. A malformed one must not be
+// taken as absent: a restriction with a typo would become a broadcast.
+std::optional<std::string> malformed_receiver_list(const wamp::dict& options) {
+  for (const char* key : {"exclude", "eligible"}) {
+    const auto it = options.find(key);
+    if (it == options.end()) continue;
+    const bool ok = it->second.is_array() && std::all_of(it->second.begin(), it->second.end(), [](const wamp::value& v) {
+                      return wamp::as_unsigned(v).has_value();
+                    });
+    if (!ok) return "options." + std::string(key) + " must be a list of session ids";
+  }
+  for (const char* key : {"exclude_authid", "exclude_authrole", "eligible_authid", "eligible_authrole"}) {
+    const auto it = options.find(key);
+    if (it == options.end()) continue;
+    const bool ok = it->second.is_array() &&
+                    std::all_of(it->second.begin(), it->second.end(), [](const wamp::value& v) { return v.is_string(); });
+    if (!ok) return "options." + std::string(key) + " must be a list of strings";
+  }
+  return std::nullopt;
+}
+
 // A black/white list option: the values given, or nullopt when absent.
 template <class T>
 std::optional<std::vector<T>> list_option(const wamp::dict& options, const char* key) {
@@ -56,7 +78,10 @@ void broker::subscribe(session& s, wamp::subscribe&& msg) {
     return realm::send_error(s, wamp::message_type::subscribe, msg.request, uris::not_authorized,
                              {"not authorized to subscribe to " + msg.topic});
   }
-  if (s.subscriptions.size() >= realm_.core().limits().max_subscriptions_per_session) {
+  // A repeated SUBSCRIBE gets the subscription it has, at the limit too.
+  const auto existing = by_key_.find({*policy, msg.topic});
+  const bool subscribed_already = existing != by_key_.end() && contains(existing->second->subscribers, s.id);
+  if (!subscribed_already && s.subscriptions.size() >= realm_.core().limits().max_subscriptions_per_session) {
     realm_.core().log_limit("max_subscriptions_per_session", s,
                             "SUBSCRIBE " + msg.topic + " refused with " + uris::limit_reached);
     return realm::send_error(s, wamp::message_type::subscribe, msg.request, uris::limit_reached,
@@ -135,6 +160,11 @@ void broker::publish(session& s, wamp::publish&& msg) {
                         {valid ? "the wamp. namespace is reserved for the router: " + msg.topic
                                : "invalid URI: " + msg.topic});
     }
+    return;
+  }
+  if (const auto why = malformed_receiver_list(msg.options)) {
+    // Not delivered to anyone: the publisher meant to restrict who gets it.
+    if (acknowledge) realm::send_error(s, wamp::message_type::publish, msg.request, uris::invalid_argument, {*why});
     return;
   }
   const auto verdict = realm_.authorize(s, action::publish, msg.topic);

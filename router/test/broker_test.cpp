@@ -254,3 +254,24 @@ TEST_CASE("meta events announce subscriptions being created and deleted", "[unit
   const auto deleted = watcher.expect<wamp::event>();
   CHECK(deleted.args == wamp::list{p.session_id(), sub});
 }
+
+TEST_CASE("a PUBLISH whose receiver list is malformed reaches nobody; acknowledged, it gets invalid_argument",
+          "[unit]") {
+  fixture f;
+  peer pub(f.core), sub(f.core);
+  pub.join();
+  sub.join();
+  f.subscribe(sub, "t");
+  const auto [key, value] = GENERATE(std::pair<std::string, wamp::value>{"eligible", 42},
+                                     std::pair<std::string, wamp::value>{"exclude", wamp::value::array({"123"})},
+                                     std::pair<std::string, wamp::value>{"eligible_authid", "alice"},
+                                     std::pair<std::string, wamp::value>{"exclude_authrole", wamp::value::array({7})});
+  CAPTURE(key, value.dump());
+  pub.send(wamp::publish{1, {{key, value}}, "t", {"meant for few"}});
+  pub.expect_nothing();
+  sub.expect_nothing();
+  pub.send(wamp::publish{2, {{key, value}, {"acknowledge", true}}, "t", {"meant for few"}});
+  CHECK_THAT(pub.expect_error(router::uris::invalid_argument).args.at(0).get<std::string>(),
+             Catch::StartsWith("options." + key + " must be a list of"));
+  sub.expect_nothing();
+}

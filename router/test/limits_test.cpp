@@ -181,6 +181,20 @@ TEST_CASE("subscriptions and registrations past their limits get limit_reached a
   p.expect<wamp::subscribed>();
 }
 
+TEST_CASE("a repeated SUBSCRIBE at max_subscriptions_per_session gets the subscription it has", "[unit]") {
+  router::router_limits limits;
+  limits.max_subscriptions_per_session = 1;
+  logged_core f(limits);
+  peer p(*f.core);
+  p.join();
+  p.send(wamp::subscribe{1, {}, "com.news"});
+  const auto id = p.expect<wamp::subscribed>().subscription;
+  p.send(wamp::subscribe{2, {}, "com.news"});
+  CHECK(p.expect<wamp::subscribed>().subscription == id);
+  p.send(wamp::subscribe{3, {}, "com.other"});
+  p.expect_error(router::uris::limit_reached);
+}
+
 TEST_CASE("connections past max_connections are closed at once and logged", "[unit]") {
   router::router_limits limits;
   limits.max_connections = 1;

@@ -15,24 +15,29 @@ bool option_true(const wamp::dict& options, const char* key, bool fallback = fal
   return it != options.end() && it->second.is_boolean() ? it->second.get<bool>() : fallback;
 }
 
-// Why the black/white lists of a PUBLISH are malformed (a list of session ids, or of
-// strings), or nothing when they are well formed or absent. A malformed one must not be
-// taken as absent: a restriction with a typo would become a broadcast.
+// The PUBLISH options that restrict who receives the event: lists of session ids, or of
+// authids / authroles.
+struct receiver_list {
+  const char* key;
+  bool of_session_ids;
+};
+constexpr receiver_list receiver_lists[] = {{"exclude", true},          {"eligible", true},
+                                            {"exclude_authid", false},  {"eligible_authid", false},
+                                            {"exclude_authrole", false}, {"eligible_authrole", false}};
+
+// Why a receiver list of a PUBLISH is malformed, or nothing when they are well formed or
+// absent. A malformed one must not be taken as absent: a restriction with a typo would become
+// a broadcast.
 std::optional<std::string> malformed_receiver_list(const wamp::dict& options) {
-  for (const char* key : {"exclude", "eligible"}) {
-    const auto it = options.find(key);
+  for (const auto& list : receiver_lists) {
+    const auto it = options.find(list.key);
     if (it == options.end()) continue;
-    const bool ok = it->second.is_array() && std::all_of(it->second.begin(), it->second.end(), [](const wamp::value& v) {
-                      return wamp::as_unsigned(v).has_value();
+    const bool ok = it->second.is_array() && std::all_of(it->second.begin(), it->second.end(), [&](const wamp::value& v) {
+                      return list.of_session_ids ? wamp::as_unsigned(v).has_value() : v.is_string();
                     });
-    if (!ok) return "options." + std::string(key) + " must be a list of session ids";
-  }
-  for (const char* key : {"exclude_authid", "exclude_authrole", "eligible_authid", "eligible_authrole"}) {
-    const auto it = options.find(key);
-    if (it == options.end()) continue;
-    const bool ok = it->second.is_array() &&
-                    std::all_of(it->second.begin(), it->second.end(), [](const wamp::value& v) { return v.is_string(); });
-    if (!ok) return "options." + std::string(key) + " must be a list of strings";
+    if (!ok) {
+      return "options." + std::string(list.key) + " must be a list of " + (list.of_session_ids ? "session ids" : "strings");
+    }
   }
   return std::nullopt;
 }
@@ -145,12 +150,6 @@ void broker::erase(subscription_record& sub) {
   by_key_.erase({sub.match, sub.uri});  // destroys sub
 }
 
-namespace {
-// PUBLISH options that restrict who receives the event.
-constexpr const char* receiver_lists[] = {"exclude",         "exclude_authid",  "exclude_authrole",
-                                          "eligible",        "eligible_authid", "eligible_authrole"};
-}  // namespace
-
 void broker::publish(session& s, wamp::publish&& msg) {
   const bool acknowledge = option_true(msg.options, "acknowledge");
   const bool valid = wamp::is_valid_uri(msg.topic, realm_.config().uri_rules, wamp::match_policy::exact);
@@ -186,7 +185,7 @@ void broker::publish(session& s, wamp::publish&& msg) {
   // An event meant for some receivers only is not kept: wamp.subscription.get_events would
   // hand it to anyone allowed to call it.
   const bool restricted = std::any_of(std::begin(receiver_lists), std::end(receiver_lists),
-                                      [&](const char* key) { return msg.options.count(key) > 0; });
+                                      [&](const receiver_list& list) { return msg.options.count(list.key) > 0; });
   if (!restricted) store(msg.topic, publication, details, msg.args, msg.kwargs);
   if (acknowledge) s.send(wamp::published{msg.request, publication});
 }

@@ -4,10 +4,9 @@
 
 #include <boost/asio/dispatch.hpp>
 
+#include "client/detail/builtin_credentials.hpp"
 #include "client/errors.hpp"
 #include "client/uris.hpp"
-#include "wamp/auth/cryptosign.hpp"
-#include "wamp/auth/wampcra.hpp"
 
 namespace autobahn_sync::detail {
 namespace {
@@ -648,55 +647,9 @@ wamp::dict session_state::welcome_details() const {
   return welcome_details_;
 }
 
-namespace {
-// The largest salted wampcra parameters a router may ask for (Crossbar.io's default is 1000
-// iterations of 32 bytes).
-constexpr std::int64_t max_wampcra_iterations = 1'000'000;
-constexpr std::int64_t max_wampcra_keylen = 1024;
-}  // namespace
-
 wamp::authenticate session_state::answer_challenge(const wamp::challenge& c) {
   if (on_challenge_) return on_challenge_(c);
-  // The built-in answers go only to a method the HELLO offered: a router that asks a client
-  // offering wampcra for its ticket gets no ticket in clear.
-  if (std::find(join_.authmethods.begin(), join_.authmethods.end(), c.authmethod) == join_.authmethods.end()) {
-    throw std::runtime_error("the router challenged with authmethod '" + c.authmethod +
-                             "', which this client did not offer");
-  }
-  if (c.authmethod == "ticket" && !options_.ticket.empty()) {
-    return wamp::authenticate{options_.ticket, {}};
-  }
-  if (c.authmethod == "wampcra" && !options_.secret.empty()) {
-    const auto challenge = string_of(c.extra, "challenge");
-    std::string key = options_.secret;
-    if (auto salt = string_of(c.extra, "salt"); !salt.empty()) {
-      // Bounded: a router's numbers must not keep the I/O thread busy for hours or take
-      // gigabytes (PBKDF2 runs on it).
-      auto number = [&](const char* name, std::int64_t fallback, std::int64_t most) {
-        auto it = c.extra.find(name);
-        if (it == c.extra.end()) return fallback;
-        const auto n = it->second.is_number_integer() ? it->second.get<std::int64_t>() : 0;
-        if (n < 1 || n > most) {
-          throw std::runtime_error("the wampcra challenge's " + std::string(name) + " is not from 1 to " +
-                                   std::to_string(most));
-        }
-        return n;
-      };
-      const auto iterations = number("iterations", 1000, max_wampcra_iterations);
-      const auto keylen = number("keylen", 32, max_wampcra_keylen);
-      key = wamp::auth::wampcra_derive_key(options_.secret, salt, static_cast<int>(iterations),
-                                           static_cast<int>(keylen));
-    }
-    return wamp::authenticate{wamp::auth::wampcra_signature(key, challenge), {}};
-  }
-  if (c.authmethod == "cryptosign" && !options_.private_key.empty()) {
-    auto key = wamp::auth::ed25519_key::from_seed_hex(options_.private_key);
-    if (!key) throw std::runtime_error("client_options::private_key is not 64 hex digits");
-    auto signature = key->sign_challenge(string_of(c.extra, "challenge"));
-    if (!signature) throw std::runtime_error("the cryptosign challenge is not hex");
-    return wamp::authenticate{*signature, {}};
-  }
-  throw std::runtime_error("no credentials for authmethod '" + c.authmethod + "'");
+  return answer_with_credentials(c, options_, join_.authmethods);
 }
 
 session_core::event_sink session_state::make_event_sink(wamp::uri topic, event_handler handler,

@@ -8,6 +8,7 @@
 #include <boost/asio/strand.hpp>
 #include <catch2/catch.hpp>
 #include <atomic>
+#include <functional>
 #include <future>
 #include <thread>
 
@@ -154,26 +155,40 @@ TEST_CASE("WAMP-CRA: the client signs the challenge, deriving the key for a salt
   app.stop();
 }
 
-TEST_CASE("the built-in credentials answer only a method the client offered", "[client][inprocess][auth]") {
-  // The client offers wampcra and also holds a ticket: a router that challenges "ticket"
-  // must not get it in clear.
+namespace {
+
+// Joins as "joe" offering wampcra, with `credentials` set on the client, against a router
+// that answers the HELLO with `challenge`. The join must fail: returns the ABORT the client
+// sent, and how many AUTHENTICATEs came before it.
+std::pair<w::abort, int> refused_challenge(const w::challenge& challenge,
+                                           const std::function<void(client_options&)>& credentials) {
   scripted_router router;
   std::promise<w::abort> aborted;
   std::atomic<int> authenticates{0};
   router.script = [&](w::message&& m, w::inprocess_connection& c) {
-    if (std::holds_alternative<w::hello>(m)) c.send(w::challenge{"ticket", {}});
+    if (std::holds_alternative<w::hello>(m)) c.send(challenge);
     if (std::holds_alternative<w::authenticate>(m)) ++authenticates;
     if (auto* a = std::get_if<w::abort>(&m)) aborted.set_value(*a);
   };
   auto o = options_for(router);
-  o.secret = "secret123";
-  o.ticket = "the-ticket";
+  credentials(o);
   AutobahnSync app({"wampcra"}, o);
   auto router_stops_first = router.stop_first();
   CHECK_THROWS_AS(app.run(default_url, "realm1", {}, "joe"), AbortError);
   auto f = aborted.get_future();
   REQUIRE(f.wait_for(10s) == std::future_status::ready);
-  const auto abort = f.get();
+  return {f.get(), authenticates.load()};
+}
+
+}  // namespace
+
+TEST_CASE("the built-in credentials answer only a method the client offered", "[client][inprocess][auth]") {
+  // The client offers wampcra and also holds a ticket: a router that challenges "ticket"
+  // must not get it in clear.
+  const auto [abort, authenticates] = refused_challenge(w::challenge{"ticket", {}}, [](client_options& o) {
+    o.secret = "secret123";
+    o.ticket = "the-ticket";
+  });
   CHECK(abort.reason == "wamp.error.cannot_authenticate");
   CHECK(abort.details.at("message") == "the router challenged with authmethod 'ticket', which this client did not offer");
   CHECK(authenticates == 0);
@@ -181,29 +196,15 @@ TEST_CASE("the built-in credentials answer only a method the client offered", "[
 
 TEST_CASE("WAMP-CRA: a salted challenge asking for too much work or memory is refused",
           "[client][inprocess][auth]") {
-  scripted_router router;
   const auto [name, value] = GENERATE(std::pair<std::string, std::int64_t>{"iterations", 1'000'000'000},
                                       std::pair<std::string, std::int64_t>{"keylen", 1 << 30},
                                       std::pair<std::string, std::int64_t>{"iterations", 0},
                                       std::pair<std::string, std::int64_t>{"keylen", -32});
   CAPTURE(name, value);
-  std::promise<w::abort> aborted;
-  router.script = [&](w::message&& m, w::inprocess_connection& c) {
-    if (std::holds_alternative<w::hello>(m)) {
-      w::dict extra{{"challenge", "{}"}, {"salt", "salt123"}, {"iterations", 1000}, {"keylen", 32}};
-      extra[name] = value;
-      c.send(w::challenge{"wampcra", extra});
-    }
-    if (auto* a = std::get_if<w::abort>(&m)) aborted.set_value(*a);
-  };
-  auto o = options_for(router);
-  o.secret = "secret123";
-  AutobahnSync app({"wampcra"}, o);
-  auto router_stops_first = router.stop_first();
-  CHECK_THROWS_AS(app.run(default_url, "realm1", {}, "joe"), AbortError);
-  auto f = aborted.get_future();
-  REQUIRE(f.wait_for(10s) == std::future_status::ready);
-  const auto abort = f.get();
+  w::dict extra{{"challenge", "{}"}, {"salt", "salt123"}, {"iterations", 1000}, {"keylen", 32}};
+  extra[name] = value;
+  const auto [abort, authenticates] =
+      refused_challenge(w::challenge{"wampcra", extra}, [](client_options& o) { o.secret = "secret123"; });
   CHECK(abort.reason == "wamp.error.cannot_authenticate");
   CHECK_THAT(abort.details.at("message").get<std::string>(), Catch::Contains(name + " is not from 1 to"));
 }

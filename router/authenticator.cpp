@@ -1,6 +1,7 @@
 #include "router/authenticator.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include "router/session.hpp"
 #include "router/uris.hpp"
@@ -10,6 +11,14 @@
 #include "wamp/base64.hpp"
 
 namespace autobahn_sync::router {
+namespace {
+
+std::string lower_case(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+}  // namespace
 
 auth_decision auth_decision::welcome(std::string authid, std::string authrole, std::string authmethod,
                                      std::string authprovider, wamp::dict authextra) {
@@ -97,16 +106,17 @@ auth_decision static_authenticator::on_hello(const hello_request& hello) {
     }
     if (method == "cryptosign") {
       // The client names itself by its public key (authextra.pubkey), its authid, or both.
+      // Hex is compared in lower case: "AB12..." and "ab12..." are the same key.
       const auto pubkey_it = hello.authextra.find("pubkey");
       const std::string pubkey = pubkey_it != hello.authextra.end() && pubkey_it->second.is_string()
-                                     ? pubkey_it->second.get<std::string>()
+                                     ? lower_case(pubkey_it->second.get<std::string>())
                                      : std::string();
       const user* who = nullptr;
       for (const auto& u : users) {
         if (u.method != "cryptosign" || !usable(u)) continue;
         if (!hello.authid.empty() && u.authid != hello.authid) continue;
         const bool key_matches = std::any_of(u.public_keys.begin(), u.public_keys.end(), [&](const std::string& k) {
-          return !pubkey.empty() && wamp::auth::secrets_equal(k, pubkey);
+          return !pubkey.empty() && lower_case(k) == pubkey;
         });
         if (key_matches || (pubkey.empty() && !hello.authid.empty())) {
           who = &u;
@@ -115,7 +125,7 @@ auth_decision static_authenticator::on_hello(const hello_request& hello) {
       }
       if (!who) continue;
       std::string challenge = wamp::auth::random_bytes(random_, 32);
-      pending_[hello.session] = {"cryptosign", who, challenge, wall_clock_()};
+      pending_[hello.session] = {"cryptosign", who, challenge, wall_clock_(), pubkey};
       return auth_decision::challenge(
           "cryptosign", {{"challenge", wamp::auth::hex_encode(challenge)}, {"channel_binding", nullptr}});
     }
@@ -159,8 +169,11 @@ auth_decision static_authenticator::on_authenticate(const hello_request& hello, 
                : p.who->secret;
     ok = wamp::auth::wampcra_verify(key, p.challenge, answer.signature);
   } else if (p.method == "cryptosign") {
+    // A client that announced its key must sign with that key; one that named only its
+    // authid may sign with any of the user's keys.
     ok = std::any_of(p.who->public_keys.begin(), p.who->public_keys.end(), [&](const std::string& key) {
-      return wamp::auth::cryptosign_verify(key, p.challenge, answer.signature);
+      return (p.pubkey.empty() || lower_case(key) == p.pubkey) &&
+             wamp::auth::cryptosign_verify(key, p.challenge, answer.signature);
     });
   }
   if (!ok) return auth_decision::abort(uris::authentication_failed);

@@ -113,6 +113,7 @@ class static_authenticator final : public authenticator {
     const user* who = nullptr;
     std::string challenge;  // wampcra: the challenge string; cryptosign: the challenge bytes
     std::int64_t issued_ms = 0;
+    std::string pubkey;  // cryptosign: the key the client announced (lower-case hex), if any
   };
 
   const realm_config& realm_;

@@ -2,6 +2,7 @@
 #include "router/router_core.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -244,6 +245,49 @@ TEST_CASE("cryptosign", "[unit]") {
     const auto other = *wamp::auth::ed25519_key::from_seed(std::string(32, '\x02'));
     p.send(wamp::authenticate{*other.sign_challenge(hex), {}});
     CHECK(p.expect<wamp::abort>().reason == router::uris::authentication_failed);
+  }
+}
+
+TEST_CASE("cryptosign binds the answer to the announced key, whatever the case of its hex", "[unit]") {
+  const auto first = *wamp::auth::ed25519_key::from_seed(std::string(32, '\x03'));
+  const auto second = *wamp::auth::ed25519_key::from_seed(std::string(32, '\x04'));
+  auto upper = [](std::string hex) {
+    std::transform(hex.begin(), hex.end(), hex.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return hex;
+  };
+  router::realm_config r = realm_with_users();
+  router::user erin{"erin", "user", "cryptosign"};
+  erin.public_keys = {upper(first.public_key_hex()), second.public_key_hex()};  // as configured
+  r.users.push_back(erin);
+  router::router_core core(fixed_options());
+  core.add_realm(r);
+  peer p(core);
+  auto hello = [&](const std::string& pubkey) {
+    auto details = auth_details("erin", "cryptosign");
+    if (!pubkey.empty()) details["authextra"] = {{"pubkey", pubkey}};
+    details["roles"] = router::test::all_client_roles();
+    p.send(wamp::hello{"realm1", details});
+    return p.expect<wamp::challenge>().extra.at("challenge").get<std::string>();
+  };
+  SECTION("a key announced in lower case matches one configured in upper case, and back") {
+    p.send(wamp::authenticate{*first.sign_challenge(hello(first.public_key_hex())), {}});
+    CHECK(p.expect<wamp::welcome>().details.at("authid") == "erin");
+    peer q(core);
+    auto details = auth_details("", "cryptosign");
+    details.erase("authid");
+    details["authextra"] = {{"pubkey", upper(second.public_key_hex())}};
+    q.send(wamp::hello{"realm1", details});
+    const auto text = q.expect<wamp::challenge>().extra.at("challenge").get<std::string>();
+    q.send(wamp::authenticate{*second.sign_challenge(text), {}});
+    CHECK(q.expect<wamp::welcome>().details.at("authid") == "erin");
+  }
+  SECTION("an answer signed by another of the user's keys than the announced one fails") {
+    p.send(wamp::authenticate{*second.sign_challenge(hello(first.public_key_hex())), {}});
+    CHECK(p.expect<wamp::abort>().reason == router::uris::authentication_failed);
+  }
+  SECTION("without an announced key, any of the user's keys will do") {
+    p.send(wamp::authenticate{*second.sign_challenge(hello("")), {}});
+    CHECK(p.expect<wamp::welcome>().details.at("authid") == "erin");
   }
 }
 

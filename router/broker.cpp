@@ -134,14 +134,25 @@ void broker::unsubscribe(session& s, const wamp::unsubscribe& msg) {
 }
 
 void broker::remove_session(session& s) {
+  // The same meta events as an UNSUBSCRIBE's (as Crossbar.io does): a watcher keeping count of
+  // a topic's subscribers must hear of those that went away without unsubscribing.
+  // All of them are removed before the first is told, so that the leaving session hears
+  // nothing of its own leave.
+  std::vector<std::pair<wamp::id, bool>> removed;  // subscription, deleted
   for (const wamp::id id : s.subscriptions) {
     const auto it = by_id_.find(id);
     if (it == by_id_.end()) continue;
     subscription_record& sub = *it->second;
     sub.subscribers.erase(std::remove(sub.subscribers.begin(), sub.subscribers.end(), s.id), sub.subscribers.end());
-    if (sub.subscribers.empty()) erase(sub);
+    const bool deleted = sub.subscribers.empty();
+    if (deleted) erase(sub);
+    removed.emplace_back(id, deleted);
   }
   s.subscriptions.clear();
+  for (const auto& [id, deleted] : removed) {
+    publish_internal("wamp.subscription.on_unsubscribe", {s.id, id});
+    if (deleted) publish_internal("wamp.subscription.on_delete", {s.id, id});
+  }
 }
 
 void broker::erase(subscription_record& sub) {
@@ -226,9 +237,12 @@ void broker::deliver(const std::string& topic, wamp::id publication, const wamp:
 
 void broker::store(const std::string& topic, wamp::id publication, const wamp::dict& details,
                    const wamp::list& args, const wamp::dict& kwargs) {
-  for (const auto& h : realm_.config().history) {
+  const auto& rules = realm_.config().history;
+  for (std::size_t rule = 0; rule < rules.size(); ++rule) {
+    const auto& h = rules[rule];
     if (!wamp::uri_matches(h.uri, h.match, topic) || h.limit == 0) continue;
-    auto& events = history_[topic];
+    if (history_.size() < rules.size()) history_.resize(rules.size());
+    auto& events = history_[rule];
     events.push_back({publication, topic, details, args, kwargs, realm_.core().wall_ms()});
     while (events.size() > h.limit) events.pop_front();
     return;
@@ -263,9 +277,9 @@ std::vector<const subscription_record*> broker::all() const {
 
 std::vector<stored_event> broker::history(const subscription_record& sub, std::size_t limit) const {
   std::vector<stored_event> out;
-  for (const auto& [topic, events] : history_) {
-    if (!wamp::uri_matches(sub.uri, sub.match, topic)) continue;
-    out.insert(out.end(), events.begin(), events.end());
+  for (const auto& events : history_) {
+    std::copy_if(events.begin(), events.end(), std::back_inserter(out),
+                 [&](const stored_event& e) { return wamp::uri_matches(sub.uri, sub.match, e.topic); });
   }
   std::stable_sort(out.begin(), out.end(), [](const stored_event& a, const stored_event& b) {
     return a.timestamp_ms < b.timestamp_ms;

@@ -70,7 +70,9 @@ class broker {
   std::map<key, std::unique_ptr<subscription_record>> by_key_;
   std::unordered_map<wamp::id, subscription_record*> by_id_;
   std::vector<subscription_record*> patterns_;  // prefix and wildcard subscriptions
-  std::unordered_map<std::string, std::deque<stored_event>> history_;  // by topic
+  // By history rule (realm_config::history), each holding the last `limit` events of all the
+  // topics it covers: memory is bounded by the configuration, not by how many topics there are.
+  std::vector<std::deque<stored_event>> history_;
 };
 
 }  // namespace autobahn_sync::router

@@ -339,17 +339,22 @@ void dealer::remove_session(session& s) {
   }
   for (const call_key key : ended) finish(key);
 
-  for (const wamp::id id : s.registrations) {
+  // The same meta events as an UNREGISTER's, as for subscriptions (broker::remove_session,
+  // which realm::leave runs first: the leaving session hears none of them).
+  const auto registrations = std::move(s.registrations);
+  s.registrations.clear();
+  for (const wamp::id id : registrations) {
     const auto it = by_id_.find(id);
     if (it == by_id_.end()) continue;
     registration_record& reg = *it->second;
     reg.callees.erase(std::remove(reg.callees.begin(), reg.callees.end(), s.id), reg.callees.end());
+    realm_.the_broker().publish_internal("wamp.registration.on_unregister", {s.id, id});
     if (reg.callees.empty()) {
       by_id_.erase(it);
       by_key_.erase({reg.match, reg.uri});
+      realm_.the_broker().publish_internal("wamp.registration.on_delete", {s.id, id});
     }
   }
-  s.registrations.clear();
 }
 
 void dealer::expire(time_point now) {

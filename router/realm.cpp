@@ -97,8 +97,9 @@ void realm::join(session& s) {
 }
 
 void realm::leave(session& s) {
-  dealer_.remove_session(s);
+  // Subscriptions first: the meta events of its leave reach the others, not the session itself.
   broker_.remove_session(s);
+  dealer_.remove_session(s);
   sessions_.erase(s.id);
   broker_.publish_internal("wamp.session.on_leave", {s.id, s.authid, s.authrole});
 }

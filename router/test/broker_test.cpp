@@ -1,6 +1,8 @@
 // Publish and subscribe through the router core.
 #include "router/router_core.hpp"
 
+#include <set>
+
 #include <catch2/catch.hpp>
 
 #include "router/test/peer.hpp"
@@ -177,6 +179,32 @@ TEST_CASE("meta events announce joins and leaves", "[unit]") {
   CHECK(leave.args.at(0) == joined_id);
 }
 
+TEST_CASE("a history rule keeps its limit across all the topics it covers", "[unit]") {
+  // Per rule, not per topic: a prefix rule over ever new topics must not grow without bound.
+  router::router_core core;
+  router::realm_config config{"realm1"};
+  config.history = {{"com.example.sensor", wamp::match_policy::prefix, 2}};
+  core.add_realm(config);
+  peer p(core), reader(core);
+  p.join();
+  reader.join();
+  int n = 0;
+  for (const char* topic : {"com.example.sensor.1", "com.example.sensor.2", "com.example.sensor.3"})
+    p.send(wamp::publish{static_cast<wamp::id>(++n), {}, topic, {n}});
+  auto events_of = [&](const std::string& topic, const std::string& match) {
+    reader.send(wamp::subscribe{1, {{"match", match}}, topic});
+    const auto sub = reader.expect<wamp::subscribed>().subscription;
+    reader.send(wamp::call{2, {}, "wamp.subscription.get_events", {sub, 10}});
+    return reader.expect<wamp::result>().args.at(0);
+  };
+  const auto all = events_of("com.example.sensor", "prefix");
+  REQUIRE(all.size() == 2);
+  CHECK(all[0]["args"] == wamp::value::array({2}));
+  CHECK(all[1]["args"] == wamp::value::array({3}));
+  CHECK(events_of("com.example.sensor.1", "exact").empty());
+  CHECK(events_of("com.example.sensor.3", "exact").size() == 1);
+}
+
 TEST_CASE("event history is served by wamp.subscription.get_events", "[unit]") {
   router::router_core core;
   router::realm_config config{"realm1"};
@@ -253,6 +281,41 @@ TEST_CASE("meta events announce subscriptions being created and deleted", "[unit
   p.expect<wamp::unsubscribed>();
   const auto deleted = watcher.expect<wamp::event>();
   CHECK(deleted.args == wamp::list{p.session_id(), sub});
+}
+
+TEST_CASE("a session that leaves without unsubscribing is unsubscribed with the same meta events", "[unit]") {
+  fixture f;
+  peer watcher(f.core), stays(f.core), leaves(f.core);
+  watcher.join();
+  stays.join();
+  leaves.join();
+  const auto on_unsubscribe = f.subscribe(watcher, "wamp.subscription.on_unsubscribe", "exact", 1);
+  const auto on_delete = f.subscribe(watcher, "wamp.subscription.on_delete", "exact", 2);
+  const auto shared = f.subscribe(stays, "com.example.shared");
+  CHECK(f.subscribe(leaves, "com.example.shared") == shared);
+  const auto own = f.subscribe(leaves, "com.example.own", "exact", 2);
+  // The leaving session watches too: it must hear nothing of its own leave.
+  CHECK(f.subscribe(leaves, "wamp.subscription.on_unsubscribe", "exact", 3) == on_unsubscribe);
+  const wamp::id left = leaves.session_id();
+  leaves.send(wamp::goodbye{{}, router::uris::close_normal});
+  CHECK(leaves.expect<wamp::goodbye>().reason == router::uris::goodbye_and_out);
+  leaves.expect_nothing();
+
+  std::set<std::pair<wamp::id, wamp::id>> unsubscribed, deleted;  // (meta topic's subscription, args[1])
+  for (int i = 0; i < 4; ++i) {  // on_unsubscribe for all three, on_delete for its own topic only
+    const auto e = watcher.expect<wamp::event>();
+    REQUIRE(e.args.size() == 2);
+    CHECK(e.args.at(0) == left);
+    (e.subscription == on_delete ? deleted : unsubscribed).insert({e.subscription, e.args.at(1).get<wamp::id>()});
+  }
+  watcher.expect_nothing();
+  CHECK(unsubscribed == std::set<std::pair<wamp::id, wamp::id>>{
+                            {on_unsubscribe, shared}, {on_unsubscribe, own}, {on_unsubscribe, on_unsubscribe}});
+  CHECK(deleted == std::set<std::pair<wamp::id, wamp::id>>{{on_delete, own}});
+  // The shared subscription lives on for the session that stays.
+  const auto* record = f.realm.the_broker().find(shared);
+  REQUIRE(record != nullptr);
+  CHECK(record->subscribers == std::vector<wamp::id>{stays.session_id()});
 }
 
 TEST_CASE("a PUBLISH whose receiver list is malformed reaches nobody; acknowledged, it gets invalid_argument",

@@ -373,3 +373,26 @@ TEST_CASE("wamp.registration.match and registration meta events", "[unit]") {
   callee.expect<wamp::unregistered>();
   CHECK(watcher.expect<wamp::event>().args == wamp::list{callee.session_id(), reg});
 }
+
+TEST_CASE("a callee that leaves without unregistering is unregistered with the same meta events", "[unit]") {
+  fixture f;
+  peer watcher(f.core), callee(f.core);
+  watcher.join();
+  callee.join();
+  const auto reg = f.register_procedure(callee, "com.example.p");
+  wamp::id on_unregister = 0, on_delete = 0;
+  for (const char* topic : {"wamp.registration.on_unregister", "wamp.registration.on_delete"}) {
+    watcher.send(wamp::subscribe{1, {}, topic});
+    (on_unregister ? on_delete : on_unregister) = watcher.expect<wamp::subscribed>().subscription;
+  }
+  const wamp::id left = callee.session_id();
+  callee.send(wamp::goodbye{{}, router::uris::close_normal});
+  callee.expect<wamp::goodbye>();
+  const auto unregistered = watcher.expect<wamp::event>();
+  CHECK(unregistered.subscription == on_unregister);
+  CHECK(unregistered.args == wamp::list{left, reg});
+  const auto deleted = watcher.expect<wamp::event>();
+  CHECK(deleted.subscription == on_delete);
+  CHECK(deleted.args == wamp::list{left, reg});
+  CHECK(f.realm.the_dealer().find(reg) == nullptr);
+}

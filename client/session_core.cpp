@@ -129,6 +129,7 @@ void session_core::close(std::exception_ptr why) {
   subscriptions_.clear();
   registrations_.clear();
   keys_of_subscription_.clear();
+  unsubscribing_.clear();
   key_of_registration_.clear();
   open_invocations_.clear();
   recent_invocations_.clear();
@@ -270,6 +271,7 @@ void session_core::on_error(wamp::error&& msg) {
   }
   auto p = std::move(it->second);
   pending_.erase(it);
+  if (auto* u = std::get_if<pending_unsubscribe>(&p)) unsubscribing_.erase(u->subscription);
   auto error = make_application_error(msg.error_uri, std::move(msg.args), std::move(msg.kwargs));
   std::visit(overloaded{
                  [&](pending_call& c) { c.handler(call_outcome{error, {}, false}); },
@@ -315,6 +317,17 @@ void session_core::on_subscribed(const wamp::subscribed& msg) {
   if (!p) return protocol_violation("SUBSCRIBED for a request that is not a subscribe");
   auto done = std::move(*p);
   pending_.erase(it);
+  if (unsubscribing_.count(msg.subscription)) {
+    // Another thread's UNSUBSCRIBE of the same subscription went out after this SUBSCRIBE:
+    // the router will take back what it just gave. Asking again after the UNSUBSCRIBE gets a
+    // subscription that lasts.
+    const auto request = next_id();
+    if (const auto ec = hooks_.send(wamp::subscribe{request, done.options, done.topic})) {
+      return done.handler(std::make_exception_ptr(TransportLost("cannot send SUBSCRIBE: " + ec.message())), 0);
+    }
+    pending_.emplace(request, std::move(done));
+    return;
+  }
   const auto key = ++last_key_;
   subscriptions_.emplace(key, local_subscription{msg.subscription, std::move(done.sink)});
   keys_of_subscription_[msg.subscription].insert(key);
@@ -337,17 +350,26 @@ void session_core::unsubscribe(std::uint64_t key, done_handler on_done) {
   // Events racing with the UNSUBSCRIBE are dropped from now on.
   keys_of_subscription_.erase(subscription);
   subscriptions_.erase(it);
-  pending_.emplace(request, pending_unsubscribe{std::move(on_done)});
+  unsubscribing_.insert(subscription);
+  pending_.emplace(request, pending_unsubscribe{std::move(on_done), subscription});
 }
 
 void session_core::on_unsubscribed(const wamp::unsubscribed& msg) {
   if (msg.request == 0) {
     // The router revoked a subscription.
     auto it = msg.details.find("subscription");
-    if (it == msg.details.end() || !it->second.is_number_unsigned()) return;
-    const auto subscription = it->second.get<wamp::id>();
-    for (auto key : keys_of_subscription_[subscription]) subscriptions_.erase(key);
-    keys_of_subscription_.erase(subscription);
+    if (it == msg.details.end()) return;
+    const auto subscription_id = wamp::as_unsigned(it->second);
+    if (!subscription_id) return;
+    const auto subscription = *subscription_id;
+    const auto keys = keys_of_subscription_.find(subscription);
+    if (keys == keys_of_subscription_.end()) return;
+    const auto revoked = std::move(keys->second);
+    keys_of_subscription_.erase(keys);
+    for (auto key : revoked) subscriptions_.erase(key);
+    if (hooks_.on_revoked) {
+      for (auto key : revoked) hooks_.on_revoked(key);
+    }
     return;
   }
   auto it = pending_.find(msg.request);
@@ -355,6 +377,7 @@ void session_core::on_unsubscribed(const wamp::unsubscribed& msg) {
   auto* p = std::get_if<pending_unsubscribe>(&it->second);
   if (!p) return protocol_violation("UNSUBSCRIBED for a request that is not an unsubscribe");
   auto handler = std::move(p->handler);
+  unsubscribing_.erase(p->subscription);
   pending_.erase(it);
   handler(nullptr);
 }
@@ -387,11 +410,15 @@ void session_core::unregister(std::uint64_t key, done_handler on_done) {
 void session_core::on_unregistered(const wamp::unregistered& msg) {
   if (msg.request == 0) {
     auto it = msg.details.find("registration");
-    if (it == msg.details.end() || !it->second.is_number_unsigned()) return;
-    const auto registration = it->second.get<wamp::id>();
+    if (it == msg.details.end()) return;
+    const auto registration_id = wamp::as_unsigned(it->second);
+    if (!registration_id) return;
+    const auto registration = *registration_id;
     if (auto k = key_of_registration_.find(registration); k != key_of_registration_.end()) {
-      registrations_.erase(k->second);
+      const auto key = k->second;
+      registrations_.erase(key);
       key_of_registration_.erase(k);
+      if (hooks_.on_revoked) hooks_.on_revoked(key);
     }
     return;
   }
@@ -489,8 +516,8 @@ wamp::id session_core::subscribe(wamp::uri topic, wamp::dict options, event_sink
                                  key_handler on_done) {
   require_established();
   const auto request = next_id();
-  send_or_throw(wamp::subscribe{request, std::move(options), std::move(topic)});
-  pending_.emplace(request, pending_subscribe{std::move(sink), std::move(on_done)});
+  send_or_throw(wamp::subscribe{request, options, topic});
+  pending_.emplace(request, pending_subscribe{std::move(topic), std::move(options), std::move(sink), std::move(on_done)});
   return request;
 }
 

@@ -91,6 +91,9 @@ class session_core {
     std::function<void(wamp::id invocation_request)> on_interrupt;
     /// Source of request ids; empty: sequential from 1.
     std::function<wamp::id()> next_request_id;
+    /// The router revoked a subscription or registration (UNSUBSCRIBED / UNREGISTERED with
+    /// request 0): the local key it had is gone, as after unsubscribe/unregister.
+    std::function<void(std::uint64_t key)> on_revoked;
   };
 
   explicit session_core(hooks h);
@@ -159,8 +162,9 @@ class session_core {
  private:
   struct pending_call { call_handler handler; };
   struct pending_publish { publish_handler handler; };
-  struct pending_subscribe { event_sink sink; key_handler handler; };
-  struct pending_unsubscribe { done_handler handler; };
+  // Topic and options are kept to send the SUBSCRIBE again (see on_subscribed).
+  struct pending_subscribe { wamp::uri topic; wamp::dict options; event_sink sink; key_handler handler; };
+  struct pending_unsubscribe { done_handler handler; wamp::id subscription = 0; };
   struct pending_register { invocation_sink sink; key_handler handler; };
   struct pending_unregister { done_handler handler; };
   using pending = std::variant<pending_call, pending_publish, pending_subscribe,
@@ -201,6 +205,8 @@ class session_core {
   std::map<std::uint64_t, local_subscription> subscriptions_;
   std::map<std::uint64_t, local_registration> registrations_;
   std::map<wamp::id, std::set<std::uint64_t>> keys_of_subscription_;
+  // Router subscriptions with an UNSUBSCRIBE in flight.
+  std::set<wamp::id> unsubscribing_;
   std::map<wamp::id, std::uint64_t> key_of_registration_;
   std::set<wamp::id> open_invocations_;
   // The last request ids of INVOCATIONs received, so a repeat is refused even after the

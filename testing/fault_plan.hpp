@@ -223,7 +223,7 @@ class fault_plan;
 
 /// Owns one installed rule: removing it when destroyed, counting its hits, releasing what
 /// it holds.
-class rule_handle {
+class [[nodiscard("the rule is removed when its handle is destroyed")]] rule_handle {
  public:
   rule_handle() = default;
   rule_handle(rule_handle&&) noexcept = default;

@@ -18,8 +18,8 @@ std::string string_of(const wamp::dict& d, const char* key) {
 
 std::optional<wamp::id> id_of(const wamp::dict& d, const char* key) {
   auto it = d.find(key);
-  if (it == d.end() || !it->second.is_number_unsigned()) return std::nullopt;
-  return it->second.get<wamp::id>();
+  if (it == d.end()) return std::nullopt;
+  return wamp::as_unsigned(it->second);
 }
 
 // Gives the progressive results that arrived for `w` to `on_progress`, on this thread.
@@ -82,7 +82,8 @@ session_state::session_state(strand_type strand, std::shared_ptr<callbacks_runne
               canceled_flags_.erase(it);
             }
           },
-          options_.next_request_id}) {
+          options_.next_request_id,
+          [this](std::uint64_t key) { forget_revoked(key); }}) {
   driven_io_ = driven_io;
   caller_spin.set_spin(options_.spin_wait);
   // Inline handlers (callback_threads = 0) and on_leave would run on the delivering thread;
@@ -513,6 +514,22 @@ void session_state::restore_records() {
     } catch (...) {
       return;
     }
+  }
+}
+
+void session_state::forget_revoked(std::uint64_t core_key) {
+  // A revoked subscription or registration is not restored at the next rejoin: the router
+  // took it back on purpose.
+  for (auto it = subscription_records_.begin(); it != subscription_records_.end(); ++it) {
+    if (it->second.core_key != core_key) continue;
+    it->second.active->store(false);  // events already queued for its handler are dropped
+    subscription_records_.erase(it);
+    return;
+  }
+  for (auto it = registration_records_.begin(); it != registration_records_.end(); ++it) {
+    if (it->second.core_key != core_key) continue;
+    registration_records_.erase(it);
+    return;
   }
 }
 

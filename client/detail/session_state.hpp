@@ -257,6 +257,8 @@ class session_state : public std::enable_shared_from_this<session_state> {
   void finish_leave_after_connect();
   void schedule_reconnect();
   void restore_records();
+  // The router revoked what the core knew as `core_key`: its record goes too.
+  void forget_revoked(std::uint64_t core_key);
 
   strand_type strand_;
   using gate = wamp::gate;

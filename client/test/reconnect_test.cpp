@@ -63,6 +63,63 @@ TEST_CASE_METHOD(testing::wamp_fixture, "reconnect re-joins and restores subscri
   app.stop();
 }
 
+TEST_CASE_METHOD(testing::wamp_fixture, "a subscription and a registration the router revoked are not restored",
+                 "[client][reconnect]") {
+  auto o = options_for("app");
+  o.reconnect.enabled = true;
+  o.reconnect.initial_delay = 1ms;
+  testing::recorder<w::id> joins;
+  o.on_join = [&](w::id session) { joins.add(session); };
+  // Right after its SUBSCRIBED / REGISTERED, the router (a rule in its place) revokes it.
+  testing::action revoke_subscription = fault::inject_after(w::unsubscribed{});
+  revoke_subscription.make = [](const w::message& m) -> w::message {
+    return w::unsubscribed{0, {{"subscription", std::get<w::subscribed>(m).subscription}, {"reason", "wamp.error.revoked"}}};
+  };
+  auto subscription_rule = faults().install(testing::match().type(w::message_type::subscribed).to_client().session("app").nth(1),
+                   revoke_subscription);
+  testing::action revoke_registration = fault::inject_after(w::unregistered{});
+  revoke_registration.make = [](const w::message& m) -> w::message {
+    return w::unregistered{0, {{"registration", std::get<w::registered>(m).registration}, {"reason", "wamp.error.revoked"}}};
+  };
+  auto registration_rule = faults().install(testing::match().type(w::message_type::registered).to_client().session("app").nth(2),
+                   revoke_registration);
+  AutobahnSync app({}, o);
+  app.register_procedure("com.echo", echo);
+  app.register_procedure("com.revoked_proc", echo);
+  app.run();
+  testing::event_recorder revoked_events, kept_events;
+  auto revoked = app.session().subscribe("com.revoked", revoked_events.handler());
+  auto kept = app.session().subscribe("com.kept", kept_events.handler());
+  // The revocation came before the RESULT of this call: it has been taken in.
+  CHECK(app.session().call("com.echo", {1}).value() == 1);
+  CHECK(subscription_rule.hits() == 1);
+  CHECK(registration_rule.hits() == 1);
+  cut_transport(*this, app.session(), "app");
+  REQUIRE(joins.wait_for(2));
+  CHECK(app.session().call("com.echo", {2}).value() == 2);  // the restoration went before
+  std::vector<std::string> topics, procedures;
+  for (const auto& sub : sent_by<w::subscribe>(*this, "app")) topics.push_back(sub.topic);
+  CHECK(topics == std::vector<std::string>{"com.revoked", "com.kept", "com.kept"});
+  for (const auto& reg : sent_by<w::register_>(*this, "app")) procedures.push_back(reg.procedure);
+  CHECK(procedures == std::vector<std::string>{"com.echo", "com.revoked_proc", "com.echo"});
+  try {
+    session("caller").call("com.revoked_proc");
+    FAIL("the revoked procedure was called");
+  } catch (const ApplicationError& e) {
+    CHECK(e.error() == "wamp.error.no_such_procedure");
+  }
+  publish_options po;
+  po.exclude_me = false;
+  po.acknowledge = true;
+  app.session().publish("com.revoked", {"lost"}, {}, po);
+  app.session().publish("com.kept", {"here"}, {}, po);
+  REQUIRE(kept_events.wait_for(1));
+  CHECK(revoked_events.items().empty());
+  revoked.unsubscribe();  // nothing left to undo: no UNSUBSCRIBE
+  CHECK(sent_by<w::unsubscribe>(*this, "app").empty());
+  app.stop();
+}
+
 TEST_CASE_METHOD(testing::wamp_fixture, "reconnect gives up after max_attempts", "[client][reconnect]") {
   auto o = options_for("app");
   o.reconnect.enabled = true;

@@ -16,6 +16,7 @@ struct harness {
   std::vector<w::message> sent;
   std::vector<std::exception_ptr> closes;
   std::vector<w::id> interrupts;
+  std::vector<std::uint64_t> revoked;
   boost::system::error_code send_error;
   challenge_handler on_challenge;
   session_core core{session_core::hooks{
@@ -28,7 +29,8 @@ struct harness {
       [this](std::exception_ptr why) { closes.push_back(why); },
       [this](const w::challenge& c) { return on_challenge(c); },
       [this](w::id r) { interrupts.push_back(r); },
-      {}}};
+      {},
+      [this](std::uint64_t key) { revoked.push_back(key); }}};
 
   template <class T>
   T last() {
@@ -259,6 +261,74 @@ TEST_CASE("subscribe, EVENT dispatch, shared subscription, unsubscribe", "[unit]
   CHECK_FALSE(done);
   h.core.on_message(w::unsubscribed{unsub.request});
   CHECK(done);
+}
+
+TEST_CASE("a SUBSCRIBE answered before the UNSUBSCRIBE of the same subscription is sent again after it",
+          "[unit][core]") {
+  // Two threads: one unsubscribes the topic's last handler while the other subscribes to it.
+  // The router saw the SUBSCRIBE first, so it answers with the subscription the UNSUBSCRIBE
+  // then removes; keeping that answer would leave a handler that never gets an event.
+  harness h;
+  h.joined();
+  std::uint64_t old_key = 0;
+  h.core.subscribe("t", {}, [](const w::event&) {}, [&](std::exception_ptr, std::uint64_t k) { old_key = k; });
+  h.core.on_message(w::subscribed{h.last<w::subscribe>().request, 77});
+  REQUIRE(old_key != 0);
+
+  std::vector<w::event> events;
+  std::uint64_t new_key = 0;
+  std::exception_ptr new_error;
+  const auto first = h.core.subscribe("t", {{"match", "exact"}}, [&](const w::event& e) { events.push_back(e); },
+                                      [&](std::exception_ptr e, std::uint64_t k) { new_error = e, new_key = k; });
+  h.core.unsubscribe(old_key, [](std::exception_ptr) {});
+  const auto unsubscribe = h.last<w::unsubscribe>();
+  h.sent.clear();
+  h.core.on_message(w::subscribed{first, 77});  // the subscription about to go
+  CHECK(new_key == 0);
+  const auto again = h.last<w::subscribe>();
+  CHECK(again.request != first);
+  CHECK(again.topic == "t");
+  CHECK(again.options == w::dict{{"match", "exact"}});
+  h.core.on_message(w::event{77, 1, {}, {}});  // before the UNSUBSCRIBED: nobody's
+  h.core.on_message(w::unsubscribed{unsubscribe.request});
+  h.core.on_message(w::subscribed{again.request, 78});
+  REQUIRE(new_key != 0);
+  CHECK_FALSE(new_error);
+  h.core.on_message(w::event{78, 2, {}, {}});
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].publication == 2);
+  CHECK(h.core.pending_count() == 0);
+
+  // Once the UNSUBSCRIBED came, the id is nothing special: a router may hand it out again.
+  std::uint64_t reused = 0;
+  h.sent.clear();
+  h.core.subscribe("u", {}, [](const w::event&) {}, [&](std::exception_ptr, std::uint64_t k) { reused = k; });
+  h.core.on_message(w::subscribed{h.last<w::subscribe>().request, 77});
+  CHECK(reused != 0);
+  CHECK(h.sent.size() == 1);
+}
+
+TEST_CASE("a revoked subscription or registration is reported by its local keys", "[unit][core]") {
+  harness h;
+  h.joined();
+  std::uint64_t a = 0, b = 0, reg = 0;
+  int events = 0;
+  h.core.subscribe("t", {}, [&](const w::event&) { ++events; }, [&](std::exception_ptr, std::uint64_t k) { a = k; });
+  h.core.on_message(w::subscribed{h.last<w::subscribe>().request, 77});
+  h.core.subscribe("t", {}, [&](const w::event&) { ++events; }, [&](std::exception_ptr, std::uint64_t k) { b = k; });
+  h.core.on_message(w::subscribed{h.last<w::subscribe>().request, 77});
+  h.core.register_procedure("p", {}, [](w::invocation&&) {}, [&](std::exception_ptr, std::uint64_t k) { reg = k; });
+  h.core.on_message(w::registered{h.last<w::register_>().request, 5});
+  h.core.on_message(w::unsubscribed{0, {{"subscription", 99}, {"reason", "wamp.error.gone"}}});  // not ours
+  CHECK(h.revoked.empty());
+  h.core.on_message(w::unsubscribed{0, {{"subscription", 77}, {"reason", "wamp.error.gone"}}});
+  CHECK(h.revoked == std::vector<std::uint64_t>{a, b});
+  h.core.on_message(w::event{77, 1, {}, {}});
+  CHECK(events == 0);
+  h.core.on_message(w::unregistered{0, {{"registration", 5}}});
+  CHECK(h.revoked == std::vector<std::uint64_t>{a, b, reg});
+  h.core.on_message(w::invocation{100, 5, {}, {}});
+  CHECK(h.last<w::error>().error_uri == "wamp.error.no_such_registration");
 }
 
 TEST_CASE("register, INVOCATION dispatch, YIELD and ERROR answers", "[unit][core]") {

@@ -266,7 +266,15 @@ void session_state::lead(waiter& w, callbacks_runner::clock::time_point deadline
   }
   // What the answer's handlers left ready (a write's completion that sends the next queued
   // message) runs before the lead is given up: between calls nothing runs.
-  driven_io_->poll();
+  run_ready_bounded();
+}
+
+void session_state::run_ready_bounded() {
+  // Not poll(): a router that keeps sending keeps a read ready, and poll() would never give
+  // the caller its answer back. What is left waits for the next call.
+  constexpr int max_ready_runs = 16;
+  for (int i = 0; i < max_ready_runs && driven_io_->poll_one() > 0; ++i) {
+  }
 }
 
 void session_state::run_ready_if_idle() {
@@ -283,7 +291,7 @@ void session_state::run_ready_if_idle() {
       s.offer_lead_locked();
     }
   } released{*this};
-  driven_io_->poll();
+  run_ready_bounded();
 }
 
 bool session_state::wait_real_time(waiter& w, callbacks_runner::clock::time_point deadline) {

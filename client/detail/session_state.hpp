@@ -319,6 +319,8 @@ class session_state : public std::enable_shared_from_this<session_state> {
   std::deque<waiter*> followers_;        // under drive_mutex_
   // Under drive_mutex_: wakes the first follower when nobody leads.
   void offer_lead_locked();
+  // Runs the handlers of driven_io_ that are ready, a few at most.
+  void run_ready_bounded();
   // Under drive_mutex_: makes this thread the leader when nobody leads.
   bool take_lead_locked();
   // Runs driven_io_ until `w` is answered or `deadline`, then gives the lead up.

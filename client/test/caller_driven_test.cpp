@@ -2,11 +2,16 @@
 // read and write the connection themselves, one at a time.
 #include "client/autobahn_sync.hpp"
 
+#include <atomic>
 #include <filesystem>
 #include <future>
 #include <thread>
 #include <vector>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 
 #include "client/test/handlers.hpp"
@@ -61,6 +66,65 @@ struct held_procedure {
       return call_result{};
     };
   }
+};
+
+// A RawSocket + JSON router on 127.0.0.1 that welcomes one client, answers its first CALL,
+// then sends RESULTs for a request nobody made, as fast as the client takes them, until
+// `flood_bytes` went or the connection is shut down.
+class flooding_router {
+ public:
+  static constexpr std::size_t flood_bytes = std::size_t{64} << 20;
+
+  flooding_router() : thread_([this] { serve(); }) {}
+  ~flooding_router() {
+    boost::system::error_code ignored;
+    socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+    thread_.join();
+  }
+  std::string url() const { return "rs://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
+  /// True once the whole flood was taken by the client.
+  bool flood_done() const { return flood_done_.load(); }
+
+ private:
+  static std::string frame(const std::string& json) {
+    const auto n = json.size();
+    return std::string{'\0', static_cast<char>(n >> 16), static_cast<char>(n >> 8), static_cast<char>(n)} + json;
+  }
+  std::string read_frame() {
+    unsigned char header[4];
+    boost::asio::read(socket_, boost::asio::buffer(header));
+    std::string payload((std::size_t{header[1]} << 16) | (std::size_t{header[2]} << 8) | header[3], '\0');
+    boost::asio::read(socket_, boost::asio::buffer(payload));
+    return payload;
+  }
+  void serve() {
+    try {
+      acceptor_.accept(socket_);
+      unsigned char hello[4];
+      boost::asio::read(socket_, boost::asio::buffer(hello));
+      const unsigned char reply[4] = {0x7f, static_cast<unsigned char>(0xf0 | (hello[1] & 0x0f)), 0, 0};
+      boost::asio::write(socket_, boost::asio::buffer(reply));
+      read_frame();  // HELLO
+      boost::asio::write(socket_, boost::asio::buffer(frame(R"([2,1234,{"roles":{"dealer":{}}}])")));
+      const auto call = w::value::parse(read_frame());
+      std::string flood = frame("[50," + call.at(1).dump() + ",{},[1]]");
+      const std::string stray = frame("[50,999999999,{},[\"" + std::string(1000, 'x') + "\"]]");
+      for (std::size_t sent = 0; sent < flood_bytes; sent += flood.size()) {
+        while (flood.size() < 64 * stray.size()) flood += stray;
+        boost::asio::write(socket_, boost::asio::buffer(flood));
+        flood.clear();
+      }
+      flood_done_.store(true);
+    } catch (const boost::system::system_error&) {
+      // shut down by the test
+    }
+  }
+
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_{io_, {boost::asio::ip::make_address("127.0.0.1"), 0}};
+  boost::asio::ip::tcp::socket socket_{io_};
+  std::atomic<bool> flood_done_{false};
+  std::thread thread_;
 };
 
 }  // namespace
@@ -293,6 +357,19 @@ TEST_CASE("on_join and on_leave that throw do not stop a caller-driven client's 
   CHECK(caller.session().call("com.app.twice", {5}).value() == 10);
   caller.stop();
   CHECK(leaves == 1);
+}
+
+TEST_CASE("a caller-driven call returns its answer while the router keeps sending", "[client][caller_driven]") {
+  // Before the lead is given up only what is ready runs, and only a little of it: a router
+  // that never stops sending does not keep the caller from its answer.
+  flooding_router router;
+  auto o = caller_driven();
+  o.serializers = {w::serializer_kind::json};
+  AutobahnSync client({}, o);
+  client.run(router.url(), "realm1");
+  CHECK(client.session().call("com.example.answer").value() == 1);
+  CHECK_FALSE(router.flood_done());
+  client.stop();
 }
 
 TEST_CASE("caller_driven_io refuses what it cannot serve, saying why", "[client][caller_driven]") {

@@ -70,10 +70,10 @@ struct held_procedure {
 
 // A RawSocket + JSON router on 127.0.0.1 that welcomes one client, answers its first CALL,
 // then sends RESULTs for a request nobody made, as fast as the client takes them, until
-// `flood_bytes` went or the connection is shut down.
+// `flood_bytes` went (more than the sockets' buffers hold) or the connection is shut down.
 class flooding_router {
  public:
-  static constexpr std::size_t flood_bytes = std::size_t{64} << 20;
+  static constexpr std::size_t flood_bytes = std::size_t{128} << 20;
 
   flooding_router() : thread_([this] { serve(); }) {}
   ~flooding_router() {
@@ -109,9 +109,9 @@ class flooding_router {
       const auto call = w::value::parse(read_frame());
       std::string flood = frame("[50," + call.at(1).dump() + ",{},[1]]");
       const std::string stray = frame("[50,999999999,{},[\"" + std::string(1000, 'x') + "\"]]");
-      for (std::size_t sent = 0; sent < flood_bytes; sent += flood.size()) {
+      for (std::size_t sent = 0; sent < flood_bytes;) {
         while (flood.size() < 64 * stray.size()) flood += stray;
-        boost::asio::write(socket_, boost::asio::buffer(flood));
+        sent += boost::asio::write(socket_, boost::asio::buffer(flood));
         flood.clear();
       }
       flood_done_.store(true);
@@ -365,6 +365,7 @@ TEST_CASE("a caller-driven call returns its answer while the router keeps sendin
   flooding_router router;
   auto o = caller_driven();
   o.serializers = {w::serializer_kind::json};
+  o.leave_timeout = std::chrono::milliseconds(1);  // busy flooding, this router never says goodbye
   AutobahnSync client({}, o);
   client.run(router.url(), "realm1");
   CHECK(client.session().call("com.example.answer").value() == 1);

@@ -21,6 +21,12 @@ bool is_true(const wamp::dict& d, const char* key) {
   return it != d.end() && it->second.is_boolean() && it->second.get<bool>();
 }
 
+// A REGISTER's match policy as the router tells registrations apart by it.
+std::string match_policy_of(const wamp::dict& options) {
+  auto it = options.find("match");
+  return it != options.end() && it->second.is_string() ? it->second.get<std::string>() : "exact";
+}
+
 wamp::dict features(std::initializer_list<const char*> names) {
   wamp::dict f;
   for (const char* name : names) f[name] = true;
@@ -130,6 +136,7 @@ void session_core::close(std::exception_ptr why) {
   registrations_.clear();
   keys_of_subscription_.clear();
   unsubscribing_.clear();
+  unregistering_.clear();
   key_of_registration_.clear();
   open_invocations_.clear();
   recent_invocations_.clear();
@@ -269,9 +276,26 @@ void session_core::on_error(wamp::error&& msg) {
     return protocol_violation("ERROR for request " + std::to_string(msg.request) +
                               " names the wrong request type");
   }
+  if (auto* r = std::get_if<pending_register>(&it->second);
+      r && msg.error_uri == uris::procedure_already_exists &&
+      unregistering_.count({r->procedure, match_policy_of(r->options)})) {
+    // Our own registration of it held the URI: another thread's UNREGISTER of it went out
+    // after this REGISTER. Asked again after the UNREGISTER, the REGISTER finds it free.
+    const auto request = next_id();
+    if (const auto ec = hooks_.send(wamp::register_{request, r->options, r->procedure})) {
+      auto failed = std::move(*r);
+      pending_.erase(it);
+      return failed.handler(std::make_exception_ptr(TransportLost("cannot send REGISTER: " + ec.message())), 0);
+    }
+    auto again = std::move(it->second);
+    pending_.erase(it);
+    pending_.emplace(request, std::move(again));
+    return;
+  }
   auto p = std::move(it->second);
   pending_.erase(it);
   if (auto* u = std::get_if<pending_unsubscribe>(&p)) unsubscribing_.erase(u->subscription);
+  if (auto* u = std::get_if<pending_unregister>(&p)) forget_unregistering(u->frees);
   auto error = make_application_error(msg.error_uri, std::move(msg.args), std::move(msg.kwargs));
   std::visit(overloaded{
                  [&](pending_call& c) { c.handler(call_outcome{error, {}, false}); },
@@ -390,7 +414,8 @@ void session_core::on_registered(const wamp::registered& msg) {
   auto done = std::move(*p);
   pending_.erase(it);
   const auto key = ++last_key_;
-  registrations_.emplace(key, local_registration{msg.registration, std::move(done.sink)});
+  registrations_.emplace(key, local_registration{msg.registration, std::move(done.sink),
+                                                 {std::move(done.procedure), match_policy_of(done.options)}});
   key_of_registration_[msg.registration] = key;
   done.handler(nullptr, key);
 }
@@ -403,8 +428,10 @@ void session_core::unregister(std::uint64_t key, done_handler on_done) {
   const auto request = next_id();
   send_or_throw(wamp::unregister{request, registration});
   key_of_registration_.erase(registration);
+  auto frees = std::move(it->second.uri);
   registrations_.erase(it);
-  pending_.emplace(request, pending_unregister{std::move(on_done)});
+  unregistering_.insert(frees);
+  pending_.emplace(request, pending_unregister{std::move(on_done), std::move(frees)});
 }
 
 void session_core::on_unregistered(const wamp::unregistered& msg) {
@@ -427,8 +454,13 @@ void session_core::on_unregistered(const wamp::unregistered& msg) {
   auto* p = std::get_if<pending_unregister>(&it->second);
   if (!p) return protocol_violation("UNREGISTERED for a request that is not an unregister");
   auto handler = std::move(p->handler);
+  forget_unregistering(p->frees);
   pending_.erase(it);
   handler(nullptr);
+}
+
+void session_core::forget_unregistering(const registered_uri& uri) {
+  if (auto it = unregistering_.find(uri); it != unregistering_.end()) unregistering_.erase(it);
 }
 
 void session_core::on_event(const wamp::event& msg) {
@@ -525,8 +557,8 @@ wamp::id session_core::register_procedure(wamp::uri procedure, wamp::dict option
                                           invocation_sink sink, key_handler on_done) {
   require_established();
   const auto request = next_id();
-  send_or_throw(wamp::register_{request, std::move(options), std::move(procedure)});
-  pending_.emplace(request, pending_register{std::move(sink), std::move(on_done)});
+  send_or_throw(wamp::register_{request, options, procedure});
+  pending_.emplace(request, pending_register{std::move(procedure), std::move(options), std::move(sink), std::move(on_done)});
   return request;
 }
 

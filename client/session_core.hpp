@@ -165,13 +165,16 @@ class session_core {
   // Topic and options are kept to send the SUBSCRIBE again (see on_subscribed).
   struct pending_subscribe { wamp::uri topic; wamp::dict options; event_sink sink; key_handler handler; };
   struct pending_unsubscribe { done_handler handler; wamp::id subscription = 0; };
-  struct pending_register { invocation_sink sink; key_handler handler; };
-  struct pending_unregister { done_handler handler; };
+  // Procedure and options are kept to send the REGISTER again (see on_error).
+  struct pending_register { wamp::uri procedure; wamp::dict options; invocation_sink sink; key_handler handler; };
+  // What an UNREGISTER in flight frees: the procedure URI and its match policy.
+  using registered_uri = std::pair<wamp::uri, std::string>;
+  struct pending_unregister { done_handler handler; registered_uri frees; };
   using pending = std::variant<pending_call, pending_publish, pending_subscribe,
                                pending_unsubscribe, pending_register, pending_unregister>;
 
   struct local_subscription { wamp::id subscription; event_sink sink; };
-  struct local_registration { wamp::id registration; invocation_sink sink; };
+  struct local_registration { wamp::id registration; invocation_sink sink; registered_uri uri; };
 
   wamp::id next_id();
   void require_established() const;
@@ -193,6 +196,7 @@ class session_core {
   void on_event(const wamp::event& msg);
   void on_invocation(wamp::invocation&& msg);
   void on_interrupt(const wamp::interrupt& msg);
+  void forget_unregistering(const registered_uri& uri);
 
   hooks hooks_;
   state state_ = state::closed;
@@ -204,6 +208,7 @@ class session_core {
   std::uint64_t last_key_ = 0;
   std::map<std::uint64_t, local_subscription> subscriptions_;
   std::map<std::uint64_t, local_registration> registrations_;
+  std::multiset<registered_uri> unregistering_;  // with an UNREGISTER in flight
   std::map<wamp::id, std::set<std::uint64_t>> keys_of_subscription_;
   // Router subscriptions with an UNSUBSCRIBE in flight.
   std::set<wamp::id> unsubscribing_;

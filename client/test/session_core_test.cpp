@@ -308,6 +308,45 @@ TEST_CASE("a SUBSCRIBE answered before the UNSUBSCRIBE of the same subscription 
   CHECK(h.sent.size() == 1);
 }
 
+TEST_CASE("a REGISTER refused because our own registration still held the URI is sent again after its UNREGISTER",
+          "[unit][core]") {
+  harness h;
+  h.joined();
+  std::uint64_t old_key = 0;
+  h.core.register_procedure("p", {}, [](w::invocation&&) {}, [&](std::exception_ptr, std::uint64_t k) { old_key = k; });
+  h.core.on_message(w::registered{h.last<w::register_>().request, 5});
+  REQUIRE(old_key != 0);
+
+  int invocations = 0;
+  std::uint64_t new_key = 0;
+  std::exception_ptr new_error;
+  const auto first = h.core.register_procedure("p", {}, [&](w::invocation&&) { ++invocations; },
+                                               [&](std::exception_ptr e, std::uint64_t k) { new_error = e, new_key = k; });
+  h.core.unregister(old_key, [](std::exception_ptr) {});
+  const auto unregister = h.last<w::unregister>();
+  h.sent.clear();
+  h.core.on_message(w::error{w::message_type::register_, first, {}, "wamp.error.procedure_already_exists"});
+  CHECK_FALSE(new_error);
+  const auto again = h.last<w::register_>();
+  CHECK(again.request != first);
+  CHECK(again.procedure == "p");
+  h.core.on_message(w::unregistered{unregister.request});
+  h.core.on_message(w::registered{again.request, 6});
+  REQUIRE(new_key != 0);
+  CHECK_FALSE(new_error);
+  h.core.on_message(w::invocation{100, 6, {}, {}});
+  CHECK(invocations == 1);
+  CHECK(h.core.pending_count() == 0);
+
+  // With no UNREGISTER of ours in flight, the URI is someone else's: the error stands.
+  h.sent.clear();
+  const auto taken = h.core.register_procedure("q", {}, [](w::invocation&&) {},
+                                               [&](std::exception_ptr e, std::uint64_t) { new_error = e; });
+  h.core.on_message(w::error{w::message_type::register_, taken, {}, "wamp.error.procedure_already_exists"});
+  CHECK(h.sent.size() == 1);
+  require_throws_as<ApplicationError>(new_error);
+}
+
 TEST_CASE("a revoked subscription or registration is reported by its local keys", "[unit][core]") {
   harness h;
   h.joined();

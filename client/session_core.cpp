@@ -1,5 +1,6 @@
 #include "client/session_core.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "client/errors.hpp"
@@ -277,8 +278,7 @@ void session_core::on_error(wamp::error&& msg) {
                               " names the wrong request type");
   }
   if (auto* r = std::get_if<pending_register>(&it->second);
-      r && msg.error_uri == uris::procedure_already_exists &&
-      unregistering_.count({r->procedure, match_policy_of(r->options)})) {
+      r && msg.error_uri == uris::procedure_already_exists && unregistered_after(*r)) {
     // Our own registration of it held the URI: another thread's UNREGISTER of it went out
     // after this REGISTER. Asked again after the UNREGISTER, the REGISTER finds it free.
     const auto request = next_id();
@@ -288,6 +288,7 @@ void session_core::on_error(wamp::error&& msg) {
       return failed.handler(std::make_exception_ptr(TransportLost("cannot send REGISTER: " + ec.message())), 0);
     }
     auto again = std::move(it->second);
+    std::get<pending_register>(again).sent = ++sends_;
     pending_.erase(it);
     pending_.emplace(request, std::move(again));
     return;
@@ -295,7 +296,7 @@ void session_core::on_error(wamp::error&& msg) {
   auto p = std::move(it->second);
   pending_.erase(it);
   if (auto* u = std::get_if<pending_unsubscribe>(&p)) unsubscribing_.erase(u->subscription);
-  if (auto* u = std::get_if<pending_unregister>(&p)) forget_unregistering(u->frees);
+  if (auto* u = std::get_if<pending_unregister>(&p)) forget_unregistering(u->frees, u->sent);
   auto error = make_application_error(msg.error_uri, std::move(msg.args), std::move(msg.kwargs));
   std::visit(overloaded{
                  [&](pending_call& c) { c.handler(call_outcome{error, {}, false}); },
@@ -341,7 +342,7 @@ void session_core::on_subscribed(const wamp::subscribed& msg) {
   if (!p) return protocol_violation("SUBSCRIBED for a request that is not a subscribe");
   auto done = std::move(*p);
   pending_.erase(it);
-  if (unsubscribing_.count(msg.subscription)) {
+  if (const auto u = unsubscribing_.find(msg.subscription); u != unsubscribing_.end() && u->second > done.sent) {
     // Another thread's UNSUBSCRIBE of the same subscription went out after this SUBSCRIBE:
     // the router will take back what it just gave. Asking again after the UNSUBSCRIBE gets a
     // subscription that lasts.
@@ -349,6 +350,7 @@ void session_core::on_subscribed(const wamp::subscribed& msg) {
     if (const auto ec = hooks_.send(wamp::subscribe{request, done.options, done.topic})) {
       return done.handler(std::make_exception_ptr(TransportLost("cannot send SUBSCRIBE: " + ec.message())), 0);
     }
+    done.sent = ++sends_;
     pending_.emplace(request, std::move(done));
     return;
   }
@@ -374,7 +376,7 @@ void session_core::unsubscribe(std::uint64_t key, done_handler on_done) {
   // Events racing with the UNSUBSCRIBE are dropped from now on.
   keys_of_subscription_.erase(subscription);
   subscriptions_.erase(it);
-  unsubscribing_.insert(subscription);
+  unsubscribing_[subscription] = ++sends_;
   pending_.emplace(request, pending_unsubscribe{std::move(on_done), subscription});
 }
 
@@ -430,8 +432,9 @@ void session_core::unregister(std::uint64_t key, done_handler on_done) {
   key_of_registration_.erase(registration);
   auto frees = std::move(it->second.uri);
   registrations_.erase(it);
-  unregistering_.insert(frees);
-  pending_.emplace(request, pending_unregister{std::move(on_done), std::move(frees)});
+  const auto sent = ++sends_;
+  unregistering_.emplace(frees, sent);
+  pending_.emplace(request, pending_unregister{std::move(on_done), std::move(frees), sent});
 }
 
 void session_core::on_unregistered(const wamp::unregistered& msg) {
@@ -454,13 +457,21 @@ void session_core::on_unregistered(const wamp::unregistered& msg) {
   auto* p = std::get_if<pending_unregister>(&it->second);
   if (!p) return protocol_violation("UNREGISTERED for a request that is not an unregister");
   auto handler = std::move(p->handler);
-  forget_unregistering(p->frees);
+  forget_unregistering(p->frees, p->sent);
   pending_.erase(it);
   handler(nullptr);
 }
 
-void session_core::forget_unregistering(const registered_uri& uri) {
-  if (auto it = unregistering_.find(uri); it != unregistering_.end()) unregistering_.erase(it);
+void session_core::forget_unregistering(const registered_uri& uri, std::uint64_t sent) {
+  const auto [first, last] = unregistering_.equal_range(uri);
+  for (auto it = first; it != last; ++it) {
+    if (it->second == sent) return (void)unregistering_.erase(it);
+  }
+}
+
+bool session_core::unregistered_after(const pending_register& r) const {
+  const auto [first, last] = unregistering_.equal_range({r.procedure, match_policy_of(r.options)});
+  return std::any_of(first, last, [&](const auto& entry) { return entry.second > r.sent; });
 }
 
 void session_core::on_event(const wamp::event& msg) {
@@ -549,7 +560,7 @@ wamp::id session_core::subscribe(wamp::uri topic, wamp::dict options, event_sink
   require_established();
   const auto request = next_id();
   send_or_throw(wamp::subscribe{request, options, topic});
-  pending_.emplace(request, pending_subscribe{std::move(topic), std::move(options), std::move(sink), std::move(on_done)});
+  pending_.emplace(request, pending_subscribe{std::move(topic), std::move(options), std::move(sink), std::move(on_done), ++sends_});
   return request;
 }
 
@@ -558,7 +569,7 @@ wamp::id session_core::register_procedure(wamp::uri procedure, wamp::dict option
   require_established();
   const auto request = next_id();
   send_or_throw(wamp::register_{request, options, procedure});
-  pending_.emplace(request, pending_register{std::move(procedure), std::move(options), std::move(sink), std::move(on_done)});
+  pending_.emplace(request, pending_register{std::move(procedure), std::move(options), std::move(sink), std::move(on_done), ++sends_});
   return request;
 }
 

@@ -162,14 +162,15 @@ class session_core {
  private:
   struct pending_call { call_handler handler; };
   struct pending_publish { publish_handler handler; };
-  // Topic and options are kept to send the SUBSCRIBE again (see on_subscribed).
-  struct pending_subscribe { wamp::uri topic; wamp::dict options; event_sink sink; key_handler handler; };
+  // Topic and options are kept to send the SUBSCRIBE again (see on_subscribed); `sent` orders
+  // it among the (UN)SUBSCRIBEs and (UN)REGISTERs (see sends_).
+  struct pending_subscribe { wamp::uri topic; wamp::dict options; event_sink sink; key_handler handler; std::uint64_t sent = 0; };
   struct pending_unsubscribe { done_handler handler; wamp::id subscription = 0; };
   // Procedure and options are kept to send the REGISTER again (see on_error).
-  struct pending_register { wamp::uri procedure; wamp::dict options; invocation_sink sink; key_handler handler; };
+  struct pending_register { wamp::uri procedure; wamp::dict options; invocation_sink sink; key_handler handler; std::uint64_t sent = 0; };
   // What an UNREGISTER in flight frees: the procedure URI and its match policy.
   using registered_uri = std::pair<wamp::uri, std::string>;
-  struct pending_unregister { done_handler handler; registered_uri frees; };
+  struct pending_unregister { done_handler handler; registered_uri frees; std::uint64_t sent = 0; };
   using pending = std::variant<pending_call, pending_publish, pending_subscribe,
                                pending_unsubscribe, pending_register, pending_unregister>;
 
@@ -196,7 +197,9 @@ class session_core {
   void on_event(const wamp::event& msg);
   void on_invocation(wamp::invocation&& msg);
   void on_interrupt(const wamp::interrupt& msg);
-  void forget_unregistering(const registered_uri& uri);
+  void forget_unregistering(const registered_uri& uri, std::uint64_t sent);
+  // True when an UNREGISTER of the URI `r` asks for went out after `r` did.
+  bool unregistered_after(const pending_register& r) const;
 
   hooks hooks_;
   state state_ = state::closed;
@@ -208,10 +211,14 @@ class session_core {
   std::uint64_t last_key_ = 0;
   std::map<std::uint64_t, local_subscription> subscriptions_;
   std::map<std::uint64_t, local_registration> registrations_;
-  std::multiset<registered_uri> unregistering_;  // with an UNREGISTER in flight
+  // Counts the (UN)SUBSCRIBEs and (UN)REGISTERs sent: a SUBSCRIBE is sent again only when
+  // an UNSUBSCRIBE went out after it, never for an answer to its own repetition (a router
+  // that never answers the UNSUBSCRIBE must not make it loop).
+  std::uint64_t sends_ = 0;
+  std::multimap<registered_uri, std::uint64_t> unregistering_;  // UNREGISTERs in flight, when sent
   std::map<wamp::id, std::set<std::uint64_t>> keys_of_subscription_;
-  // Router subscriptions with an UNSUBSCRIBE in flight.
-  std::set<wamp::id> unsubscribing_;
+  // Router subscriptions with an UNSUBSCRIBE in flight, and when it was sent.
+  std::map<wamp::id, std::uint64_t> unsubscribing_;
   std::map<wamp::id, std::uint64_t> key_of_registration_;
   std::set<wamp::id> open_invocations_;
   // The last request ids of INVOCATIONs received, so a repeat is refused even after the

@@ -202,7 +202,7 @@ void broker::publish(session& s, wamp::publish&& msg) {
 }
 
 void broker::publish_internal(const std::string& topic, wamp::list args, wamp::dict kwargs) {
-  if (by_id_.empty()) return;
+  if (by_id_.empty() || !meta_events_) return;
   deliver(topic, realm_.core().new_global_id(), {}, args, kwargs, nullptr, {});
 }
 

@@ -46,6 +46,9 @@ class broker {
   void publish_internal(const std::string& topic, wamp::list args, wamp::dict kwargs = {});
   /// Removes a leaving session from every subscription.
   void remove_session(session& s);
+  /// The realm is going away with all its sessions: no more meta events (each leave would
+  /// tell every session still there, just before its own GOODBYE).
+  void stop_meta_events() noexcept { meta_events_ = false; }
 
   std::size_t subscription_count() const noexcept { return by_id_.size(); }
   const subscription_record* find(wamp::id id) const;
@@ -67,6 +70,7 @@ class broker {
   void erase(subscription_record& sub);
 
   realm& realm_;
+  bool meta_events_ = true;
   std::map<key, std::unique_ptr<subscription_record>> by_key_;
   std::unordered_map<wamp::id, subscription_record*> by_id_;
   std::vector<subscription_record*> patterns_;  // prefix and wildcard subscriptions

@@ -77,6 +77,7 @@ realm& router_core::add_realm(realm_config config) {
 bool router_core::remove_realm(const std::string& name) {
   const auto it = realms_.find(name);
   if (it == realms_.end()) return false;
+  it->second->the_broker().stop_meta_events();
   const auto members = it->second->sessions();
   for (const wamp::id id : members) {
     if (session* s = find_session(id)) {
@@ -312,6 +313,7 @@ void router_core::apply(session& s, realm& r, auth_decision&& d) {
 }
 
 void router_core::shutdown(const std::string& reason) {
+  for (auto& [name, r] : realms_) r->the_broker().stop_meta_events();
   for (auto& [id, s] : sessions_) {
     if (s->phase == session::state::established) {
       s->send(wamp::goodbye{{{"message", "the router is shutting down"}}, reason});

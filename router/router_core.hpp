@@ -89,6 +89,7 @@ class router_core {
   void detach(wamp::id connection);
 
   /// Sends GOODBYE `reason` to every established session and closes the other connections.
+  /// Their leaves publish no meta events: nobody stays to hear them.
   void shutdown(const std::string& reason);
   /// Ends one session with GOODBYE `reason` (the meta API's wamp.session.kill).
   bool kill(wamp::id session, const std::string& reason, const std::string& message);

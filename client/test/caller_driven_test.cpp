@@ -8,7 +8,8 @@
 #include <thread>
 #include <vector>
 
-#include <boost/asio/connect.hpp>
+#include <sys/socket.h>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
@@ -77,8 +78,11 @@ class flooding_router {
 
   flooding_router() : thread_([this] { serve(); }) {}
   ~flooding_router() {
-    boost::system::error_code ignored;
-    socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+    // Wakes the serving thread wherever it blocks: in accept (a client that never came) or in
+    // a read or write. shutdown(2) on the descriptors, not on the Asio objects, which that
+    // thread is using.
+    ::shutdown(acceptor_.native_handle(), SHUT_RDWR);
+    ::shutdown(socket_fd_.load(), SHUT_RDWR);
     thread_.join();
   }
   std::string url() const { return "rs://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
@@ -100,6 +104,7 @@ class flooding_router {
   void serve() {
     try {
       acceptor_.accept(socket_);
+      socket_fd_.store(socket_.native_handle());
       unsigned char hello[4];
       boost::asio::read(socket_, boost::asio::buffer(hello));
       const unsigned char reply[4] = {0x7f, static_cast<unsigned char>(0xf0 | (hello[1] & 0x0f)), 0, 0};
@@ -123,6 +128,7 @@ class flooding_router {
   boost::asio::io_context io_;
   boost::asio::ip::tcp::acceptor acceptor_{io_, {boost::asio::ip::make_address("127.0.0.1"), 0}};
   boost::asio::ip::tcp::socket socket_{io_};
+  std::atomic<int> socket_fd_{-1};
   std::atomic<bool> flood_done_{false};
   std::thread thread_;
 };

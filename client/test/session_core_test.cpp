@@ -308,6 +308,50 @@ TEST_CASE("a SUBSCRIBE answered before the UNSUBSCRIBE of the same subscription 
   CHECK(h.sent.size() == 1);
 }
 
+TEST_CASE("a SUBSCRIBE is sent again once at most, and not when the UNSUBSCRIBE failed", "[unit][core]") {
+  harness h;
+  h.joined();
+  std::uint64_t old_key = 0, new_key = 0;
+  h.core.subscribe("t", {}, [](const w::event&) {}, [&](std::exception_ptr, std::uint64_t k) { old_key = k; });
+  h.core.on_message(w::subscribed{h.last<w::subscribe>().request, 77});
+  const auto first = h.core.subscribe("t", {}, [](const w::event&) {}, [&](std::exception_ptr, std::uint64_t k) { new_key = k; });
+  h.core.unsubscribe(old_key, [](std::exception_ptr) {});
+  const auto unsubscribe = h.last<w::unsubscribe>();
+  h.sent.clear();
+  SECTION("a router that never answers the UNSUBSCRIBE does not make the SUBSCRIBE loop") {
+    h.core.on_message(w::subscribed{first, 77});
+    REQUIRE(h.sent.size() == 1);
+    h.core.on_message(w::subscribed{h.last<w::subscribe>().request, 77});  // the repetition's answer
+    CHECK(h.sent.size() == 1);
+    CHECK(new_key != 0);
+  }
+  SECTION("an UNSUBSCRIBE answered with ERROR left the subscription as it was: the SUBSCRIBED stands") {
+    h.core.on_message(w::error{w::message_type::unsubscribe, unsubscribe.request, {}, "wamp.error.no_such_subscription"});
+    h.core.on_message(w::subscribed{first, 77});
+    CHECK(h.sent.empty());
+    CHECK(new_key != 0);
+  }
+}
+
+TEST_CASE("a REGISTER is sent again once at most", "[unit][core]") {
+  harness h;
+  h.joined();
+  std::uint64_t old_key = 0;
+  std::exception_ptr error;
+  h.core.register_procedure("p", {}, [](w::invocation&&) {}, [&](std::exception_ptr, std::uint64_t k) { old_key = k; });
+  h.core.on_message(w::registered{h.last<w::register_>().request, 5});
+  const auto first = h.core.register_procedure("p", {}, [](w::invocation&&) {}, [&](std::exception_ptr e, std::uint64_t) { error = e; });
+  h.core.unregister(old_key, [](std::exception_ptr) {});
+  h.sent.clear();
+  h.core.on_message(w::error{w::message_type::register_, first, {}, "wamp.error.procedure_already_exists"});
+  REQUIRE(h.sent.size() == 1);
+  // The UNREGISTERED never came; the repetition is refused too: that error is the caller's.
+  h.core.on_message(w::error{w::message_type::register_, h.last<w::register_>().request, {},
+                             "wamp.error.procedure_already_exists"});
+  CHECK(h.sent.size() == 1);
+  require_throws_as<ApplicationError>(error);
+}
+
 TEST_CASE("a REGISTER refused because our own registration still held the URI is sent again after its UNREGISTER",
           "[unit][core]") {
   harness h;

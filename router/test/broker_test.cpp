@@ -1,7 +1,9 @@
 // Publish and subscribe through the router core.
 #include "router/router_core.hpp"
 
+#include <memory>
 #include <set>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -316,6 +318,29 @@ TEST_CASE("a session that leaves without unsubscribing is unsubscribed with the 
   const auto* record = f.realm.the_broker().find(shared);
   REQUIRE(record != nullptr);
   CHECK(record->subscribers == std::vector<wamp::id>{stays.session_id()});
+}
+
+TEST_CASE("a router shutting down, or a realm removed, says GOODBYE without meta events before it", "[unit]") {
+  fixture f;
+  std::vector<std::unique_ptr<peer>> peers;
+  for (int i = 0; i < 4; ++i) {
+    peers.push_back(std::make_unique<peer>(f.core));
+    peers.back()->join();
+    wamp::id request = 0;
+    for (const char* topic : {"wamp.session.on_leave", "wamp.subscription.on_unsubscribe", "com.example.t"})
+      f.subscribe(*peers.back(), topic, "exact", ++request);
+  }
+  const bool whole_router = GENERATE(true, false);
+  CAPTURE(whole_router);
+  if (whole_router) {
+    f.core.shutdown(router::uris::system_shutdown);
+  } else {
+    REQUIRE(f.core.remove_realm("realm1"));
+  }
+  for (auto& p : peers) {
+    CHECK(p->expect<wamp::goodbye>().reason == (whole_router ? router::uris::system_shutdown : router::uris::close_realm));
+    p->expect_nothing();
+  }
 }
 
 TEST_CASE("a PUBLISH whose receiver list is malformed reaches nobody; acknowledged, it gets invalid_argument",

@@ -384,10 +384,13 @@ TEST_CASE("a callee that leaves without unregistering is unregistered with the s
   for (const char* topic : {"wamp.registration.on_unregister", "wamp.registration.on_delete"}) {
     watcher.send(wamp::subscribe{1, {}, topic});
     (on_unregister ? on_delete : on_unregister) = watcher.expect<wamp::subscribed>().subscription;
+    callee.send(wamp::subscribe{2, {}, topic});  // it watches too, and must hear nothing of its own leave
+    callee.expect<wamp::subscribed>();
   }
   const wamp::id left = callee.session_id();
   callee.send(wamp::goodbye{{}, router::uris::close_normal});
   callee.expect<wamp::goodbye>();
+  callee.expect_nothing();
   const auto unregistered = watcher.expect<wamp::event>();
   CHECK(unregistered.subscription == on_unregister);
   CHECK(unregistered.args == wamp::list{left, reg});

@@ -47,6 +47,17 @@ namespace {
 
 // Small typed accessors that name the offending key in their errors.
 
+// A misspelt key must not pass for an absent one: "rolse" would leave a realm without roles,
+// which lets every session do everything.
+void require_known_keys(const wamp::value& object, std::initializer_list<std::string_view> known,
+                        const std::string& where) {
+  if (!object.is_object()) throw config_error(where + ": must be an object");
+  for (const auto& [key, value] : object.items()) {
+    if (std::find(known.begin(), known.end(), key) == known.end())
+      throw config_error(where + ": unknown key \"" + key + "\"");
+  }
+}
+
 std::string string_at(const wamp::value& object, const char* key, const std::string& where,
                       std::optional<std::string> fallback = std::nullopt) {
   if (!object.contains(key)) {
@@ -91,7 +102,7 @@ const wamp::list& list_at(const wamp::value& object, const char* key, const std:
 }
 
 permission permission_from_json(const wamp::value& j, const std::string& where) {
-  if (!j.is_object()) throw config_error(where + ": must be an object");
+  require_known_keys(j, {"uri", "match", "allow", "disclose"}, where);
   permission p;
   p.uri = string_at(j, "uri", where);
   p.match = match_at(j, where);
@@ -101,6 +112,7 @@ permission permission_from_json(const wamp::value& j, const std::string& where) 
   if (j.contains("allow")) {
     const auto& allow = j.at("allow");
     const auto w = where + ".allow";
+    require_known_keys(allow, {"call", "register", "publish", "subscribe"}, w);
     p.allow_call = bool_at(allow, "call", w, false);
     p.allow_register = bool_at(allow, "register", w, false);
     p.allow_publish = bool_at(allow, "publish", w, false);
@@ -108,6 +120,7 @@ permission permission_from_json(const wamp::value& j, const std::string& where) 
   }
   if (j.contains("disclose")) {
     const auto& disclose = j.at("disclose");
+    require_known_keys(disclose, {"caller", "publisher"}, where + ".disclose");
     p.disclose_caller = bool_at(disclose, "caller", where + ".disclose", false);
     p.disclose_publisher = bool_at(disclose, "publisher", where + ".disclose", false);
   }
@@ -121,14 +134,17 @@ realm_config realm_config_from_json(const wamp::value& j) {
   realm_config r;
   r.name = string_at(j, "name", "realm");
   const std::string where = "realm " + r.name;
+  require_known_keys(j, {"name", "anonymous", "anonymous_role", "uri_rules", "roles", "users", "event_history"}, where);
   if (!wamp::is_valid_uri(r.name)) throw config_error(where + ": the name is not a valid URI");
   r.allow_anonymous = bool_at(j, "anonymous", where, true);
   r.anonymous_role = string_at(j, "anonymous_role", where, "anonymous");
   const auto& roles = list_at(j, "roles", where);
   for (std::size_t i = 0; i < roles.size(); ++i) {
     const auto w = where + ".roles[" + std::to_string(i) + "]";
+    require_known_keys(roles[i], {"name", "permissions"}, w);
     role ro;
     ro.name = string_at(roles[i], "name", w);
+    if (r.find_role(ro.name)) throw config_error(w + ".name: the role \"" + ro.name + "\" is defined twice");
     const auto& perms = list_at(roles[i], "permissions", w);
     for (std::size_t k = 0; k < perms.size(); ++k)
       ro.permissions.push_back(permission_from_json(perms[k], w + ".permissions[" + std::to_string(k) + "]"));
@@ -137,9 +153,12 @@ realm_config realm_config_from_json(const wamp::value& j) {
   const auto& users = list_at(j, "users", where);
   for (std::size_t i = 0; i < users.size(); ++i) {
     const auto w = where + ".users[" + std::to_string(i) + "]";
+    require_known_keys(users[i], {"authid", "role", "method", "secret", "salt", "iterations", "keylen", "public_keys"}, w);
     user u;
     u.authid = string_at(users[i], "authid", w);
     u.role = string_at(users[i], "role", w);
+    if (!r.roles.empty() && !r.find_role(u.role))
+      throw config_error(w + ".role: the realm has no role \"" + u.role + "\"");
     u.method = string_at(users[i], "method", w);
     if (u.method != "ticket" && u.method != "wampcra" && u.method != "cryptosign")
       throw config_error(w + ".method: must be ticket, wampcra or cryptosign, not \"" + u.method + "\"");
@@ -160,25 +179,38 @@ realm_config realm_config_from_json(const wamp::value& j) {
   const auto& history = list_at(j, "event_history", where);
   for (std::size_t i = 0; i < history.size(); ++i) {
     const auto w = where + ".event_history[" + std::to_string(i) + "]";
+    require_known_keys(history[i], {"uri", "match", "limit"}, w);
     event_history h;
     h.uri = string_at(history[i], "uri", w);
     h.match = match_at(history[i], w);
+    if (!wamp::is_valid_uri(h.uri, wamp::uri_rules::loose, h.match))
+      throw config_error(w + ".uri: \"" + h.uri + "\" is not a valid " + std::string(wamp::to_string(h.match)) +
+                         " URI pattern");
     h.limit = static_cast<std::size_t>(int_at(history[i], "limit", w, 10, 0, 1'000'000));
     r.history.push_back(std::move(h));
   }
   const auto rules = string_at(j, "uri_rules", where, "loose");
   if (rules != "loose" && rules != "strict") throw config_error(where + ".uri_rules: must be loose or strict");
   r.uri_rules = rules == "strict" ? wamp::uri_rules::strict : wamp::uri_rules::loose;
+  if (r.allow_anonymous && !r.roles.empty() && !r.find_role(r.anonymous_role))
+    throw config_error(where + ".anonymous_role: the realm has no role \"" + r.anonymous_role +
+                       "\" (set \"anonymous\": false to refuse anonymous sessions)");
   return r;
 }
 
 router_config router_config_from_json(const wamp::value& j) {
   if (!j.is_object()) throw config_error("config: must be a JSON object");
   router_config c;
-  for (const auto& realm : list_at(j, "realms", "config")) c.realms.push_back(realm_config_from_json(realm));
+  for (const auto& realm : list_at(j, "realms", "config")) {
+    c.realms.push_back(realm_config_from_json(realm));
+    const auto& name = c.realms.back().name;
+    if (std::count_if(c.realms.begin(), c.realms.end(), [&](const realm_config& r) { return r.name == name; }) > 1)
+      throw config_error("config.realms: the realm \"" + name + "\" is defined twice");
+  }
   const auto& listeners = list_at(j, "listeners", "config");
   for (std::size_t i = 0; i < listeners.size(); ++i) {
     const auto w = "config.listeners[" + std::to_string(i) + "]";
+    require_known_keys(listeners[i], {"type", "host", "port", "path"}, w);
     listener_config l;
     l.type = string_at(listeners[i], "type", w);
     if (l.type != "websocket" && l.type != "rawsocket")
@@ -186,6 +218,7 @@ router_config router_config_from_json(const wamp::value& j) {
     l.host = string_at(listeners[i], "host", w, "127.0.0.1");
     l.port = static_cast<unsigned short>(int_at(listeners[i], "port", w, 8080, 0, 65535));
     l.path = string_at(listeners[i], "path", w, "/ws");
+    if (l.path.empty() || l.path.front() != '/') throw config_error(w + ".path: must start with /, not \"" + l.path + "\"");
     c.listeners.push_back(std::move(l));
   }
   c.seed = static_cast<std::uint64_t>(int_at(j, "seed", "config", 0, 0, std::numeric_limits<long long>::max()));

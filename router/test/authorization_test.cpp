@@ -166,4 +166,31 @@ TEST_CASE("realm configuration from JSON names the key that is wrong", "[unit]")
   CHECK(error_of(R"({"listeners": [{"type": "carrier-pigeon"}]})") ==
         "config.listeners[0].type: must be websocket or rawsocket, not \"carrier-pigeon\"");
   CHECK(error_of(R"({"realm": []})") == "config: unknown key \"realm\"");
+  // A misspelt key is an error at every level, not an absent key: without its roles the realm
+  // would let everyone do everything.
+  CHECK(error_of(R"({"realms": [{"name": "r", "rolse": []}]})") == "realm r: unknown key \"rolse\"");
+  CHECK(error_of(R"({"realms": [{"name": "r", "anonymus": false}]})") == "realm r: unknown key \"anonymus\"");
+  CHECK(error_of(R"({"realms": [{"name": "r", "roles": [{"name": "x", "permisions": []}]}]})") ==
+        "realm r.roles[0]: unknown key \"permisions\"");
+  CHECK(error_of(R"({"realms": [{"name": "r", "roles": [{"name": "x", "permissions": [{"uri": "a", "allow": true}]}]}]})") ==
+        "realm r.roles[0].permissions[0].allow: must be an object");
+  CHECK(error_of(R"({"realms": [{"name": "r", "roles": [{"name": "x", "permissions": [{"uri": "a", "allow": {"cal": true}}]}]}]})") ==
+        "realm r.roles[0].permissions[0].allow: unknown key \"cal\"");
+  CHECK(error_of(R"({"realms": [{"name": "r", "users": [{"authid": "a", "role": "x", "method": "ticket", "secret": "s", "sale": "x"}]}]})") ==
+        "realm r.users[0]: unknown key \"sale\"");
+  CHECK(error_of(R"({"listeners": [{"type": "rawsocket", "prot": 8081}]})") == "config.listeners[0]: unknown key \"prot\"");
+  CHECK(error_of(R"({"listeners": [{"type": "websocket", "path": "ws"}]})") ==
+        "config.listeners[0].path: must start with /, not \"ws\"");
+  CHECK(error_of(R"({"realms": [{"name": "r", "event_history": [{"uri": "a..b"}]}]})") ==
+        "realm r.event_history[0].uri: \"a..b\" is not a valid exact URI pattern");
+  // Names that must be unique, and roles that must exist.
+  CHECK(error_of(R"({"realms": [{"name": "r"}, {"name": "r"}]})") == "config.realms: the realm \"r\" is defined twice");
+  CHECK(error_of(R"({"realms": [{"name": "r", "roles": [{"name": "x"}, {"name": "x"}]}]})") ==
+        "realm r.roles[1].name: the role \"x\" is defined twice");
+  CHECK(error_of(R"({"realms": [{"name": "r", "anonymous": false, "roles": [{"name": "x"}],
+                     "users": [{"authid": "a", "role": "y", "method": "ticket", "secret": "s"}]}]})") ==
+        "realm r.users[0].role: the realm has no role \"y\"");
+  CHECK(error_of(R"({"realms": [{"name": "r", "roles": [{"name": "x"}]}]})") ==
+        "realm r.anonymous_role: the realm has no role \"anonymous\" (set \"anonymous\": false to refuse anonymous sessions)");
+  CHECK(error_of(R"({"realms": [{"name": "r", "anonymous": false, "roles": [{"name": "x"}]}]})") == "no error");
 }

@@ -128,6 +128,16 @@ TEST_CASE("the router binary explains bad usage and bad configuration", "[integr
     CHECK(c.rest().find("--ws expects HOST:PORT") != std::string::npos);
     CHECK(c.wait() == 2);
   }
+  for (const char* seed : {"99999999999999999999", "12x", "-1"}) {
+    child c({"--seed", seed});
+    CHECK(c.rest().find("--seed expects a number from 0 to 18446744073709551615") != std::string::npos);
+    CHECK(c.wait() == 2);
+  }
+  {
+    child c({"--realm", ""});
+    CHECK(c.rest().find("--realm  is not a valid URI") != std::string::npos);
+    CHECK(c.wait() == 2);
+  }
   {
     const std::string path = std::string(std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp") + "/bad.json";
     std::ofstream(path) << R"({"realms": [{"name": "r", "roles": [{"name": "x", "permissions": [{"uri": "a", "match": "fuzzy"}]}]}]})";
@@ -178,6 +188,17 @@ TEST_CASE("the router binary refuses what a Crossbar config asks and it cannot d
   {
     child c({"--crossbar-config", path});
     CHECK(c.rest().find("workers[0].components: this router cannot run components") != std::string::npos);
+    CHECK(c.wait() == 1);
+  }
+  for (const char* serves_nothing : {R"({"version": 2, "workers": []})",
+                                     R"({"version": 2, "workers": [{"type": "router", "realms": [{"name": "realm1"}],
+                                        "transports": [{"type": "web", "endpoint": {"type": "tcp", "port": 0},
+                                                        "paths": {"/": {"type": "static", "directory": "."}}}]}]})"}) {
+    // Not an open realm1 on port 8080 instead.
+    const std::string nothing = path + ".nothing.json";
+    std::ofstream(nothing) << serves_nothing;
+    child c({"--crossbar-config", nothing});
+    CHECK(c.rest().find("the Crossbar config defines no ") != std::string::npos);
     CHECK(c.wait() == 1);
   }
   {

@@ -1,5 +1,6 @@
 #include "tools/router/router_main.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -7,6 +8,7 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -79,6 +81,7 @@ int run_router(std::span<const std::string> args) {
   std::vector<std::string> realms;
   std::vector<router::listener_config> listeners;
   bool config_read = false;
+  bool crossbar_read = false;
   std::chrono::microseconds busy_poll{0};
   try {
     for (int i = 0; i < argc; ++i) {
@@ -99,6 +102,7 @@ int run_router(std::span<const std::string> args) {
           return 2;
         }
         config_read = true;
+        crossbar_read = arg != "--config";
         std::string path = value();
         if (arg == "--cbdir") path += "/config.json";
         auto read = read_config(path, arg == "--config" ? config_format::router : config_format::crossbar);
@@ -117,11 +121,14 @@ int run_router(std::span<const std::string> args) {
         listeners.push_back(l);
       } else if (arg == "--seed") {
         const std::string v = value();
-        if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) {
-          std::fprintf(stderr, "router: --seed expects a number\n");
+        std::uint64_t seed = 0;
+        const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seed);
+        if (v.empty() || ec != std::errc() || end != v.data() + v.size()) {
+          std::fprintf(stderr, "router: --seed expects a number from 0 to %llu\n",
+                       static_cast<unsigned long long>(std::numeric_limits<std::uint64_t>::max()));
           return 2;
         }
-        config.seed = std::stoull(v);
+        config.seed = seed;
       } else if (arg == "--busy-poll-us") {
         const std::string v = value();
         if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos) {
@@ -140,14 +147,20 @@ int run_router(std::span<const std::string> args) {
   for (const auto& name : realms) {
     if (!wamp::is_valid_uri(name)) {
       std::fprintf(stderr, "router: --realm %s is not a valid URI\n", name.c_str());
-      return 1;
+      return 2;
     }
     router::realm_config r;
     r.name = name;
     config.realms.push_back(r);
   }
-  if (config.realms.empty()) config.realms.push_back(router::realm_config{"realm1"});
   for (auto& l : listeners) config.listeners.push_back(l);
+  // A Crossbar config that serves nothing must not become an open realm1 on port 8080.
+  if (crossbar_read && (config.realms.empty() || config.listeners.empty())) {
+    std::fprintf(stderr, "router: the Crossbar config defines no %s the router can serve\n",
+                 config.realms.empty() ? "realm (in a router worker)" : "WebSocket or RawSocket transport");
+    return 1;
+  }
+  if (config.realms.empty()) config.realms.push_back(router::realm_config{"realm1"});
   if (config.listeners.empty()) config.listeners.push_back({"websocket", "127.0.0.1", 8080, "/ws"});
 
   router::router_options options;

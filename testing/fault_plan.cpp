@@ -305,6 +305,9 @@ fault_plan::decision fault_plan::decide(const observed_message& m, const std::fu
       if (!rule->selector.picks(++rule->passed) || acting) continue;
       ++rule->hits;
       acting = rule;
+      // Held under the same lock that chose the rule: a remove() from another thread then
+      // comes either before (the rule does not act) or after (it releases this message).
+      if (a.what == action::kind::hold) acting->held.push_back(hold());
     }
   }
   if (!acting) {
@@ -324,12 +327,7 @@ fault_plan::decision fault_plan::decide(const observed_message& m, const std::fu
     case k::corrupt: d.steps.push_back({step::kind::deliver_bad, m.msg, "\xc1\xff not a message"}); break;
     case k::truncate: d.steps.push_back({step::kind::deliver_bad, m.msg, {}}); break;
     case k::replace: d.steps.push_back({step::kind::deliver, a.make(m.msg), {}}); break;
-    case k::hold: {
-      auto release = hold();
-      std::lock_guard lock(mutex_);
-      acting->held.push_back(std::move(release));
-      break;
-    }
+    case k::hold: break;  // held above
     case k::answer: d.steps.push_back({step::kind::send_back, a.make(m.msg), {}}); break;
     case k::inject_before:
       d.steps.push_back({step::kind::deliver, a.make(m.msg), {}});

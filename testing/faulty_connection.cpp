@@ -64,6 +64,7 @@ void faulty_connection::start(wamp::connection_handler handler) {
   inner.on_close = [weak](const boost::system::error_code& ec) {
     auto self = weak.lock();
     if (!self) return;
+    self->ended_ = true;
     // What arrived before the end of the stream is read first, as from a socket.
     auto arrived = std::exchange(self->queue_[index(self->incoming())], {});
     for (auto& p : arrived) self->run(p);
@@ -86,12 +87,14 @@ void faulty_connection::close() {
   // receive is not wanted any more.
   auto leaving = std::exchange(queue_[index(outgoing())], {});
   for (auto& p : leaving) run(p);
+  ended_ = true;
   trace_lost(incoming(), "not delivered: connection closed by its owner");
   if (timer_) timer_->cancel();
   inner_->close();
 }
 
 void faulty_connection::close_abruptly() {
+  ended_ = true;
   trace_lost(direction::to_router, "lost: transport dropped");
   trace_lost(direction::to_client, "lost: transport dropped");
   if (timer_) timer_->cancel();
@@ -125,6 +128,11 @@ boost::system::error_code faulty_connection::pass(direction dir, wamp::message m
         return;
       }
       boost::asio::post(self->get_executor(), [self, dir, msg] {
+        if (self->ended_) {
+          // The object outlives its transport (a client keeps it until it reconnects).
+          self->record(dir, msg, {}, "lost: released after its connection ended");
+          return;
+        }
         self->record(dir, msg, {}, "released");
         self->deliver(dir, msg);
       });

@@ -135,6 +135,7 @@ class faulty_connection final : public wamp::connection,
   peer_slicing peer_slicing_;
   end end_;
   bool in_send_ = false;  // inside send(): answers to the sender are posted, not re-entered
+  bool ended_ = false;    // its transport ended, or its owner closed it: a release finds nothing to deliver to
   wamp::connection_handler handler_;
   session_phase phase_ = session_phase::joining;
 

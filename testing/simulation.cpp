@@ -197,6 +197,12 @@ bool simulation::run_until(const std::function<bool()>& ready, time_point deadli
       ++handlers_run_;
       continue;
     }
+    // A virtual timer set for the present (a reconnect with no delay) fires only in an
+    // advance(): a zero one, no jump.
+    if (const auto timer = clock_->next_timer(); timer && *timer <= clock_->now()) {
+      clock_->advance({});
+      continue;
+    }
     // Nothing can run: jump to the next thing due, or report that nothing ever will be.
     const auto next = next_due();
     if (!next) report_deadlock();

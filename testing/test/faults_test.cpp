@@ -199,6 +199,14 @@ TEST_CASE("hold, then release in order or reversed", "[unit]") {
     f.io.poll();
     CHECK(f.client->to_client.size() == 3);
   }
+  SECTION("released after the connection was closed: traced as lost, not delivered") {
+    f.conn->close();
+    hold.release();
+    f.io.poll();
+    CHECK(f.client->to_client.empty());
+    CHECK(f.trace->select([](const auto& e) { return e.note == "lost: released after its connection ended"; }).size() == 3);
+    CHECK(f.trace->select([](const auto& e) { return e.note == "released"; }).empty());
+  }
 }
 
 TEST_CASE("corrupt and truncate make the router see undecodable input", "[unit]") {

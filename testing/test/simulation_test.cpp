@@ -119,6 +119,17 @@ TEST_CASE("in a simulation the router's call timeout and a reconnect backoff are
   CHECK(app.session().id() != first);
 }
 
+TEST_CASE("a virtual timer due at the present fires without a jump", "[sim]") {
+  // As a reconnect with no initial delay sets one.
+  testing::wamp_fixture f(simulated());
+  auto& sim = *f.sim();
+  const auto start = sim.elapsed();
+  bool fired = false;
+  sim.clock()->call_at(sim.clock()->now(), [&] { fired = true; });
+  CHECK(sim.run_until([&] { return fired; }, testing::simulation::time_point::max(), "a timer due now"));
+  CHECK(sim.elapsed() == start);
+}
+
 TEST_CASE("a call nothing can ever answer is reported at once as a deadlock, with the trace", "[sim]") {
   auto options = simulated();
   options.client.call_timeout = std::chrono::milliseconds::max();  // no timeout

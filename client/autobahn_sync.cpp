@@ -8,6 +8,7 @@
 #include "client/detail/session_state.hpp"
 #include "client/uris.hpp"
 #include "wamp/auth/cryptosign.hpp"
+#include "wamp/transport/url.hpp"
 
 namespace autobahn_sync {
 namespace {
@@ -126,6 +127,13 @@ void AutobahnSync::start_session(boost::asio::any_io_executor executor, bool own
                                  const run_options& options,
                                  std::shared_ptr<detail::waiter>& join_waiter,
                                  boost::asio::io_context* driven_io) {
+  // Said now and plainly, rather than as a failed transport handshake after connecting.
+  if (!options_.connect) {
+    const auto parsed = wamp::parse_url(options.url);
+    if (const auto* why = std::get_if<std::string>(&parsed)) {
+      throw ConnectionRefusedError("invalid router URL \"" + options.url + "\": " + *why);
+    }
+  }
   runner_ = std::make_shared<callbacks_runner>();
   runner_->spin.set_spin(options_.spin_wait);
   if (options_.executor) runner_->run_on(options_.executor);

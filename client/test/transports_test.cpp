@@ -121,4 +121,6 @@ TEST_CASE("connecting to a closed port is ConnectionRefusedError", "[client][e2e
   CHECK_THROWS_AS(app.run("rs://127.0.0.1:" + std::to_string(port), "realm1"), ConnectionRefusedError);
   CHECK_THROWS_AS(app.run("ws://127.0.0.1:" + std::to_string(port) + "/ws", "realm1"), ConnectionRefusedError);
   CHECK_THROWS_AS(app.run("not a url", "realm1"), ConnectionRefusedError);
+  // Saying what is wrong with it.
+  CHECK_THROWS_WITH(app.run("foo://127.0.0.1:1", "realm1"), Catch::Matchers::StartsWith("invalid router URL \"foo://127.0.0.1:1\": "));
 }

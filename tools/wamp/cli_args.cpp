@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "tools/wamp/exit_codes.hpp"
+#include "wamp/transport/url.hpp"
 
 namespace wamp_cli {
 
@@ -62,6 +63,8 @@ bool common_options::consume(arg_reader& in) {
   const std::string& name = in.text();
   if (name == "--url") {
     url = in.value();
+    const auto parsed = wamp::parse_url(url);
+    if (const auto* why = std::get_if<std::string>(&parsed)) throw usage_error("--url " + url + ": " + *why);
   } else if (name == "--realm") {
     realm = in.value();
   } else if (name == "--authid") {

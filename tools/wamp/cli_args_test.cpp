@@ -76,6 +76,11 @@ TEST_CASE("keyword arguments and common options", "[wamp_cli]") {
     else CHECK(o.consume(in));
   }
   CHECK(o.timeout == std::chrono::milliseconds(250));
+  // A URL that cannot work is bad usage, said with its reason, not a failed connection later.
+  const std::vector<std::string> bad{"--url", "foo://bar"};
+  arg_reader url_in(bad);
+  REQUIRE(url_in.next());
+  CHECK_THROWS_WITH(o.consume(url_in), Catch::Matchers::StartsWith("--url foo://bar: "));
   CHECK(o.serializer == wamp::serializer_kind::msgpack);
   CHECK(o.secret == "s");
 }

@@ -163,11 +163,7 @@ auth_decision static_authenticator::on_authenticate(const hello_request& hello, 
   if (p.method == "ticket") {
     ok = wamp::auth::secrets_equal(answer.signature, p.who->secret);
   } else if (p.method == "wampcra") {
-    const bool derive = p.who->salt && !p.who->secret_is_derived_key;
-    const std::string key =
-        derive ? wamp::auth::wampcra_derive_key(p.who->secret, *p.who->salt, p.who->iterations, p.who->keylen)
-               : p.who->secret;
-    ok = wamp::auth::wampcra_verify(key, p.challenge, answer.signature);
+    ok = wamp::auth::wampcra_verify(wampcra_key(*p.who), p.challenge, answer.signature);
   } else if (p.method == "cryptosign") {
     // A client that announced its key must sign with that key; one that named only its
     // authid may sign with any of the user's keys.
@@ -181,5 +177,20 @@ auth_decision static_authenticator::on_authenticate(const hello_request& hello, 
 }
 
 void static_authenticator::forget(wamp::id session) { pending_.erase(session); }
+
+const std::string& static_authenticator::wampcra_key(const user& who) {
+  if (!who.salt || who.secret_is_derived_key) return who.secret;
+  std::string inputs = who.secret;
+  for (const auto& part : {*who.salt, std::to_string(who.iterations), std::to_string(who.keylen)}) {
+    inputs += '\0';
+    inputs += part;
+  }
+  auto it = derived_keys_.find(inputs);
+  if (it == derived_keys_.end()) {
+    auto key = wamp::auth::wampcra_derive_key(who.secret, *who.salt, who.iterations, who.keylen);
+    it = derived_keys_.emplace(std::move(inputs), std::move(key)).first;
+  }
+  return it->second;
+}
 
 }  // namespace autobahn_sync::router

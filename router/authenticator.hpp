@@ -121,6 +121,13 @@ class static_authenticator final : public authenticator {
   wall_clock_fn wall_clock_;
   // Outstanding challenges by session id; each is used once.
   std::unordered_map<wamp::id, pending> pending_;
+  // The PBKDF2 keys of salted wampcra users given their plain secret, derived at the first
+  // AUTHENTICATE that needs one: with up to 10,000,000 iterations, deriving on every attempt
+  // would let anyone who knows an authid stall the router's thread.
+  // Keyed by what the key is derived from, not by the user's address (a listener's users may
+  // go and others take their place).
+  std::unordered_map<std::string, std::string> derived_keys_;
+  const std::string& wampcra_key(const user& who);
 };
 
 }  // namespace autobahn_sync::router

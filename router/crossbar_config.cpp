@@ -1,5 +1,6 @@
 #include "router/crossbar_config.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <set>
@@ -171,23 +172,34 @@ class crossbar_reader {
     return ro;
   }
 
-  // A URI pattern and its match policy. Besides `match`, Crossbar's legacy form marks a
-  // prefix with a trailing "*" ("com.example.*", or "*" for every URI).
-  static void read_pattern(const wamp::value& j, const key_path& where, std::string& uri, wamp::match_policy& match) {
+  // A URI pattern and its match policy, read as Crossbar.io reads them. With `match`, the URI
+  // is taken as it is. Without it, a permission's URI may be "starred" (autobahn's
+  // convert_starred_uri): one "*" at the very end marks a prefix ("com.example.*", or "*" for
+  // every URI), any other "*" a wildcard component, the stars removed ("com.*.create" is the
+  // wildcard "com..create"); an event history's URI is exact. A "*" that Crossbar would take
+  // literally (so the pattern could never match) is refused rather than served differently.
+  static void read_pattern(const wamp::value& j, const key_path& where, std::string& uri, wamp::match_policy& match,
+                           bool starred) {
     uri = string_at(j, "uri", where);
     const auto text = optional_string(j, "match", where);
+    const auto stars = static_cast<std::size_t>(std::count(uri.begin(), uri.end(), '*'));
     if (text) {
       const auto policy = wamp::parse_match_policy(*text);
       if (!policy) throw config_error(where + ".match: must be exact, prefix or wildcard, not " + in_quotes(*text));
       match = *policy;
+    } else if (starred && stars == 1 && uri.back() == '*') {
+      uri.pop_back();
+      match = wamp::match_policy::prefix;
+    } else if (starred && stars > 0) {
+      uri.erase(std::remove(uri.begin(), uri.end(), '*'), uri.end());
+      match = wamp::match_policy::wildcard;
     } else {
       match = wamp::match_policy::exact;
     }
-    if (!uri.empty() && uri.back() == '*' && match != wamp::match_policy::wildcard) {
-      if (text && match == wamp::match_policy::exact)
-        throw config_error(where + ".uri: " + in_quotes(uri) + " ends with \"*\" but match is \"exact\"");
-      uri.pop_back();
-      match = wamp::match_policy::prefix;
+    if (uri.find('*') != std::string::npos) {
+      throw config_error(where + ".uri: " + in_quotes(uri) + " has a \"*\" that Crossbar.io takes literally (" +
+                         (text ? "with an explicit \"match\"" : "in an event history") +
+                         "), so it would match nothing: remove the \"*\"" + (text ? " or the \"match\"" : ""));
     }
     const bool every_uri = uri.empty() && match == wamp::match_policy::prefix;
     if (!every_uri && !wamp::is_valid_uri(uri, wamp::uri_rules::loose, match))
@@ -198,7 +210,7 @@ class crossbar_reader {
   permission read_permission(const wamp::value& j, const key_path& where) {
     require_object(j, where);
     permission p;
-    read_pattern(j, where, p.uri, p.match);
+    read_pattern(j, where, p.uri, p.match, true);
     const auto& allow = object_at(j, "allow", where);
     p.allow_call = bool_at(allow, "call", where + ".allow");
     p.allow_register = bool_at(allow, "register", where + ".allow");
@@ -217,17 +229,20 @@ class crossbar_reader {
   void read_store(const wamp::value& store, const key_path& where, realm_config& r) {
     if (store.contains("type") && string_at(store, "type", where) != "memory")
       ignored(where + ".type", "events are kept in memory");
+    // The store's own limit is each history's default, 100 without it (Crossbar's
+    // MemoryEventStore.GLOBAL_HISTORY_LIMIT).
+    const auto store_limit = int_at(store, "limit", where, 100, 0, 1'000'000);
     const auto& history = list_at(store, "event-history", where);
     for (std::size_t i = 0; i < history.size(); ++i) {
       const auto w = where + ".event-history[" + std::to_string(i) + "]";
       require_object(history[i], w);
       event_history h;
-      read_pattern(history[i], w, h.uri, h.match);
-      h.limit = static_cast<std::size_t>(int_at(history[i], "limit", w, 10, 0, 1'000'000));
+      read_pattern(history[i], w, h.uri, h.match, false);
+      h.limit = static_cast<std::size_t>(int_at(history[i], "limit", w, store_limit, 0, 1'000'000));
       ignore_other_keys(history[i], w, {"uri", "match", "limit"});
       r.history.push_back(std::move(h));
     }
-    ignore_other_keys(store, where, {"type", "event-history"});
+    ignore_other_keys(store, where, {"type", "limit", "event-history"});
   }
 
   // ---- transports --------------------------------------------------------------------------

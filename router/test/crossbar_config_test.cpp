@@ -37,11 +37,14 @@ const char* full_config = R"({
              "disclose": {"caller": true}},
             {"uri": "com.example..admin", "match": "wildcard", "allow": {"call": true}},
             {"uri": "com.example.legacy.*", "allow": {"publish": true}},
-            {"uri": "com.example.exact"}]}
+            {"uri": "com.example.exact"},
+            {"uri": "com.*.create", "allow": {"call": true}},
+            {"uri": "com.x.*.*", "allow": {"call": true}}]}
         ],
         "store": {"type": "memory", "event-history": [
           {"uri": "com.example.news", "limit": 5},
-          {"uri": "com.example.feed.", "match": "prefix", "limit": 100}]}
+          {"uri": "com.example.feed.", "match": "prefix", "limit": 100},
+          {"uri": "com.example.default_limit"}]}
       },
       {"name": "realm2", "roles": [{"name": "anonymous", "permissions": [{"uri": "*", "allow": {"call": true}}]}]}
     ],
@@ -136,7 +139,7 @@ TEST_CASE("realms, roles and permissions are read as Crossbar means them", "[cro
   CHECK(pub.disclose_publisher);
 
   const auto& backend = realm1.roles[1].permissions;
-  REQUIRE(backend.size() == 4);
+  REQUIRE(backend.size() == 6);
   CHECK(backend[0].uri == "");
   CHECK(backend[0].match == w::match_policy::prefix);
   CHECK((backend[0].allow_call && backend[0].allow_register && backend[0].allow_publish && backend[0].allow_subscribe));
@@ -153,14 +156,20 @@ TEST_CASE("realms, roles and permissions are read as Crossbar means them", "[cro
   CHECK(backend[3].match == w::match_policy::exact);
   CHECK_FALSE((backend[3].allow_call || backend[3].allow_register || backend[3].allow_publish ||
                backend[3].allow_subscribe));
+  // Any other "*": wildcard components, the stars removed.
+  CHECK(backend[4].uri == "com..create");
+  CHECK(backend[4].match == w::match_policy::wildcard);
+  CHECK(backend[5].uri == "com.x..");
+  CHECK(backend[5].match == w::match_policy::wildcard);
 
-  REQUIRE(realm1.history.size() == 2);
+  REQUIRE(realm1.history.size() == 3);
   CHECK(realm1.history[0].uri == "com.example.news");
   CHECK(realm1.history[0].match == w::match_policy::exact);
   CHECK(realm1.history[0].limit == 5);
   CHECK(realm1.history[1].uri == "com.example.feed.");
   CHECK(realm1.history[1].match == w::match_policy::prefix);
   CHECK(realm1.history[1].limit == 100);
+  CHECK(realm1.history[2].limit == 100);  // the store's default, Crossbar's 100 without one
 
   // "*" alone: every URI.
   const auto& realm2 = p.config.realms[1];
@@ -331,8 +340,13 @@ TEST_CASE("what the router cannot honour is refused, naming the key", "[crossbar
           "workers[0].realms[0].roles[0].permissions[0]: missing \"uri\"");
   refused(with_worker(R"("realms": [{"name": "r", "roles": [{"name": "x", "permissions": [{"uri": "a b"}]}]}])"),
           "workers[0].realms[0].roles[0].permissions[0].uri: \"a b\" is not a valid exact URI pattern");
-  refused(with_worker(R"("realms": [{"name": "r", "roles": [{"name": "x", "permissions": [{"uri": "a.*", "match": "exact"}]}]}])"),
-          "workers[0].realms[0].roles[0].permissions[0].uri: \"a.*\" ends with \"*\" but match is \"exact\"");
+  // A "*" Crossbar would take literally: a pattern that never matches there is refused here.
+  refused(with_worker(R"("realms": [{"name": "r", "roles": [{"name": "x", "permissions": [{"uri": "a.*", "match": "prefix"}]}]}])"),
+          "workers[0].realms[0].roles[0].permissions[0].uri: \"a.*\" has a \"*\" that Crossbar.io takes literally (with an "
+          "explicit \"match\"), so it would match nothing: remove the \"*\" or the \"match\"");
+  refused(with_worker(R"("realms": [{"name": "r", "store": {"event-history": [{"uri": "a.*"}]}}])"),
+          "workers[0].realms[0].store.event-history[0].uri: \"a.*\" has a \"*\" that Crossbar.io takes literally (in an "
+          "event history), so it would match nothing: remove the \"*\"");
   refused(with_worker(R"("realms": [{"name": "r", "roles": [{"name": "x", "permissions": [{"uri": "a", "allow": {"call": "yes"}}]}]}])"),
           "workers[0].realms[0].roles[0].permissions[0].allow.call: must be true or false");
   refused(with_worker(R"("realms": [{"name": "r", "store": {"event-history": [{"uri": "a", "limit": -1}]}}])"),

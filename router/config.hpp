@@ -99,6 +99,9 @@ struct realm_config {
 struct listener_path {
   std::string path;
   std::shared_ptr<const transport_auth> auth;
+  /// Served whatever path the client asks for (`path` is then only the one announced), as
+  /// Crossbar.io's top-level `websocket` transport does.
+  bool any_path = false;
 };
 
 /// A listening endpoint of the standalone router.

@@ -278,7 +278,8 @@ class crossbar_reader {
     } else if (type == "websocket") {
       l.type = "websocket";
       read_endpoint(j, where, l);
-      l.paths.push_back({path_of_url(j, where), read_auth(j, where)});
+      // Autobahn's WebSocket server behind this transport does not look at the path.
+      l.paths.push_back({path_of_url(j, where), read_auth(j, where), true});
       ignore_options(j, where);
       ignore_other_keys(j, where, {"type", "endpoint", "auth", "url", "options"});
     } else if (type == "rawsocket") {
@@ -300,7 +301,7 @@ class crossbar_reader {
     if (!url) return "/";
     const auto scheme = url->find("://");
     const auto slash = url->find('/', scheme == std::string::npos ? 0 : scheme + 3);
-    return slash == std::string::npos ? "/" : url->substr(slash);
+    return slash == std::string::npos ? "/" : url->substr(slash, url->find('?', slash) - slash);
   }
 
   void read_endpoint(const wamp::value& transport, const key_path& transport_where, listener_config& l) {

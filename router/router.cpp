@@ -327,8 +327,9 @@ unsigned short router::listen_websocket_impl(const std::string& host, unsigned s
   options.paths.clear();
   std::map<std::string, std::shared_ptr<const transport_auth>> auth_by_path;
   for (auto& p : paths) {
-    options.paths.push_back(p.path);
-    auth_by_path[p.path] = std::move(p.auth);
+    const std::string served = p.any_path ? "*" : p.path;
+    options.paths.push_back(served);
+    auth_by_path[served] = std::move(p.auth);
   }
   auto l = wamp::websocket_listener::create(impl_->strand, host, port, options);
   std::weak_ptr<impl> self = impl_;

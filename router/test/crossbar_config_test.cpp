@@ -267,6 +267,7 @@ TEST_CASE("a top-level websocket transport without url serves /", "[crossbar]") 
   REQUIRE(p.config.listeners.size() == 1);
   REQUIRE(p.config.listeners[0].paths.size() == 1);
   CHECK(p.config.listeners[0].paths[0].path == "/");
+  CHECK(p.config.listeners[0].paths[0].any_path);  // the path is only the one announced
   CHECK(p.config.listeners[0].port == 0);
 }
 

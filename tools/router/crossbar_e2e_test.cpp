@@ -325,3 +325,34 @@ TEST_CASE("crossbar config: every permission allows and denies as written", "[cr
   anonymous->stop();
   backend->stop();
 }
+
+TEST_CASE("crossbar config: a query string is not part of the path; a websocket transport serves any path",
+          "[crossbar][e2e]") {
+  // Some clients carry a token in the URL's query; Autobahn's server behind a top-level
+  // `websocket` transport does not look at the path at all.
+  const auto config = router::router_config_from_crossbar(w::value::parse(R"({"version": 2, "workers": [{
+    "type": "router",
+    "realms": [{"name": "realm1", "roles": [{"name": "anonymous", "permissions": [
+      {"uri": "", "match": "prefix", "allow": {"call": true, "register": true, "publish": true, "subscribe": true}}]}]}],
+    "transports": [
+      {"type": "web", "endpoint": {"type": "tcp", "interface": "127.0.0.1", "port": 0},
+       "paths": {"ws": {"type": "websocket"}}},
+      {"type": "websocket", "endpoint": {"type": "tcp", "interface": "127.0.0.1", "port": 0},
+       "url": "ws://127.0.0.1:8080/ws"}]}]})"),
+                                                          [](const std::string&) {});
+  REQUIRE(config.listeners.size() == 2);
+  router::router r(config);
+  const auto web_port = std::to_string(r.listen(config.listeners[0]));
+  const auto websocket_port = std::to_string(r.listen(config.listeners[1]));
+  for (const std::string url : {"ws://127.0.0.1:" + web_port + "/ws?token=abc",
+                                "ws://127.0.0.1:" + websocket_port + "/ws",
+                                "ws://127.0.0.1:" + websocket_port + "/somewhere/else?x=1"}) {
+    CAPTURE(url);
+    auto app = join(url, "realm1");
+    CHECK(app->session().is_joined());
+    app->stop();
+  }
+  // The web transport's paths stay what they are.
+  CHECK_THROWS_AS(join("ws://127.0.0.1:" + web_port + "/other", "realm1"), ConnectionRefusedError);
+  r.stop();
+}

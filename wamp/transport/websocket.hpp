@@ -27,7 +27,8 @@ namespace autobahn_sync::wamp {
 
 struct websocket_listener_options {
   transport_options transport;
-  /// The HTTP paths clients may upgrade on (connection_info::endpoint says which one).
+  /// The HTTP paths clients may upgrade on (connection_info::endpoint says which one). A
+  /// request's query string is not part of its path; "*" takes any path not listed.
   std::vector<std::string> paths = {"/ws"};
   /// Serializers accepted, in the server's order of preference when a client offers several.
   std::vector<serializer_kind> serializers = {serializer_kind::json, serializer_kind::msgpack};

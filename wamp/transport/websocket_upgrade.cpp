@@ -26,7 +26,10 @@ websocket_upgrade_decision check_websocket_upgrade(const http::request<http::str
                                                    const std::vector<std::string>& paths,
                                                    const std::vector<serializer_kind>& serializers) {
   websocket_upgrade_decision d;
-  const auto path = std::find(paths.begin(), paths.end(), request.target());
+  const std::string_view target = request.target();
+  const auto wanted = target.substr(0, target.find('?'));  // "/ws?token=..." is "/ws"
+  auto path = std::find(paths.begin(), paths.end(), wanted);
+  if (path == paths.end()) path = std::find(paths.begin(), paths.end(), "*");
   if (path == paths.end()) {
     d.status = http::status::not_found;
     d.refusal_body = "no WAMP endpoint here\n";

@@ -10,10 +10,13 @@
 namespace autobahn_sync {
 namespace {
 
-bool truthy(std::string text) {
+// A typo ("ture") must not quietly mean false.
+bool flag(std::string text, const char* name) {
   std::transform(text.begin(), text.end(), text.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text == "true" || text == "1" || text == "yes" || text == "on";
+  if (text == "true" || text == "1" || text == "yes" || text == "on") return true;
+  if (text == "false" || text == "0" || text == "no" || text == "off") return false;
+  throw std::invalid_argument(std::string(name) + " must be true/1/yes/on or false/0/no/off, not \"" + text + "\"");
 }
 
 }  // namespace
@@ -52,7 +55,7 @@ client_config resolve_config(const config_overrides& explicit_args,
   if (explicit_args.in_event_loop) {
     config.in_event_loop = *explicit_args.in_event_loop;
   } else if (auto v = lookup("AUTOBAHN_IN_EVENT_LOOP")) {
-    config.in_event_loop = truthy(*v);
+    config.in_event_loop = flag(*v, "AUTOBAHN_IN_EVENT_LOOP");
   }
   return config;
 }

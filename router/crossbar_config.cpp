@@ -147,8 +147,13 @@ class crossbar_reader {
     // Who may join is decided by each transport's `auth`; the realm itself admits nobody.
     r.allow_anonymous = false;
     const auto& roles = list_at(j, "roles", where);
-    for (std::size_t i = 0; i < roles.size(); ++i)
-      r.roles.push_back(read_role(roles[i], where + ".roles[" + std::to_string(i) + "]"));
+    for (std::size_t i = 0; i < roles.size(); ++i) {
+      const auto w = where + ".roles[" + std::to_string(i) + "]";
+      r.roles.push_back(read_role(roles[i], w));
+      // The second of two same-named roles would never be consulted.
+      if (std::count_if(r.roles.begin(), r.roles.end(), [&](const role& x) { return x.name == r.roles.back().name; }) > 1)
+        throw config_error(w + ".name: the role " + in_quotes(r.roles.back().name) + " is defined twice");
+    }
     // A Crossbar realm without roles admits nobody (every authrole is unknown), whereas an
     // empty role list makes our realm open: keep one role that no session can have.
     if (r.roles.empty()) r.roles.push_back(role{"", {}});
@@ -265,6 +270,9 @@ class crossbar_reader {
         }
         // Crossbar names paths without their leading slash ("ws" is served at "/ws").
         const std::string url_path = name.empty() || name[0] != '/' ? "/" + name : name;
+        // "ws" and "/ws" are the same path: the second one's auth would silently win.
+        if (std::any_of(l.paths.begin(), l.paths.end(), [&](const listener_path& p) { return p.path == url_path; }))
+          throw config_error(w + ": the path " + in_quotes(url_path) + " is given twice");
         l.paths.push_back({url_path, read_auth(path, w)});
         ignore_options(path, w);
         ignore_other_keys(path, w, {"type", "auth", "options"});

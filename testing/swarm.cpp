@@ -1,7 +1,10 @@
 #include "testing/swarm.hpp"
 
+#include <charconv>
 #include <cstdlib>
 #include <sstream>
+#include <stdexcept>
+#include <string_view>
 
 #include "testing/recorder.hpp"
 
@@ -167,7 +170,13 @@ std::string swarm_run(const swarm_workload& workload, const swarm_options& optio
 swarm_report swarm(const swarm_workload& workload, swarm_options options) {
   std::vector<std::uint64_t> seeds;
   if (const char* only = std::getenv("SWARM_SEED")) {
-    seeds.push_back(std::strtoull(only, nullptr, 10));
+    std::uint64_t seed = 0;
+    const std::string_view text(only);
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seed);
+    // A typo must not replay seed 0 (which seeds the router randomly) instead.
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+      throw std::invalid_argument("SWARM_SEED must be a number, not \"" + std::string(text) + "\"");
+    seeds.push_back(seed);
   } else {
     for (int i = 0; i < options.seeds; ++i) seeds.push_back(options.first_seed + static_cast<std::uint64_t>(i));
   }

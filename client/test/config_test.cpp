@@ -52,6 +52,12 @@ TEST_CASE("explicit arguments override everything", "[unit][config]") {
   CHECK_FALSE(c.in_event_loop);
 }
 
+TEST_CASE("a flag that is neither true nor false is an error, not false", "[unit][config]") {
+  CHECK_THROWS_WITH(resolve_config({}, {}, fake_env({{"AUTOBAHN_IN_EVENT_LOOP", "ture"}})),
+                    "AUTOBAHN_IN_EVENT_LOOP must be true/1/yes/on or false/0/no/off, not \"ture\"");
+  CHECK_FALSE(resolve_config({}, {}, fake_env({{"AUTOBAHN_IN_EVENT_LOOP", "Off"}})).in_event_loop);
+}
+
 TEST_CASE("empty values count as unset", "[unit][config]") {
   auto c = resolve_config({std::string()}, {{"AUTOBAHN_REALM", ""}},
                           fake_env({{"AUTOBAHN_REALM", "env_realm"}}));

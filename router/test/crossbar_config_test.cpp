@@ -341,6 +341,11 @@ TEST_CASE("what the router cannot honour is refused, naming the key", "[crossbar
           "workers[0].realms[0].roles[0].permissions[0]: missing \"uri\"");
   refused(with_worker(R"("realms": [{"name": "r", "roles": [{"name": "x", "permissions": [{"uri": "a b"}]}]}])"),
           "workers[0].realms[0].roles[0].permissions[0].uri: \"a b\" is not a valid exact URI pattern");
+  refused(with_worker(R"("realms": [{"name": "r", "roles": [{"name": "x"}, {"name": "x"}]}])"),
+          "workers[0].realms[0].roles[1].name: the role \"x\" is defined twice");
+  refused(with_worker(R"("transports": [{"type": "web", "endpoint": {"type": "tcp", "port": 1},
+                          "paths": {"/ws": {"type": "websocket"}, "ws": {"type": "websocket"}}}])"),
+          "workers[0].transports[0].paths.ws: the path \"/ws\" is given twice");
   // A "*" Crossbar would take literally: a pattern that never matches there is refused here.
   refused(with_worker(R"("realms": [{"name": "r", "roles": [{"name": "x", "permissions": [{"uri": "a.*", "match": "prefix"}]}]}])"),
           "workers[0].realms[0].roles[0].permissions[0].uri: \"a.*\" has a \"*\" that Crossbar.io takes literally (with an "

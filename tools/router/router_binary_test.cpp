@@ -128,6 +128,11 @@ TEST_CASE("the router binary explains bad usage and bad configuration", "[integr
     CHECK(c.rest().find("--ws expects HOST:PORT") != std::string::npos);
     CHECK(c.wait() == 2);
   }
+  {
+    child c({"--rs", "127.0.0.1:0/x"});  // RawSocket has no path
+    CHECK(c.rest().find("--rs expects HOST:PORT") != std::string::npos);
+    CHECK(c.wait() == 2);
+  }
   for (const char* seed : {"99999999999999999999", "12x", "-1"}) {
     child c({"--seed", seed});
     CHECK(c.rest().find("--seed expects a number from 0 to 18446744073709551615") != std::string::npos);

@@ -114,7 +114,9 @@ int run_router(std::span<const std::string> args) {
       } else if (arg == "--ws" || arg == "--rs") {
         router::listener_config l;
         l.type = arg == "--ws" ? "websocket" : "rawsocket";
-        if (!split_host_port(value(), l)) {
+        const std::string v = value();
+        // RawSocket has no path: "--rs host:1/x" is a mistake, not "--rs host:1".
+        if (!split_host_port(v, l) || (l.type == "rawsocket" && v.find('/') != std::string::npos)) {
           std::fprintf(stderr, "router: %s expects HOST:PORT%s\n", arg.c_str(), arg == "--ws" ? "[/PATH]" : "");
           return 2;
         }

@@ -53,6 +53,8 @@ class match {
   match& uri(std::string u) { uri_ = std::move(u); return *this; }
   match& uri_prefix(std::string p) { uri_prefix_ = std::move(p); return *this; }
   match& phase(session_phase p) { phase_ = p; return *this; }
+  /// `predicate` runs while the plan is locked: it must not call into the plan (install(),
+  /// hits(), release(), ...).
   match& where(std::function<bool(const observed_message&)> predicate) {
     predicate_ = std::move(predicate);
     return *this;

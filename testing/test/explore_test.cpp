@@ -147,6 +147,16 @@ TEST_CASE("the trace invariants catch an answer to a call never made, and a reus
   add(testing::direction::to_router, wamp::call{1, {}, "com.p"});
   add(testing::direction::to_client, wamp::result{1});
   CHECK(testing::check_trace_invariants(trace).empty());
+  // Delayed by a link rule, a CALL still reached the router; delayed, an answer still came
+  // from the router and counts.
+  add(testing::direction::to_router, wamp::call{2, {}, "com.p"});
+  trace.back().note = "latency 100ms";
+  add(testing::direction::to_client, wamp::result{2});
+  CHECK(testing::check_trace_invariants(trace).empty());
+  add(testing::direction::to_client, wamp::result{2});
+  trace.back().note = "sliced into 3 pieces of <= 8 bytes";
+  CHECK(testing::check_trace_invariants(trace).find("more answers to CALL 2") != std::string::npos);
+  trace.resize(2);
   add(testing::direction::to_client, wamp::result{1});
   CHECK(testing::check_trace_invariants(trace).find("more answers") != std::string::npos);
   trace.pop_back();

@@ -133,8 +133,7 @@ boost::system::error_code faulty_connection::pass(direction dir, wamp::message m
           self->record(dir, msg, {}, "lost: released after its connection ended");
           return;
         }
-        self->record(dir, msg, {}, "released");
-        self->deliver(dir, msg);
+        self->deliver_in_order(dir, msg, {}, "released");
       });
     };
   }, rules);
@@ -163,8 +162,7 @@ boost::system::error_code faulty_connection::pass(direction dir, wamp::message m
       if (s.what == step::kind::send_back) {
         // Answered in the other party's place: no link between the rule and the sender.
         const direction back = dir == direction::to_router ? direction::to_client : direction::to_router;
-        record(back, s.msg, decision.rule, "answered by rule");
-        deliver(back, s.msg);
+        deliver_in_order(back, s.msg, decision.rule, "answered by rule");
         continue;
       }
       pending p{s, dir, decision.rule, std::nullopt};
@@ -297,6 +295,22 @@ boost::system::error_code faulty_connection::run(pending& p) {
     case step::kind::close: inner_->close_abruptly(); return {};
     case step::kind::close_with_code: inner_->close_with_code(p.what.code, p.what.bytes); return {};
   }
+  return {};
+}
+
+boost::system::error_code faulty_connection::deliver_in_order(direction dir, const wamp::message& msg,
+                                                                const std::string& rule, const std::string& note) {
+  const auto i = index(dir);
+  auto& queue = queue_[i];
+  if (queue.empty()) {
+    record(dir, msg, rule, note);
+    return deliver(dir, msg);
+  }
+  // Behind what a link rule delays on the same way: a message never overtakes one sent earlier.
+  const auto due = std::max(now(), last_due_[i]);
+  last_due_[i] = due;
+  queue.push_back({step{step::kind::deliver, msg, {}}, dir, rule, note, 0, std::nullopt, due});
+  arm_timer();
   return {};
 }
 

@@ -135,6 +135,9 @@ class faulty_connection final : public wamp::connection,
   peer_slicing peer_slicing_;
   end end_;
   bool in_send_ = false;  // inside send(): answers to the sender are posted, not re-entered
+  // Delivers (and traces) `msg` now, or after what is delayed the same way if anything is.
+  boost::system::error_code deliver_in_order(direction dir, const wamp::message& msg, const std::string& rule,
+                                             const std::string& note);
   bool ended_ = false;    // its transport ended, or its owner closed it: a release finds nothing to deliver to
   wamp::connection_handler handler_;
   session_phase phase_ = session_phase::joining;

@@ -280,6 +280,21 @@ TEST_CASE("a message held past the end of its connection is traced as lost when 
   CHECK(lost.size() == 1);
 }
 
+TEST_CASE("a released message does not overtake one a link rule still delays", "[unit][link]") {
+  link_fixture f;
+  auto slow = f.plan->install(match().to_router().nth(1), fault::latency(100ms));
+  auto hold = f.plan->install(match().to_router().nth(2), fault::hold());
+  f.client->client_sends(publish(1));
+  f.client->client_sends(publish(2));
+  f.advance(10ms);
+  hold.release();
+  f.advance(0ms);
+  CHECK(f.router.received.empty());  // 2 waits behind 1, which is still on the link
+  f.advance(90ms);
+  CHECK(request_ids(f.router.received) == std::vector<wamp::id>{1, 2});
+  CHECK(f.times_of(message_type::publish).back() == 100);
+}
+
 TEST_CASE("link rules shape delivery on top of the rule that decides a message's fate", "[unit][link]") {
   link_fixture f;
   auto slow = f.plan->install(match().to_router(), fault::latency(10ms));

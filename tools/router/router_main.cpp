@@ -27,8 +27,7 @@ namespace wamp = autobahn_sync::wamp;
 
 namespace {
 
-const std::string usage =
-    std::string(router_usage) + "Exit codes: 0 after a signal, 1 for a bad configuration, 2 for bad usage.\n";
+const std::string usage(router_usage);
 
 // Thrown by an option without its value, once the message is printed: exit code 2.
 struct missing_value {};

@@ -36,6 +36,7 @@ options:
 
 On start it prints one line per listener on stdout, e.g. "listening ws://127.0.0.1:8080/ws";
 joins, leaves and refused or aborted sessions are logged on stderr.
+Exit codes: 0 after a signal, 1 for a bad configuration, 2 for bad usage.
 )";
 
 /// Runs the router with `args` (the options, without the program name). Returns the exit

@@ -47,7 +47,7 @@ void print_tool_usage(std::FILE* to) {
 void print_subcommand_usage(const subcommand& c, std::FILE* to) {
   std::fprintf(to, "%.*s", static_cast<int>(c.usage.size()), c.usage.data());
   if (c.uses_common_options) std::fprintf(to, "\n%s", common_options_help);
-  std::fprintf(to, "\n%s", exit_codes_help);
+  if (!c.own_exit_codes) std::fprintf(to, "\n%s", exit_codes_help);
 }
 
 // --help or -h before any "--" (after it, they are the payload or the command's own).

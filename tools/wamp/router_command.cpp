@@ -18,6 +18,7 @@ const subcommand router_subcommand{
     autobahn_sync::tools::router_usage,
     run_router_command,
     /*uses_common_options=*/false,
+    /*own_exit_codes=*/true,
 };
 
 }  // namespace wamp_cli

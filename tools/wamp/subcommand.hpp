@@ -15,10 +15,12 @@ struct subcommand {
   /// One line for `wamp --help`.
   std::string_view summary;
   /// `wamp NAME --help`: synopsis and description; main.cpp appends the common options
-  /// (when `uses_common_options`) and the exit codes.
+  /// (when `uses_common_options`) and the client exit codes (unless `own_exit_codes`: the
+  /// usage states them).
   std::string_view usage;
   int (*run)(std::span<const std::string> args);
   bool uses_common_options = true;
+  bool own_exit_codes = false;
 };
 
 }  // namespace wamp_cli

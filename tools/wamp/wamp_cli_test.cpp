@@ -535,6 +535,9 @@ TEST_CASE("wamp router explains its options and refuses bad ones", "[wamp_cli]")
   CHECK(help.exit_code == 0);
   CHECK(help.out.find("or: wamp router [options]") != std::string::npos);
   CHECK(help.out.find("--ws HOST:PORT") != std::string::npos);
+  // Its own exit codes, not the client subcommands' (3 and 4 are about joining and answers).
+  CHECK(help.out.find("Exit codes: 0 after a signal, 1 for a bad configuration, 2 for bad usage.") != std::string::npos);
+  CHECK(help.out.find("cannot connect to the router") == std::string::npos);
   const auto bad = run_tool({"router", "--ws", "nonsense"});
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("--ws expects HOST:PORT") != std::string::npos);

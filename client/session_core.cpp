@@ -74,8 +74,7 @@ void session_core::require_established() const {
 void session_core::send_or_throw(const wamp::message& msg) {
   auto ec = hooks_.send(msg);
   if (!ec) return;
-  if (ec == wamp::errc::invalid_utf8 || ec == wamp::errc::message_too_large ||
-      ec == wamp::errc::nesting_too_deep) {
+  if (wamp::is_encoding_error(ec)) {
     throw SerializationError("cannot send " + std::string(wamp::name_of(wamp::type_of(msg))) +
                              ": " + ec.message());
   }
@@ -580,8 +579,7 @@ void session_core::yield(wamp::id invocation_request, wamp::list args, wamp::dic
   if (progress) options["progress"] = true;
   auto ec = hooks_.send(
       wamp::yield{invocation_request, std::move(options), std::move(args), std::move(kwargs)});
-  if (ec == wamp::errc::invalid_utf8 || ec == wamp::errc::message_too_large ||
-      ec == wamp::errc::nesting_too_deep) {
+  if (wamp::is_encoding_error(ec)) {
     // The caller must still get an answer.
     open_invocations_.erase(invocation_request);
     (void)hooks_.send(wamp::error{wamp::message_type::invocation, invocation_request, {},
@@ -597,8 +595,7 @@ void session_core::invocation_error(wamp::id invocation_request, wamp::uri error
   if (state_ != state::established || open_invocations_.erase(invocation_request) == 0) return;
   auto ec = hooks_.send(wamp::error{wamp::message_type::invocation, invocation_request, {},
                                     std::move(error), std::move(args), std::move(kwargs)});
-  if (ec == wamp::errc::invalid_utf8 || ec == wamp::errc::message_too_large ||
-      ec == wamp::errc::nesting_too_deep) {
+  if (wamp::is_encoding_error(ec)) {
     (void)hooks_.send(wamp::error{wamp::message_type::invocation, invocation_request, {},
                                   wamp::uri(uris::runtime_error),
                                   wamp::list{"the error cannot be serialized: " + ec.message()}});

@@ -54,7 +54,7 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
           const auto ec = conn->send(m);
           auto s = ec ? weak_self.lock() : nullptr;
           if (!s) return;
-          if (ec == wamp::errc::message_too_large) s->undeliverable(*conn, *session_id, m);
+          if (wamp::is_encoding_error(ec)) s->undeliverable(*conn, *session_id, m, ec);
           if (ec == wamp::errc::send_queue_full) s->log_send_queue_full(*session_id);
         },
         [weak_connection] {
@@ -108,13 +108,17 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
     attach(std::move(c), std::move(auth));
   }
 
-  // `m` is bigger than session `id`'s transport accepts. A caller waiting for it gets ERROR
-  // payload_size_exceeded instead of a RESULT (or of the callee's ERROR); an INVOCATION is
-  // answered for its callee with that error, which reaches the caller through the dealer (posted,
-  // as the dealer is in the middle of the CALL). Anything else (EVENT) is dropped. Logged.
-  void undeliverable(wamp::connection& to, wamp::id id, const wamp::message& m) {
+  // `m` cannot go to session `id`: bigger than its transport accepts, or holding what its
+  // serializer cannot carry (`ec`: text that is not UTF-8, NaN for JSON, nesting too deep: a
+  // MsgPack peer's payload for a JSON one). A caller waiting for it gets ERROR
+  // payload_size_exceeded (invalid_argument) instead of a RESULT (or of the callee's ERROR); an
+  // INVOCATION is answered for its callee with that error, which reaches the caller through the
+  // dealer (posted, as the dealer is in the middle of the CALL). Anything else (EVENT) is
+  // dropped. Logged.
+  void undeliverable(wamp::connection& to, wamp::id id, const wamp::message& m, const boost::system::error_code& ec) {
     const std::string type(wamp::name_of(wamp::type_of(m)));
     const session* s = core.find_session(id);
+    if (ec != wamp::errc::message_too_large) return unencodable(to, id, m, ec);
     std::optional<wamp::id> call_request;
     if (const auto* r = std::get_if<wamp::result>(&m)) call_request = r->request;
     if (const auto* e = std::get_if<wamp::error>(&m); e && e->request_type == wamp::message_type::call)
@@ -141,6 +145,36 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
       if (s) core.log_limit("max_message_size", *s, type + " too big for the peer: the call fails with " + uris::payload_size_exceeded);
     } else if (s) {
       core.log_limit("max_message_size", *s, type + " too big for the peer: dropped");
+    }
+  }
+
+  void unencodable(wamp::connection& to, wamp::id id, const wamp::message& m, const boost::system::error_code& ec) {
+    const std::string type(wamp::name_of(wamp::type_of(m)));
+    const std::string why = "the " + type + " cannot be encoded for this connection: " + ec.message();
+    const session* s = core.find_session(id);
+    std::optional<wamp::id> call_request;
+    if (const auto* r = std::get_if<wamp::result>(&m)) call_request = r->request;
+    if (const auto* e = std::get_if<wamp::error>(&m); e && e->request_type == wamp::message_type::call)
+      call_request = e->request;
+    if (call_request) {
+      to.send(wamp::error{wamp::message_type::call, *call_request, {{"message", why}}, uris::invalid_argument});
+    } else if (const auto* inv = std::get_if<wamp::invocation>(&m)) {
+      std::weak_ptr<impl> self = shared_from_this();
+      asio::post(strand, [self, id, request = inv->request, why] {
+        auto me = self.lock();
+        if (!me) return;
+        if (const session* callee = me->core.find_session(id); callee && callee->phase == session::state::established) {
+          me->core.receive(id, wamp::error{wamp::message_type::invocation, request, {{"message", why}},
+                                           uris::invalid_argument});
+          me->arm_timer();
+        }
+      });
+    }
+    if (s) {
+      core.log("undeliverable: session=" + std::to_string(id) + " " + why +
+               (call_request || std::holds_alternative<wamp::invocation>(m) ? "; the call fails with " +
+                                                                                   std::string(uris::invalid_argument)
+                                                                             : "; dropped"));
     }
   }
 

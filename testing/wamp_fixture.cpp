@@ -250,7 +250,10 @@ client_options wamp_fixture::options_for(const std::string& name, client_options
     // The router accepts the socket itself, so the plan and trace sit on the client's end;
     // the router's end only slices what the router writes, told the client's name through
     // the link its HELLO carries (socket_link.hpp).
-    const auto kind = options_.serializer ? options_.serializer->kind() : wamp::serializer_kind::json;
+    // The fixture's serializer, unless the client names exactly one of its own.
+    const auto kind = base.serializers.size() == 1 ? base.serializers.front()
+                      : options_.serializer       ? options_.serializer->kind()
+                                                  : wamp::serializer_kind::json;
     base.connect = [this, name, kind](boost::asio::any_io_executor executor, const std::string&,
                                       wamp::connect_handler done) {
       wamp::async_connect(executor, url_, {kind}, {},

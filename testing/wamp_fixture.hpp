@@ -128,7 +128,9 @@ class wamp_fixture {
   const std::string& url() const { return url_; }
 
   /// Client options whose connections go to this fixture's router, traced and subject to the
-  /// fault plan under the session name `name`.
+  /// fault plan under the session name `name`. Over sockets they speak the fixture's
+  /// serializer, or the one `base.serializers` names if it names exactly one (a JSON client
+  /// beside MsgPack ones).
   client_options options_for(const std::string& name, client_options base = {});
 
   /// A client named `name`, joined (run(blocking=false)) on first use. `setup` runs before

@@ -65,7 +65,9 @@ class field_reader {
   void read(value& element, detail::type_field<T> f) {
     // Only requests can fail: SUBSCRIBE, UNSUBSCRIBE, PUBLISH, REGISTER, UNREGISTER, CALL and
     // INVOCATION.
-    const auto code = as_unsigned(element).value_or(0);
+    // Checked as read: cast first, 2^32 + 48 would pass for CALL.
+    const auto read_code = as_unsigned(element).value_or(0);
+    const auto code = read_code <= 255 ? read_code : 0;
     switch (static_cast<message_type>(code)) {
       case message_type::subscribe:
       case message_type::unsubscribe:

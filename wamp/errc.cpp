@@ -34,6 +34,8 @@ class category final : public boost::system::error_category {
         return "TLS: the server's certificate is not trusted (unknown or self-signed issuer, or expired)";
       case errc::tls_host_name_mismatch: return "TLS: the server's certificate does not match the host name";
       case errc::tls_bad_configuration: return "TLS: the CA certificates given (ca_file / ca_pem) cannot be loaded";
+      case errc::unrepresentable:
+        return "a value this serializer cannot carry faithfully (JSON: NaN, Infinity, or text starting with NUL)";
     }
     return "unknown wamp error";
   }
@@ -44,6 +46,11 @@ class category final : public boost::system::error_category {
 const boost::system::error_category& wamp_category() noexcept {
   static const category instance;
   return instance;
+}
+
+bool is_encoding_error(const boost::system::error_code& ec) noexcept {
+  return ec == errc::invalid_utf8 || ec == errc::nesting_too_deep || ec == errc::message_too_large ||
+         ec == errc::unrepresentable;
 }
 
 }  // namespace autobahn_sync::wamp

@@ -35,6 +35,9 @@ enum class errc {
   tls_certificate_untrusted,  // TLS: the server's certificate does not chain to a trusted CA
   tls_host_name_mismatch,     // TLS: the server's certificate does not name the host
   tls_bad_configuration,      // TLS: the client's CA certificates cannot be loaded
+
+  // Encoding (appended: the values above stay as they were).
+  unrepresentable,  // a value the serializer cannot carry faithfully (JSON: NaN, Infinity, text starting with NUL)
 };
 
 /// The category of errc values; its name() is "wamp".
@@ -43,6 +46,11 @@ const boost::system::error_category& wamp_category() noexcept;
 inline boost::system::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), wamp_category()};
 }
+
+/// True for the errors of a send whose message cannot be encoded for this connection (nothing
+/// was sent, the connection is as it was): invalid_utf8, nesting_too_deep, message_too_large,
+/// unrepresentable.
+bool is_encoding_error(const boost::system::error_code& ec) noexcept;
 
 }  // namespace autobahn_sync::wamp
 

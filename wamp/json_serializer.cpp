@@ -2,6 +2,7 @@
 // character followed by the base64 of the bytes, as the specification's "Binary conversion of
 // JSON Strings" says; any received string starting with NUL is turned back into binary.
 #include <charconv>
+#include <cmath>
 #include <new>
 #include <string>
 
@@ -15,17 +16,31 @@
 namespace autobahn_sync::wamp {
 namespace {
 
+// Thrown by the writer for a value JSON cannot carry faithfully: nlohmann writes NaN and
+// Infinity as null, and a reader takes text starting with NUL for binary.
+struct unrepresentable_in_json {};
+
+// True when `v` holds binary (written as strings); throws unrepresentable_in_json for what
+// JSON would change.
 bool contains_binary(const value& v) {
   switch (v.type()) {
     case value::value_t::binary: return true;
-    case value::value_t::array:
-      for (const auto& e : v.get_ref<const list&>())
-        if (contains_binary(e)) return true;
+    case value::value_t::number_float:
+      if (!std::isfinite(v.get<double>())) throw unrepresentable_in_json{};
       return false;
-    case value::value_t::object:
-      for (const auto& [k, e] : v.get_ref<const dict&>())
-        if (contains_binary(e)) return true;
+    case value::value_t::string:
+      if (const auto& s = v.get_ref<const std::string&>(); !s.empty() && s.front() == '\0') throw unrepresentable_in_json{};
       return false;
+    case value::value_t::array: {
+      bool found = false;
+      for (const auto& e : v.get_ref<const list&>()) found = contains_binary(e) || found;
+      return found;
+    }
+    case value::value_t::object: {
+      bool found = false;
+      for (const auto& [k, e] : v.get_ref<const dict&>()) found = contains_binary(e) || found;  // keys stay text
+      return found;
+    }
     default: return false;
   }
 }
@@ -72,6 +87,7 @@ class json_writer {
   }
   void string(const std::string& v) {
     separate();
+    if (!v.empty() && v.front() == '\0') throw unrepresentable_in_json{};
     dump(value(v));
   }
   void list(const wamp::list& v) {
@@ -196,6 +212,9 @@ class json_serializer_impl final : public serializer {
     } catch (const nlohmann::json::type_error&) {
       out.clear();
       return errc::invalid_utf8;
+    } catch (const unrepresentable_in_json&) {
+      out.clear();
+      return errc::unrepresentable;
     }
     if (out.size() > max_size) {
       out.clear();

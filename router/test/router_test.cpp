@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <future>
+#include <limits>
 
 #include <catch2/catch.hpp>
 #include <boost/asio/io_context.hpp>
@@ -273,4 +274,42 @@ TEST_CASE("wrap_accepted sees every accepted connection, and the router serves w
   }
   CHECK(wrapped.load() == 2);
   CHECK(sent_through_wrapper.load() >= 4);  // a WELCOME and a GOODBYE on each
+}
+
+TEST_CASE("a payload one peer's serializer cannot carry fails the call instead of vanishing", "[integration]") {
+  // NaN travels in MsgPack but not in JSON: the router cannot hand it to a JSON peer, and says
+  // so to the caller rather than leaving it to wait.
+  testing::wamp_fixture f(testing::transport_variant{testing::fixture_transport::rawsocket,
+                                                     wamp::serializer_kind::msgpack}.apply());
+  autobahn_sync::client_options json_only;
+  json_only.serializers = {wamp::serializer_kind::json};
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::atomic<int> json_callee_invoked{0};
+  autobahn_sync::AutobahnSync json_callee({}, f.options_for("json_callee", json_only));
+  json_callee.register_procedure("com.json.echo", [&](const wamp::list& args, const wamp::dict&, const invocation_details&) {
+    ++json_callee_invoked;
+    return call_result{args};
+  });
+  json_callee.run(f.url(), f.realm_name());
+  autobahn_sync::AutobahnSync json_caller({}, f.options_for("json_caller", json_only));
+  json_caller.run(f.url(), f.realm_name());
+  f.session("msgpack_callee").register_procedure("com.msgpack.nan",
+      [nan](const wamp::list&, const wamp::dict&, const invocation_details&) { return call_result{{nan}}; });
+  REQUIRE(f.the_router().with_core([&](router::router_core& core) {
+    return core.find_session(json_caller.session().id())->transport.serializer;
+  }) == "json");
+  SECTION("an INVOCATION the JSON callee cannot receive") {
+    CHECK_THROWS_MATCHES(f.session("msgpack_caller").call("com.json.echo", {nan}), autobahn_sync::ApplicationError,
+                         testing::has_error_uri(router::uris::invalid_argument));
+    CHECK(json_callee_invoked == 0);
+    CHECK(f.session("msgpack_caller").call("com.json.echo", {1.5}).value() == 1.5);  // both still there
+  }
+  SECTION("a RESULT the JSON caller cannot receive") {
+    CHECK_THROWS_MATCHES(json_caller.session().call("com.msgpack.nan"), autobahn_sync::ApplicationError,
+                         testing::has_error_uri(router::uris::invalid_argument));
+    CHECK(json_caller.session().call("com.json.echo", {"still here"}).value() == "still here");
+  }
+  f.stop_clients();
+  json_caller.stop();
+  json_callee.stop();
 }

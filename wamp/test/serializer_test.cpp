@@ -2,6 +2,8 @@
 // the specification shows, and a precise error for every kind of bad input.
 #include "wamp/serializer.hpp"
 
+#include <limits>
+
 #include <catch2/catch.hpp>
 #include <msgpack.hpp>
 
@@ -178,6 +180,7 @@ TEST_CASE("each kind of malformed JSON gets its own error", "[unit]") {
       {"[48, 1, {}, \"a.b\", {}]", errc::wrong_element_type},
       {"[48, 1, {}, \"a.b\", [], []]", errc::wrong_element_type},
       {"[8, 3, 1, {}, \"e\"]", errc::wrong_element_type},  // ABORT is not a request
+      {"[8, 4294967344, 1, {}, \"e\"]", errc::wrong_element_type},  // 2^32 + 48 is not CALL
       {"[48, 0, {}, \"a.b\"]", errc::id_out_of_range},
       {"[48, -5, {}, \"a.b\"]", errc::id_out_of_range},
       {"[48, 9007199254740993, {}, \"a.b\"]", errc::id_out_of_range},
@@ -250,6 +253,25 @@ TEST_CASE("encoding a string that is not UTF-8 fails with invalid_utf8", "[unit]
   std::string bytes;
   CHECK(s.encode(wamp::call{1, {}, "a.b", {"bad \xff"}}, bytes) == errc::invalid_utf8);
   CHECK(s.encode(wamp::call{1, {}, "a.b", {}, {{"k\xc0", 1}}}, bytes) == errc::invalid_utf8);
+}
+
+TEST_CASE("JSON refuses to encode what it would change: NaN, Infinity, text starting with NUL", "[unit]") {
+  // nlohmann writes NaN as null, and a reader takes "\0..." for binary: a MsgPack peer's
+  // payload must not reach a JSON peer altered.
+  const auto& json = wamp::json_serializer();
+  std::string bytes;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  CHECK(json.encode(wamp::result{1, {}, {nan}}, bytes) == errc::unrepresentable);
+  CHECK(json.encode(wamp::result{1, {}, {}, {{"deep", value::array({1, -inf})}}}, bytes) == errc::unrepresentable);
+  CHECK(json.encode(wamp::result{1, {}, {std::string("\0AAAA", 5)}}, bytes) == errc::unrepresentable);
+  CHECK(json.encode(wamp::publish{1, {}, std::string("\0t", 2)}, bytes) == errc::unrepresentable);
+  CHECK(bytes.empty());
+  CHECK(wamp::is_encoding_error(errc::unrepresentable));
+  // MsgPack carries all of them.
+  CHECK_FALSE(wamp::msgpack_serializer().encode(wamp::result{1, {}, {nan, std::string("\0AAAA", 5)}}, bytes));
+  // A NUL inside the text is fine, and so are finite floats.
+  CHECK_FALSE(json.encode(wamp::result{1, {}, {std::string("a\0b", 3), 1.5}}, bytes));
 }
 
 TEST_CASE("each kind of malformed MsgPack gets its own error", "[unit]") {

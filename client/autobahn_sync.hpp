@@ -6,7 +6,7 @@
 //   app.subscribe("com.app.event", [](const wamp::list& args, const wamp::dict&,
 //                                     const autobahn_sync::event_details&) { ... });
 //   app.run("ws://127.0.0.1:8080/ws", "realm1");         // returns once joined
-//   app.session().publish("com.app.event", {"trigger !"});
+//   app.session().publish("com.app.event", {"trigger !"}, {}, {.exclude_me = false});  // to itself too
 //   auto sum = app.session().call("com.app.add", {1, 2}).value();
 //   app.stop();
 //

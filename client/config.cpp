@@ -56,6 +56,9 @@ client_config resolve_config(const config_overrides& explicit_args,
     config.in_event_loop = *explicit_args.in_event_loop;
   } else if (auto v = lookup("AUTOBAHN_IN_EVENT_LOOP")) {
     config.in_event_loop = flag(*v, "AUTOBAHN_IN_EVENT_LOOP");
+  } else if (auto twisted = lookup("AUTOBAHN_IN_TWISTED")) {
+    // The Python extension's name for it: a ported configuration keeps its meaning.
+    config.in_event_loop = flag(*twisted, "AUTOBAHN_IN_TWISTED");
   }
   return config;
 }

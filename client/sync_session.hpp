@@ -9,9 +9,9 @@
 // Any number of threads may use one SyncSession at once. Handlers run on the client's
 // callbacks runner (see callbacks_runner.hpp), one at a time; a handler may call any
 // SyncSession method, including a call() to a procedure this same session registered: while
-// a handler waits, the runner keeps running other handlers on the waiting thread. Do not call
-// SyncSession methods from the I/O thread (an on_challenge handler): that deadlocks until the
-// timeout.
+// a handler waits, the runner keeps running other handlers on the waiting thread (one at a
+// time with the default callback_threads = 1). SyncSession methods called on the I/O thread
+// (an on_challenge handler) throw Error at once: their answer could never be read.
 //
 // @par Blocking
 // Every blocking method returns when the router answered, or throws: the mapped ERROR

@@ -84,7 +84,7 @@ struct call_options {
   std::optional<std::chrono::milliseconds> router_timeout;
   /// Any further CALL.Options.
   wamp::dict extra;
-  /// Lets another thread cancel the call while it waits: call cancel_call(mode) on it.
+  /// Lets another thread cancel the call while it waits: call cancel(mode) on it.
   std::shared_ptr<struct call_canceller> canceller;
 };
 

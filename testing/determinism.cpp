@@ -60,7 +60,7 @@ std::string determinism_report::describe() const {
     text += "the scenario ended differently:\n  run 1: " + (first_outcome.empty() ? "returned" : first_outcome) +
             "\n  run 2: " + (second_outcome.empty() ? "returned" : second_outcome) + "\n";
   }
-  text += "replay one run: WAMP_SIM_SEED=" + std::to_string(seed) + " <this test>\n";
+  text += "replay one run: " + replay_command(seed, current_test_name()) + "\n";
   return text;
 }
 

@@ -66,14 +66,19 @@ resolved_seed resolve_seed(std::uint64_t explicit_seed) {
   return resolve_seed(explicit_seed, std::getenv("WAMP_SIM_SEED"), catch_seed);
 }
 
-std::string replay_command(std::uint64_t seed, std::string_view test_name) {
-  std::string line = "WAMP_SIM_SEED=" + std::to_string(seed) + " ";
+std::string replay_command(std::uint64_t seed, std::string_view test_name, std::string_view variable) {
+  const std::string setting = std::string(variable) + "=" + std::to_string(seed);
+  const std::string test = test_name.empty() ? std::string() : " " + shell_quote(test_name);
   if (const char* target = std::getenv("TEST_TARGET"); target && *target) {
-    line += "bazel test " + std::string(target) + " --test_arg=" + shell_quote(test_name);
-  } else {
-    line += "<test binary> " + shell_quote(test_name);
+    return "bazel test " + std::string(target) + " --test_env=" + setting +
+           (test.empty() ? std::string() : " --test_arg=" + shell_quote(test_name));
   }
-  return line;
+  return setting + " <test binary>" + test;
+}
+
+std::string current_test_name() {
+  if (auto* capture = Catch::getCurrentContext().getResultCapture()) return capture->getCurrentTestName();
+  return {};
 }
 
 boost::asio::execution_context& simulation_executor::query(boost::asio::execution::context_t) const noexcept {

@@ -74,10 +74,15 @@ resolved_seed resolve_seed(std::uint64_t explicit_seed, const char* env, std::ui
 /// The same with the process's WAMP_SIM_SEED and Catch2's --rng-seed.
 resolved_seed resolve_seed(std::uint64_t explicit_seed = 0);
 
-/// The one-line command that replays the test named `test_name` with `seed`, e.g.
-/// `WAMP_SIM_SEED=7 bazel test //testing:simulation_test --test_arg='a call times out'`
-/// (the target from Bazel's TEST_TARGET; outside Bazel, the test binary's form).
-std::string replay_command(std::uint64_t seed, std::string_view test_name);
+/// The one-line command that replays the test named `test_name` with `seed` in the
+/// environment variable `variable`, e.g.
+/// `bazel test //testing:simulation_test --test_env=WAMP_SIM_SEED=7 --test_arg='a call times out'`
+/// (the target from Bazel's TEST_TARGET; Bazel passes a test only the variables --test_env
+/// names); outside Bazel, `WAMP_SIM_SEED=7 <test binary> 'a call times out'`.
+std::string replay_command(std::uint64_t seed, std::string_view test_name,
+                           std::string_view variable = "WAMP_SIM_SEED");
+/// The name of the Catch2 test running now, or "" outside one.
+std::string current_test_name();
 
 /// How a simulation picks the next handler among several ready ones.
 enum class ready_order {

@@ -123,7 +123,7 @@ std::string swarm_report::describe() const {
   std::ostringstream out;
   out << "swarm: " << runs << " seeds, " << failures.size() << " failing\n";
   for (const auto& f : failures) {
-    out << "  seed " << f.seed << " (replay: SWARM_SEED=" << f.seed << " <this test>): " << f.what
+    out << "  seed " << f.seed << " (replay: " << replay_command(f.seed, current_test_name(), "SWARM_SEED") << "): " << f.what
         << "\n    faults: " << f.faults << "\n";
   }
   if (!failures.empty()) out << "trace of seed " << failures.front().seed << ":\n" << failures.front().trace;

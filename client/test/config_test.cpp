@@ -58,6 +58,13 @@ TEST_CASE("a flag that is neither true nor false is an error, not false", "[unit
   CHECK_FALSE(resolve_config({}, {}, fake_env({{"AUTOBAHN_IN_EVENT_LOOP", "Off"}})).in_event_loop);
 }
 
+TEST_CASE("the Python extension's AUTOBAHN_IN_TWISTED means AUTOBAHN_IN_EVENT_LOOP", "[unit][config]") {
+  CHECK(resolve_config({}, {{"AUTOBAHN_IN_TWISTED", "true"}}, fake_env({})).in_event_loop);
+  // The C++ name wins when both are set.
+  CHECK_FALSE(resolve_config({}, {{"AUTOBAHN_IN_TWISTED", "true"}}, fake_env({{"AUTOBAHN_IN_EVENT_LOOP", "false"}}))
+                  .in_event_loop);
+}
+
 TEST_CASE("empty values count as unset", "[unit][config]") {
   auto c = resolve_config({std::string()}, {{"AUTOBAHN_REALM", ""}},
                           fake_env({{"AUTOBAHN_REALM", "env_realm"}}));

@@ -244,8 +244,11 @@ TEST_CASE("a simulation's seed comes from the argument, WAMP_SIM_SEED, --rng-see
 
 TEST_CASE("the replay command names the seed and the test", "[sim]") {
   scoped_env target("TEST_TARGET", "//testing:simulation_test");
+  // Bazel passes a test only the environment --test_env names.
   CHECK(testing::replay_command(99, "it's a test") ==
-        "WAMP_SIM_SEED=99 bazel test //testing:simulation_test --test_arg='it'\\''s a test'");
+        "bazel test //testing:simulation_test --test_env=WAMP_SIM_SEED=99 --test_arg='it'\\''s a test'");
+  CHECK(testing::replay_command(5, "swarm", "SWARM_SEED") ==
+        "bazel test //testing:simulation_test --test_env=SWARM_SEED=5 --test_arg='swarm'");
 }
 
 // ---- determinism ----

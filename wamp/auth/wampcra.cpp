@@ -34,13 +34,15 @@ bool wampcra_verify(std::string_view key, std::string_view challenge, std::strin
 }
 
 std::string iso8601_utc(std::int64_t unix_ms) {
-  const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
+  // Floored, so that a time before 1970 reads -1 ms as 23:59:59.999 of the day before.
+  const std::int64_t millis = ((unix_ms % 1000) + 1000) % 1000;
+  const std::time_t seconds = static_cast<std::time_t>((unix_ms - millis) / 1000);
   std::tm parts{};
   gmtime_r(&seconds, &parts);
   char text[80];
   std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900,
                 parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec,
-                static_cast<int>(unix_ms % 1000));
+                static_cast<int>(millis));
   return text;
 }
 
@@ -55,7 +57,8 @@ std::string wampcra_challenge(std::string_view authid, std::string_view authrole
   challenge["nonce"] = nonce;
   challenge["timestamp"] = iso8601_utc(unix_ms);
   challenge["session"] = session;
-  return challenge.dump();
+  // Replaced rather than thrown on: the parts come from the configuration and the HELLO.
+  return challenge.dump(-1, ' ', false, wamp::value::error_handler_t::replace);
 }
 
 }  // namespace autobahn_sync::wamp::auth

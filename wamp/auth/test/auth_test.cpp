@@ -57,6 +57,11 @@ TEST_CASE("salted WAMP-CRA keys are base64 PBKDF2-HMAC-SHA256", "[unit]") {
 
 TEST_CASE("the WAMP-CRA challenge names the session and is stamped in ISO 8601 UTC", "[unit]") {
   CHECK(auth::iso8601_utc(1764039845678) == "2025-11-25T03:04:05.678Z");
+  CHECK(auth::iso8601_utc(-1) == "1969-12-31T23:59:59.999Z");
+  CHECK(auth::iso8601_utc(-1000) == "1969-12-31T23:59:59.000Z");
+  CHECK(auth::iso8601_utc(0) == "1970-01-01T00:00:00.000Z");
+  // Text that is not UTF-8 is replaced, not thrown on.
+  CHECK(auth::wampcra_challenge("\xff", "r", "p", 1, "n", 0).find("\"authid\":\"\xef\xbf\xbd\"") != std::string::npos);
   const auto challenge = auth::wampcra_challenge("alice", "user", "static", 42, "nonce1", 1764039845678);
   const auto parsed = autobahn_sync::wamp::value::parse(challenge);
   CHECK(parsed["authid"] == "alice");

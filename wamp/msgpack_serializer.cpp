@@ -1,8 +1,12 @@
 // The MsgPack serializer (`wamp.2.msgpack`): strings as `str`, binary as `bin`. Encoding packs
-// straight from the typed message; decoding unpacks with msgpack-c under limits derived from
-// the input size (no element count can exceed the bytes present) and converts to values.
+// straight from the typed message; decoding builds values straight from msgpack-c's parser
+// (its visitor interface), under the depth limit.
+#include <algorithm>
+#include <cstdint>
 #include <new>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <msgpack.hpp>
 
@@ -74,51 +78,117 @@ class msgpack_writer {
   msgpack::packer<string_sink> packer_;
 };
 
-struct conversion_error {
-  errc code;
-  std::string detail;
-};
+// Builds the value straight from msgpack-c's parser (its visitor interface), with no
+// msgpack::object tree in between: a value per element, not an object and then a value
+// (a 16 MiB array of nils cost ~900 MB that way). Each callback returns false to stop the
+// parse at the first problem, which `error` and `detail` then describe.
+class value_builder {
+ public:
+  value_builder(int max_depth, std::size_t input_size) : max_depth_(max_depth), input_size_(input_size) {}
 
-// msgpack-c object -> value. Depth is already bounded by unpack_limit.
-value to_value(const msgpack::object& o) {
-  switch (o.type) {
-    case msgpack::type::NIL: return nullptr;
-    case msgpack::type::BOOLEAN: return o.via.boolean;
-    case msgpack::type::POSITIVE_INTEGER: return o.via.u64;
-    case msgpack::type::NEGATIVE_INTEGER: return o.via.i64;
-    case msgpack::type::FLOAT32:
-    case msgpack::type::FLOAT64: return o.via.f64;
-    case msgpack::type::STR: {
-      std::string_view s(o.via.str.ptr, o.via.str.size);
-      if (!is_valid_utf8(s)) throw conversion_error{errc::invalid_utf8, "a str value is not valid UTF-8"};
-      return std::string(s);
+  value result;
+  errc error = errc{};
+  std::string detail;
+
+  bool visit_nil() { return put(nullptr); }
+  bool visit_boolean(bool v) { return put(v); }
+  bool visit_positive_integer(std::uint64_t v) { return put(v); }
+  bool visit_negative_integer(std::int64_t v) { return put(v); }
+  bool visit_float32(float v) { return put(static_cast<double>(v)); }
+  bool visit_float64(double v) { return put(v); }
+  bool visit_str(const char* data, std::uint32_t size) {
+    const std::string_view text(data, size);
+    if (!is_valid_utf8(text)) return fail(errc::invalid_utf8, in_key_ ? "a dict key is not valid UTF-8" : "a str value is not valid UTF-8");
+    if (in_key_) {
+      keys_.back().assign(text);
+      return true;
     }
-    case msgpack::type::BIN: {
-      const auto* p = reinterpret_cast<const std::uint8_t*>(o.via.bin.ptr);
-      return value::binary(binary::container_type(p, p + o.via.bin.size));
-    }
-    case msgpack::type::ARRAY: {
-      list out;
-      out.reserve(o.via.array.size);
-      for (std::uint32_t i = 0; i < o.via.array.size; ++i) out.push_back(to_value(o.via.array.ptr[i]));
-      return out;
-    }
-    case msgpack::type::MAP: {
-      dict out;
-      for (std::uint32_t i = 0; i < o.via.map.size; ++i) {
-        const auto& kv = o.via.map.ptr[i];
-        if (kv.key.type != msgpack::type::STR)
-          throw conversion_error{errc::wrong_element_type, "a dict key is not a string"};
-        std::string_view key(kv.key.via.str.ptr, kv.key.via.str.size);
-        if (!is_valid_utf8(key)) throw conversion_error{errc::invalid_utf8, "a dict key is not valid UTF-8"};
-        out.insert_or_assign(std::string(key), to_value(kv.val));
-      }
-      return out;
-    }
-    case msgpack::type::EXT:
-    default: throw conversion_error{errc::wrong_element_type, "MsgPack ext values are not WAMP values"};
+    return put(std::string(text));
   }
-}
+  bool visit_bin(const char* data, std::uint32_t size) {
+    const auto* p = reinterpret_cast<const std::uint8_t*>(data);
+    return put(value::binary(binary::container_type(p, p + size)));
+  }
+  bool visit_ext(const char*, std::uint32_t) { return fail(errc::wrong_element_type, "MsgPack ext values are not WAMP values"); }
+
+  bool start_array(std::uint32_t count) {
+    if (!open(value::array())) return false;
+    // Room for what the header announces, up to one element per input byte (a forged count
+    // reserves no more than an honest message of this size would need).
+    open_.back().get_ref<list&>().reserve(std::min<std::size_t>(count, input_size_));
+    return true;
+  }
+  bool start_array_item() { return true; }
+  bool end_array_item() { return true; }
+  bool end_array() { return close(); }
+  bool start_map(std::uint32_t) { return open(value::object()); }
+  bool start_map_key() {
+    in_key_ = true;
+    return true;
+  }
+  bool end_map_key() {
+    in_key_ = false;
+    return true;
+  }
+  bool start_map_value() { return true; }
+  bool end_map_value() { return true; }
+  bool end_map() { return close(); }
+
+  void parse_error(std::size_t, std::size_t error_offset) {
+    if (error == errc{}) fail(errc::malformed, "not valid MsgPack at byte " + std::to_string(error_offset));
+  }
+  void insufficient_bytes(std::size_t, std::size_t) {
+    if (error == errc{}) fail(errc::malformed, "the MsgPack data ends in the middle of a value");
+  }
+  bool referenced() const { return false; }
+  void set_referenced(bool) {}
+
+ private:
+  bool fail(errc code, std::string why) {
+    error = code;
+    detail = std::move(why);
+    return false;
+  }
+  bool not_a_key() { return fail(errc::wrong_element_type, "a dict key is not a string"); }
+
+  // A finished value goes into the container being filled, or is the result.
+  bool put(value v) {
+    if (in_key_) return not_a_key();
+    if (open_.empty()) {
+      result = std::move(v);
+      return true;
+    }
+    value& parent = open_.back();
+    if (parent.is_array()) {
+      parent.get_ref<list&>().push_back(std::move(v));
+    } else {
+      parent.get_ref<dict&>().insert_or_assign(std::move(keys_.back()), std::move(v));
+    }
+    return true;
+  }
+  // Containers are filled on a stack of their own and handed to their parent when complete,
+  // so no reference into a growing parent is ever held.
+  bool open(value container) {
+    if (in_key_) return not_a_key();
+    if (static_cast<int>(open_.size()) >= max_depth_)
+      return fail(errc::nesting_too_deep, "values nest deeper than " + std::to_string(max_depth_));
+    open_.push_back(std::move(container));
+    keys_.emplace_back();
+    return true;
+  }
+  bool close() {
+    value done = std::move(open_.back());
+    open_.pop_back();
+    keys_.pop_back();
+    return put(std::move(done));
+  }
+
+  int max_depth_;
+  std::size_t input_size_;
+  std::vector<value> open_;
+  std::vector<std::string> keys_;  // the key of the entry being read, per open container
+  bool in_key_ = false;  // between start_map_key and end_map_key: only a str may come
+};
 
 class msgpack_serializer_impl final : public serializer {
  public:
@@ -152,33 +222,24 @@ class msgpack_serializer_impl final : public serializer {
                         std::to_string(limits.max_message_size);
         return failed;
       }
-      // Every element takes at least one byte, so no honest count exceeds the input size; this
-      // keeps a forged array header from reserving gigabytes.
-      const auto count_limit = static_cast<std::size_t>(bytes.size());
-      const msgpack::unpack_limit unpack_limits(count_limit, count_limit, bytes.size(),
-                                                bytes.size(), bytes.size(),
-                                                static_cast<std::size_t>(limits.max_depth));
+      if (bytes.empty()) {
+        failed.error = errc::malformed;
+        failed.detail = "no MsgPack data";
+        return failed;
+      }
+      value_builder builder(limits.max_depth, bytes.size());
       std::size_t offset = 0;
-      msgpack::object_handle handle =
-          msgpack::unpack(bytes.data(), bytes.size(), offset, nullptr, nullptr, unpack_limits);
+      if (!msgpack::v2::parse(bytes.data(), bytes.size(), offset, builder) || builder.error != errc{}) {
+        failed.error = builder.error != errc{} ? builder.error : errc::malformed;
+        failed.detail = builder.detail.empty() ? "not valid MsgPack" : builder.detail;
+        return failed;
+      }
       if (offset != bytes.size()) {
         failed.error = errc::malformed;
         failed.detail = std::to_string(bytes.size() - offset) + " bytes after the message";
         return failed;
       }
-      return from_value(to_value(handle.get()));
-    } catch (const conversion_error& e) {
-      failed.error = e.code;
-      failed.detail = e.detail;
-    } catch (const msgpack::depth_size_overflow&) {
-      failed.error = errc::nesting_too_deep;
-      failed.detail = "values nest deeper than " + std::to_string(limits.max_depth);
-    } catch (const msgpack::size_overflow& e) {
-      failed.error = errc::malformed;
-      failed.detail = std::string("a length is larger than the message: ") + e.what();
-    } catch (const msgpack::insufficient_bytes&) {
-      failed.error = errc::malformed;
-      failed.detail = "the MsgPack data ends in the middle of a value";
+      return from_value(std::move(builder.result));
     } catch (const std::bad_alloc&) {
       failed.error = errc::message_too_large;
       failed.detail = "out of memory while decoding";

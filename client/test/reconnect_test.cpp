@@ -32,15 +32,21 @@ void cut_transport(testing::wamp_fixture& f, SyncSession& s, const std::string& 
   REQUIRE(testing::eventually([&] { return cut.hits() == 1; }));
 }
 
+// Options for the client `name` that reconnects 1 ms after a loss, recording each join.
+client_options reconnecting(testing::wamp_fixture& f, const std::string& name, testing::recorder<w::id>& joins) {
+  auto o = f.options_for(name);
+  o.reconnect.enabled = true;
+  o.reconnect.initial_delay = 1ms;
+  o.on_join = [&joins](w::id session) { joins.add(session); };
+  return o;
+}
+
 }  // namespace
 
 TEST_CASE_METHOD(testing::wamp_fixture, "reconnect re-joins and restores subscriptions and registrations",
                  "[client][reconnect]") {
-  auto o = options_for("app");
-  o.reconnect.enabled = true;
-  o.reconnect.initial_delay = 1ms;
   testing::recorder<w::id> joins;
-  o.on_join = [&](w::id session) { joins.add(session); };
+  auto o = reconnecting(*this, "app", joins);
   AutobahnSync app({}, o);
   app.register_procedure("com.echo", echo);
   app.run();
@@ -65,11 +71,8 @@ TEST_CASE_METHOD(testing::wamp_fixture, "reconnect re-joins and restores subscri
 
 TEST_CASE_METHOD(testing::wamp_fixture, "a subscription and a registration the router revoked are not restored",
                  "[client][reconnect]") {
-  auto o = options_for("app");
-  o.reconnect.enabled = true;
-  o.reconnect.initial_delay = 1ms;
   testing::recorder<w::id> joins;
-  o.on_join = [&](w::id session) { joins.add(session); };
+  auto o = reconnecting(*this, "app", joins);
   // Right after its SUBSCRIBED / REGISTERED, the router (a rule in its place) revokes it.
   testing::action revoke_subscription = fault::inject_after(w::unsubscribed{});
   revoke_subscription.make = [](const w::message& m) -> w::message {
@@ -163,11 +166,8 @@ TEST_CASE_METHOD(testing::wamp_fixture, "without reconnect (the default) a lost 
 
 TEST_CASE_METHOD(testing::wamp_fixture, "a session killed by the router reconnects and its procedures work again",
                  "[client][reconnect]") {
-  auto o = options_for("callee");
-  o.reconnect.enabled = true;
-  o.reconnect.initial_delay = 1ms;
   testing::recorder<w::id> joins;
-  o.on_join = [&](w::id session) { joins.add(session); };
+  auto o = reconnecting(*this, "callee", joins);
   AutobahnSync callee({}, o);
   callee.register_procedure("com.app.echo", echo);
   callee.run();

@@ -202,7 +202,9 @@ void websocket_upgrade(const std::uint8_t* data, std::size_t size) {
     }
     if (!d.chosen || std::find(serializers.begin(), serializers.end(), d.chosen->kind()) == serializers.end())
       broken("accepted a serializer the router does not offer");
-    if (std::find(paths.begin(), paths.end(), d.endpoint) == paths.end() || d.endpoint != request.target())
+    // The target's path, without its query string ("/ws?token=..." is "/ws").
+    const std::string_view target = request.target();
+    if (std::find(paths.begin(), paths.end(), d.endpoint) == paths.end() || d.endpoint != target.substr(0, target.find('?')))
       broken("accepted another path");
     if (!boost::beast::websocket::is_upgrade(request)) broken("accepted a request that is no upgrade");
     const auto asked = wamp::header_tokens(request[http::field::sec_websocket_protocol]);

@@ -49,10 +49,12 @@ class field_reader {
     } else if (element.is_number_integer()) {
       return fail(errc::id_out_of_range, "an id, not a negative number");
     } else if (element.is_number_float()) {
-      // JavaScript peers may write integral ids as floats (e.g. 1e15); accept exact ones.
+      // JavaScript peers may write integral ids as floats (e.g. 1e15); accept exact ones. Below
+      // 2^53 only: there a float is the integer it reads as, while 2^53 + 1 written as a float
+      // arrives as 2^53.
       const double d = element.get<double>();
-      if (!(d >= 0 && d <= static_cast<double>(max_id)) || d != static_cast<double>(static_cast<std::uint64_t>(d)))
-        return fail(errc::id_out_of_range, "an id in 1..2^53");
+      if (!(d >= 0 && d < static_cast<double>(max_id)) || d != static_cast<double>(static_cast<std::uint64_t>(d)))
+        return fail(errc::id_out_of_range, "an id in 1..2^53 (as a float, below 2^53)");
       v = static_cast<std::uint64_t>(d);
     } else {
       return fail(errc::wrong_element_type, "an id (integer)");

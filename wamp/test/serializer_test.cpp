@@ -202,6 +202,9 @@ TEST_CASE("ids at the edges of 1..2^53 are accepted", "[unit]") {
   CHECK(decode(json, "[48, 1, {}, \"a.b\"]").ok());
   CHECK(decode(json, "[48, 9007199254740992, {}, \"a.b\"]").ok());
   CHECK(decode(json, "[48, 1e3, {}, \"a.b\"]").ok());
+  CHECK(decode(json, "[48, 9007199254740991.0, {}, \"a.b\"]").ok());
+  // As a float, 2^53 + 1 reads as 2^53: not taken for an id.
+  CHECK(decode(json, "[48, 9007199254740993.0, {}, \"a.b\"]").error == errc::id_out_of_range);
   // A router revokes a subscription with request 0 and details.
   CHECK(decode(json, "[35, 0, {\"subscription\": 5, \"reason\": \"x\"}]").ok());
 }

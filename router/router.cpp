@@ -117,64 +117,39 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
   // dropped. Logged.
   void undeliverable(wamp::connection& to, wamp::id id, const wamp::message& m, const boost::system::error_code& ec) {
     const std::string type(wamp::name_of(wamp::type_of(m)));
-    const session* s = core.find_session(id);
-    if (ec != wamp::errc::message_too_large) return unencodable(to, id, m, ec);
+    const bool too_big = ec == wamp::errc::message_too_large;
+    const std::string error_uri = too_big ? uris::payload_size_exceeded : uris::invalid_argument;
+    const std::string why = too_big ? "the " + type + " is bigger than this connection accepts"
+                                    : "the " + type + " cannot be encoded for this connection: " + ec.message();
+    const std::string callee_why = too_big ? "the INVOCATION is bigger than the callee's connection accepts" : why;
     std::optional<wamp::id> call_request;
     if (const auto* r = std::get_if<wamp::result>(&m)) call_request = r->request;
     if (const auto* e = std::get_if<wamp::error>(&m); e && e->request_type == wamp::message_type::call)
       call_request = e->request;
+    std::string outcome = "dropped";
     if (call_request) {
-      to.send(wamp::error{wamp::message_type::call, *call_request,
-                          {{"message", "the " + type + " is bigger than this connection accepts"}},
-                          uris::payload_size_exceeded});
-      if (s) core.log_limit("max_message_size", *s, type + " too big for the peer: ERROR " + uris::payload_size_exceeded + " sent instead");
+      to.send(wamp::error{wamp::message_type::call, *call_request, {{"message", why}}, error_uri});
+      outcome = too_big ? "ERROR " + error_uri + " sent instead" : "the call fails with " + error_uri;
     } else if (const auto* inv = std::get_if<wamp::invocation>(&m)) {
       std::weak_ptr<impl> self = shared_from_this();
-      asio::post(strand, [self, id, request = inv->request] {
+      asio::post(strand, [self, id, request = inv->request, callee_why, error_uri] {
         auto me = self.lock();
         if (!me) return;
         // The callee may have left meanwhile (its calls failed then): an ERROR from it now
         // would be a protocol violation of a peer that did nothing wrong.
         if (const session* callee = me->core.find_session(id); callee && callee->phase == session::state::established) {
-          me->core.receive(id, wamp::error{wamp::message_type::invocation, request,
-                                           {{"message", "the INVOCATION is bigger than the callee's connection accepts"}},
-                                           uris::payload_size_exceeded});
+          me->core.receive(id, wamp::error{wamp::message_type::invocation, request, {{"message", callee_why}}, error_uri});
           me->arm_timer();
         }
       });
-      if (s) core.log_limit("max_message_size", *s, type + " too big for the peer: the call fails with " + uris::payload_size_exceeded);
-    } else if (s) {
-      core.log_limit("max_message_size", *s, type + " too big for the peer: dropped");
+      outcome = "the call fails with " + error_uri;
     }
-  }
-
-  void unencodable(wamp::connection& to, wamp::id id, const wamp::message& m, const boost::system::error_code& ec) {
-    const std::string type(wamp::name_of(wamp::type_of(m)));
-    const std::string why = "the " + type + " cannot be encoded for this connection: " + ec.message();
     const session* s = core.find_session(id);
-    std::optional<wamp::id> call_request;
-    if (const auto* r = std::get_if<wamp::result>(&m)) call_request = r->request;
-    if (const auto* e = std::get_if<wamp::error>(&m); e && e->request_type == wamp::message_type::call)
-      call_request = e->request;
-    if (call_request) {
-      to.send(wamp::error{wamp::message_type::call, *call_request, {{"message", why}}, uris::invalid_argument});
-    } else if (const auto* inv = std::get_if<wamp::invocation>(&m)) {
-      std::weak_ptr<impl> self = shared_from_this();
-      asio::post(strand, [self, id, request = inv->request, why] {
-        auto me = self.lock();
-        if (!me) return;
-        if (const session* callee = me->core.find_session(id); callee && callee->phase == session::state::established) {
-          me->core.receive(id, wamp::error{wamp::message_type::invocation, request, {{"message", why}},
-                                           uris::invalid_argument});
-          me->arm_timer();
-        }
-      });
-    }
-    if (s) {
-      core.log("undeliverable: session=" + std::to_string(id) + " " + why +
-               (call_request || std::holds_alternative<wamp::invocation>(m) ? "; the call fails with " +
-                                                                                   std::string(uris::invalid_argument)
-                                                                             : "; dropped"));
+    if (!s) return;
+    if (too_big) {
+      core.log_limit("max_message_size", *s, type + " too big for the peer: " + outcome);
+    } else {
+      core.log("undeliverable: session=" + std::to_string(id) + " " + why + "; " + outcome);
     }
   }
 

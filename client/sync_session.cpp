@@ -141,7 +141,7 @@ call_result SyncSession::call(const wamp::uri& procedure, wamp::list args, wamp:
   if (options.canceller) {
     options.canceller->bind([weak, w, foreign = state_->foreign()](std::string mode) {
       foreign->run(weak, [&](session_state& s) {
-        s.post([w, mode](session_state& st) {
+        s.post_without_driving([w, mode](session_state& st) {
           if (auto request = w->request.load()) st.core().cancel(request, mode);
         });
       });

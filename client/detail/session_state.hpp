@@ -95,9 +95,9 @@ class session_state;
 /// a thread could drop the last reference to the state after the client destroyed its
 /// io_context, and the state's strand would be destroyed against a dead io_context.
 ///
-/// The mutex is recursive: in a caller-driven client `f` may read the connection on this
-/// thread (session_state::post), and what it reads may run on_leave, which may call stop(),
-/// which closes this guard; or cancel another call, which runs again through it.
+/// What runs under the guard only posts and wakes (session_state::post_without_driving),
+/// and never waits for the session's gate: a thread inside the gate (on_leave calling stop())
+/// waits for close(), so a guarded thread waiting for the gate would deadlock with it.
 class foreign_access {
  public:
   /// Runs `f(state)` when the guard is open and the state is alive.
@@ -113,7 +113,7 @@ class foreign_access {
   }
 
  private:
-  std::recursive_mutex mutex_;
+  std::mutex mutex_;
   bool closed_ = false;
 };
 
@@ -133,10 +133,19 @@ class session_state : public std::enable_shared_from_this<session_state> {
   /// thread when no other thread leads).
   template <class F>
   void post(F f) {
+    post_without_driving(std::move(f));
+    if (driven_io_) run_ready_if_idle();
+  }
+
+  /// Posts `f` to the I/O executor and never runs anything on this thread, even in a
+  /// caller-driven client: for a thread inside foreign_access, which must not wait for the
+  /// gate (a thread inside the gate may be waiting for foreign_access::close()). A
+  /// caller-driven client's waiting caller leads and runs it.
+  template <class F>
+  void post_without_driving(F f) {
     boost::asio::post(executor_, [self = shared_from_this(), f = std::move(f)]() mutable {
       f(*self);
     });
-    if (driven_io_) run_ready_if_idle();
   }
 
   /// Runs `f(state)` on this thread, as if on the I/O executor, when that is idle (nothing

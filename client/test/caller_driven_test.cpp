@@ -16,7 +16,10 @@
 #include <catch2/catch.hpp>
 
 #include "client/test/handlers.hpp"
+#include "client/test/trace_messages.hpp"
 #include "router/router.hpp"
+#include "testing/eventually.hpp"
+#include "testing/matchers.hpp"
 #include "testing/recorder.hpp"
 #include "testing/wamp_fixture.hpp"
 
@@ -24,6 +27,7 @@ using namespace autobahn_sync;
 namespace w = autobahn_sync::wamp;
 namespace testing = autobahn_sync::testing;
 namespace fault = autobahn_sync::testing::fault;
+using autobahn_sync::test::sent_by;
 
 namespace {
 
@@ -226,7 +230,10 @@ TEST_CASE("a caller-driven call receives progressive results on its own thread; 
 TEST_CASE("stop() from another thread ends a caller-driven call that waits", "[client][caller_driven]") {
   held_procedure held;  // outlives the callee, whose thread leaves its handler after release
   testing::wamp_fixture f(over_rawsocket());
-  f.client("callee", {}, [&](AutobahnSync& callee) { callee.register_procedure("com.app.held", held.handler()); });
+  f.client("callee", {}, [&](AutobahnSync& callee) {
+    callee.register_procedure("com.app.held", held.handler());
+    callee.register_procedure("com.app.twice", twice());
+  });
   AutobahnSync caller({}, f.options_for("caller", caller_driven()));
   caller.run(f.url(), f.realm_name());
   auto call = std::async(std::launch::async, [&] { caller.session().call("com.app.held"); });
@@ -312,12 +319,11 @@ TEST_CASE("stop() from on_leave, on the thread that reads for a caller-driven cl
   CHECK_FALSE(caller.running());
 }
 
-TEST_CASE("stop() from on_leave that a canceller's cancel read, on the thread that cancels", "[client][caller_driven]") {
-  // A canceller cancelled before its call: the call binds it and the cancel runs at once on
-  // the calling thread, which then reads what is ready (the router's GOODBYE), so that on_leave
-  // runs there, inside the cancel, and stops the client. In-process, so that the GOODBYE is
-  // surely queued for the client when the call starts: over loopback TCP the kernel may still
-  // hold it back, and the GOODBYE would be read by the call's own wait instead.
+TEST_CASE("stop() from on_leave when a call's canceller was cancelled before the call", "[client][caller_driven]") {
+  // The call binds the canceller and the cancel is posted at once; the call's own wait then
+  // reads what is ready (the router's GOODBYE), so that on_leave runs there and stops the
+  // client. In-process, so that the GOODBYE is surely queued for the client when the call
+  // starts.
   testing::wamp_fixture f;
   f.client("callee", {}, [](AutobahnSync& callee) { callee.register_procedure("com.app.twice", twice()); });
   auto o = caller_driven();
@@ -342,6 +348,66 @@ TEST_CASE("stop() from on_leave that a canceller's cancel read, on the thread th
   CHECK_THROWS_AS(session.call("com.app.twice", {2}, {}, co), Error);
   CHECK(leaves == 1);
   CHECK_FALSE(caller.running());
+}
+
+TEST_CASE("a canceller's cancel waits for no lock that stop() from on_leave holds", "[client][caller_driven]") {
+  // The cancel runs under the guard that stop() closes; stop() from on_leave runs inside the
+  // session's gate. Were the cancel to read the connection itself (enter the gate) under that
+  // guard, a cancel on one thread and on_leave's stop() on another could each wait for the
+  // other: ThreadSanitizer reports the two lock orders even when one thread takes both.
+  testing::wamp_fixture f;
+  f.client("callee", {}, [](AutobahnSync& callee) { callee.register_procedure("com.app.twice", twice()); });
+  auto o = caller_driven();
+  o.leave_timeout = std::chrono::hours(1);
+  AutobahnSync* self = nullptr;
+  int leaves = 0;
+  o.on_leave = [&](std::exception_ptr) {
+    ++leaves;
+    self->stop();
+  };
+  AutobahnSync caller({}, f.options_for("caller", o));
+  self = &caller;
+  caller.run(f.url(), f.realm_name());
+  auto& session = caller.session();
+  auto canceller = std::make_shared<call_canceller>();
+  canceller->cancel("killnowait");
+  call_options co;
+  co.canceller = canceller;
+  CHECK_THROWS_MATCHES(session.call("com.app.twice", {1}, {}, co), ApplicationError,
+                       testing::has_error_uri("wamp.error.canceled"));
+  REQUIRE(session.call("com.app.twice", {2}).value() == 4);  // the session goes on
+  f.the_router().with_core([&](router::router_core& core) { return core.kill(session.id(), "wamp.close.killed", ""); });
+  // This call reads the GOODBYE: on_leave stops the client inside the gate.
+  CHECK_THROWS_AS(session.call("com.app.twice", {3}), Error);
+  CHECK(leaves == 1);
+  CHECK_FALSE(caller.running());
+}
+
+TEST_CASE("another thread cancels a waiting caller-driven call; the waiting caller sends the CANCEL", "[client][caller_driven]") {
+  // The cancelling thread only posts the cancel: the caller, leading while it waits, runs it.
+  testing::wamp_fixture f(over_rawsocket());
+  held_procedure held;
+  f.client("callee", {}, [&](AutobahnSync& callee) {
+    callee.register_procedure("com.app.held", held.handler());
+    callee.register_procedure("com.app.twice", twice());
+  });
+  AutobahnSync caller({}, f.options_for("caller", caller_driven()));
+  caller.run(f.url(), f.realm_name());
+  auto canceller = std::make_shared<call_canceller>();
+  std::thread cancelling([&] {
+    held.started.get_future().wait();
+    canceller->cancel("killnowait");
+  });
+  call_options co;
+  co.canceller = canceller;
+  CHECK_THROWS_MATCHES(caller.session().call("com.app.held", {}, {}, co), ApplicationError,
+                       testing::has_error_uri("wamp.error.canceled"));
+  cancelling.join();
+  held.release.set_value();
+  // The next call's wait writes the CANCEL if the cancelled call's did not get to it.
+  CHECK(caller.session().call("com.app.twice", {3}).value() == 6);
+  REQUIRE(testing::eventually([&] { return sent_by<w::cancel>(f, "caller").size() == 1; }));
+  CHECK(sent_by<w::cancel>(f, "caller").at(0).options.at("mode") == "killnowait");
 }
 
 TEST_CASE("on_join and on_leave that throw do not stop a caller-driven client's reading", "[client][caller_driven]") {

@@ -6,6 +6,7 @@
 #include "router/realm.hpp"
 #include "router/router_core.hpp"
 #include "router/uris.hpp"
+#include "wamp/seeded_draw.hpp"
 
 namespace autobahn_sync::router {
 namespace {
@@ -169,7 +170,7 @@ void dealer::call(session& s, wamp::call&& msg) {
   if (reg->invoke == "roundrobin") {
     index = reg->next++ % n;
   } else if (reg->invoke == "random") {
-    index = std::uniform_int_distribution<std::size_t>(0, n - 1)(realm_.core().rng());
+    index = static_cast<std::size_t>(wamp::draw(realm_.core().rng(), 0, n - 1));
   } else if (reg->invoke == "last") {
     index = n - 1;
   }

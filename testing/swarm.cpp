@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "testing/recorder.hpp"
+#include "wamp/seeded_draw.hpp"
 
 namespace autobahn_sync::testing {
 namespace {
@@ -34,10 +35,10 @@ drawn_rule draw_rule(std::mt19937_64& rng, int clients) {
       {wamp::message_type::hello, true},       {wamp::message_type::welcome, false},
   };
   static const char* action_names[] = {"drop", "duplicate", "close_before", "close_after", "hold"};
-  const auto& k = kinds[std::uniform_int_distribution<std::size_t>(0, std::size(kinds) - 1)(rng)];
-  const int session = std::uniform_int_distribution<int>(-1, clients - 1)(rng);  // -1: any
-  const auto nth = std::uniform_int_distribution<std::size_t>(1, 4)(rng);
-  const int a = std::uniform_int_distribution<int>(0, 4)(rng);
+  const auto& k = kinds[wamp::draw(rng, 0, std::size(kinds) - 1)];
+  const int session = static_cast<int>(wamp::draw(rng, 0, clients)) - 1;  // -1: any
+  const auto nth = static_cast<std::size_t>(wamp::draw(rng, 1, 4));
+  const auto a = wamp::draw(rng, 0, 4);
   drawn_rule r;
   r.selector.type(k.type).nth(nth);
   if (k.to_router) r.selector.to_router(); else r.selector.to_client();
@@ -96,10 +97,10 @@ swarm_workload standard_workload(int clients, int ops) {
         subs[i] = s.subscribe("swarm.topic", f.watched_handler(name(i), [](auto&&...) {}));
       });
     }
-    std::uniform_int_distribution<int> pick(0, clients - 1), op(0, 3);
+    auto pick = [&] { return static_cast<int>(wamp::draw(rng, 0, clients - 1)); };
     for (int k = 0; k < ops; ++k) {
-      const int i = pick(rng), j = pick(rng);
-      switch (op(rng)) {
+      const int i = pick(), j = pick();
+      switch (wamp::draw(rng, 0, 3)) {
         case 0:
         case 1:
           quietly([&] { f.session(name(i)).call("swarm.proc." + std::to_string(j), {k}); });

@@ -23,11 +23,13 @@
 
 #include "testing/explore.hpp"
 #include "testing/wamp_fixture.hpp"
+#include "wamp/seeded_draw.hpp"
 
 namespace autobahn_sync::testing {
 
 /// A workload: uses the fixture's clients, drawing its choices from `rng`; tolerates the WAMP
-/// errors faults cause (catches autobahn_sync::Error).
+/// errors faults cause (catches autobahn_sync::Error). Draw through wamp::draw (seeded_draw.hpp)
+/// for a seed that replays the same on every standard library.
 using swarm_workload = std::function<void(wamp_fixture&, std::mt19937_64& rng)>;
 
 /// `clients` sessions, each registering a procedure and subscribing to a topic, then `ops`

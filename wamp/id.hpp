@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <random>
 
+#include "wamp/seeded_draw.hpp"
 #include "wamp/value.hpp"
 
 namespace autobahn_sync::wamp {
@@ -27,11 +28,10 @@ class random_id_source {
   explicit random_id_source(std::uint64_t seed) : engine_(seed) {}
   random_id_source() : random_id_source(random_seed()) {}
 
-  id next() { return distribution_(engine_); }
+  id next() { return draw(engine_, 1, max_id); }
 
  private:
   std::mt19937_64 engine_;
-  std::uniform_int_distribution<id> distribution_{1, max_id};
 };
 
 /// Sequential ids 1, 2, 3, ..., wrapping to 1 after 2^53.

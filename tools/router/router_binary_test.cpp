@@ -14,6 +14,7 @@
 
 #include <catch2/catch.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 
 #include "wamp/transport/url.hpp"
 
@@ -70,6 +71,26 @@ struct child {
   }
 };
 
+// Connects to `url` (a "listening ..." line's), says HELLO to `realm` and expects WELCOME.
+void join_over(const std::string& url, const std::string& realm) {
+  INFO(url);
+  boost::asio::io_context io;
+  wamp::connection_ptr conn;
+  wamp::async_connect(io.get_executor(), url, {}, {}, [&](const boost::system::error_code& ec, wamp::connection_ptr c) {
+    REQUIRE_FALSE(ec);
+    conn = std::move(c);
+  });
+  io.run();
+  io.restart();
+  std::vector<wamp::message> got;
+  conn->start({[&](wamp::message&& m) { got.push_back(std::move(m)); }, nullptr, nullptr});
+  REQUIRE_FALSE(conn->send(wamp::hello{realm, {}}));
+  for (int i = 0; i < 200 && got.empty(); ++i) io.run_one_for(std::chrono::milliseconds(50));
+  REQUIRE(got.size() == 1);
+  CHECK(std::holds_alternative<wamp::welcome>(got[0]));
+  conn->close();
+}
+
 }  // namespace
 
 TEST_CASE("the router binary serves clients and stops on SIGTERM", "[integration]") {
@@ -84,27 +105,41 @@ TEST_CASE("the router binary serves clients and stops on SIGTERM", "[integration
   const std::string rs = router.line();
   REQUIRE(ws.rfind("listening ws://127.0.0.1:", 0) == 0);
   REQUIRE(rs.rfind("listening rs://127.0.0.1:", 0) == 0);
-  for (const auto& line : {ws, rs}) {
-    const std::string url = line.substr(10, line.size() - 11);
-    boost::asio::io_context io;
-    wamp::connection_ptr conn;
-    wamp::async_connect(io.get_executor(), url, {}, {}, [&](const boost::system::error_code& ec, wamp::connection_ptr c) {
-      REQUIRE_FALSE(ec);
-      conn = std::move(c);
-    });
-    io.run();
-    io.restart();
-    std::vector<wamp::message> got;
-    conn->start({[&](wamp::message&& m) { got.push_back(std::move(m)); }, nullptr, nullptr});
-    REQUIRE_FALSE(conn->send(wamp::hello{"demo", {}}));
-    for (int i = 0; i < 200 && got.empty(); ++i) io.run_one_for(std::chrono::milliseconds(50));
-    REQUIRE(got.size() == 1);
-    CHECK(std::holds_alternative<wamp::welcome>(got[0]));
-    conn->close();
-  }
+  for (const auto& line : {ws, rs}) join_over(line.substr(10, line.size() - 11), "demo");
   kill(router.pid, SIGTERM);
   CHECK(router.rest() == "stopped\n");
   CHECK(router.wait() == 0);
+}
+
+TEST_CASE("the router binary listens on a host name, and names a host it cannot resolve", "[integration]") {
+  {
+    child router({"--ws", "localhost:0", "--rs", "localhost:0"}, true);
+    const std::string ws = router.line();
+    const std::string rs = router.line();
+    REQUIRE(ws.rfind("listening ws://localhost:", 0) == 0);
+    REQUIRE(rs.rfind("listening rs://localhost:", 0) == 0);
+    for (const auto& line : {ws, rs}) {
+      join_over(line.substr(10, line.size() - 11), "realm1");
+      // Bound to localhost's IPv4 address, where most clients look first.
+      const auto port = std::stoi(line.substr(std::string("listening ws://localhost:").size()));
+      boost::asio::io_context io;
+      boost::asio::ip::tcp::socket s(io);
+      boost::system::error_code ec;
+      s.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)}, ec);
+      CHECK_FALSE(ec);
+    }
+    kill(router.pid, SIGTERM);
+    CHECK(router.rest() == "stopped\n");
+    CHECK(router.wait() == 0);
+  }
+  {
+    // A label longer than DNS allows: the resolver refuses it without asking a name server.
+    const std::string host = std::string(70, 'a') + ".example";
+    child c({"--ws", host + ":0"});
+    const auto said = c.rest();
+    CHECK(said.find("router: cannot listen: cannot resolve the address to listen on '" + host + "'") != std::string::npos);
+    CHECK(c.wait() == 1);
+  }
 }
 
 TEST_CASE("the router binary explains bad usage and bad configuration", "[integration]") {

@@ -184,12 +184,15 @@ int run_router(std::span<const std::string> args) {
     router::router r(std::move(config), options);
     for (const auto& l : configured_listeners) {
       const auto port = r.listen(l);
+      // An IPv6 address is written in brackets in a URL.
+      const bool bracket = l.host.find(':') != std::string::npos && l.host.front() != '[';
+      const std::string host = bracket ? "[" + l.host + "]" : l.host;
       if (l.type == "rawsocket") {
-        std::printf("listening rs://%s:%u\n", l.host.c_str(), port);
+        std::printf("listening rs://%s:%u\n", host.c_str(), port);
       } else if (l.paths.empty()) {
-        std::printf("listening ws://%s:%u%s\n", l.host.c_str(), port, l.path.c_str());
+        std::printf("listening ws://%s:%u%s\n", host.c_str(), port, l.path.c_str());
       } else {
-        for (const auto& p : l.paths) std::printf("listening ws://%s:%u%s\n", l.host.c_str(), port, p.path.c_str());
+        for (const auto& p : l.paths) std::printf("listening ws://%s:%u%s\n", host.c_str(), port, p.path.c_str());
       }
     }
     std::fflush(stdout);

@@ -27,7 +27,9 @@ options:
                       repeatable; default realm1 when no realm is configured
   --ws HOST:PORT[/PATH]
                       listen for WebSocket clients (default path /ws); port 0 picks a
-                      free port; default 127.0.0.1:8080/ws when no listener is configured
+                      free port; HOST is an address (127.0.0.1, [::1]) or a name
+                      (localhost: its first IPv4 address); default 127.0.0.1:8080/ws
+                      when no listener is configured
   --rs HOST:PORT      listen for RawSocket clients
   --seed N            seed the session and publication ids (for reproducible runs)
   --busy-poll-us N    after handling anything, poll N microseconds before sleeping:

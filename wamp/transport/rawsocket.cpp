@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include "wamp/transport/detail/listen_endpoint.hpp"
 #include "wamp/transport/detail/resolve.hpp"
 #include "wamp/transport/detail/tcp_peer.hpp"
 #include "wamp/transport/tls.hpp"
@@ -395,7 +396,7 @@ void arm_timeout(const std::shared_ptr<handshake_state<Stream>>& st, std::chrono
 std::shared_ptr<rawsocket_listener> rawsocket_listener::create(connection::executor_type executor,
                                                                const std::string& host, unsigned short port,
                                                                rawsocket_listener_options options) {
-  const tcp::endpoint endpoint(asio::ip::make_address(host), port);
+  const tcp::endpoint endpoint = detail::listen_endpoint(executor, host, port);
   // The certificate is checked before binding, so a bad one fails here with its reason.
   tls_context_ptr tls = options.tls ? make_tls_server_context(*options.tls) : nullptr;
   auto l = std::shared_ptr<rawsocket_listener>(new rawsocket_listener(std::move(executor), endpoint, std::move(options)));

@@ -13,6 +13,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include "wamp/transport/detail/eager_write_stream.hpp"
+#include "wamp/transport/detail/listen_endpoint.hpp"
 #include "wamp/transport/detail/resolve.hpp"
 #include "wamp/transport/detail/tcp_peer.hpp"
 #include "wamp/transport/tls.hpp"
@@ -419,7 +420,7 @@ const boost::system::error_category& websocket_close_category() noexcept {
 std::shared_ptr<websocket_listener> websocket_listener::create(connection::executor_type executor,
                                                                const std::string& host, unsigned short port,
                                                                websocket_listener_options options) {
-  const tcp::endpoint endpoint(asio::ip::make_address(host), port);
+  const tcp::endpoint endpoint = detail::listen_endpoint(executor, host, port);
   // The certificate is checked before binding, so a bad one fails here with its reason.
   tls_context_ptr tls = options.tls ? make_tls_server_context(*options.tls) : nullptr;
   auto l = std::shared_ptr<websocket_listener>(new websocket_listener(std::move(executor), endpoint, std::move(options)));

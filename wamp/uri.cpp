@@ -5,9 +5,20 @@
 namespace autobahn_sync::wamp {
 namespace {
 
-bool is_loose_char(char c) noexcept {
-  return c != '.' && c != '#' && c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' &&
-         c != '\v';
+// True when the UTF-8 text at `at` starts with a whitespace character: those Python's `\s`
+// matches in the loose-URI pattern of the specification (and AutobahnPython's), so that a URI
+// one side refuses the other refuses too. ASCII: \t \n \v \f \r, \x1c-\x1f, space; beyond:
+// U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000.
+bool starts_with_whitespace(std::string_view at) noexcept {
+  const auto byte = [&](std::size_t i) { return i < at.size() ? static_cast<unsigned char>(at[i]) : 0u; };
+  const unsigned b0 = byte(0), b1 = byte(1), b2 = byte(2);
+  if ((b0 >= 0x09 && b0 <= 0x0d) || (b0 >= 0x1c && b0 <= 0x20)) return true;
+  if (b0 == 0xc2) return b1 == 0x85 || b1 == 0xa0;
+  if (b0 == 0xe1) return b1 == 0x9a && b2 == 0x80;  // U+1680
+  if (b0 == 0xe2 && b1 == 0x80) return b2 <= 0x8a || b2 == 0xa8 || b2 == 0xa9 || b2 == 0xaf;
+  if (b0 == 0xe2 && b1 == 0x81) return b2 == 0x9f;  // U+205F
+  if (b0 == 0xe3) return b1 == 0x80 && b2 == 0x80;  // U+3000
+  return false;
 }
 
 bool is_strict_char(char c) noexcept {
@@ -34,7 +45,10 @@ std::string_view to_string(match_policy policy) noexcept {
 
 bool is_valid_uri(std::string_view uri, uri_rules rules, match_policy policy) noexcept {
   if (uri.empty()) return policy == match_policy::prefix;  // "" prefix-matches everything
-  const auto valid_char = rules == uri_rules::strict ? is_strict_char : is_loose_char;
+  const auto valid_char = [&](std::size_t i) {
+    if (rules == uri_rules::strict) return is_strict_char(uri[i]);
+    return uri[i] != '#' && !starts_with_whitespace(uri.substr(i));
+  };
   std::size_t component_start = 0;
   for (std::size_t i = 0; i <= uri.size(); ++i) {
     if (i == uri.size() || uri[i] == '.') {
@@ -45,7 +59,7 @@ bool is_valid_uri(std::string_view uri, uri_rules rules, match_policy policy) no
         if (policy == match_policy::prefix && !(last && i > 0)) return false;
       }
       component_start = i + 1;
-    } else if (!valid_char(uri[i])) {
+    } else if (!valid_char(i)) {
       return false;
     }
   }

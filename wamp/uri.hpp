@@ -1,7 +1,8 @@
 // URI validation and matching, as in the WAMP specification's "URIs" and "Pattern-based
 // Subscriptions/Registrations" sections.
 //
-// - Rules: `loose` (components are any non-empty strings without whitespace, '.' or '#') and
+// - Rules: `loose` (components are any non-empty strings without whitespace (Unicode's, as
+//   Python's \s), '.' or '#') and
 //   `strict` (components of [0-9a-z_] only). Routers accept loose URIs by default.
 // - Policies: `exact` URIs have no empty component; `prefix` patterns may end with one empty
 //   component ("com.example." is a common Crossbar permission); `wildcard` patterns may have

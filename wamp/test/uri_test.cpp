@@ -24,6 +24,22 @@ TEST_CASE("loose rules accept any component without whitespace, dot or hash", "[
   CHECK_FALSE(wamp::is_valid_uri("com.app\t"));
 }
 
+TEST_CASE("loose rules refuse the whitespace Python's \\s matches, ASCII or not", "[unit]") {
+  // AutobahnPython's loose pattern is ^([^\s\.#]+\.)*([^\s\.#]+)$ on a str: Unicode whitespace.
+  for (const char* space : {"\x0b", "\x1c", "\x1f", "\xc2\x85", "\xc2\xa0", "\xe1\x9a\x80", "\xe2\x80\x80",
+                            "\xe2\x80\x8a", "\xe2\x80\xa8", "\xe2\x80\xa9", "\xe2\x80\xaf", "\xe2\x81\x9f",
+                            "\xe3\x80\x80"}) {
+    REQUIRE(wamp::is_valid_utf8(space));
+    CHECK_FALSE(wamp::is_valid_uri(std::string("com.my") + space + "app"));
+    CHECK_FALSE(wamp::is_valid_uri(std::string("com.app") + space));
+  }
+  // Neighbours that are not whitespace.
+  for (const char* other : {"\x1b", "\x21", "\xc2\x84", "\xc2\xa1", "\xe2\x80\x8b", "\xe2\x80\xb0",
+                            "\xe3\x80\x81", "\xe2\x82\xac"}) {
+    CHECK(wamp::is_valid_uri(std::string("com.my") + other + "app"));
+  }
+}
+
 TEST_CASE("strict rules accept only lower-case letters, digits and underscore", "[unit]") {
   CHECK(wamp::is_valid_uri("com.my_app.topic1", uri_rules::strict));
   CHECK_FALSE(wamp::is_valid_uri("com.MyApp", uri_rules::strict));

@@ -12,7 +12,8 @@ namespace autobahn_sync::wamp {
 std::string base64_encode(std::string_view bytes);
 
 /// Decodes padded base64; nullopt when `text` is not valid base64 (bad character, bad length
-/// or misplaced padding).
+/// or misplaced padding). Bits of the last character that carry no byte are ignored, as
+/// Python's and Node's decoders ignore them.
 std::optional<std::string> base64_decode(std::string_view text);
 
 }  // namespace autobahn_sync::wamp

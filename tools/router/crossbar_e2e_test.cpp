@@ -344,7 +344,7 @@ TEST_CASE("crossbar config: a query string is not part of the path; a websocket 
   router::router r(config);
   const auto web_port = std::to_string(r.listen(config.listeners[0]));
   const auto websocket_port = std::to_string(r.listen(config.listeners[1]));
-  for (const std::string url : {"ws://127.0.0.1:" + web_port + "/ws?token=abc",
+  for (const std::string& url : {"ws://127.0.0.1:" + web_port + "/ws?token=abc",
                                 "ws://127.0.0.1:" + websocket_port + "/ws",
                                 "ws://127.0.0.1:" + websocket_port + "/somewhere/else?x=1"}) {
     CAPTURE(url);

@@ -80,7 +80,8 @@ struct call_options {
   std::function<void(const call_result&)> on_progress;
   /// Ask the router to disclose our identity to the callee.
   std::optional<bool> disclose_me;
-  /// Also send options.timeout to the router (its own call timeout), in milliseconds.
+  /// Sent to the router as CALL.Options.timeout (the router's own call timeout), in
+  /// milliseconds; independent of `timeout`, which is how long call() waits.
   std::optional<std::chrono::milliseconds> router_timeout;
   /// Any further CALL.Options.
   wamp::dict extra;

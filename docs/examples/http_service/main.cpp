@@ -3,6 +3,7 @@
 // SIGINT/SIGTERM.
 #include <csignal>
 #include <cstdio>
+#include <stdexcept>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -17,6 +18,9 @@ int main() {
   } catch (const autobahn_sync::Error& e) {
     std::fprintf(stderr, "http_service: cannot join the router: %s\n", e.what());
     return 1;
+  } catch (const std::invalid_argument& e) {  // a bad AUTOBAHN_* setting
+    std::fprintf(stderr, "http_service: bad configuration: %s\n", e.what());
+    return 2;
   }
   example::http_service service(app, "127.0.0.1", 8000);
   std::printf("serving on http://127.0.0.1:%u\n", service.port());

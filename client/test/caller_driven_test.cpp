@@ -37,6 +37,18 @@ client_options caller_driven() {
   return o;
 }
 
+// A caller-driven client whose on_leave counts and stops the client (inside the session's
+// gate, on the thread that read the GOODBYE); it waits as long as it takes for the leave.
+client_options stops_itself_on_leave(AutobahnSync& self, int& leaves) {
+  auto o = caller_driven();
+  o.leave_timeout = std::chrono::hours(1);
+  o.on_leave = [&self, &leaves](std::exception_ptr) {
+    ++leaves;
+    self.stop();
+  };
+  return o;
+}
+
 testing::fixture_options over_rawsocket() {
   return testing::transport_variant{testing::fixture_transport::rawsocket, w::serializer_kind::msgpack}.apply();
 }
@@ -230,10 +242,7 @@ TEST_CASE("a caller-driven call receives progressive results on its own thread; 
 TEST_CASE("stop() from another thread ends a caller-driven call that waits", "[client][caller_driven]") {
   held_procedure held;  // outlives the callee, whose thread leaves its handler after release
   testing::wamp_fixture f(over_rawsocket());
-  f.client("callee", {}, [&](AutobahnSync& callee) {
-    callee.register_procedure("com.app.held", held.handler());
-    callee.register_procedure("com.app.twice", twice());
-  });
+  f.client("callee", {}, [&](AutobahnSync& callee) { callee.register_procedure("com.app.held", held.handler()); });
   AutobahnSync caller({}, f.options_for("caller", caller_driven()));
   caller.run(f.url(), f.realm_name());
   auto call = std::async(std::launch::async, [&] { caller.session().call("com.app.held"); });
@@ -326,16 +335,8 @@ TEST_CASE("stop() from on_leave when a call's canceller was cancelled before the
   // starts.
   testing::wamp_fixture f;
   f.client("callee", {}, [](AutobahnSync& callee) { callee.register_procedure("com.app.twice", twice()); });
-  auto o = caller_driven();
-  o.leave_timeout = std::chrono::hours(1);
-  AutobahnSync* self = nullptr;
   int leaves = 0;
-  o.on_leave = [&](std::exception_ptr) {
-    ++leaves;
-    self->stop();
-  };
-  AutobahnSync caller({}, f.options_for("caller", o));
-  self = &caller;
+  AutobahnSync caller({}, f.options_for("caller", stops_itself_on_leave(caller, leaves)));
   caller.run(f.url(), f.realm_name());
   auto& session = caller.session();
   REQUIRE(session.call("com.app.twice", {1}).value() == 2);
@@ -357,16 +358,8 @@ TEST_CASE("a canceller's cancel waits for no lock that stop() from on_leave hold
   // other: ThreadSanitizer reports the two lock orders even when one thread takes both.
   testing::wamp_fixture f;
   f.client("callee", {}, [](AutobahnSync& callee) { callee.register_procedure("com.app.twice", twice()); });
-  auto o = caller_driven();
-  o.leave_timeout = std::chrono::hours(1);
-  AutobahnSync* self = nullptr;
   int leaves = 0;
-  o.on_leave = [&](std::exception_ptr) {
-    ++leaves;
-    self->stop();
-  };
-  AutobahnSync caller({}, f.options_for("caller", o));
-  self = &caller;
+  AutobahnSync caller({}, f.options_for("caller", stops_itself_on_leave(caller, leaves)));
   caller.run(f.url(), f.realm_name());
   auto& session = caller.session();
   auto canceller = std::make_shared<call_canceller>();

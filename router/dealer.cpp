@@ -268,8 +268,16 @@ void dealer::yield(session& s, wamp::yield&& msg) {
   session* caller = realm_.core().find_session(call.caller);
   if (progress) {
     // Progressive results reach only a caller that asked for them.
-    if (call.progress && caller && !call.interrupted)
+    if (call.progress && caller && !call.interrupted) {
+      const auto undelivered = caller->undelivered;
       caller->send(wamp::result{call.caller_request, {{"progress", true}}, std::move(msg.args), std::move(msg.kwargs)});
+      if (caller->undelivered != undelivered) {
+        // It could not go (too big for the caller's transport), and the caller was sent an
+        // ERROR instead: the call is over, the callee stops and what it yields next is dropped.
+        interrupt(call, "killnowait");
+        finish(key);
+      }
+    }
     return;
   }
   if (caller) {

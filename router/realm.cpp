@@ -196,6 +196,8 @@ bool realm::call_meta(session& s, const wamp::call& msg) {
     const auto reason = msg.kwargs.count("reason") && msg.kwargs.at("reason").is_string()
                             ? msg.kwargs.at("reason").get<std::string>()
                             : std::string(uris::killed);
+    if (!wamp::is_valid_uri(reason))
+      return fail(uris::invalid_uri, "the reason " + reason + " is not a valid URI"), true;
     const auto message = msg.kwargs.count("message") && msg.kwargs.at("message").is_string()
                              ? msg.kwargs.at("message").get<std::string>()
                              : std::string();

@@ -144,8 +144,9 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
       });
       outcome = "the call fails with " + error_uri;
     }
-    const session* s = core.find_session(id);
+    session* s = core.find_session(id);
     if (!s) return;
+    ++s->undelivered;
     if (too_big) {
       core.log_limit("max_message_size", *s, type + " too big for the peer: " + outcome);
     } else {

@@ -133,9 +133,9 @@ void router_core::detach(wamp::id connection) {
   sessions_.erase(it);
 }
 
-void router_core::arm_join_deadline(wamp::id id) {
+void router_core::arm_deadline(wamp::id id, std::chrono::milliseconds timeout) {
   disarm_join_deadline(id);
-  join_deadline_of_[id] = join_deadlines_.emplace(now() + options_.limits.join_timeout, id);
+  join_deadline_of_[id] = join_deadlines_.emplace(now() + timeout, id);
 }
 
 void router_core::disarm_join_deadline(wamp::id id) {
@@ -214,6 +214,7 @@ void router_core::receive(wamp::id connection, wamp::message&& msg) {
     case session::state::closing:
       // The router said GOODBYE; the client's GOODBYE completes it. Anything else is late.
       if (std::holds_alternative<wamp::goodbye>(msg) || std::holds_alternative<wamp::abort>(msg)) {
+        disarm_join_deadline(s.id);  // the GOODBYE's deadline; a join has its own
         end_session(s);
       }
       return;
@@ -334,6 +335,7 @@ bool router_core::kill(wamp::id id, const std::string& reason, const std::string
   s->joined->leave(*s);
   s->joined = nullptr;
   s->phase = session::state::closing;
+  arm_deadline(id, options_.limits.goodbye_timeout);
   return true;
 }
 
@@ -343,7 +345,7 @@ std::optional<router_core::time_point> router_core::next_deadline() const {
   for (const auto& [when, id] : join_deadlines_) {
     const auto it = sessions_.find(id);
     const session* s = it == sessions_.end() ? nullptr : it->second.get();
-    if (!s || s->phase == session::state::established || s->phase == session::state::closing) continue;
+    if (!s || s->phase == session::state::established) continue;
     next = when;
     break;
   }
@@ -361,7 +363,13 @@ void router_core::expire() {
     join_deadlines_.erase(join_deadlines_.begin());
     join_deadline_of_.erase(id);
     session* s = find_session(id);
-    if (!s || s->phase == session::state::established || s->phase == session::state::closing) continue;
+    if (!s || s->phase == session::state::established) continue;
+    if (s->phase == session::state::closing) {
+      // Killed, and it has not answered the router's GOODBYE.
+      log_limit("goodbye_timeout", *s, "closed: no GOODBYE came back in time");
+      if (s->sink.close) s->sink.close();
+      continue;
+    }
     abort_session(*s, uris::timeout, "the session did not join in time", "join_timeout");
   }
   for (auto& [name, r] : realms_) r->the_dealer().expire(t);

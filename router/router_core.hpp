@@ -35,6 +35,9 @@ struct router_limits {
   /// Time from connecting to WELCOME (HELLO, and the whole authentication): a connection
   /// that has not joined by then gets ABORT wamp.error.timeout and is closed.
   std::chrono::milliseconds join_timeout = std::chrono::seconds(30);
+  /// Time a session killed with wamp.session.kill has to answer the router's GOODBYE: past
+  /// it, its connection is closed.
+  std::chrono::milliseconds goodbye_timeout = std::chrono::seconds(10);
   /// Invocations a callee may have outstanding; a call past it fails with
   /// wamp.error.unavailable and the callee is not bothered.
   std::size_t max_pending_invocations_per_callee = 10'000;
@@ -101,7 +104,8 @@ class router_core {
   session* find_session(wamp::id id);
   std::size_t connection_count() const noexcept { return sessions_.size(); }
   std::size_t realm_count() const noexcept { return realms_.size(); }
-  /// Connections the join timeout watches: those without a joined session.
+  /// Connections a deadline watches: those without a joined session, and killed sessions
+  /// that have not answered their GOODBYE.
   std::size_t join_deadline_count() const noexcept { return join_deadlines_.size(); }
 
   // Services for realms, brokers and dealers.
@@ -135,16 +139,18 @@ class router_core {
   wamp::random_id_source ids_;
   std::map<std::string, std::unique_ptr<realm>> realms_;
   std::unordered_map<wamp::id, std::unique_ptr<session>> sessions_;
-  // Connections that have not joined yet, by the time they must have: one entry each at most,
-  // removed when the session joins or its connection goes (so that finding the next deadline
-  // does not walk past those of sessions that joined since).
+  // Connections that have not joined yet, by the time they must have, and killed sessions by
+  // the time they must have answered GOODBYE: one entry each at most, removed when the session
+  // joins or its connection goes (so that finding the next deadline does not walk past those
+  // of sessions that joined since).
   using join_deadline_map = std::multimap<time_point, wamp::id>;
   join_deadline_map join_deadlines_;
   std::unordered_map<wamp::id, join_deadline_map::iterator> join_deadline_of_;
   // The realm's authenticator's decision; one that throws refuses the peer.
   template <class Ask>
   auth_decision ask_authenticator(const session& s, Ask&& ask);
-  void arm_join_deadline(wamp::id id);
+  void arm_join_deadline(wamp::id id) { arm_deadline(id, options_.limits.join_timeout); }
+  void arm_deadline(wamp::id id, std::chrono::milliseconds timeout);
   void disarm_join_deadline(wamp::id id);
 };
 

@@ -48,6 +48,9 @@ struct session {
   transport_details transport;
   std::shared_ptr<const transport_auth> auth;  // the listener's own authentication, if any
   session_sink sink;
+  /// Messages its sink could not deliver (too big or not encodable for its transport); the
+  /// I/O layer counts them, the dealer sees by it that a progressive RESULT did not arrive.
+  std::size_t undelivered = 0;
   wamp::sequential_id_source invocation_ids;
   std::unordered_set<wamp::id> subscriptions;
   std::unordered_set<wamp::id> registrations;

@@ -321,6 +321,20 @@ TEST_CASE("the meta API answers about sessions and registrations", "[unit]") {
   CHECK(f.realm.sessions().size() == 1);
 }
 
+TEST_CASE("wamp.session.kill refuses a reason that is not a URI and kills nobody", "[unit]") {
+  fixture f;
+  peer a(f.core), b(f.core);
+  a.join();
+  b.join();
+  b.send(wamp::call{1, {}, "wamp.session.kill", {a.session_id()}, {{"reason", "not a uri"}}});
+  const auto refused = b.expect_error(router::uris::invalid_uri);
+  CHECK(refused.args.at(0) == "the reason not a uri is not a valid URI");
+  a.expect_nothing();
+  b.send(wamp::call{2, {}, "wamp.session.kill", {a.session_id()}, {{"reason", "com.example.go_away"}}});
+  b.expect<wamp::result>();
+  CHECK(a.expect<wamp::goodbye>().reason == "com.example.go_away");
+}
+
 TEST_CASE("limits: outstanding invocations per callee, registrations and subscriptions per session", "[unit]") {
   router::core_options o;
   o.limits.max_pending_invocations_per_callee = 2;

@@ -92,9 +92,10 @@ struct wamp_client {
     REQUIRE(std::holds_alternative<T>(m));
     return std::get<T>(std::move(m));
   }
-  wamp::id join() {
-    REQUIRE_FALSE(connection->send(
-        wamp::hello{"realm1", {{"roles", {{"caller", wamp::value::object()}, {"callee", wamp::value::object()}}}}}));
+  /// Joins as caller and callee, announcing `features` for both roles.
+  wamp::id join(const wamp::dict& features = {}) {
+    const wamp::value role = {{"features", features}};
+    REQUIRE_FALSE(connection->send(wamp::hello{"realm1", {{"roles", {{"caller", role}, {"callee", role}}}}}));
     return next<wamp::welcome>().session;
   }
   bool wait_closed() { return run_until(io, [&] { return closed; }); }
@@ -339,8 +340,9 @@ TEST_CASE("a RESULT or INVOCATION bigger than its receiver accepts fails the cal
   big.max_message_size = 1 << 20;
   wamp_client small_peer(io, connect(io, false, port, small));
   wamp_client big_peer(io, connect(io, false, port, big));
-  const auto small_session = small_peer.join();
-  big_peer.join();
+  const wamp::dict progressive{{"progressive_call_results", true}, {"call_canceling", true}};
+  const auto small_session = small_peer.join(progressive);
+  big_peer.join(progressive);
   const std::string bulky(2000, 'x');
 
   SECTION("a RESULT too big for the caller") {
@@ -356,6 +358,31 @@ TEST_CASE("a RESULT or INVOCATION bigger than its receiver accepts fails the cal
           "limit max_message_size: session=" + std::to_string(small_session) + " peer=" +
               r.with_core([&](router::router_core& core) { return core.find_session(small_session)->transport.peer; }) +
               " RESULT too big for the peer: ERROR wamp.error.payload_size_exceeded sent instead");
+  }
+  SECTION("a progressive RESULT too big for the caller ends the call: the callee is interrupted") {
+    REQUIRE_FALSE(big_peer.connection->send(wamp::register_{1, {}, "com.bulky"}));
+    big_peer.next<wamp::registered>();
+    REQUIRE_FALSE(small_peer.connection->send(wamp::call{1, {{"receive_progress", true}}, "com.bulky"}));
+    const auto invocation = big_peer.next<wamp::invocation>();
+    REQUIRE_FALSE(big_peer.connection->send(wamp::yield{invocation.request, {{"progress", true}}, {"fits"}}));
+    CHECK(small_peer.next<wamp::result>().args == wamp::list{"fits"});
+    REQUIRE_FALSE(big_peer.connection->send(wamp::yield{invocation.request, {{"progress", true}}, {bulky}}));
+    const auto error = small_peer.next<wamp::error>();
+    CHECK(error.request == 1);
+    CHECK(error.error_uri == router::uris::payload_size_exceeded);
+    const auto interrupt = big_peer.next<wamp::interrupt>();
+    CHECK(interrupt.request == invocation.request);
+    CHECK(interrupt.options.at("mode") == "killnowait");
+    // What the callee yields after that reaches nobody: the caller's next call is answered
+    // first by its own RESULT.
+    REQUIRE_FALSE(big_peer.connection->send(wamp::yield{invocation.request, {{"progress", true}}, {"late"}}));
+    REQUIRE_FALSE(big_peer.connection->send(wamp::yield{invocation.request, {}, {"last"}}));
+    REQUIRE_FALSE(small_peer.connection->send(wamp::call{2, {}, "com.bulky"}));
+    const auto second = big_peer.next<wamp::invocation>();
+    REQUIRE_FALSE(big_peer.connection->send(wamp::yield{second.request, {}, {"second"}}));
+    const auto result = small_peer.next<wamp::result>();
+    CHECK(result.request == 2);
+    CHECK(result.args == wamp::list{"second"});
   }
   SECTION("an INVOCATION too big for the callee") {
     REQUIRE_FALSE(small_peer.connection->send(wamp::register_{1, {}, "com.small"}));

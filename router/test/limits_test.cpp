@@ -225,6 +225,54 @@ TEST_CASE("a session that does not join within join_timeout is aborted, and it i
   CHECK_FALSE(joined.closed);
 }
 
+TEST_CASE("a killed session that never answers GOODBYE is closed after goodbye_timeout, and it is logged", "[unit]") {
+  router::router_limits limits;
+  limits.goodbye_timeout = std::chrono::seconds(10);
+  logged_core f(limits);
+  peer deaf(*f.core), admin(*f.core);
+  deaf.join();
+  admin.join();
+  admin.send(wamp::call{1, {}, "wamp.session.kill", {deaf.session_id()}});
+  admin.expect<wamp::result>();
+  CHECK(deaf.expect<wamp::goodbye>().reason == router::uris::killed);
+  REQUIRE(f.core->next_deadline() == f.now + std::chrono::seconds(10));
+  f.now += std::chrono::seconds(9);
+  f.core->expire();
+  CHECK_FALSE(deaf.closed);
+  f.now += std::chrono::seconds(1);
+  f.core->expire();
+  CHECK(deaf.closed);
+  deaf.expect_nothing();
+  CHECK(f.limit_lines("goodbye_timeout") ==
+        std::vector<std::string>{"limit goodbye_timeout: session=" + id_text(deaf.session_id()) +
+                                 " peer=inprocess closed: no GOODBYE came back in time"});
+  CHECK_FALSE(admin.closed);
+  CHECK(f.core->join_deadline_count() == 0);
+}
+
+TEST_CASE("a killed session that answers GOODBYE keeps its connection and has a whole join timeout to join again", "[unit]") {
+  router::router_limits limits;
+  limits.goodbye_timeout = std::chrono::seconds(10);
+  limits.join_timeout = std::chrono::seconds(30);
+  logged_core f(limits);
+  peer polite(*f.core), admin(*f.core);
+  polite.join();
+  admin.join();
+  admin.send(wamp::call{1, {}, "wamp.session.kill", {polite.session_id()}});
+  admin.expect<wamp::result>();
+  polite.expect<wamp::goodbye>();
+  f.now += std::chrono::seconds(5);
+  polite.send(wamp::goodbye{{}, router::uris::goodbye_and_out});
+  f.now += std::chrono::seconds(29);  // past the GOODBYE's deadline, within the new join timeout
+  f.core->expire();
+  CHECK_FALSE(polite.closed);
+  polite.expect_nothing();
+  CHECK(f.limit_lines("goodbye_timeout").empty());
+  f.now += std::chrono::seconds(1);
+  f.core->expire();
+  CHECK(polite.expect<wamp::abort>().reason == router::uris::timeout);  // 30 s after its GOODBYE
+}
+
 TEST_CASE("sessions that join and leave over and over leave no join deadlines behind", "[unit]") {
   // Each message makes the router look for its next deadline: stale ones would make every
   // message pay for every join of the last join_timeout.

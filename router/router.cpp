@@ -113,8 +113,8 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
   // MsgPack peer's payload for a JSON one). A caller waiting for it gets ERROR
   // payload_size_exceeded (invalid_argument) instead of a RESULT (or of the callee's ERROR); an
   // INVOCATION is answered for its callee with that error, which reaches the caller through the
-  // dealer (posted, as the dealer is in the middle of the CALL). Anything else (EVENT) is
-  // dropped. Logged.
+  // dealer (posted, as the dealer is in the middle of the CALL). A WELCOME or CHALLENGE
+  // aborts the session. Anything else (EVENT) is dropped. Logged.
   void undeliverable(wamp::connection& to, wamp::id id, const wamp::message& m, const boost::system::error_code& ec) {
     const std::string type(wamp::name_of(wamp::type_of(m)));
     const bool too_big = ec == wamp::errc::message_too_large;
@@ -143,6 +143,20 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
         }
       });
       outcome = "the call fails with " + error_uri;
+    } else if (std::holds_alternative<wamp::welcome>(m) || std::holds_alternative<wamp::challenge>(m)) {
+      // The peer cannot join (a RawSocket client announcing 512 bytes cannot take the
+      // router's WELCOME): ABORT rather than leave it waiting. Posted, as the core is in the
+      // middle of the join.
+      std::weak_ptr<impl> self = shared_from_this();
+      asio::post(strand, [self, id, why, error_uri] {
+        auto me = self.lock();
+        if (!me) return;
+        if (session* peer = me->core.find_session(id); peer && peer->phase != session::state::closing) {
+          me->core.abort_session(*peer, error_uri, why);
+          me->arm_timer();
+        }
+      });
+      outcome = "the session is aborted";
     }
     session* s = core.find_session(id);
     if (!s) return;

@@ -403,6 +403,31 @@ TEST_CASE("a RESULT or INVOCATION bigger than its receiver accepts fails the cal
   CHECK_FALSE(small_peer.closed);
 }
 
+TEST_CASE("a RawSocket client whose limit is too small for the WELCOME gets ABORT, not silence", "[integration]") {
+  log_recorder log;
+  router::router_options options;
+  options.core.log = log.sink();
+  router::router r(realm_with_alice(), options);
+  const auto port = r.listen_rawsocket();
+  asio::io_context io;
+  tcp::socket s(io);
+  s.connect({asio::ip::address_v4::loopback(), port});
+  error_code ec;
+  // The smallest limit RawSocket can announce: 2^9 = 512 bytes.
+  asio::write(s, asio::buffer(bytes_of(wamp::rawsocket::client_hello(wamp::serializer_kind::json, 512))));
+  REQUIRE(read_bytes(io, s, 4, ec).size() == 4);
+  asio::write(s, asio::buffer(frame(R"([1,"realm1",{"roles":{"caller":{}}}])")));
+  const auto decoded = read_message(io, s, ec);
+  REQUIRE(decoded.ok());
+  REQUIRE(std::holds_alternative<wamp::abort>(decoded.msg));
+  const auto& abort = std::get<wamp::abort>(decoded.msg);
+  CHECK(abort.reason == router::uris::payload_size_exceeded);
+  CHECK(abort.details.at("message") == "the WELCOME is bigger than this connection accepts");
+  CHECK(read_bytes(io, s, 1, ec).empty());  // then the router closes
+  CHECK_THAT(log.wait_for_line("limit max_message_size: "),
+             Catch::EndsWith(" WELCOME too big for the peer: the session is aborted"));
+}
+
 TEST_CASE("a subscriber that does not read is cut off at max_send_queue_bytes; the publisher carries on", "[integration]") {
   log_recorder log;
   router::router_options options;

@@ -60,6 +60,15 @@ struct transport_options {
   std::size_t max_send_queue_bytes = std::size_t{64} << 20;
   /// Time allowed for the transport handshake (RawSocket octets, WebSocket upgrade).
   std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);
+  /// TCP keepalive (RawSocket and WebSocket, both sides): after this long without traffic
+  /// the kernel probes the peer every tcp_keepalive_interval, and after tcp_keepalive_probes
+  /// unanswered probes the connection ends. A peer that vanished without closing (power
+  /// loss, a cut network) is then noticed in about 2 minutes instead of never (an idle
+  /// RawSocket connection) or at the next send's retransmission timeout (about 15 minutes).
+  /// 0: off.
+  std::chrono::seconds tcp_keepalive_idle = std::chrono::seconds(60);
+  std::chrono::seconds tcp_keepalive_interval = std::chrono::seconds(10);
+  int tcp_keepalive_probes = 5;
 };
 
 class connection {

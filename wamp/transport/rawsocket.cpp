@@ -16,6 +16,7 @@
 
 #include "wamp/transport/detail/listen_endpoint.hpp"
 #include "wamp/transport/detail/resolve.hpp"
+#include "wamp/transport/detail/tcp_keepalive.hpp"
 #include "wamp/transport/detail/tcp_peer.hpp"
 #include "wamp/transport/tls.hpp"
 
@@ -82,7 +83,9 @@ class rawsocket_connection final : public connection,
         receive_limit_(std::min(limit_of_exponent(rawsocket_length_exponent(options.max_message_size)), max_frame_length)),
         open_counter_(std::move(open_counter)),
         info_{"rawsocket", s.kind() == serializer_kind::msgpack ? "msgpack" : "json",
-              detail::tcp_peer_name(tcp_of(socket_))} {}
+              detail::tcp_peer_name(tcp_of(socket_))} {
+    detail::apply_tcp_keepalive(tcp_of(socket_), options_);
+  }
 
   executor_type get_executor() const override { return executor_; }
   const connection_info& info() const noexcept override { return info_; }

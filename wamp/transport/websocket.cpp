@@ -15,6 +15,7 @@
 #include "wamp/transport/detail/eager_write_stream.hpp"
 #include "wamp/transport/detail/listen_endpoint.hpp"
 #include "wamp/transport/detail/resolve.hpp"
+#include "wamp/transport/detail/tcp_keepalive.hpp"
 #include "wamp/transport/detail/tcp_peer.hpp"
 #include "wamp/transport/tls.hpp"
 #include "wamp/transport/websocket_upgrade.hpp"
@@ -99,6 +100,7 @@ class websocket_connection final : public connection,
               std::move(endpoint)} {
     ws_.binary(s.is_binary());
     ws_.read_message_max(options.max_message_size);
+    detail::apply_tcp_keepalive(beast::get_lowest_layer(ws_).socket(), options_);
   }
 
   executor_type get_executor() const override { return executor_; }

@@ -86,6 +86,24 @@ TEST_CASE("RawSocket handshake and echo with each serializer", "[integration]") 
   CHECK(s.accepted.at(0)->info().peer.rfind("tcp4:127.0.0.1:", 0) == 0);
 }
 
+TEST_CASE("TCP keepalive probes an idle peer after tcp_keepalive_idle; 0 leaves it off", "[integration]") {
+  asio::io_context io;
+  wamp::rawsocket_listener_options options;
+  options.transport.tcp_keepalive_idle = std::chrono::seconds(42);
+  server s(io, options);
+  wamp::transport_options client_options;
+  client_options.tcp_keepalive_idle = std::chrono::seconds(0);
+  auto r = connect(io, s.listener->port(), wamp::serializer_kind::json, client_options);
+  REQUIRE_FALSE(r.ec);
+  REQUIRE(run_until(io, [&] { return s.accepted.size() == 1; }));
+  const auto client_port = wamp::test::port_of_peer(s.accepted[0]->info().peer);
+  const auto server_side = wamp::test::tcp_timer_of(s.listener->port(), client_port);
+  CHECK(server_side.kind == 2);  // keepalive, due within 42 s
+  CHECK(server_side.ticks > 4000);
+  CHECK(server_side.ticks <= 4200);
+  CHECK(wamp::test::tcp_timer_of(client_port, s.listener->port()).kind == 0);
+}
+
 TEST_CASE("RawSocket handshake refusals carry their error codes", "[integration]") {
   asio::io_context io;
   wamp::rawsocket_listener_options options;

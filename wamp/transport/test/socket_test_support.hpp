@@ -5,9 +5,12 @@
 
 #include <atomic>
 #include <chrono>
-#include <thread>
+#include <cstdio>
+#include <fstream>
 #include <functional>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -83,6 +86,36 @@ class client_thread {
   std::atomic<bool> done_{false};
   std::thread thread_;
 };
+
+/// The kernel's timer on the IPv4 TCP socket from `local_port` to `remote_port` (both on
+/// 127.0.0.1), as /proc/net/tcp shows it: `kind` 2 is the keepalive timer, 0 none; `ticks`
+/// (hundredths of a second) until it fires. kind -1: no such socket.
+struct tcp_timer {
+  int kind = -1;
+  long ticks = 0;
+};
+inline tcp_timer tcp_timer_of(unsigned short local_port, unsigned short remote_port) {
+  std::ifstream table("/proc/net/tcp");
+  std::string line;
+  std::getline(table, line);  // the header
+  char local[16], remote[16];
+  std::snprintf(local, sizeof local, "0100007F:%04X", local_port);
+  std::snprintf(remote, sizeof remote, "0100007F:%04X", remote_port);
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, l, r, state, queues, timer;
+    fields >> slot >> l >> r >> state >> queues >> timer;
+    if (l != local || r != remote) continue;
+    const auto colon = timer.find(':');
+    return {std::stoi(timer.substr(0, colon), nullptr, 16), std::stol(timer.substr(colon + 1), nullptr, 16)};
+  }
+  return {};
+}
+
+/// The port of a connection_info peer such as "tcp4:127.0.0.1:51234".
+inline unsigned short port_of_peer(const std::string& peer) {
+  return static_cast<unsigned short>(std::stoi(peer.substr(peer.rfind(':') + 1)));
+}
 
 inline std::string octets(std::initializer_list<int> bytes) {
   std::string s;

@@ -99,6 +99,24 @@ TEST_CASE("WebSocket echo with each subprotocol, in text or binary frames", "[in
   CHECK(client.messages[19] == msg);
 }
 
+TEST_CASE("WebSocket connections have TCP keepalive as their options say", "[integration]") {
+  asio::io_context io;
+  wamp::websocket_listener_options options;
+  options.transport.tcp_keepalive_idle = std::chrono::seconds(0);
+  server s(io, options);
+  wamp::transport_options client_options;
+  client_options.tcp_keepalive_idle = std::chrono::seconds(30);
+  auto r = connect(io, ws_url(s), {}, client_options);
+  REQUIRE_FALSE(r.ec);
+  REQUIRE(run_until(io, [&] { return s.accepted.size() == 1; }));
+  const auto client_port = wamp::test::port_of_peer(s.accepted[0]->info().peer);
+  const auto client_side = wamp::test::tcp_timer_of(client_port, s.listener->port());
+  CHECK(client_side.kind == 2);  // keepalive, due within 30 s
+  CHECK(client_side.ticks > 2800);
+  CHECK(client_side.ticks <= 3000);
+  CHECK(wamp::test::tcp_timer_of(s.listener->port(), client_port).kind == 0);
+}
+
 TEST_CASE("the server picks the first subprotocol the client offers that it accepts", "[integration]") {
   asio::io_context io;
   wamp::websocket_listener_options options;

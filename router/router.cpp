@@ -190,6 +190,17 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
     };
   }
 
+  // Logs each failed accept (out of file descriptors) and the listener's pause before the next.
+  wamp::accept_error_handler accept_error_logger(const char* transport) {
+    std::weak_ptr<impl> self = shared_from_this();
+    return [self, transport](const boost::system::error_code& ec, std::chrono::milliseconds pause) {
+      if (auto s = self.lock()) {
+        s->core.log(std::string(transport) + " listener: accepting failed: " + ec.message() + "; next try in " +
+                    std::to_string(pause.count()) + " ms");
+      }
+    };
+  }
+
   // Keeps one real timer armed for the earliest call timeout.
   void arm_timer() {
     if (!real_clock) return;
@@ -310,6 +321,7 @@ unsigned short router::listen_rawsocket_impl(const std::string& host, unsigned s
   options.tls = std::move(tls);
   options.refuse_handshake = impl_->options.refuse_rawsocket_handshake;
   options.on_handshake_timeout = impl_->handshake_timeout_logger("RawSocket");
+  options.on_accept_error = impl_->accept_error_logger("RawSocket");
   auto l = wamp::rawsocket_listener::create(impl_->strand, host, port, options);
   std::weak_ptr<impl> self = impl_;
   l->start([self, auth](wamp::connection_ptr c) {
@@ -348,6 +360,7 @@ unsigned short router::listen_websocket_impl(const std::string& host, unsigned s
   options.transport = impl_->options.transport;
   options.tls = std::move(tls);
   options.on_handshake_timeout = impl_->handshake_timeout_logger("WebSocket");
+  options.on_accept_error = impl_->accept_error_logger("WebSocket");
   options.paths.clear();
   std::map<std::string, std::shared_ptr<const transport_auth>> auth_by_path;
   for (auto& p : paths) {

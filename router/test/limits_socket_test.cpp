@@ -20,6 +20,7 @@
 #include "testing/recorder.hpp"
 #include "wamp/transport/rawsocket.hpp"
 #include "wamp/transport/rawsocket_handshake.hpp"
+#include "wamp/transport/test/socket_test_support.hpp"
 #include "wamp/transport/websocket.hpp"
 
 namespace wamp = autobahn_sync::wamp;
@@ -401,6 +402,27 @@ TEST_CASE("a RESULT or INVOCATION bigger than its receiver accepts fails the cal
     CHECK(big_peer.next<wamp::result>().request == 2);
   }
   CHECK_FALSE(small_peer.closed);
+}
+
+TEST_CASE("out of file descriptors, the router logs the failed accept and serves the client once one is free", "[integration]") {
+  log_recorder log;
+  router::router_options options;
+  options.core.log = log.sink();
+  router::router r(realm_with_alice(), options);
+  const auto port = r.listen_rawsocket();
+  asio::io_context io;
+  tcp::socket waiting(io);
+  waiting.open(tcp::v4());  // its descriptor first
+  std::string line;
+  {
+    wamp::test::no_free_descriptors starved;
+    waiting.connect({asio::ip::address_v4::loopback(), port});  // the router cannot accept it
+    line = log.wait_for_line("RawSocket listener: ");
+  }
+  CHECK(line == "RawSocket listener: accepting failed: Too many open files; next try in 5 ms");
+  error_code ec;
+  asio::write(waiting, asio::buffer(bytes_of(wamp::rawsocket::client_hello(wamp::serializer_kind::json, 1 << 20))));
+  CHECK(read_bytes(io, waiting, 4, ec).size() == 4);  // the handshake's answer: served
 }
 
 TEST_CASE("a RawSocket client whose limit is too small for the WELCOME gets ABORT, not silence", "[integration]") {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -46,5 +47,11 @@ using listener_ptr = std::shared_ptr<listener>;
 /// did not finish the transport handshake within transport_options::handshake_timeout: a
 /// silent or trickling client. The router logs it.
 using handshake_timeout_handler = std::function<void(const std::string& peer)>;
+
+/// Told, on the listener's executor, that accepting a connection failed (out of file
+/// descriptors: "Too many open files") and how long the listener pauses before it tries
+/// again. The router logs it.
+using accept_error_handler =
+    std::function<void(const boost::system::error_code& ec, std::chrono::milliseconds pause)>;
 
 }  // namespace autobahn_sync::wamp

@@ -409,7 +409,10 @@ std::shared_ptr<rawsocket_listener> rawsocket_listener::create(connection::execu
 
 rawsocket_listener::rawsocket_listener(connection::executor_type executor, tcp::endpoint endpoint,
                                        rawsocket_listener_options options)
-    : executor_(executor), acceptor_(executor, endpoint), options_(std::move(options)) {}
+    : executor_(executor),
+      acceptor_(executor, endpoint),
+      backoff_(std::make_unique<detail::accept_backoff>(executor)),
+      options_(std::move(options)) {}
 
 unsigned short rawsocket_listener::port() const { return acceptor_.local_endpoint().port(); }
 
@@ -422,13 +425,20 @@ void rawsocket_listener::close() {
   asio::dispatch(executor_, [self = shared_from_this()] {
     error_code ignored;
     self->acceptor_.close(ignored);
+    self->backoff_->cancel();
   });
 }
 
 void rawsocket_listener::accept_next() {
   acceptor_.async_accept(executor_, [self = shared_from_this()](const error_code& ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-    if (!ec) self->handshake(std::move(socket));
+    if (ec) {
+      const auto pause = self->backoff_->retry_later([self] { self->accept_next(); });
+      if (self->options_.on_accept_error) self->options_.on_accept_error(ec, pause);
+      return;
+    }
+    self->backoff_->succeeded();
+    self->handshake(std::move(socket));
     self->accept_next();
   });
 }

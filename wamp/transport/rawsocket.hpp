@@ -20,6 +20,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "wamp/transport/connection.hpp"
+#include "wamp/transport/detail/accept_backoff.hpp"
 #include "wamp/transport/listener.hpp"
 #include "wamp/transport/rawsocket_handshake.hpp"  // rawsocket_length_exponent
 #include "wamp/transport/tls_config.hpp"
@@ -48,6 +49,8 @@ struct rawsocket_listener_options {
   std::function<int()> refuse_handshake;
   /// Told of each client dropped for not finishing the handshake in time (may be empty).
   handshake_timeout_handler on_handshake_timeout;
+  /// Told of each failed accept and the pause before the next (may be empty).
+  accept_error_handler on_accept_error;
 };
 
 /// Accepts RawSocket clients on host:port. Accepted connections run on `connection_executor`
@@ -77,6 +80,7 @@ class rawsocket_listener final : public listener, public std::enable_shared_from
 
   connection::executor_type executor_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  std::unique_ptr<detail::accept_backoff> backoff_;
   rawsocket_listener_options options_;
   accept_handler on_accept_;
   std::shared_ptr<std::size_t> open_ = std::make_shared<std::size_t>(0);

@@ -432,7 +432,10 @@ std::shared_ptr<websocket_listener> websocket_listener::create(connection::execu
 
 websocket_listener::websocket_listener(connection::executor_type executor, tcp::endpoint endpoint,
                                        websocket_listener_options options)
-    : executor_(executor), acceptor_(executor, endpoint), options_(std::move(options)) {}
+    : executor_(executor),
+      acceptor_(executor, endpoint),
+      backoff_(std::make_unique<detail::accept_backoff>(executor)),
+      options_(std::move(options)) {}
 
 unsigned short websocket_listener::port() const { return acceptor_.local_endpoint().port(); }
 
@@ -445,13 +448,20 @@ void websocket_listener::close() {
   asio::dispatch(executor_, [self = shared_from_this()] {
     error_code ignored;
     self->acceptor_.close(ignored);
+    self->backoff_->cancel();
   });
 }
 
 void websocket_listener::accept_next() {
   acceptor_.async_accept(executor_, [self = shared_from_this()](const error_code& ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-    if (!ec) {
+    if (ec) {
+      const auto pause = self->backoff_->retry_later([self] { self->accept_next(); });
+      if (self->options_.on_accept_error) self->options_.on_accept_error(ec, pause);
+      return;
+    }
+    self->backoff_->succeeded();
+    {
       error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       // The handshake keeps the listener alive through its handler.

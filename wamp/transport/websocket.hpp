@@ -16,6 +16,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "wamp/transport/connection.hpp"
+#include "wamp/transport/detail/accept_backoff.hpp"
 #include "wamp/transport/listener.hpp"
 #include "wamp/transport/tls_config.hpp"
 
@@ -36,6 +37,8 @@ struct websocket_listener_options {
   std::optional<tls_server_config> tls;
   /// Told of each client dropped for not finishing the upgrade in time (may be empty).
   handshake_timeout_handler on_handshake_timeout;
+  /// Told of each failed accept and the pause before the next (may be empty).
+  accept_error_handler on_accept_error;
 };
 
 /// Accepts WebSocket clients on host:port. Accepted connections run on `connection_executor`.
@@ -58,6 +61,7 @@ class websocket_listener final : public listener, public std::enable_shared_from
 
   connection::executor_type executor_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  std::unique_ptr<detail::accept_backoff> backoff_;
   websocket_listener_options options_;
   accept_handler on_accept_;
   std::shared_ptr<boost::asio::ssl::context> tls_;  // set when listening for TLS clients

@@ -104,6 +104,32 @@ TEST_CASE("TCP keepalive probes an idle peer after tcp_keepalive_idle; 0 leaves 
   CHECK(wamp::test::tcp_timer_of(client_port, s.listener->port()).kind == 0);
 }
 
+TEST_CASE("out of file descriptors, the listener pauses between accepts, says so, and accepts once one is free", "[integration]") {
+  using namespace std::chrono_literals;
+  asio::io_context io;
+  wamp::rawsocket_listener_options options;
+  std::vector<std::pair<boost::system::error_code, std::chrono::milliseconds>> failures;
+  // Only recorded here: checks wait until descriptors are free (UBSan's own checks need one).
+  options.on_accept_error = [&](const boost::system::error_code& ec, std::chrono::milliseconds pause) {
+    failures.emplace_back(ec, pause);
+  };
+  server s(io, options);
+  wamp::test::raw_client waiting(io, s.listener->port());  // in the listen backlog
+  {
+    wamp::test::no_free_descriptors starved;
+    // Retrying at once would fail thousands of times in this while; the pauses (5, 10, 20,
+    // 40, 80 ms...) allow a handful of tries.
+    io.run_for(200ms);
+  }
+  REQUIRE_FALSE(failures.empty());
+  CHECK(failures.size() <= 8);
+  CHECK(failures[0].first == asio::error::no_descriptors);
+  CHECK(failures[0].second == 5ms);
+  if (failures.size() > 1) CHECK(failures[1].second == 10ms);
+  // A descriptor is free again: the next try accepts the waiting client.
+  REQUIRE(run_until(io, [&] { return s.listener->handshakes_in_progress() == 1; }));
+}
+
 TEST_CASE("RawSocket handshake refusals carry their error codes", "[integration]") {
   asio::io_context io;
   wamp::rawsocket_listener_options options;

@@ -13,6 +13,9 @@
 #include <thread>
 #include <vector>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -111,6 +114,26 @@ inline tcp_timer tcp_timer_of(unsigned short local_port, unsigned short remote_p
   }
   return {};
 }
+
+/// While it lives, the process can open no new file descriptor (EMFILE): the soft limit is
+/// lowered to the lowest free descriptor number, and restored after.
+class no_free_descriptors {
+ public:
+  no_free_descriptors() {
+    ::getrlimit(RLIMIT_NOFILE, &before_);
+    const int lowest_free = ::dup(2);
+    ::close(lowest_free);
+    rlimit lowered = before_;
+    lowered.rlim_cur = static_cast<rlim_t>(lowest_free);
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &lowered) == 0);
+  }
+  ~no_free_descriptors() { ::setrlimit(RLIMIT_NOFILE, &before_); }
+  no_free_descriptors(const no_free_descriptors&) = delete;
+  no_free_descriptors& operator=(const no_free_descriptors&) = delete;
+
+ private:
+  rlimit before_{};
+};
 
 /// The port of a connection_info peer such as "tcp4:127.0.0.1:51234".
 inline unsigned short port_of_peer(const std::string& peer) {

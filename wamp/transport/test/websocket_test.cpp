@@ -117,6 +117,30 @@ TEST_CASE("WebSocket connections have TCP keepalive as their options say", "[int
   CHECK(wamp::test::tcp_timer_of(s.listener->port(), client_port).kind == 0);
 }
 
+TEST_CASE("out of file descriptors, the WebSocket listener pauses between accepts and says so", "[integration]") {
+  using namespace std::chrono_literals;
+  asio::io_context io;
+  wamp::websocket_listener_options options;
+  std::vector<std::chrono::milliseconds> pauses;
+  std::vector<boost::system::error_code> errors;
+  // Only recorded here: checks wait until descriptors are free (UBSan's own checks need one).
+  options.on_accept_error = [&](const boost::system::error_code& ec, std::chrono::milliseconds pause) {
+    errors.push_back(ec);
+    pauses.push_back(pause);
+  };
+  server s(io, options);
+  wamp::test::raw_client waiting(io, s.listener->port());  // in the listen backlog
+  {
+    wamp::test::no_free_descriptors starved;
+    io.run_for(200ms);  // retrying at once would fail thousands of times in this while
+  }
+  REQUIRE_FALSE(pauses.empty());
+  CHECK(pauses.size() <= 8);
+  CHECK(pauses[0] == 5ms);
+  CHECK(errors[0] == asio::error::no_descriptors);
+  REQUIRE(run_until(io, [&] { return s.listener->handshakes_in_progress() == 1; }));
+}
+
 TEST_CASE("the server picks the first subprotocol the client offers that it accepts", "[integration]") {
   asio::io_context io;
   wamp::websocket_listener_options options;

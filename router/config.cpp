@@ -217,6 +217,8 @@ router_config router_config_from_json(const wamp::value& j) {
       throw config_error(w + ".type: must be websocket or rawsocket, not \"" + l.type + "\"");
     l.host = string_at(listeners[i], "host", w, "127.0.0.1");
     l.port = static_cast<unsigned short>(int_at(listeners[i], "port", w, 8080, 0, 65535));
+    if (l.type == "rawsocket" && listeners[i].contains("path"))
+      throw config_error(w + ".path: a rawsocket listener has no path (only websocket ones do)");
     l.path = string_at(listeners[i], "path", w, "/ws");
     if (l.path.empty() || l.path.front() != '/') throw config_error(w + ".path: must start with /, not \"" + l.path + "\"");
     c.listeners.push_back(std::move(l));

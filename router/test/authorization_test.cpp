@@ -179,6 +179,8 @@ TEST_CASE("realm configuration from JSON names the key that is wrong", "[unit]")
   CHECK(error_of(R"({"realms": [{"name": "r", "users": [{"authid": "a", "role": "x", "method": "ticket", "secret": "s", "sale": "x"}]}]})") ==
         "realm r.users[0]: unknown key \"sale\"");
   CHECK(error_of(R"({"listeners": [{"type": "rawsocket", "prot": 8081}]})") == "config.listeners[0]: unknown key \"prot\"");
+  CHECK(error_of(R"({"listeners": [{"type": "rawsocket", "port": 8081, "path": "/ws"}]})") ==
+        "config.listeners[0].path: a rawsocket listener has no path (only websocket ones do)");
   CHECK(error_of(R"({"listeners": [{"type": "websocket", "path": "ws"}]})") ==
         "config.listeners[0].path: must start with /, not \"ws\"");
   CHECK(error_of(R"({"realms": [{"name": "r", "event_history": [{"uri": "a..b"}]}]})") ==

@@ -133,6 +133,18 @@ TEST_CASE("the router binary listens on a host name, and names a host it cannot 
     CHECK(router.wait() == 0);
   }
   {
+    child router({"--rs", "[::1]:0", "--ws", "[::1]:0/v6"}, true);
+    const std::string rs = router.line();
+    const std::string ws = router.line();
+    REQUIRE(rs.rfind("listening rs://[::1]:", 0) == 0);
+    REQUIRE(ws.rfind("listening ws://[::1]:", 0) == 0);
+    REQUIRE(ws.substr(ws.size() - 4) == "/v6\n");
+    for (const auto& line : {ws, rs}) join_over(line.substr(10, line.size() - 11), "realm1");
+    kill(router.pid, SIGTERM);
+    CHECK(router.rest() == "stopped\n");
+    CHECK(router.wait() == 0);
+  }
+  {
     // A label longer than DNS allows: the resolver refuses it without asking a name server.
     const std::string host = std::string(70, 'a') + ".example";
     child c({"--ws", host + ":0"});
@@ -161,6 +173,11 @@ TEST_CASE("the router binary explains bad usage and bad configuration", "[integr
   {
     child c({"--ws", "nonsense"});
     CHECK(c.rest().find("--ws expects HOST:PORT") != std::string::npos);
+    CHECK(c.wait() == 2);
+  }
+  for (const char* unbracketed : {"::1", "::1:8080", "[::1:8080", "a]:8080"}) {
+    child c({"--ws", unbracketed});  // an IPv6 host goes in brackets: [::1]:8080
+    CHECK(c.rest().find("--ws expects HOST:PORT[/PATH] (an IPv6 host in brackets: [::1]:8080)") != std::string::npos);
     CHECK(c.wait() == 2);
   }
   {

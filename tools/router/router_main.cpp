@@ -55,16 +55,18 @@ std::optional<router::router_config> read_config(const std::string& path, config
   return std::nullopt;
 }
 
+// HOST:PORT[/PATH]; an IPv6 host in brackets ("[::1]:8080"), so that "::1" alone is an error
+// rather than host ":" and port 1.
 bool split_host_port(const std::string& text, router::listener_config& l) {
-  const auto colon = text.rfind(':');
+  const auto slash = text.find('/');
+  const std::string host_port = text.substr(0, slash);
+  if (slash != std::string::npos) l.path = text.substr(slash);
+  const auto colon = host_port.rfind(':');
   if (colon == std::string::npos || colon == 0) return false;
-  l.host = text.substr(0, colon);
-  std::string rest = text.substr(colon + 1);
-  const auto slash = rest.find('/');
-  if (slash != std::string::npos) {
-    l.path = rest.substr(slash);
-    rest = rest.substr(0, slash);
-  }
+  l.host = host_port.substr(0, colon);
+  const bool bracketed = l.host.size() > 2 && l.host.front() == '[' && l.host.back() == ']';
+  if (!bracketed && l.host.find_first_of(":[]") != std::string::npos) return false;
+  const std::string rest = host_port.substr(colon + 1);
   if (rest.empty() || rest.size() > 5 || rest.find_first_not_of("0123456789") != std::string::npos) return false;
   const unsigned long port = std::stoul(rest);
   if (port > 65535) return false;
@@ -116,7 +118,8 @@ int run_router(std::span<const std::string> args) {
         const std::string v = value();
         // RawSocket has no path: "--rs host:1/x" is a mistake, not "--rs host:1".
         if (!split_host_port(v, l) || (l.type == "rawsocket" && v.find('/') != std::string::npos)) {
-          std::fprintf(stderr, "router: %s expects HOST:PORT%s\n", arg.c_str(), arg == "--ws" ? "[/PATH]" : "");
+          std::fprintf(stderr, "router: %s expects HOST:PORT%s (an IPv6 host in brackets: [::1]:8080)\n",
+                       arg.c_str(), arg == "--ws" ? "[/PATH]" : "");
           return 2;
         }
         listeners.push_back(l);

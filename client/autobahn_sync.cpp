@@ -286,7 +286,14 @@ void AutobahnSync::run_on_executor(boost::asio::any_io_executor executor,
         last_error_ = std::current_exception();
         return;
       }
-      if (callback) callback();
+      if (!callback) return;
+      try {
+        callback();
+      } catch (...) {
+        // Nobody waits for this thread: the error is kept for last_error().
+        std::lock_guard lock(mutex_);
+        last_error_ = std::current_exception();
+      }
     });
   } catch (...) {
     abandon_run();
@@ -446,6 +453,8 @@ void run(std::string url, std::string realm, std::vector<std::string> authmethod
   default_app().run(std::move(url), std::move(realm), std::move(authmethods), std::move(authid),
                     std::move(authrole), std::move(authextra), blocking, std::move(callback));
 }
+
+void on_challenge(challenge_handler handler) { default_app().on_challenge(std::move(handler)); }
 
 void subscribe(const wamp::uri& topic, event_handler handler, subscribe_options options) {
   default_app().subscribe(topic, std::move(handler), std::move(options));

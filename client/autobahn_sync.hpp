@@ -83,7 +83,9 @@ struct run_options {
   /// calling thread and return only after stop().
   bool blocking = false;
   /// Runs once init is done (joined, deferred registrations applied), on the callbacks
-  /// runner (run) or on a spawned thread (run_in_io_context).
+  /// runner (run) or on a spawned thread (run_in_io_context). An exception it throws is
+  /// dropped under run(), as an event handler's, and kept in last_error() under
+  /// run_in_io_context().
   std::function<void()> callback;
 };
 
@@ -100,7 +102,9 @@ class AutobahnSync {
   void on_challenge(challenge_handler handler);
 
   /// Registers a procedure. Before run(): remembered and registered at run time, in order,
-  /// before run() returns (a failure makes run() throw). After: SyncSession::register_procedure.
+  /// before run() returns (a failure makes run() throw), and again at every later run() of
+  /// this client (as a Python decorator's registration is part of the app). After:
+  /// SyncSession::register_procedure, for this run only.
   void register_procedure(const wamp::uri& procedure, procedure_handler handler,
                           register_options options = {});
   /// Subscribes to a topic; before run() deferred like register_procedure().
@@ -123,7 +127,8 @@ class AutobahnSync {
   /// Starts the connection on the caller's io_context (the counterpart of run_in_twisted)
   /// and returns at once; a spawned thread waits for the join, applies the deferred
   /// registrations and then runs `callback`. A join failure is kept in last_error() and the
-  /// callback is not run. Throws AlreadyRunningError when running.
+  /// callback is not run; an exception from the callback is kept there too. Throws
+  /// AlreadyRunningError when running.
   void run_in_io_context(boost::asio::io_context& io, std::string url = default_url,
                          std::string realm = default_realm,
                          std::vector<std::string> authmethods = {}, std::string authid = {},
@@ -141,7 +146,7 @@ class AutobahnSync {
   void stop();
 
   bool running() const;
-  /// The error that ended a run_in_io_context() join, if any.
+  /// The error that ended a run_in_io_context() join, or that its callback threw, if any.
   std::exception_ptr last_error() const;
   /// The client's options; change them only while not running.
   client_options& options() { return options_; }
@@ -207,6 +212,7 @@ void run(std::string url = default_url, std::string realm = default_realm,
          std::vector<std::string> authmethods = {}, std::string authid = {},
          std::string authrole = {}, wamp::dict authextra = {}, bool blocking = false,
          std::function<void()> callback = {});
+void on_challenge(challenge_handler handler);
 void subscribe(const wamp::uri& topic, event_handler handler, subscribe_options options = {});
 void register_procedure(const wamp::uri& procedure, procedure_handler handler,
                         register_options options = {});

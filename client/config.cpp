@@ -32,33 +32,42 @@ env_lookup process_environment() {
 client_config resolve_config(const config_overrides& explicit_args,
                              const std::map<std::string, std::string>& app_config,
                              const env_lookup& env) {
-  auto lookup = [&](const std::string& name) -> std::optional<std::string> {
-    if (auto it = app_config.find(name); it != app_config.end() && !it->second.empty()) {
-      return it->second;
+  // The first setting found, with the name it was found under: each name in the app map,
+  // then each in the environment (a layer wins over the one below it, whichever name it uses).
+  struct setting {
+    std::string name;
+    std::string value;
+  };
+  auto lookup = [&](std::initializer_list<const char*> names) -> std::optional<setting> {
+    for (const char* name : names) {
+      if (auto it = app_config.find(name); it != app_config.end() && !it->second.empty()) {
+        return setting{name, it->second};
+      }
     }
     if (env) {
-      if (auto v = env(name); v && !v->empty()) return v;
+      for (const char* name : names) {
+        if (auto v = env(name); v && !v->empty()) return setting{name, *v};
+      }
     }
     return std::nullopt;
   };
   client_config config;
   if (explicit_args.router && !explicit_args.router->empty()) {
     config.router = *explicit_args.router;
-  } else if (auto v = lookup("AUTOBAHN_ROUTER")) {
-    config.router = *v;
+  } else if (auto v = lookup({"AUTOBAHN_ROUTER"})) {
+    config.router = v->value;
   }
   if (explicit_args.realm && !explicit_args.realm->empty()) {
     config.realm = *explicit_args.realm;
-  } else if (auto v = lookup("AUTOBAHN_REALM")) {
-    config.realm = *v;
+  } else if (auto v = lookup({"AUTOBAHN_REALM"})) {
+    config.realm = v->value;
   }
   if (explicit_args.in_event_loop) {
     config.in_event_loop = *explicit_args.in_event_loop;
-  } else if (auto v = lookup("AUTOBAHN_IN_EVENT_LOOP")) {
-    config.in_event_loop = flag(*v, "AUTOBAHN_IN_EVENT_LOOP");
-  } else if (auto twisted = lookup("AUTOBAHN_IN_TWISTED")) {
-    // The Python extension's name for it: a ported configuration keeps its meaning.
-    config.in_event_loop = flag(*twisted, "AUTOBAHN_IN_TWISTED");
+  } else if (auto v = lookup({"AUTOBAHN_IN_EVENT_LOOP", "AUTOBAHN_IN_TWISTED"})) {
+    // AUTOBAHN_IN_TWISTED: the Python extension's name for it, so that a ported configuration
+    // keeps its meaning; the new name wins within one layer.
+    config.in_event_loop = flag(v->value, v->name.c_str());
   }
   return config;
 }

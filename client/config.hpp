@@ -42,7 +42,8 @@ env_lookup process_environment();
 /// AUTOBAHN_ROUTER, AUTOBAHN_REALM and AUTOBAHN_IN_EVENT_LOOP ("true"/"1"/"yes"/"on" are
 /// true, "false"/"0"/"no"/"off" false, case-insensitive; anything else throws
 /// std::invalid_argument; the Python extension's AUTOBAHN_IN_TWISTED is read when it is
-/// not set). Empty values count as unset.
+/// not set in the same layer: an app map's AUTOBAHN_IN_TWISTED wins over the environment's
+/// AUTOBAHN_IN_EVENT_LOOP). Empty values count as unset.
 client_config resolve_config(const config_overrides& explicit_args = {},
                              const std::map<std::string, std::string>& app_config = {},
                              const env_lookup& env = process_environment());

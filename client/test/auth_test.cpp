@@ -71,6 +71,19 @@ TEST_CASE_METHOD(secured_fixture, "constructor authmethods and run's auth argume
   app.stop();
 }
 
+TEST_CASE_METHOD(secured_fixture, "the default instance answers challenges through the free on_challenge", "[client][auth]") {
+  default_app().options() = options_for("default");
+  autobahn_sync::on_challenge([](const w::challenge& c) {
+    CHECK(c.authmethod == "ticket");
+    return w::authenticate{"s3cret", {}};
+  });
+  autobahn_sync::run(default_url, "secure", {"ticket"}, "joe");
+  CHECK(autobahn_sync::session().is_joined());
+  CHECK(sent_by<w::authenticate>(*this, "default").at(0).signature == "s3cret");
+  CHECK_THROWS_AS(autobahn_sync::on_challenge({}), AlreadyRunningError);
+  autobahn_sync::stop();
+}
+
 TEST_CASE_METHOD(secured_fixture, "the built-in ticket answer uses client_options::ticket", "[client][auth]") {
   auto o = options_for("app");
   o.ticket = "t1cket";

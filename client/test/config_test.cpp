@@ -60,9 +60,18 @@ TEST_CASE("a flag that is neither true nor false is an error, not false", "[unit
 
 TEST_CASE("the Python extension's AUTOBAHN_IN_TWISTED means AUTOBAHN_IN_EVENT_LOOP", "[unit][config]") {
   CHECK(resolve_config({}, {{"AUTOBAHN_IN_TWISTED", "true"}}, fake_env({})).in_event_loop);
-  // The C++ name wins when both are set.
-  CHECK_FALSE(resolve_config({}, {{"AUTOBAHN_IN_TWISTED", "true"}}, fake_env({{"AUTOBAHN_IN_EVENT_LOOP", "false"}}))
+  // Within one layer the C++ name wins when both are set.
+  CHECK_FALSE(resolve_config({}, {{"AUTOBAHN_IN_TWISTED", "true"}, {"AUTOBAHN_IN_EVENT_LOOP", "false"}}, fake_env({}))
                   .in_event_loop);
+  CHECK_FALSE(resolve_config({}, {}, fake_env({{"AUTOBAHN_IN_TWISTED", "true"}, {"AUTOBAHN_IN_EVENT_LOOP", "false"}}))
+                  .in_event_loop);
+  // Across layers the app map wins over the environment, whichever name each uses.
+  CHECK(resolve_config({}, {{"AUTOBAHN_IN_TWISTED", "true"}}, fake_env({{"AUTOBAHN_IN_EVENT_LOOP", "false"}}))
+            .in_event_loop);
+  CHECK_FALSE(resolve_config({}, {{"AUTOBAHN_IN_EVENT_LOOP", "false"}}, fake_env({{"AUTOBAHN_IN_TWISTED", "true"}}))
+                  .in_event_loop);
+  CHECK_THROWS_WITH(resolve_config({}, {}, fake_env({{"AUTOBAHN_IN_TWISTED", "maybe"}})),
+                    "AUTOBAHN_IN_TWISTED must be true/1/yes/on or false/0/no/off, not \"maybe\"");
 }
 
 TEST_CASE("empty values count as unset", "[unit][config]") {

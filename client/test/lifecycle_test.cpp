@@ -157,6 +157,21 @@ TEST_CASE_METHOD(testing::wamp_fixture,
   io_thread.join();
 }
 
+TEST_CASE_METHOD(testing::wamp_fixture, "run_in_io_context keeps what its callback throws in last_error()",
+                 "[client][threads]") {
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::thread io_thread([&] { io.run(); });
+  AutobahnSync app({}, options_for("app"));
+  app.run_in_io_context(io, run_options{.callback = [] { throw std::runtime_error("the callback failed"); }});
+  REQUIRE(testing::eventually([&] { return app.last_error() != nullptr; }));
+  CHECK_THROWS_WITH(std::rethrow_exception(app.last_error()), "the callback failed");
+  CHECK(app.session().is_joined());  // the session is not affected
+  app.stop();
+  work.reset();
+  io_thread.join();
+}
+
 TEST_CASE_METHOD(testing::wamp_fixture, "calls before the WELCOME throw SessionNotReady", "[client]") {
   boost::asio::io_context io;
   auto work = boost::asio::make_work_guard(io);

@@ -59,8 +59,9 @@ struct client_options {
   /// that reads an invocation runs it: no hand-off on its path).
   /// 0: handlers run inline on the I/O thread, as in AutobahnPython or autobahn-cpp: no
   /// thread hand-off per event or invocation (the fastest callee), but a handler must not
-  /// block, and blocking session calls from it throw Error at once. The run() callback still
-  /// runs on the runner.
+  /// block, and blocking session calls from it throw Error at once (a publish without
+  /// acknowledge waits for nothing: it is sent at once). The run() callback still runs on
+  /// the runner.
   int callback_threads = 1;
 
   /// No I/O thread: the connection is read and written only by the application's threads

@@ -168,6 +168,14 @@ call_result SyncSession::call(const wamp::uri& procedure, wamp::list args, wamp:
 std::optional<wamp::id> SyncSession::publish(const wamp::uri& topic, wamp::list args,
                                              wamp::dict kwargs,
                                              const publish_options& options) {
+  if (!options.acknowledge && state_->on_io_thread()) {
+    // A handler running inline (callback_threads = 0) or on_join: an unacknowledged publish
+    // waits for nothing, so it is sent at once from here; errors are thrown as usual.
+    if (state_->stopping.load()) throw NotRunningError("the client is not running");
+    state_->core().publish(topic, std::move(args), std::move(kwargs), to_dict(options),
+                           [](std::exception_ptr, wamp::id) {});
+    return std::nullopt;
+  }
   state_->check_running();
   auto w = state_->make_waiter();
   waiter_scope scope{*state_, w};

@@ -162,9 +162,11 @@ void session_state::abandon_all(std::exception_ptr error) {
   for (auto& w : all) w->fail(error);
 }
 
+bool session_state::on_io_thread() const { return strand_.running_in_this_thread() || gate_->held_here(); }
+
 void session_state::check_running() const {
   if (stopping.load()) throw NotRunningError("the client is not running");
-  if (strand_.running_in_this_thread() || gate_->held_here()) {
+  if (on_io_thread()) {
     throw Error("blocking session calls are not allowed on the client's I/O thread "
                 "(on_challenge, on_join, on_leave): they would never be answered");
   }

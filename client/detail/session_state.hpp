@@ -196,6 +196,8 @@ class session_state : public std::enable_shared_from_this<session_state> {
   /// Throws NotRunningError once stop() began, and Error when called on the I/O thread
   /// (a blocking request there could never be answered).
   void check_running() const;
+  /// True on the thread running the I/O executor's work (an inline handler, on_join).
+  bool on_io_thread() const;
 
   // ---- I/O executor only ----
   /// Connects through `connect` to `url`, then joins; completes `join_waiter`. Remembers

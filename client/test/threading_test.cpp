@@ -146,6 +146,41 @@ TEST_CASE_METHOD(testing::wamp_fixture,
   callee.stop();
 }
 
+TEST_CASE_METHOD(testing::wamp_fixture,
+                 "an inline handler or on_join may publish without acknowledge; acknowledged, it throws",
+                 "[client][threads]") {
+  auto o = options_for("forwarder");
+  o.callback_threads = 0;
+  AutobahnSync* self = nullptr;
+  o.on_join = [&](w::id) { self->session().publish("com.app.hello", {"joined"}); };
+  AutobahnSync forwarder({}, o);
+  self = &forwarder;
+  testing::recorder<std::string> acknowledged;
+  forwarder.subscribe("com.app.in", [&](const w::list& args, const w::dict&, const event_details&) {
+    forwarder.session().publish("com.app.out", {args.at(0)});
+    try {
+      forwarder.session().publish("com.app.out", {"acknowledged"}, {}, publish_options{.acknowledge = true});
+      acknowledged.add("returned");
+    } catch (const Error& e) {
+      acknowledged.add(e.what());
+    }
+  });
+  testing::event_recorder hellos, forwarded;
+  auto& watcher = session("watcher");
+  watcher.subscribe("com.app.hello", hellos.handler());
+  watcher.subscribe("com.app.out", forwarded.handler());
+  forwarder.run();
+  REQUIRE(hellos.wait_for(1));
+  CHECK(hellos.items()[0].args == w::list{"joined"});
+  for (int i = 0; i < 10; ++i) session("source").publish("com.app.in", {i});
+  REQUIRE(forwarded.wait_for(10));
+  for (int i = 0; i < 10; ++i) CHECK(forwarded.items()[i].args == w::list{i});  // in order
+  REQUIRE(acknowledged.wait_for(10));
+  CHECK(acknowledged.items()[0].find("I/O thread") != std::string::npos);
+  stop_clients();
+  forwarder.stop();
+}
+
 TEST_CASE_METHOD(testing::wamp_fixture, "a blocking call on the I/O thread throws instead of deadlocking",
                  "[client][threads]") {
   auto o = options_for("app");

@@ -110,8 +110,9 @@ struct client_options {
   reconnect_options reconnect;
 
   /// Called on the I/O thread each time the session is joined (also after a reconnect),
-  /// with the session id; must not block or use the session. An exception it throws is
-  /// dropped (as an event handler's); so is on_leave's.
+  /// with the session id; must not block, nor use the session but for a publish without
+  /// acknowledge (sent at once). An exception it throws is dropped (as an event handler's);
+  /// so is on_leave's.
   std::function<void(wamp::id session)> on_join;
   /// Called on the I/O thread each time the session ends; `why` is null after leave()/stop().
   std::function<void(std::exception_ptr why)> on_leave;

@@ -190,6 +190,18 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
     };
   }
 
+  // Logs each peer a listener closed because max_pending_handshakes were in progress.
+  wamp::handshake_timeout_handler handshake_limit_logger() {
+    std::weak_ptr<impl> self = shared_from_this();
+    return [self](const std::string& peer) {
+      if (auto s = self.lock()) {
+        s->core.log_limit("max_pending_handshakes", peer,
+                          "closed: " + std::to_string(s->options.transport.max_pending_handshakes) +
+                              " handshakes are in progress already");
+      }
+    };
+  }
+
   // Logs each failed accept (out of file descriptors) and the listener's pause before the next.
   wamp::accept_error_handler accept_error_logger(const char* transport) {
     std::weak_ptr<impl> self = shared_from_this();
@@ -322,6 +334,7 @@ unsigned short router::listen_rawsocket_impl(const std::string& host, unsigned s
   options.refuse_handshake = impl_->options.refuse_rawsocket_handshake;
   options.on_handshake_timeout = impl_->handshake_timeout_logger("RawSocket");
   options.on_accept_error = impl_->accept_error_logger("RawSocket");
+  options.on_handshake_limit = impl_->handshake_limit_logger();
   auto l = wamp::rawsocket_listener::create(impl_->strand, host, port, options);
   std::weak_ptr<impl> self = impl_;
   l->start([self, auth](wamp::connection_ptr c) {
@@ -361,6 +374,7 @@ unsigned short router::listen_websocket_impl(const std::string& host, unsigned s
   options.tls = std::move(tls);
   options.on_handshake_timeout = impl_->handshake_timeout_logger("WebSocket");
   options.on_accept_error = impl_->accept_error_logger("WebSocket");
+  options.on_handshake_limit = impl_->handshake_limit_logger();
   options.paths.clear();
   std::map<std::string, std::shared_ptr<const transport_auth>> auth_by_path;
   for (auto& p : paths) {

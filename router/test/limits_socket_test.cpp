@@ -404,6 +404,33 @@ TEST_CASE("a RESULT or INVOCATION bigger than its receiver accepts fails the cal
   CHECK_FALSE(small_peer.closed);
 }
 
+TEST_CASE("past max_pending_handshakes a new connection is closed at once, and it is logged", "[integration]") {
+  log_recorder log;
+  router::router_options options;
+  options.core.log = log.sink();
+  options.transport.max_pending_handshakes = 2;
+  router::router r(realm_with_alice(), options);
+  const bool websocket = GENERATE(false, true);
+  INFO((websocket ? "WebSocket" : "RawSocket"));
+  const auto port = websocket ? r.listen_websocket() : r.listen_rawsocket();
+  asio::io_context io;
+  std::vector<tcp::socket> silent;
+  for (int i = 0; i < 3; ++i) {
+    silent.emplace_back(io);
+    silent.back().connect({asio::ip::address_v4::loopback(), port});
+  }
+  error_code ec;
+  CHECK(read_bytes(io, silent[2], 1, ec).empty());  // the third: closed at once
+  CHECK(log.wait_for_line("limit max_pending_handshakes: ") ==
+        "limit max_pending_handshakes: peer=" + peer_name_of(silent[2]) + " closed: 2 handshakes are in progress already");
+  CHECK(log.count("limit max_pending_handshakes: ") == 1);
+  // The first two are still waiting for their handshakes: one that finishes is served.
+  if (!websocket) {
+    asio::write(silent[0], asio::buffer(bytes_of(wamp::rawsocket::client_hello(wamp::serializer_kind::json, 1 << 20))));
+    CHECK(read_bytes(io, silent[0], 4, ec).size() == 4);
+  }
+}
+
 TEST_CASE("out of file descriptors, the router logs the failed accept and serves the client once one is free", "[integration]") {
   log_recorder log;
   router::router_options options;

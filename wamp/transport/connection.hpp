@@ -60,6 +60,10 @@ struct transport_options {
   std::size_t max_send_queue_bytes = std::size_t{64} << 20;
   /// Time allowed for the transport handshake (RawSocket octets, WebSocket upgrade).
   std::chrono::milliseconds handshake_timeout = std::chrono::seconds(10);
+  /// A listener's accepted connections still in their transport handshake at once; more are
+  /// closed as they are accepted (silent peers opening connections faster than
+  /// handshake_timeout drops them must not take every file descriptor). 0: no limit.
+  std::size_t max_pending_handshakes = 1000;
   /// TCP keepalive (RawSocket and WebSocket, both sides): after this long without traffic
   /// the kernel probes the peer every tcp_keepalive_interval, and after tcp_keepalive_probes
   /// unanswered probes the connection ends. A peer that vanished without closing (power

@@ -29,6 +29,10 @@ class listener {
   /// 0, every connection a peer completed was handed over. Thread-safe.
   std::size_t handshakes_in_progress() const noexcept { return handshakes_->load(); }
 
+  /// True when `limit` (transport_options::max_pending_handshakes; 0: none) handshakes are in
+  /// progress already: the listener closes the connection it just accepted.
+  bool handshakes_at_limit(std::size_t limit) const noexcept { return limit != 0 && handshakes_in_progress() >= limit; }
+
  protected:
   /// Counts one handshake until the returned token is released: the handshake's state holds
   /// it, so the count drops once the last handler of the handshake returned.

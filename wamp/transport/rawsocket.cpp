@@ -438,7 +438,11 @@ void rawsocket_listener::accept_next() {
       return;
     }
     self->backoff_->succeeded();
-    self->handshake(std::move(socket));
+    if (self->handshakes_at_limit(self->options_.transport.max_pending_handshakes)) {
+      if (self->options_.on_handshake_limit) self->options_.on_handshake_limit(detail::tcp_peer_name(socket));
+    } else {
+      self->handshake(std::move(socket));
+    }
     self->accept_next();
   });
 }

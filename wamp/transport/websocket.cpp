@@ -461,7 +461,9 @@ void websocket_listener::accept_next() {
       return;
     }
     self->backoff_->succeeded();
-    {
+    if (self->handshakes_at_limit(self->options_.transport.max_pending_handshakes)) {
+      if (self->options_.on_handshake_limit) self->options_.on_handshake_limit(detail::tcp_peer_name(socket));
+    } else {
       error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       // The handshake keeps the listener alive through its handler.

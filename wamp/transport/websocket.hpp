@@ -39,6 +39,9 @@ struct websocket_listener_options {
   handshake_timeout_handler on_handshake_timeout;
   /// Told of each failed accept and the pause before the next (may be empty).
   accept_error_handler on_accept_error;
+  /// Told of each client closed because max_pending_handshakes were in progress (may be
+  /// empty).
+  handshake_timeout_handler on_handshake_limit;
 };
 
 /// Accepts WebSocket clients on host:port. Accepted connections run on `connection_executor`.

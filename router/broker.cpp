@@ -99,7 +99,7 @@ void broker::subscribe(session& s, wamp::subscribe&& msg) {
     slot->id = realm_.core().new_global_id();
     slot->uri = msg.topic;
     slot->match = *policy;
-    slot->created_ms = realm_.core().wall_ms();
+    slot->created = realm_.core().wall_iso8601();
     by_id_[slot->id] = slot.get();
     if (*policy != wamp::match_policy::exact) patterns_.push_back(slot.get());
     created = true;
@@ -111,7 +111,8 @@ void broker::subscribe(session& s, wamp::subscribe&& msg) {
     s.subscriptions.insert(sub.id);
   }
   s.send(wamp::subscribed{msg.request, sub.id});
-  if (created) publish_internal("wamp.subscription.on_create", {s.id, wamp::value(wamp::dict{{"id", sub.id}, {"uri", sub.uri}, {"match", wamp::to_string(sub.match)}, {"created", sub.created_ms}})});
+  if (is_meta(sub)) return;
+  if (created) publish_internal("wamp.subscription.on_create", {s.id, wamp::value(wamp::dict{{"id", sub.id}, {"uri", sub.uri}, {"match", wamp::to_string(sub.match)}, {"created", sub.created}})});
   if (!already) publish_internal("wamp.subscription.on_subscribe", {s.id, sub.id});
 }
 
@@ -126,10 +127,11 @@ void broker::unsubscribe(session& s, const wamp::unsubscribe& msg) {
   s.subscriptions.erase(sub.id);
   s.send(wamp::unsubscribed{msg.request, {}});
   const wamp::id id = sub.id;
-  publish_internal("wamp.subscription.on_unsubscribe", {s.id, id});
+  const bool told = !is_meta(sub);
+  if (told) publish_internal("wamp.subscription.on_unsubscribe", {s.id, id});
   if (sub.subscribers.empty()) {
     erase(sub);
-    publish_internal("wamp.subscription.on_delete", {s.id, id});
+    if (told) publish_internal("wamp.subscription.on_delete", {s.id, id});
   }
 }
 
@@ -145,8 +147,9 @@ void broker::remove_session(session& s) {
     subscription_record& sub = *it->second;
     sub.subscribers.erase(std::remove(sub.subscribers.begin(), sub.subscribers.end(), s.id), sub.subscribers.end());
     const bool deleted = sub.subscribers.empty();
+    const bool told = !is_meta(sub);
     if (deleted) erase(sub);
-    removed.emplace_back(id, deleted);
+    if (told) removed.emplace_back(id, deleted);
   }
   s.subscriptions.clear();
   for (const auto& [id, deleted] : removed) {
@@ -154,6 +157,8 @@ void broker::remove_session(session& s) {
     if (deleted) publish_internal("wamp.subscription.on_delete", {s.id, id});
   }
 }
+
+bool broker::is_meta(const subscription_record& sub) { return wamp::is_reserved_uri(sub.uri); }
 
 void broker::erase(subscription_record& sub) {
   patterns_.erase(std::remove(patterns_.begin(), patterns_.end(), &sub), patterns_.end());

@@ -22,7 +22,7 @@ struct subscription_record {
   std::string uri;
   wamp::match_policy match = wamp::match_policy::exact;
   std::vector<wamp::id> subscribers;  // in subscription order
-  std::int64_t created_ms = 0;
+  std::string created;  // when, as the meta API says it: ISO 8601 in UTC (wall_iso8601)
 };
 
 /// One stored event of a topic with history.
@@ -67,6 +67,9 @@ class broker {
   void store(const std::string& topic, wamp::id publication, const wamp::dict& details,
              const wamp::list& args, const wamp::dict& kwargs);
 
+  // Subscriptions to the router's own wamp.* topics (meta events) raise no subscription meta
+  // events themselves, as in Crossbar.io: watchers hear of the application's topics only.
+  static bool is_meta(const subscription_record& sub);
   void erase(subscription_record& sub);
 
   realm& realm_;

@@ -64,13 +64,17 @@ void dealer::register_procedure(session& s, wamp::register_&& msg) {
     slot->uri = msg.procedure;
     slot->match = *policy;
     slot->invoke = invoke;
-    slot->created_ms = realm_.core().wall_ms();
+    slot->created = realm_.core().wall_iso8601();
     by_id_[slot->id] = slot.get();
     created = true;
-  } else if (slot->invoke == "single" || slot->invoke != invoke ||
+  } else if (slot->invoke == "single" ||
              std::find(slot->callees.begin(), slot->callees.end(), s.id) != slot->callees.end()) {
     return realm::send_error(s, wamp::message_type::register_, msg.request, uris::procedure_already_exists,
                              {"a procedure " + msg.procedure + " is registered already"});
+  } else if (slot->invoke != invoke) {
+    return realm::send_error(s, wamp::message_type::register_, msg.request,
+                             uris::procedure_exists_with_different_invocation_policy,
+                             {msg.procedure + " is registered with the invocation policy " + slot->invoke + ", not " + invoke});
   }
   registration_record& reg = *slot;
   reg.callees.push_back(s.id);
@@ -80,7 +84,7 @@ void dealer::register_procedure(session& s, wamp::register_&& msg) {
     realm_.the_broker().publish_internal(
         "wamp.registration.on_create",
         {s.id, wamp::value(wamp::dict{{"id", reg.id}, {"uri", reg.uri}, {"match", wamp::to_string(reg.match)},
-                                      {"invoke", reg.invoke}, {"created", reg.created_ms}})});
+                                      {"invoke", reg.invoke}, {"created", reg.created}})});
   }
   realm_.the_broker().publish_internal("wamp.registration.on_register", {s.id, reg.id});
 }
@@ -151,6 +155,13 @@ void dealer::call(session& s, wamp::call&& msg) {
   if (!verdict.allowed) {
     return realm::send_error(s, wamp::message_type::call, msg.request, uris::not_authorized,
                              {"not authorized to call " + msg.procedure});
+  }
+  if (option_true(msg.options, "progress")) {
+    // Progressive call invocations, which this router does not announce: the specification
+    // makes such a CALL a protocol violation (forwarding the first chunk as a whole call
+    // would run the callee on part of its input).
+    return realm_.core().abort_session(s, uris::protocol_violation,
+                                       "CALL.Options.progress: this router does not support progressive call invocations");
   }
   if (by_caller_.count({s.id, msg.request})) {
     return realm_.core().abort_session(s, uris::protocol_violation,

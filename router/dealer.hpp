@@ -26,7 +26,7 @@ struct registration_record {
   std::string invoke = "single";  // single, roundrobin, random, first, last
   std::vector<wamp::id> callees;
   std::size_t next = 0;  // roundrobin position
-  std::int64_t created_ms = 0;
+  std::string created;  // when, as the meta API says it: ISO 8601 in UTC (wall_iso8601)
 };
 
 class dealer {

@@ -137,11 +137,11 @@ namespace {
 
 wamp::dict registration_details(const registration_record& r) {
   return {{"id", r.id}, {"uri", r.uri}, {"match", wamp::to_string(r.match)}, {"invoke", r.invoke},
-          {"created", r.created_ms}};
+          {"created", r.created}};
 }
 
 wamp::dict subscription_details(const subscription_record& s) {
-  return {{"id", s.id}, {"uri", s.uri}, {"match", wamp::to_string(s.match)}, {"created", s.created_ms}};
+  return {{"id", s.id}, {"uri", s.uri}, {"match", wamp::to_string(s.match)}, {"created", s.created}};
 }
 
 std::optional<wamp::id> id_arg(const wamp::call& msg, std::size_t index) {

@@ -1,5 +1,7 @@
 #include "router/router_core.hpp"
 
+#include <cstdio>
+#include <ctime>
 #include <type_traits>
 
 #include "router/uris.hpp"
@@ -99,6 +101,17 @@ realm* router_core::find_realm(const std::string& name) {
 }
 
 wamp::id router_core::new_global_id() { return ids_.next(); }
+
+std::string router_core::wall_iso8601() const {
+  const std::int64_t ms = wall_ms();
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[40];
+  const auto n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(text + n, sizeof text - n, ".%03dZ", static_cast<int>(ms % 1000));
+  return text;
+}
 
 wamp::id router_core::attach(session_sink sink, transport_details transport,
                              std::shared_ptr<const transport_auth> auth) {

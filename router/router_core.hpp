@@ -112,6 +112,8 @@ class router_core {
   wamp::id new_global_id();
   time_point now() const { return options_.clock(); }
   std::int64_t wall_ms() const { return options_.wall_clock(); }
+  /// The wall clock as the meta API reports times: "2026-11-27T03:20:01.123Z".
+  std::string wall_iso8601() const;
   std::mt19937_64& rng() { return rng_; }
   const random_bytes_fn& random() const { return options_.random; }
   const router_limits& limits() const noexcept { return options_.limits; }

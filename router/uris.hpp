@@ -20,6 +20,9 @@ inline constexpr const char* invalid_uri = "wamp.error.invalid_uri";
 inline constexpr const char* invalid_argument = "wamp.error.invalid_argument";
 inline constexpr const char* no_such_procedure = "wamp.error.no_such_procedure";
 inline constexpr const char* procedure_already_exists = "wamp.error.procedure_already_exists";
+// A shared registration exists with another invocation policy (Crossbar.io's URI).
+inline constexpr const char* procedure_exists_with_different_invocation_policy =
+    "wamp.error.procedure_exists_with_different_invocation_policy";
 inline constexpr const char* no_such_registration = "wamp.error.no_such_registration";
 inline constexpr const char* no_such_subscription = "wamp.error.no_such_subscription";
 inline constexpr const char* no_such_session = "wamp.error.no_such_session";

@@ -15,10 +15,12 @@ namespace {
 
 struct fixture {
   std::chrono::steady_clock::time_point now{};
+  std::int64_t wall_ms = 0;
   router::router_core core{[this] {
     router::core_options o;
     o.seed = 3;
     o.clock = [this] { return now; };
+    o.wall_clock = [this] { return wall_ms; };
     return o;
   }()};
   router::realm& realm = core.add_realm({"realm1"});
@@ -138,7 +140,13 @@ TEST_CASE("shared registrations with roundrobin", "[unit]") {
   peer c(f.core);
   c.join();
   c.send(wamp::register_{1, {{"invoke", "single"}}, "p"});
-  c.expect_error(router::uris::procedure_already_exists);
+  c.expect_error(router::uris::procedure_exists_with_different_invocation_policy);
+  c.send(wamp::register_{2, {{"invoke", "first"}}, "p"});
+  CHECK(c.expect_error(router::uris::procedure_exists_with_different_invocation_policy).args ==
+        wamp::list{"p is registered with the invocation policy roundrobin, not first"});
+  a.inbox.clear();  // its invocations
+  a.send(wamp::register_{2, {{"invoke", "roundrobin"}}, "p"});  // a holds it already
+  a.expect_error(router::uris::procedure_already_exists);
 }
 
 TEST_CASE("cancel: skip, kill and killnowait", "[unit]") {
@@ -321,6 +329,19 @@ TEST_CASE("the meta API answers about sessions and registrations", "[unit]") {
   CHECK(f.realm.sessions().size() == 1);
 }
 
+TEST_CASE("a progressive call invocation (CALL.Options.progress) is a protocol violation, never a partial call", "[unit]") {
+  fixture f;
+  peer callee(f.core), caller(f.core);
+  callee.join();
+  caller.join();
+  f.register_procedure(callee, "com.example.upload");
+  caller.send(wamp::call{1, {{"progress", true}}, "com.example.upload", {"chunk 1"}});
+  const auto abort = caller.expect<wamp::abort>();
+  CHECK(abort.reason == router::uris::protocol_violation);
+  CHECK(caller.closed);
+  callee.expect_nothing();
+}
+
 TEST_CASE("wamp.session.kill refuses a reason that is not a URI and kills nobody", "[unit]") {
   fixture f;
   peer a(f.core), b(f.core);
@@ -375,10 +396,14 @@ TEST_CASE("wamp.registration.match and registration meta events", "[unit]") {
     watcher.send(wamp::subscribe{1, {}, topic});
     watcher.expect<wamp::subscribed>();
   }
+  f.wall_ms = 1764213601123;  // 2025-11-27T03:20:01.123Z
   const auto reg = f.register_procedure(callee, "com.example", {{"match", "prefix"}});
   const auto created = watcher.expect<wamp::event>();
   CHECK(created.args.at(1).at("id") == reg);
   CHECK(created.args.at(1).at("match") == "prefix");
+  CHECK(created.args.at(1).at("created") == "2025-11-27T03:20:01.123Z");  // ISO 8601, as the spec says
+  watcher.send(wamp::call{5, {}, "wamp.registration.get", {reg}});
+  CHECK(watcher.expect<wamp::result>().args.at(0).at("created") == "2025-11-27T03:20:01.123Z");
   watcher.send(wamp::call{2, {}, "wamp.registration.match", {"com.example.add"}});
   CHECK(watcher.expect<wamp::result>().args == wamp::list{reg});
   watcher.send(wamp::call{3, {}, "wamp.registration.match", {"org.other"}});

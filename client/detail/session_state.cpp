@@ -645,6 +645,7 @@ void session_state::close_connection() {
 }
 
 void session_state::on_session_closed(std::exception_ptr why) {
+  ++sessions_closed_;
   joined_.store(false);
   update_delivery();
   for (auto& [handle, r] : subscription_records_) r.core_key = 0;
@@ -734,11 +735,13 @@ session_core::invocation_sink session_state::make_invocation_sink(wamp::uri proc
     }
     details.details = std::move(inv.details);
     details.canceled_ = flag;
+    const auto session_no = self->sessions_closed_;
     if (details.receive_progress) {
-      details.progress = [weak, request](wamp::list args, wamp::dict kwargs) {
+      details.progress = [weak, request, session_no](wamp::list args, wamp::dict kwargs) {
         if (auto s = weak.lock()) {
-          s->run_or_post([request, args = std::move(args), kwargs = std::move(kwargs)](
+          s->run_or_post([request, session_no, args = std::move(args), kwargs = std::move(kwargs)](
                              session_state& st) mutable {
+            if (st.sessions_closed_ != session_no) return;  // its session is gone
             st.core_.yield(request, std::move(args), std::move(kwargs), true);
           });
         }
@@ -746,10 +749,12 @@ session_core::invocation_sink session_state::make_invocation_sink(wamp::uri proc
     } else {
       details.progress = [](wamp::list, wamp::dict) {};
     }
-    auto answer = [weak, request](std::function<void(session_core&)> f) {
+    auto answer = [weak, request, session_no](std::function<void(session_core&)> f) {
       // From a handler thread the answer leaves from here when the I/O thread is idle.
       if (auto s = weak.lock()) {
-        s->run_or_post([request, f = std::move(f)](session_state& st) {
+        s->run_or_post([request, session_no, f = std::move(f)](session_state& st) {
+          // Its session is gone: the same request id may be another caller's invocation now.
+          if (st.sessions_closed_ != session_no) return;
           st.canceled_flags_.erase(request);
           f(st.core_);
         });

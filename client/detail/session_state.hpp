@@ -291,6 +291,10 @@ class session_state : public std::enable_shared_from_this<session_state> {
   std::shared_ptr<waiter> join_waiter_;
   std::vector<std::shared_ptr<waiter>> close_waiters_;
   std::map<wamp::id, std::shared_ptr<std::atomic<bool>>> canceled_flags_;
+  // Sessions ended so far: an invocation's answer carries the count of its session, and is
+  // dropped when another session (after a reconnect) runs by then, whose invocation ids the
+  // router numbers afresh.
+  std::uint64_t sessions_closed_ = 0;
 
   connector connect_;
   std::string url_;

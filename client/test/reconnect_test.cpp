@@ -4,6 +4,7 @@
 #include "client/autobahn_sync.hpp"
 
 #include <atomic>
+#include <future>
 
 #include <catch2/catch.hpp>
 
@@ -19,6 +20,7 @@ namespace w = autobahn_sync::wamp;
 namespace testing = autobahn_sync::testing;
 namespace fault = autobahn_sync::testing::fault;
 using test::echo;
+using test::received_by;
 using test::sent_by;
 
 namespace {
@@ -67,6 +69,40 @@ TEST_CASE_METHOD(testing::wamp_fixture, "reconnect re-joins and restores subscri
   sub.unsubscribe();
   CHECK(sent_by<w::unsubscribe>(*this, "app").size() == 1);
   app.stop();
+}
+
+TEST_CASE_METHOD(testing::wamp_fixture,
+                 "after a reconnect, a handler of the lost session cannot answer the new session's invocation",
+                 "[client][reconnect]") {
+  // The router numbers a session's invocations from 1: the new session's first INVOCATION has
+  // the id the old session's running one had.
+  testing::recorder<w::id> joins;
+  AutobahnSync callee({}, reconnecting(*this, "callee", joins));
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  testing::recorder<bool> slow_started;
+  callee.register_procedure("com.slow", [&, released](const w::list&, const w::dict&, const invocation_details&) {
+    slow_started.add(true);
+    released.wait();
+    return call_result{{"old"}};
+  });
+  callee.register_procedure("com.fast", [](const w::list&, const w::dict&, const invocation_details&) {
+    return call_result{{"new"}};
+  });
+  callee.run();
+  auto slow = std::async(std::launch::async, [&] { return session("caller1").call("com.slow"); });
+  REQUIRE(slow_started.wait_for(1));
+  cut_transport(*this, callee.session(), "callee");
+  REQUIRE(joins.wait_for(2));
+  REQUIRE(testing::eventually([&] { return received_by<w::registered>(*this, "callee").size() == 4; }));
+  auto fast = std::async(std::launch::async, [&] { return session("caller2").call("com.fast"); });
+  // The new INVOCATION waits behind the running handler (one callbacks thread).
+  REQUIRE(testing::eventually([&] { return received_by<w::invocation>(*this, "callee").size() == 2; }));
+  CHECK(received_by<w::invocation>(*this, "callee")[1].request == received_by<w::invocation>(*this, "callee")[0].request);
+  release.set_value();
+  CHECK(fast.get().args == w::list{"new"});
+  CHECK_THROWS_AS(slow.get(), ApplicationError);  // its callee's session ended: canceled
+  callee.stop();
 }
 
 TEST_CASE_METHOD(testing::wamp_fixture, "a subscription and a registration the router revoked are not restored",

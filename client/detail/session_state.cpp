@@ -416,6 +416,8 @@ void session_state::connect_and_join() {
           }});
       try {
         self->core_.join(self->join_);
+        // run() times the first join itself.
+        if (!self->join_waiter_) self->arm_rejoin_deadline();
       } catch (...) {
         self->connection_->close_abruptly();
         self->connection_.reset();
@@ -423,6 +425,41 @@ void session_state::connect_and_join() {
       }
     });
   });
+}
+
+void session_state::arm_rejoin_deadline() {
+  if (options_.join_timeout.count() <= 0) return;
+  std::weak_ptr<session_state> weak = shared_from_this();
+  const wamp::connection* current = connection_.get();
+  auto expire = [weak, current] {
+    auto s = weak.lock();
+    if (!s || !s->connection_ || s->connection_.get() != current ||
+        s->core_.current_state() != session_core::state::joining) {
+      return;
+    }
+    auto conn = std::move(s->connection_);
+    s->core_.on_transport_lost("the router did not answer the join within " +
+                               std::to_string(s->options_.join_timeout.count()) + " ms");
+    conn->close_abruptly();
+  };
+  disarm_rejoin_deadline();
+  if (options_.clock) {
+    virtual_rejoin_ = options_.clock->call_at(
+        options_.clock->now() + options_.join_timeout, [weak, foreign = foreign_, expire] {
+          foreign->run(weak, [expire](session_state& self) { boost::asio::post(self.executor_, expire); });
+        });
+    return;
+  }
+  if (!rejoin_timer_) rejoin_timer_ = std::make_shared<boost::asio::steady_timer>(executor_);
+  rejoin_timer_->expires_after(options_.join_timeout);
+  rejoin_timer_->async_wait([expire](const boost::system::error_code& ec) {
+    if (!ec) expire();
+  });
+}
+
+void session_state::disarm_rejoin_deadline() {
+  if (virtual_rejoin_) options_.clock->cancel_timer(std::exchange(virtual_rejoin_, 0));
+  if (rejoin_timer_) rejoin_timer_->cancel();
 }
 
 void session_state::connect_failed(const std::exception_ptr& error) {
@@ -478,6 +515,7 @@ void session_state::on_joined(const wamp::welcome& w) {
     session_id_ = w.session;
     welcome_details_ = w.details;
   }
+  disarm_rejoin_deadline();
   const bool rejoin = ever_joined_;
   ever_joined_ = true;
   attempts_ = 0;
@@ -646,6 +684,7 @@ void session_state::close_connection() {
 
 void session_state::on_session_closed(std::exception_ptr why) {
   ++sessions_closed_;
+  disarm_rejoin_deadline();
   joined_.store(false);
   update_delivery();
   for (auto& [handle, r] : subscription_records_) r.core_key = 0;

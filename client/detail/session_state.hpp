@@ -326,6 +326,12 @@ class session_state : public std::enable_shared_from_this<session_state> {
   // With a manual clock: the key of the virtual timer of the scheduled reconnect, or 0.
   std::uint64_t virtual_reconnect_ = 0;
   void reconnect_now();
+  // A re-join the router never answers (no WELCOME, CHALLENGE or ABORT) ends after
+  // join_timeout as a lost transport would, and the next attempt follows.
+  void arm_rejoin_deadline();
+  void disarm_rejoin_deadline();
+  std::shared_ptr<boost::asio::steady_timer> rejoin_timer_;
+  std::uint64_t virtual_rejoin_ = 0;  // with a manual clock: its timer's key, or 0
   // Caller-driven waiting: the waiting thread runs driven_io_ when no other thread does
   // (it leads), or sleeps as a follower until its answer comes or the leader leaves.
   boost::asio::io_context* driven_io_ = nullptr;

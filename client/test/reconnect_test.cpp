@@ -105,6 +105,24 @@ TEST_CASE_METHOD(testing::wamp_fixture,
   callee.stop();
 }
 
+TEST_CASE_METHOD(testing::wamp_fixture, "a re-join the router never answers ends after join_timeout and the next attempt follows",
+                 "[client][reconnect]") {
+  testing::recorder<w::id> joins;
+  auto o = reconnecting(*this, "app", joins);
+  o.join_timeout = 300ms;
+  AutobahnSync app({}, o);
+  app.register_procedure("com.echo", echo);
+  app.run();
+  // The first HELLO of the reconnect vanishes: no WELCOME, CHALLENGE or ABORT ever comes.
+  auto lost_hello = faults().install(testing::match().type(w::message_type::hello).session("app").nth(1), fault::drop());
+  cut_transport(*this, app.session(), "app");
+  REQUIRE(joins.wait_for(2));
+  CHECK(lost_hello.hits() == 1);
+  CHECK(sent_by<w::hello>(*this, "app").size() == 3);
+  CHECK(app.session().call("com.echo", {1}).value() == 1);
+  app.stop();
+}
+
 TEST_CASE_METHOD(testing::wamp_fixture, "a subscription and a registration the router revoked are not restored",
                  "[client][reconnect]") {
   testing::recorder<w::id> joins;

@@ -11,6 +11,26 @@
 namespace autobahn_sync::router {
 namespace {
 
+// The lengths of the runs of components between a wildcard pattern's wildcards (its empty
+// components): "a1.b2..d4.e5" gives {2, 2}, "a1.b2.c3..e5" {3, 1}. A greater sequence is the
+// more specific registration.
+std::vector<std::size_t> wildcard_portions(const std::string& pattern) {
+  std::vector<std::size_t> portions{0};
+  std::size_t start = 0;
+  while (true) {
+    const auto dot = pattern.find('.', start);
+    const auto end = dot == std::string::npos ? pattern.size() : dot;
+    if (end == start) {
+      portions.push_back(0);  // a wildcard ends the run
+    } else {
+      ++portions.back();
+    }
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return portions;
+}
+
 bool option_true(const wamp::dict& options, const char* key) {
   const auto it = options.find(key);
   return it != options.end() && it->second.is_boolean() && it->second.get<bool>();
@@ -135,10 +155,18 @@ registration_record* dealer::best_match_mutable(const std::string& procedure) {
       best = it->second.get();
   }
   if (best) return best;
+  // Of the wildcard registrations that match, the specification's precedence: the longest
+  // run of components before the first wildcard, then before the second, and so on.
+  std::vector<std::size_t> best_portions;
   for (auto it = by_key_.lower_bound({wamp::match_policy::wildcard, ""}); it != by_key_.end(); ++it) {
-    if (wamp::uri_matches(it->first.second, wamp::match_policy::wildcard, procedure)) return it->second.get();
+    if (!wamp::uri_matches(it->first.second, wamp::match_policy::wildcard, procedure)) continue;
+    auto portions = wildcard_portions(it->first.second);
+    if (!best || portions > best_portions) {
+      best = it->second.get();
+      best_portions = std::move(portions);
+    }
   }
-  return nullptr;
+  return best;
 }
 
 std::vector<const registration_record*> dealer::all() const {

@@ -329,6 +329,40 @@ TEST_CASE("the meta API answers about sessions and registrations", "[unit]") {
   CHECK(f.realm.sessions().size() == 1);
 }
 
+TEST_CASE("a call matching several wildcard registrations goes to the one the specification ranks first", "[unit]") {
+  // The wildcard registrations of the specification's example (pattern-based registrations,
+  // "Calls matching multiple registrations"): the longest run of components before the first
+  // wildcard wins, then before the second.
+  fixture f;
+  std::vector<std::unique_ptr<peer>> callees;
+  for (const char* uri : {"a1.b2..d4.e5", "a1.b2.c3..e5", "a1.b2..d4.e5..g7", "a1.b2..d4..f6.g7"}) {
+    callees.push_back(std::make_unique<peer>(f.core));
+    callees.back()->join();
+    f.register_procedure(*callees.back(), uri, {{"match", "wildcard"}});
+  }
+  peer caller(f.core);
+  caller.join();
+  const std::vector<std::pair<std::string, std::size_t>> calls{
+      {"a1.b2.c55.d4.e5", 0}, {"a1.b2.c3.d4.e5", 1}, {"a1.b2.c88.d4.e5.f6.g7", 2}};
+  wamp::id request = 0;
+  for (const auto& [uri, expected] : calls) {
+    INFO(uri);
+    caller.send(wamp::call{++request, {}, uri});
+    for (std::size_t i = 0; i < callees.size(); ++i) {
+      if (i == expected) {
+        CHECK(callees[i]->expect<wamp::invocation>().details.at("procedure") == uri);
+      } else {
+        callees[i]->expect_nothing();
+      }
+    }
+  }
+  caller.send(wamp::call{++request, {}, "wamp.registration.match", {"a1.b2.c3.d4.e5"}});
+  CHECK(caller.expect<wamp::result>().args ==
+        wamp::list{f.realm.the_dealer().lookup("a1.b2.c3..e5", wamp::match_policy::wildcard)->id});
+  caller.send(wamp::call{++request, {}, "a2.b2.c2.d2.e2"});
+  caller.expect_error(router::uris::no_such_procedure);
+}
+
 TEST_CASE("a progressive call invocation (CALL.Options.progress) is a protocol violation, never a partial call", "[unit]") {
   fixture f;
   peer callee(f.core), caller(f.core);

@@ -10,7 +10,11 @@
 //     auto& callee = client("callee");
 //     callee.session().register_procedure("com.example.add", add);
 //     auto drop = faults().install(match().type(wamp::message_type::result).nth(1), fault::drop());
-//     CHECK(client("caller").session().call("com.example.add", {1, 2}).value() == 3);
+//     call_options quick;
+//     quick.timeout = std::chrono::milliseconds(100);
+//     CHECK_THROWS_MATCHES(client("caller").session().call("com.example.add", {1, 2}, {}, quick),
+//                          ApplicationError, has_error_uri("wamp.error.timeout"));  // no RESULT came
+//     CHECK(client("caller").session().call("com.example.add", {1, 2}).value() == 3);  // the next one does
 //   }
 //
 // Thread safety: use a fixture from the test's thread.

@@ -2,14 +2,16 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
 namespace autobahn_sync::testing {
 namespace {
 
-// Tests run on one thread; these name the simulation of the running test.
-simulation* current = nullptr;
+// Tests run on one thread; these name the simulations alive, the newest last (the running
+// one). A simulation leaves it when destroyed, in whatever order that happens.
+std::vector<simulation*> alive;
 std::optional<std::uint64_t> last_seed;
 
 std::string shell_quote(std::string_view s) {
@@ -95,13 +97,12 @@ simulation::simulation(std::uint64_t seed, ready_order order)
       schedule_rng_(seed_.value ^ 0x9e3779b97f4a7c15ull),
       work_(io_.get_executor()),
       start_(clock_->now()) {
-  previous_ = current;
-  current = this;
+  alive.push_back(this);
   last_seed = seed_.value;
 }
 
 simulation::~simulation() {
-  if (current == this) current = previous_;
+  alive.erase(std::remove(alive.begin(), alive.end(), this), alive.end());
   work_.reset();
   // Destroying a handler may post another (a destructor that closes something): drop those.
   std::deque<std::unique_ptr<detail::ready_work>> left;
@@ -252,13 +253,13 @@ std::function<void(const std::function<bool()>&)> simulation::router_wait() {
   return [this](const std::function<bool()>& done) { run_until(done, time_point::max(), "router::with_core"); };
 }
 
-simulation* running_simulation() { return current; }
+simulation* running_simulation() { return alive.empty() ? nullptr : alive.back(); }
 std::optional<std::uint64_t> last_simulation_seed() { return last_seed; }
 void forget_last_simulation_seed() { last_seed.reset(); }
 
 std::optional<bool> wait_in_simulation(const std::function<bool()>& ready, std::chrono::milliseconds timeout,
                                        std::string_view who) {
-  simulation* sim = current;
+  simulation* sim = running_simulation();
   if (!sim) return std::nullopt;
   return sim->run_until(ready, sim->clock()->now() + timeout, who);
 }

@@ -230,7 +230,6 @@ class simulation {
   std::vector<std::string> nested_deadlocks_;
   std::size_t jumps_ = 0;
   std::size_t handlers_run_ = 0;
-  simulation* previous_ = nullptr;
 };
 
 /// The simulation alive on the test's thread (the newest), or null.

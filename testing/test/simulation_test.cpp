@@ -460,3 +460,13 @@ TEST_CASE("sim demo: the seed comes from --rng-seed", "[.][sim-rng-seed]") {
   CHECK(f.sim()->source() == testing::seed_source::catch_rng_seed);
   CHECK(f.seed() == 4321);
 }
+
+TEST_CASE("simulations destroyed out of order leave the running one to the survivor, then none", "[sim]") {
+  auto first = std::make_unique<testing::simulation>(1);
+  auto second = std::make_unique<testing::simulation>(2);
+  CHECK(testing::running_simulation() == second.get());
+  first.reset();  // not the newest
+  CHECK(testing::running_simulation() == second.get());
+  second.reset();
+  CHECK(testing::running_simulation() == nullptr);  // nothing dangles
+}

@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -95,14 +96,33 @@ inline std::string to_text(const received_event& e) {
   return e.details.topic + " " + wamp::value(e.args).dump() + " " + wamp::value(e.kwargs).dump();
 }
 
-/// Records EVENTs: pass handler() to subscribe().
+/// Records EVENTs: pass handler() to subscribe(). The handler may outlive the recorder (a
+/// recorder local to a TEST_CASE_METHOD's body dies before the fixture stops its clients):
+/// EVENTs that arrive after that are dropped, not written into a dead object.
 class event_recorder : public recorder<received_event> {
  public:
+  event_recorder() = default;
+  event_recorder(const event_recorder&) = delete;
+  event_recorder& operator=(const event_recorder&) = delete;
+  ~event_recorder() {
+    std::lock_guard lock(target_->mutex);
+    target_->alive = nullptr;
+  }
+
   event_handler handler() {
-    return [this](const wamp::list& args, const wamp::dict& kwargs, const event_details& details) {
-      add({args, kwargs, details});
+    return [target = target_](const wamp::list& args, const wamp::dict& kwargs, const event_details& details) {
+      std::lock_guard lock(target->mutex);
+      if (target->alive) target->alive->add({args, kwargs, details});
     };
   }
+
+ private:
+  struct target {
+    explicit target(event_recorder* r) : alive(r) {}
+    std::mutex mutex;
+    event_recorder* alive;
+  };
+  std::shared_ptr<target> target_ = std::make_shared<target>(this);
 };
 
 }  // namespace autobahn_sync::testing

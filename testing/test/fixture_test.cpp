@@ -55,6 +55,22 @@ TEST_CASE_METHOD(testing::wamp_fixture, "waiting for events with a recorder", "[
   CHECK(got[0].details.topic == "com.example.tick");
 }
 
+TEST_CASE_METHOD(testing::wamp_fixture, "events after a local recorder is gone are dropped, not written into it",
+                 "[integration]") {
+  // The subscription outlives the recorder (the fixture stops its clients after the body):
+  // EVENTs still on their way then reach a handler whose recorder is gone.
+  autobahn_sync::event_handler handler;
+  {
+    testing::event_recorder events;
+    handler = events.handler();
+    session("listener").subscribe("com.example.late", handler);
+    session("talker").publish("com.example.late", {1});
+    REQUIRE(events.wait_for(1));
+  }
+  handler({2}, {}, {});  // what an EVENT arriving now does: nothing (ASan would report a write)
+  session("talker").publish("com.example.late", {3}, {}, autobahn_sync::publish_options{.acknowledge = true});
+}
+
 TEST_CASE_METHOD(testing::wamp_fixture, "a rule answers the 2nd CALL with a chosen ERROR", "[integration]") {
   session("callee").register_procedure("com.example.add", adder());
   auto rule = faults().install(match().type(message_type::call).session("caller").nth(2),

@@ -88,8 +88,10 @@ struct action {
   enum class kind {
     drop,            // the message vanishes
     duplicate,       // delivered twice
-    corrupt,         // replaced by bytes that do not decode
-    truncate,        // its encoding is cut short (also undecodable)
+    corrupt,         // replaced by bytes that do not decode (toward the router over a
+                     // socket fixture: the transport drops instead, as no raw bytes can be
+                     // written there)
+    truncate,        // its encoding is cut short (also undecodable; the same caveat)
     replace,         // another message is delivered instead
     hold,            // kept until the rule's handle releases it
     answer,          // not delivered; a message is sent back to its sender instead
@@ -143,7 +145,9 @@ action answer_error(std::string error_uri, wamp::list args = {}, wamp::dict kwar
 /// Answers a HELLO with ABORT and the given reason in the router's place.
 action abort_hello(std::string reason);
 /// Answers a HELLO with a CHALLENGE of `method` and `extra` in the router's place (to drive a
-/// client's on_challenge; pair it with reject_authenticate or let AUTHENTICATE through).
+/// client's on_challenge). The router never saw the HELLO: pair it with reject_authenticate
+/// (or another answer to the AUTHENTICATE), as the router would abort an AUTHENTICATE that
+/// comes before HELLO.
 action challenge(std::string method, wamp::dict extra = {});
 /// Answers an AUTHENTICATE with ABORT `reason` in the router's place.
 action reject_authenticate(std::string reason = "wamp.error.authentication_failed");

@@ -1,6 +1,7 @@
 #include "router/realm.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "router/router_core.hpp"
 #include "router/uris.hpp"
@@ -179,10 +180,24 @@ bool realm::call_meta(session& s, const wamp::call& msg) {
   };
   auto bad_argument = [&] { fail(uris::invalid_argument, "wrong arguments for " + p); };
 
-  if (p == "wamp.session.count") {
-    reply({sessions_.size()});
-  } else if (p == "wamp.session.list") {
-    reply({wamp::value(std::vector<wamp::id>(sessions_.begin(), sessions_.end()))});
+  if (p == "wamp.session.count" || p == "wamp.session.list") {
+    // Optional filter_authroles: only sessions of these roles.
+    std::optional<std::set<std::string>> roles;
+    if (!msg.args.empty() && !msg.args[0].is_null()) {
+      if (!msg.args[0].is_array()) return bad_argument(), true;
+      roles.emplace();
+      for (const auto& r : msg.args[0]) {
+        if (!r.is_string()) return bad_argument(), true;
+        roles->insert(r.get<std::string>());
+      }
+    }
+    std::vector<wamp::id> ids;
+    for (const wamp::id id : sessions_) {
+      const session* member = core_.find_session(id);
+      if (!roles || (member && roles->count(member->authrole))) ids.push_back(id);
+    }
+    if (p == "wamp.session.count") reply({ids.size()});
+    else reply({wamp::value(ids)});
   } else if (p == "wamp.session.get") {
     const auto id = id_arg(msg, 0);
     if (!id) return bad_argument(), true;

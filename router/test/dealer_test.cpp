@@ -376,6 +376,22 @@ TEST_CASE("a progressive call invocation (CALL.Options.progress) is a protocol v
   callee.expect_nothing();
 }
 
+TEST_CASE("wamp.session.count and wamp.session.list take an optional filter_authroles", "[unit]") {
+  fixture f;
+  peer a(f.core), b(f.core);
+  a.join("realm1", {{"authrole", "anonymous"}});
+  b.join();
+  b.send(wamp::call{1, {}, "wamp.session.count", {wamp::value::array({"nobody"})}});
+  CHECK(b.expect<wamp::result>().args == wamp::list{0});
+  const std::string role = f.core.find_session(a.session_id())->authrole;
+  b.send(wamp::call{2, {}, "wamp.session.list", {wamp::value::array({role})}});
+  CHECK(b.expect<wamp::result>().args.at(0).size() == 2);  // both joined with the same role
+  b.send(wamp::call{3, {}, "wamp.session.count", {nullptr}});
+  CHECK(b.expect<wamp::result>().args == wamp::list{2});
+  b.send(wamp::call{4, {}, "wamp.session.count", {"not a list"}});
+  b.expect_error(router::uris::invalid_argument);
+}
+
 TEST_CASE("wamp.session.kill refuses a reason that is not a URI and kills nobody", "[unit]") {
   fixture f;
   peer a(f.core), b(f.core);

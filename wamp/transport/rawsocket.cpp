@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include "wamp/transport/detail/admit_accepted.hpp"
 #include "wamp/transport/detail/listen_endpoint.hpp"
 #include "wamp/transport/detail/resolve.hpp"
 #include "wamp/transport/detail/tcp_keepalive.hpp"
@@ -432,17 +433,10 @@ void rawsocket_listener::close() {
 void rawsocket_listener::accept_next() {
   acceptor_.async_accept(executor_, [self = shared_from_this()](const error_code& ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-    if (ec) {
-      const auto pause = self->backoff_->retry_later([self] { self->accept_next(); });
-      if (self->options_.on_accept_error) self->options_.on_accept_error(ec, pause);
-      return;
-    }
-    self->backoff_->succeeded();
-    if (self->handshakes_at_limit(self->options_.transport.max_pending_handshakes)) {
-      if (self->options_.on_handshake_limit) self->options_.on_handshake_limit(detail::tcp_peer_name(socket));
-    } else {
-      self->handshake(std::move(socket));
-    }
+    const auto admitted =
+        detail::admit_accepted(ec, socket, *self->backoff_, *self, self->options_, [self] { self->accept_next(); });
+    if (admitted == detail::admission::paused) return;
+    if (admitted == detail::admission::serve) self->handshake(std::move(socket));
     self->accept_next();
   });
 }

@@ -12,6 +12,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include "wamp/transport/detail/admit_accepted.hpp"
 #include "wamp/transport/detail/eager_write_stream.hpp"
 #include "wamp/transport/detail/listen_endpoint.hpp"
 #include "wamp/transport/detail/resolve.hpp"
@@ -455,15 +456,10 @@ void websocket_listener::close() {
 void websocket_listener::accept_next() {
   acceptor_.async_accept(executor_, [self = shared_from_this()](const error_code& ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-    if (ec) {
-      const auto pause = self->backoff_->retry_later([self] { self->accept_next(); });
-      if (self->options_.on_accept_error) self->options_.on_accept_error(ec, pause);
-      return;
-    }
-    self->backoff_->succeeded();
-    if (self->handshakes_at_limit(self->options_.transport.max_pending_handshakes)) {
-      if (self->options_.on_handshake_limit) self->options_.on_handshake_limit(detail::tcp_peer_name(socket));
-    } else {
+    const auto admitted =
+        detail::admit_accepted(ec, socket, *self->backoff_, *self, self->options_, [self] { self->accept_next(); });
+    if (admitted == detail::admission::paused) return;
+    if (admitted == detail::admission::serve) {
       error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       // The handshake keeps the listener alive through its handler.

@@ -316,7 +316,10 @@ bool AutobahnSync::running() const {
 
 std::exception_ptr AutobahnSync::last_error() const {
   std::lock_guard lock(mutex_);
-  return last_error_;
+  if (last_error_) return last_error_;
+  // state_ is replaced by the next run() only after set_up_ was cleared under this lock.
+  if (set_up_ && state_) return state_->reconnect_gave_up();
+  return nullptr;
 }
 
 void AutobahnSync::stop() {

@@ -146,7 +146,9 @@ class AutobahnSync {
   void stop();
 
   bool running() const;
-  /// The error that ended a run_in_io_context() join, or that its callback threw, if any.
+  /// The error that ended a run_in_io_context() join, or that its callback threw, if any;
+  /// else, once client_options::reconnect ran out of max_attempts, the TransportLost that
+  /// says so (the one the session's calls then throw).
   std::exception_ptr last_error() const;
   /// The client's options; change them only while not running.
   client_options& options() { return options_; }

@@ -32,10 +32,15 @@ using connector = std::function<void(boost::asio::any_io_executor executor,
 /// Calls made while reconnecting throw TransportLost / SessionNotReady.
 struct reconnect_options {
   bool enabled = false;
+  /// Before the first attempt after a loss (0: at once). Each later attempt waits the
+  /// previous delay times `multiplier` (taken as 1 when below), at most max_delay and at
+  /// least 1 ms.
   std::chrono::milliseconds initial_delay = std::chrono::milliseconds(500);
   std::chrono::milliseconds max_delay = std::chrono::seconds(30);
   double multiplier = 2.0;
-  /// Attempts after one loss before giving up; 0: unlimited.
+  /// Attempts after one loss before giving up; 0: unlimited. A join resets the count. Once
+  /// the client gave up, call/publish/subscribe/register throw TransportLost saying so, and
+  /// AutobahnSync::last_error() returns it.
   int max_attempts = 0;
 };
 
@@ -116,6 +121,11 @@ struct client_options {
   std::function<void(wamp::id session)> on_join;
   /// Called on the I/O thread each time the session ends; `why` is null after leave()/stop().
   std::function<void(std::exception_ptr why)> on_leave;
+  /// Called on the I/O thread when, after a reconnect, the router refuses to restore a
+  /// subscription or a registration (its ERROR: say, another session registered the
+  /// procedure meanwhile); `uri` is the topic or procedure. The handle's active() is then
+  /// false and it is not restored again. Same rules as on_join.
+  std::function<void(const wamp::uri& uri, std::exception_ptr why)> on_restore_failed;
 
   /// Virtual time for tests: call, join and leave timeouts run on this clock (advance() it
   /// to expire them); so does the reconnect backoff. Null: real time.

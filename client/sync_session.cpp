@@ -110,7 +110,7 @@ SyncSession::SyncSession(std::shared_ptr<detail::session_state> state)
 
 call_result SyncSession::call(const wamp::uri& procedure, wamp::list args, wamp::dict kwargs,
                               const call_options& options) {
-  state_->check_running();
+  state_->check_usable();
   auto w = state_->make_waiter();
   waiter_scope scope{*state_, w};
   // The CALL leaves from this thread when the I/O thread is idle (no wake-up on the way out).
@@ -176,7 +176,7 @@ std::optional<wamp::id> SyncSession::publish(const wamp::uri& topic, wamp::list 
                            [](std::exception_ptr, wamp::id) {});
     return std::nullopt;
   }
-  state_->check_running();
+  state_->check_usable();
   auto w = state_->make_waiter();
   waiter_scope scope{*state_, w};
   state_->run_or_post([w, topic, args = std::move(args), kwargs = std::move(kwargs),
@@ -207,40 +207,42 @@ void refuse_handlers_when_caller_driven(const session_state& state, const char* 
 
 subscription SyncSession::subscribe(const wamp::uri& topic, event_handler handler,
                                     const subscribe_options& options) {
-  state_->check_running();
+  state_->check_usable();
   refuse_handlers_when_caller_driven(*state_, "subscribe");
   auto w = state_->make_waiter();
   waiter_scope scope{*state_, w};
-  state_->post([w, topic, handler = std::move(handler),
-                opts = to_dict(options)](session_state& s) mutable {
-    s.subscribe(topic, std::move(opts), std::move(handler), w);
+  auto active = std::make_shared<std::atomic<bool>>(true);
+  state_->post([w, topic, handler = std::move(handler), opts = to_dict(options),
+                active](session_state& s) mutable {
+    s.subscribe(topic, std::move(opts), std::move(handler), active, w);
   });
   wait_or_throw(*state_, *w, state_->options().call_timeout, "subscribe", topic);
   subscription s;
   s.state_ = state_;
   s.key_ = w->number;
   s.topic_ = topic;
-  s.active_ = std::make_shared<std::atomic<bool>>(true);
+  s.active_ = std::move(active);
   return s;
 }
 
 registration SyncSession::register_procedure(const wamp::uri& procedure,
                                              procedure_handler handler,
                                              const register_options& options) {
-  state_->check_running();
+  state_->check_usable();
   refuse_handlers_when_caller_driven(*state_, "register_procedure");
   auto w = state_->make_waiter();
   waiter_scope scope{*state_, w};
-  state_->post([w, procedure, handler = std::move(handler),
-                opts = to_dict(options)](session_state& s) mutable {
-    s.register_procedure(procedure, std::move(opts), std::move(handler), w);
+  auto active = std::make_shared<std::atomic<bool>>(true);
+  state_->post([w, procedure, handler = std::move(handler), opts = to_dict(options),
+                active](session_state& s) mutable {
+    s.register_procedure(procedure, std::move(opts), std::move(handler), active, w);
   });
   wait_or_throw(*state_, *w, state_->options().call_timeout, "register", procedure);
   registration r;
   r.state_ = state_;
   r.key_ = w->number;
   r.procedure_ = procedure;
-  r.active_ = std::make_shared<std::atomic<bool>>(true);
+  r.active_ = std::move(active);
   return r;
 }
 

@@ -5,6 +5,7 @@
 #include <boost/asio/dispatch.hpp>
 
 #include "client/detail/builtin_credentials.hpp"
+#include "client/detail/reconnect_backoff.hpp"
 #include "client/errors.hpp"
 #include "client/uris.hpp"
 
@@ -77,7 +78,8 @@ session_state::session_state(strand_type strand, std::shared_ptr<callbacks_runne
   caller_spin.set_spin(options_.spin_wait);
   // Inline handlers (callback_threads = 0) and on_leave would run on the delivering thread;
   // on_challenge and on_join run before the session is joined, when the gate never accepts.
-  delivery_allowed_ = own_thread && options_.callback_threads > 0 && !options_.on_leave;
+  delivery_allowed_ =
+      own_thread && options_.callback_threads > 0 && !options_.on_leave && !options_.on_restore_failed;
 }
 
 void session_state::update_delivery() {
@@ -149,6 +151,13 @@ void session_state::abandon_all(std::exception_ptr error) {
     all = waiters_;
   }
   for (auto& w : all) w->fail(error);
+}
+
+void session_state::check_usable() const {
+  check_running();
+  if (!gave_up_flag_.load()) return;
+  std::lock_guard lock(snapshot_mutex_);
+  std::rethrow_exception(clone_error(gave_up_));
 }
 
 bool session_state::on_io_thread() const { return strand_.running_in_this_thread() || gate_->held_here(); }
@@ -456,17 +465,14 @@ void session_state::connect_failed(const std::exception_ptr& error) {
     jw->fail(error);
     return;
   }
-  if (ever_joined_) schedule_reconnect();
+  if (ever_joined_) schedule_reconnect(error);
 }
 
-void session_state::schedule_reconnect() {
+void session_state::schedule_reconnect(const std::exception_ptr& why) {
   const auto& r = options_.reconnect;
   if (!r.enabled || stopping.load() || left_) return;
-  if (r.max_attempts > 0 && attempts_ >= r.max_attempts) return;
-  delay_ = attempts_ == 0
-               ? r.initial_delay
-               : std::min(r.max_delay, std::chrono::milliseconds(static_cast<std::int64_t>(
-                                           static_cast<double>(delay_.count()) * r.multiplier)));
+  if (r.max_attempts > 0 && attempts_ >= r.max_attempts) return give_up_reconnecting(why);
+  delay_ = reconnect_delay(r, attempts_, delay_);
   ++attempts_;
   if (options_.clock) {
     // Virtual time: a timer of the manual clock (a simulation jumps time to it).
@@ -492,6 +498,25 @@ void session_state::schedule_reconnect() {
   });
 }
 
+void session_state::give_up_reconnecting(const std::exception_ptr& why) {
+  std::string what = "the session was lost and reconnecting gave up after " +
+                     std::to_string(attempts_) + (attempts_ == 1 ? " attempt" : " attempts");
+  try {
+    if (why) std::rethrow_exception(why);
+  } catch (const std::exception& e) {
+    what += std::string(": ") + e.what();
+  } catch (...) {
+  }
+  std::lock_guard lock(snapshot_mutex_);
+  gave_up_ = std::make_exception_ptr(TransportLost(what));
+  gave_up_flag_.store(true);
+}
+
+std::exception_ptr session_state::reconnect_gave_up() const {
+  std::lock_guard lock(snapshot_mutex_);
+  return gave_up_;
+}
+
 void session_state::reconnect_now() {
   if (stopping.load() || left_) return;
   if (core_.current_state() != session_core::state::closed) return;
@@ -515,19 +540,61 @@ void session_state::on_joined(const wamp::welcome& w) {
   if (auto jw = std::exchange(join_waiter_, nullptr)) jw->complete(nullptr, [](auto&) {});
 }
 
+namespace {
+// The router's ERROR to a re-SUBSCRIBE or re-REGISTER, as opposed to the session's loss
+// (after which the next rejoin restores again).
+bool refused_by_router(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const ApplicationError&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+}  // namespace
+
+namespace {
+// An unsubscribe or unregister whose session is lost meanwhile has done what it was asked:
+// the router dropped everything of that session, and the record, gone, is not restored.
+std::exception_ptr unless_session_lost(const std::exception_ptr& e) {
+  try {
+    if (e) std::rethrow_exception(e);
+  } catch (const TransportLost&) {
+    return nullptr;
+  } catch (...) {
+  }
+  return e;
+}
+}  // namespace
+
+template <class Records>
+void session_state::restored(Records& records, std::uint64_t handle, std::exception_ptr e,
+                             std::uint64_t key, const wamp::uri& uri,
+                             void (session_core::*undo)(std::uint64_t, session_core::done_handler)) {
+  auto it = records.find(handle);
+  if (!e) {
+    if (it != records.end()) return (void)(it->second.core_key = key);
+    return (core_.*undo)(key, [](std::exception_ptr) {});  // undone meanwhile
+  }
+  if (it == records.end() || !refused_by_router(e)) return;
+  it->second.active->store(false);
+  records.erase(it);
+  if (!options_.on_restore_failed) return;
+  try {
+    options_.on_restore_failed(uri, e);
+  } catch (...) {
+  }
+}
+
 void session_state::restore_records() {
   std::weak_ptr<session_state> weak = shared_from_this();
   for (auto& [handle, r] : subscription_records_) {
     try {
       core_.subscribe(r.topic, r.options, make_event_sink(r.topic, r.handler, r.active),
-                      [weak, handle = handle](std::exception_ptr e, std::uint64_t key) {
-                        auto s = weak.lock();
-                        if (!s || e) return;
-                        if (auto it = s->subscription_records_.find(handle);
-                            it != s->subscription_records_.end()) {
-                          it->second.core_key = key;
-                        } else {
-                          s->core_.unsubscribe(key, [](std::exception_ptr) {});
+                      [weak, handle = handle, topic = r.topic](std::exception_ptr e, std::uint64_t key) {
+                        if (auto s = weak.lock()) {
+                          s->restored(s->subscription_records_, handle, e, key, topic, &session_core::unsubscribe);
                         }
                       });
     } catch (...) {
@@ -538,14 +605,9 @@ void session_state::restore_records() {
     try {
       core_.register_procedure(
           r.procedure, r.options, make_invocation_sink(r.procedure, r.handler),
-          [weak, handle = handle](std::exception_ptr e, std::uint64_t key) {
-            auto s = weak.lock();
-            if (!s || e) return;
-            if (auto it = s->registration_records_.find(handle);
-                it != s->registration_records_.end()) {
-              it->second.core_key = key;
-            } else {
-              s->core_.unregister(key, [](std::exception_ptr) {});
+          [weak, handle = handle, procedure = r.procedure](std::exception_ptr e, std::uint64_t key) {
+            if (auto s = weak.lock()) {
+              s->restored(s->registration_records_, handle, e, key, procedure, &session_core::unregister);
             }
           });
     } catch (...) {
@@ -565,16 +627,16 @@ void session_state::forget_revoked(std::uint64_t core_key) {
   }
   for (auto it = registration_records_.begin(); it != registration_records_.end(); ++it) {
     if (it->second.core_key != core_key) continue;
+    it->second.active->store(false);
     registration_records_.erase(it);
     return;
   }
 }
 
 void session_state::subscribe(wamp::uri topic, wamp::dict options, event_handler handler,
-                              std::shared_ptr<waiter> w) {
+                              std::shared_ptr<std::atomic<bool>> active, std::shared_ptr<waiter> w) {
   if (w->done.load()) return;
   try {
-    auto active = std::make_shared<std::atomic<bool>>(true);
     auto sink = make_event_sink(topic, handler, active);
     std::weak_ptr<session_state> weak = shared_from_this();
     core_.subscribe(topic, options, std::move(sink),
@@ -602,25 +664,27 @@ void session_state::unsubscribe(std::uint64_t handle, std::shared_ptr<waiter> w)
   it->second.active->store(false);  // before unsubscribe() returns: queued events are dropped
   subscription_records_.erase(it);
   try {
-    core_.unsubscribe(key, [w](std::exception_ptr e) { w->fail(e); });
+    core_.unsubscribe(key, [w](std::exception_ptr e) { w->fail(unless_session_lost(e)); });
   } catch (...) {
-    w->fail(std::current_exception());
+    w->fail(unless_session_lost(std::current_exception()));
   }
 }
 
 void session_state::register_procedure(wamp::uri procedure, wamp::dict options,
-                                       procedure_handler handler, std::shared_ptr<waiter> w) {
+                                       procedure_handler handler,
+                                       std::shared_ptr<std::atomic<bool>> active,
+                                       std::shared_ptr<waiter> w) {
   if (w->done.load()) return;
   try {
     auto sink = make_invocation_sink(procedure, handler);
     std::weak_ptr<session_state> weak = shared_from_this();
     core_.register_procedure(
         procedure, options, std::move(sink),
-        [weak, w, procedure, options, handler](std::exception_ptr e, std::uint64_t key) {
+        [weak, w, procedure, options, handler, active](std::exception_ptr e, std::uint64_t key) {
           auto s = weak.lock();
           if (e || !s) return (void)w->fail(e);
           const auto handle = ++s->last_handle_;
-          s->registration_records_[handle] = registration_record{procedure, options, handler, key};
+          s->registration_records_[handle] = registration_record{procedure, options, handler, key, active};
           if (!w->complete(nullptr, [&](waiter& x) { x.number = handle; })) {
             s->registration_records_.erase(handle);
             s->core_.unregister(key, [](std::exception_ptr) {});
@@ -637,9 +701,9 @@ void session_state::unregister(std::uint64_t handle, std::shared_ptr<waiter> w) 
   const auto key = it->second.core_key;
   registration_records_.erase(it);
   try {
-    core_.unregister(key, [w](std::exception_ptr e) { w->fail(e); });
+    core_.unregister(key, [w](std::exception_ptr e) { w->fail(unless_session_lost(e)); });
   } catch (...) {
-    w->fail(std::current_exception());
+    w->fail(unless_session_lost(std::current_exception()));
   }
 }
 
@@ -684,13 +748,14 @@ void session_state::on_session_closed(std::exception_ptr why) {
   close_connection();
   // The transport's close follows; a reconnect must not wait for it.
   connection_.reset();
-  if (options_.on_leave) call_hook(options_.on_leave, why);
+  // After leave()/stop() the end was asked for, even when the router's answer never came.
+  if (options_.on_leave) call_hook(options_.on_leave, left_ ? nullptr : why);
   for (auto& w : std::exchange(close_waiters_, {})) w->complete(nullptr, [](auto&) {});
   if (auto jw = std::exchange(join_waiter_, nullptr)) {
     jw->fail(why ? why : std::make_exception_ptr(TransportLost("the session closed")));
     return;
   }
-  if (why && ever_joined_) schedule_reconnect();
+  if (why && ever_joined_) schedule_reconnect(why);
 }
 
 wamp::id session_state::session_id() const {

@@ -196,6 +196,12 @@ class session_state : public std::enable_shared_from_this<session_state> {
   /// Throws NotRunningError once stop() began, and Error when called on the I/O thread
   /// (a blocking request there could never be answered).
   void check_running() const;
+  /// check_running(), and throws the TransportLost of reconnect_gave_up() once there is one:
+  /// for the requests that need a session (call, publish, subscribe, register).
+  void check_usable() const;
+  /// Once client_options::reconnect ran out of attempts: TransportLost saying so, with the
+  /// last attempt's error; else null. Any thread.
+  std::exception_ptr reconnect_gave_up() const;
   /// True on the thread running the I/O executor's work (an inline handler, on_join).
   bool on_io_thread() const;
 
@@ -212,11 +218,13 @@ class session_state : public std::enable_shared_from_this<session_state> {
 
   /// Subscribe/register and their undoing, by stable handle: the records survive
   /// reconnection (they are restored on each rejoin). Complete `w` (number: the handle).
+  /// `active` is the handles' active(): cleared when the record goes (unsubscribe, the
+  /// router's revocation, a refused restore).
   void subscribe(wamp::uri topic, wamp::dict options, event_handler handler,
-                 std::shared_ptr<waiter> w);
+                 std::shared_ptr<std::atomic<bool>> active, std::shared_ptr<waiter> w);
   void unsubscribe(std::uint64_t handle, std::shared_ptr<waiter> w);
   void register_procedure(wamp::uri procedure, wamp::dict options, procedure_handler handler,
-                          std::shared_ptr<waiter> w);
+                          std::shared_ptr<std::atomic<bool>> active, std::shared_ptr<waiter> w);
   void unregister(std::uint64_t handle, std::shared_ptr<waiter> w);
 
   session_core& core() { return core_; }
@@ -257,6 +265,7 @@ class session_state : public std::enable_shared_from_this<session_state> {
     wamp::dict options;
     procedure_handler handler;
     std::uint64_t core_key = 0;
+    std::shared_ptr<std::atomic<bool>> active;  // the handles' active()
   };
 
   wamp::authenticate answer_challenge(const wamp::challenge& c);
@@ -266,8 +275,16 @@ class session_state : public std::enable_shared_from_this<session_state> {
   void connect_failed(const std::exception_ptr& error);
   // After a connect attempt ended: completes the leave that waited for it.
   void finish_leave_after_connect();
-  void schedule_reconnect();
+  // After the session was lost (`why`) or an attempt failed: the next attempt, or giving up.
+  void schedule_reconnect(const std::exception_ptr& why);
+  void give_up_reconnecting(const std::exception_ptr& why);
   void restore_records();
+  // The answer to a restoring SUBSCRIBE/REGISTER of the record `handle`: the record learns its
+  // new key; a record undone meanwhile is undone at the router; a record the router refused
+  // is dropped and reported to on_restore_failed.
+  template <class Records>
+  void restored(Records& records, std::uint64_t handle, std::exception_ptr e, std::uint64_t key,
+                const wamp::uri& uri, void (session_core::*undo)(std::uint64_t, session_core::done_handler));
   // The router revoked what the core knew as `core_key`: its record goes too.
   void forget_revoked(std::uint64_t core_key);
 
@@ -313,6 +330,8 @@ class session_state : public std::enable_shared_from_this<session_state> {
   mutable std::mutex snapshot_mutex_;
   wamp::id session_id_ = 0;
   wamp::dict welcome_details_;
+  std::exception_ptr gave_up_;  // under snapshot_mutex_ (see reconnect_gave_up())
+  std::atomic<bool> gave_up_flag_{false};  // set with gave_up_: callers check it without the lock
 
   std::mutex waiters_mutex_;
   std::set<std::shared_ptr<waiter>> waiters_;

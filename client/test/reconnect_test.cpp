@@ -1,8 +1,9 @@
 // Reconnecting: a lost session re-joins and restores its subscriptions and registrations,
-// gives up after max_attempts, stays lost without reconnect (the default), and comes back
-// after the router killed it.
+// backs off and gives up after max_attempts (saying so), reports what it cannot restore, stays
+// lost without reconnect (the default), and comes back after the router killed it.
 #include "client/autobahn_sync.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 
@@ -11,6 +12,7 @@
 #include "client/test/handlers.hpp"
 #include "client/test/trace_messages.hpp"
 #include "testing/eventually.hpp"
+#include "testing/matchers.hpp"
 #include "testing/recorder.hpp"
 #include "testing/wamp_fixture.hpp"
 
@@ -172,8 +174,52 @@ TEST_CASE_METHOD(testing::wamp_fixture, "a subscription and a registration the r
   app.session().publish("com.kept", {"here"}, {}, po);
   REQUIRE(kept_events.wait_for(1));
   CHECK(revoked_events.items().empty());
+  CHECK_FALSE(revoked.active());
+  CHECK(kept.active());
   revoked.unsubscribe();  // nothing left to undo: no UNSUBSCRIBE
   CHECK(sent_by<w::unsubscribe>(*this, "app").empty());
+  app.stop();
+}
+
+TEST_CASE_METHOD(testing::wamp_fixture, "a subscription and a registration the router refuses to restore are reported and dropped",
+                 "[client][reconnect]") {
+  testing::recorder<w::id> joins;
+  auto o = reconnecting(*this, "app", joins);
+  testing::recorder<std::string> refused;
+  o.on_restore_failed = [&](const w::uri& uri, std::exception_ptr why) {
+    try {
+      std::rethrow_exception(why);
+    } catch (const ApplicationError& e) {
+      refused.add(uri + " " + e.error());
+    }
+  };
+  // The router refuses the second REGISTER and the second SUBSCRIBE (nth counts from 1): the
+  // restoring ones.
+  auto taken = faults().install(testing::match().type(w::message_type::register_).session("app").nth(2),
+                                fault::answer_error("wamp.error.procedure_already_exists"));
+  auto not_authorized = faults().install(testing::match().type(w::message_type::subscribe).session("app").nth(2),
+                                         fault::answer_error("wamp.error.not_authorized"));
+  AutobahnSync app({}, o);
+  app.run();
+  testing::event_recorder events;
+  auto registration = app.session().register_procedure("com.taken", echo);
+  auto subscription = app.session().subscribe("com.refused", events.handler());
+  cut_transport(*this, app.session(), "app");
+  REQUIRE(joins.wait_for(2));
+  REQUIRE(refused.wait_for(2));
+  auto reports = refused.items();
+  std::sort(reports.begin(), reports.end());
+  CHECK(reports == std::vector<std::string>{"com.refused wamp.error.not_authorized",
+                                            "com.taken wamp.error.procedure_already_exists"});
+  CHECK_FALSE(registration.active());
+  CHECK_FALSE(subscription.active());
+  // Dropped for good: the next reconnect does not try them again.
+  cut_transport(*this, app.session(), "app");
+  REQUIRE(joins.wait_for(3));  // a restoring REGISTER or SUBSCRIBE would have left before on_join
+  CHECK(sent_by<w::register_>(*this, "app").size() == 2);
+  CHECK(sent_by<w::subscribe>(*this, "app").size() == 2);
+  registration.unregister();  // nothing left to undo
+  CHECK(sent_by<w::unregister>(*this, "app").empty());
   app.stop();
 }
 
@@ -194,12 +240,53 @@ TEST_CASE_METHOD(testing::wamp_fixture, "reconnect gives up after max_attempts",
   };
   AutobahnSync app({}, o);
   app.run();
+  CHECK(app.last_error() == nullptr);
   refuse = true;
   cut_transport(*this, app.session(), "app");
   REQUIRE(attempts.wait_for(4));
-  CHECK_THROWS_AS(app.session().call("com.x"), TransportLost);
+  // Giving up is told: the session's requests and last_error() say so.
+  REQUIRE(testing::eventually([&] { return app.last_error() != nullptr; }));
+  CHECK_THROWS_MATCHES(std::rethrow_exception(app.last_error()), TransportLost,
+                       Catch::Matchers::Predicate<TransportLost>([](const TransportLost& e) {
+                         const std::string what = e.what();
+                         return what.rfind("the session was lost and reconnecting gave up after 3 attempts: ", 0) == 0 &&
+                                what.find("Connection refused") != std::string::npos;
+                       }));
+  CHECK_THROWS_WITH(app.session().call("com.x"), Catch::Contains("reconnecting gave up after 3 attempts"));
+  CHECK_THROWS_AS(app.session().publish("com.x", {}, {}, publish_options{}), TransportLost);
+  CHECK(app.running());  // as a lost session without reconnect: stop() ends the run
   app.stop();
   CHECK(attempts.size() == 4);
+}
+
+TEST_CASE("with no initial delay the reconnect attempts still back off, from 1 ms", "[client][reconnect]") {
+  testing::fixture_options fo;
+  fo.simulation = true;
+  fo.seed = 7;
+  testing::wamp_fixture f(fo);
+  std::atomic<bool> refuse{false};
+  testing::recorder<std::chrono::milliseconds> attempts;  // virtual time of each failed attempt
+  auto& app = f.client("flaky", {}, [&](AutobahnSync& a) {
+    auto& r = a.options().reconnect;
+    r.enabled = true;
+    r.initial_delay = 0ms;
+    r.max_attempts = 6;
+    a.options().connect = [&, connect = a.options().connect](boost::asio::any_io_executor ex, const std::string& url,
+                                                             w::connect_handler done) {
+      if (!refuse) return connect(ex, url, std::move(done));
+      attempts.add(f.sim()->elapsed());
+      boost::asio::post(ex, [done] { done(boost::asio::error::connection_refused, nullptr); });
+    };
+  });
+  refuse = true;
+  f.the_router().with_core([&](router::router_core& core) { return core.kill(app.session().id(), "wamp.close.killed", ""); });
+  REQUIRE(attempts.wait_for(6));
+  const auto at = attempts.items();
+  std::vector<std::chrono::milliseconds> gaps;
+  for (std::size_t i = 1; i < at.size(); ++i) gaps.push_back(at[i] - at[i - 1]);
+  CHECK(gaps == std::vector<std::chrono::milliseconds>{1ms, 2ms, 4ms, 8ms, 16ms});
+  REQUIRE(f.sim()->run_until([&] { return app.last_error() != nullptr; }, testing::simulation::time_point::max(),
+                             "giving up"));
 }
 
 TEST_CASE_METHOD(testing::wamp_fixture, "without reconnect (the default) a lost session stays lost",
@@ -216,6 +303,46 @@ TEST_CASE_METHOD(testing::wamp_fixture, "without reconnect (the default) a lost 
   CHECK_THROWS_AS(app.session().call("com.x"), TransportLost);
   app.stop();
   CHECK(sent_by<w::hello>(*this, "app").size() == 1);
+}
+
+TEST_CASE_METHOD(testing::wamp_fixture, "an unsubscribe or unregister whose session is lost meanwhile succeeds",
+                 "[client][reconnect]") {
+  testing::recorder<w::id> joins;
+  AutobahnSync app({}, reconnecting(*this, "app", joins));
+  app.run();
+  testing::event_recorder events;
+  auto subscription = app.session().subscribe("com.t", events.handler());
+  auto registration = app.session().register_procedure("com.p", echo);
+  // The connection goes down with the UNSUBSCRIBE, then with the UNREGISTER.
+  auto cut_unsubscribe = faults().install(testing::match().type(w::message_type::unsubscribe).session("app"),
+                                          fault::close_before());
+  auto cut_unregister = faults().install(testing::match().type(w::message_type::unregister).session("app"),
+                                         fault::close_before());
+  CHECK_NOTHROW(subscription.unsubscribe());
+  REQUIRE(joins.wait_for(2));
+  CHECK_NOTHROW(registration.unregister());
+  REQUIRE(joins.wait_for(3));
+  // Neither comes back with the reconnects.
+  CHECK(sent_by<w::subscribe>(*this, "app").size() == 1);
+  CHECK(sent_by<w::register_>(*this, "app").size() == 2);  // restored once, before its UNREGISTER
+  CHECK_THROWS_MATCHES(session("caller").call("com.p"), ApplicationError,
+                       testing::has_error_uri("wamp.error.no_such_procedure"));
+  app.stop();
+}
+
+TEST_CASE_METHOD(testing::wamp_fixture, "on_leave gets no error after a leave() whose GOODBYE the router never answers",
+                 "[client][reconnect]") {
+  auto o = options_for("app");
+  o.leave_timeout = 200ms;
+  testing::recorder<bool> left_with_error;
+  o.on_leave = [&](std::exception_ptr why) { left_with_error.add(why != nullptr); };
+  auto lost_goodbye = faults().install(testing::match().type(w::message_type::goodbye).session("app"), fault::drop());
+  AutobahnSync app({}, o);
+  app.run();
+  app.session().leave();
+  REQUIRE(left_with_error.wait_for(1));
+  CHECK(left_with_error.items() == std::vector<bool>{false});
+  app.stop();
 }
 
 TEST_CASE_METHOD(testing::wamp_fixture, "a session killed by the router reconnects and its procedures work again",

@@ -242,8 +242,11 @@ void dealer::call(session& s, wamp::call&& msg) {
   pending.caller_request = msg.request;
   pending.callee = callee->id;
   pending.invocation = callee->invocation_ids.next();
+  // The spec offers progressive results only to a callee that can also be told to stop
+  // (call_canceling): a caller that leaves mid-stream must be able to end it.
   pending.progress = option_true(msg.options, "receive_progress") &&
-                     callee->has_feature("callee", "progressive_call_results");
+                     callee->has_feature("callee", "progressive_call_results") &&
+                     callee->has_feature("callee", "call_canceling");
 
   wamp::dict details;
   if (option_true(msg.options, "disclose_me") || verdict.disclose_caller) {
@@ -258,7 +261,8 @@ void dealer::call(session& s, wamp::call&& msg) {
     const auto ms = wamp::as_unsigned(timeout->second);
     // Longer timeouts would overflow the clock's nanoseconds: no deadline, which is what they mean.
     if (ms && *ms > 0 && *ms <= longest_call_timeout_ms) {
-      pending.deadline = realm_.core().now() + std::chrono::milliseconds(*ms);
+      pending.timeout = std::chrono::milliseconds(*ms);
+      pending.deadline = realm_.core().now() + pending.timeout;
     }
   }
 
@@ -280,16 +284,20 @@ void dealer::finish(call_key key) {
     pending_per_callee_.erase(n);
   if (const auto n = pending_per_caller_.find(it->second.caller); n != pending_per_caller_.end() && --n->second == 0)
     pending_per_caller_.erase(n);
-  if (it->second.deadline) {
-    auto [first, last] = deadlines_.equal_range(*it->second.deadline);
-    for (auto d = first; d != last; ++d) {
-      if (d->second == key) {
-        deadlines_.erase(d);
-        break;
-      }
+  drop_deadline(key, it->second);
+  calls_.erase(it);
+}
+
+void dealer::drop_deadline(call_key key, pending_call& call) {
+  if (!call.deadline) return;
+  auto [first, last] = deadlines_.equal_range(*call.deadline);
+  for (auto d = first; d != last; ++d) {
+    if (d->second == key) {
+      deadlines_.erase(d);
+      break;
     }
   }
-  calls_.erase(it);
+  call.deadline.reset();
 }
 
 void dealer::interrupt(const pending_call& call, const char* mode) {
@@ -314,7 +322,14 @@ void dealer::yield(session& s, wamp::yield&& msg) {
         // It could not go (too big for the caller's transport), and the caller was sent an
         // ERROR instead: the call is over, the callee stops and what it yields next is dropped.
         interrupt(call, "killnowait");
-        finish(key);
+        return finish(key);
+      }
+      // With progressive results the timeout bounds the wait for each result, not the whole
+      // call (the spec's "Timeouts" of progressive call results).
+      if (call.deadline) {
+        drop_deadline(key, call);
+        call.deadline = realm_.core().now() + call.timeout;
+        deadlines_.emplace(*call.deadline, key);
       }
     }
     return;

@@ -64,10 +64,13 @@ class dealer {
     bool progress = false;          // the caller asked for progressive results
     bool interrupted = false;       // kill mode: waiting for the callee's answer
     std::optional<time_point> deadline;
+    // CALL.Options.timeout; with progressive results it runs anew from each one.
+    std::chrono::milliseconds timeout{0};
   };
   using call_key = std::uint64_t;
 
   void finish(call_key key);
+  void drop_deadline(call_key key, pending_call& call);
   void interrupt(const pending_call& call, const char* mode);
   registration_record* best_match_mutable(const std::string& procedure);
 

@@ -213,6 +213,48 @@ TEST_CASE("a call times out on the router's clock", "[unit]") {
   CHECK(f.realm.the_dealer().pending_call_count() == 0);
 }
 
+TEST_CASE("with progressive results the call timeout runs anew from each result", "[unit]") {
+  fixture f;
+  peer callee(f.core), caller(f.core);
+  callee.join();
+  caller.join();
+  f.register_procedure(callee, "stream");
+  caller.send(wamp::call{1, {{"timeout", 10000}, {"receive_progress", true}}, "stream"});
+  const auto inv = callee.expect<wamp::invocation>();
+  f.now += std::chrono::seconds(8);
+  callee.send(wamp::yield{inv.request, {{"progress", true}}, {1}});
+  CHECK(caller.expect<wamp::result>().args == wamp::list{1});
+  CHECK(f.core.next_deadline() == f.now + std::chrono::seconds(10));
+  f.now += std::chrono::seconds(9);  // 17 s after the CALL, 9 s after the last result
+  f.core.expire();
+  caller.expect_nothing();
+  callee.expect_nothing();
+  f.now += std::chrono::seconds(1);
+  f.core.expire();
+  caller.expect_error(router::uris::timeout);
+  CHECK(callee.expect<wamp::interrupt>().request == inv.request);
+  CHECK(f.realm.the_dealer().pending_call_count() == 0);
+}
+
+TEST_CASE("progressive results are not offered to a callee without call_canceling", "[unit]") {
+  fixture f;
+  peer callee(f.core), caller(f.core);
+  // A callee announcing progressive_call_results alone, which the spec says to disregard.
+  callee.send(wamp::hello{"realm1", {{"roles", {{"callee", {{"features", {{"progressive_call_results", true}}}}}}}}});
+  callee.expect<wamp::welcome>();
+  caller.join();
+  f.register_procedure(callee, "p");
+  caller.send(wamp::call{1, {{"receive_progress", true}}, "p"});
+  const auto inv = callee.expect<wamp::invocation>();
+  CHECK_FALSE(inv.details.count("receive_progress"));
+  callee.send(wamp::yield{inv.request, {{"progress", true}}, {1}});  // it streams anyway: dropped
+  callee.send(wamp::yield{inv.request, {}, {2}});
+  const auto r = caller.expect<wamp::result>();
+  CHECK(r.args == wamp::list{2});
+  CHECK_FALSE(r.details.count("progress"));
+  caller.expect_nothing();
+}
+
 TEST_CASE("a call timeout too long for the router's clock means no deadline, not an instant one", "[unit]") {
   fixture f;
   peer callee(f.core), caller(f.core);

@@ -81,7 +81,9 @@ class rawsocket_connection final : public connection,
         serializer_(s),
         options_(options),
         send_limit_(std::min(send_limit, max_frame_length)),
-        receive_limit_(std::min(limit_of_exponent(rawsocket_length_exponent(options.max_message_size)), max_frame_length)),
+        // What we announced (a power of two, at least 512), and never more than our own limit.
+        receive_limit_(std::min({options.max_message_size, limit_of_exponent(rawsocket_length_exponent(options.max_message_size)),
+                                 max_frame_length})),
         open_counter_(std::move(open_counter)),
         info_{"rawsocket", s.kind() == serializer_kind::msgpack ? "msgpack" : "json",
               detail::tcp_peer_name(tcp_of(socket_))} {

@@ -562,7 +562,10 @@ struct client_handshake : std::enable_shared_from_this<client_handshake<ws_strea
       req.set(http::field::user_agent, "autobahn-sync-cpp");
       req.set(http::field::sec_websocket_protocol, offered);
     }));
-    const std::string host_header = host + ":" + std::to_string(port);
+    // An IPv6 literal goes in brackets (RFC 7230, 5.4): "[::1]:8080", as in the URL.
+    const bool ipv6_literal = host.find(':') != std::string::npos;
+    const std::string host_header =
+        (ipv6_literal ? "[" + host + "]" : host) + ":" + std::to_string(port);
     ws.async_handshake(response, host_header, path, [self = shared_from_this()](const error_code& ec) {
       if (ec == beast::error::timeout) return self->done(errc::handshake_timeout, nullptr);
       if (ec == websocket::error::upgrade_declined) {

@@ -31,7 +31,8 @@ struct websocket_listener_options {
   /// The HTTP paths clients may upgrade on (connection_info::endpoint says which one). A
   /// request's query string is not part of its path; "*" takes any path not listed.
   std::vector<std::string> paths = {"/ws"};
-  /// Serializers accepted, in the server's order of preference when a client offers several.
+  /// Serializers accepted. A client offering several gets its first one accepted here (the
+  /// client's order, as AutobahnPython's and Crossbar.io's servers do).
   std::vector<serializer_kind> serializers = {serializer_kind::json, serializer_kind::msgpack};
   /// Set: accept only TLS clients (wss://) presenting this certificate (see tls.hpp).
   std::optional<tls_server_config> tls;

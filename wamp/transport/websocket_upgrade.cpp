@@ -40,12 +40,16 @@ websocket_upgrade_decision check_websocket_upgrade(const http::request<http::str
     d.refusal_body = "a WebSocket upgrade is expected\n";
     return d;
   }
-  for (const auto& offered : header_tokens(request[http::field::sec_websocket_protocol])) {
-    const serializer* s = find_serializer(offered);
-    if (s && std::find(serializers.begin(), serializers.end(), s->kind()) != serializers.end()) {
-      d.chosen = s;
-      d.endpoint = *path;
-      return d;
+  // The header may come in several lines, which together are one list (RFC 6455, 11.3.4).
+  const auto [first_line, end_of_lines] = request.equal_range(http::field::sec_websocket_protocol);
+  for (auto line = first_line; line != end_of_lines; ++line) {
+    for (const auto& offered : header_tokens(line->value())) {
+      const serializer* s = find_serializer(offered);
+      if (s && std::find(serializers.begin(), serializers.end(), s->kind()) != serializers.end()) {
+        d.chosen = s;
+        d.endpoint = *path;
+        return d;
+      }
     }
   }
   d.status = http::status::bad_request;

@@ -28,8 +28,9 @@ struct websocket_upgrade_decision {
 };
 
 /// Decides on `request`: its target must be one of `paths`, it must be a WebSocket upgrade,
-/// and its Sec-WebSocket-Protocol must offer one of `serializers` (the first offered that is
-/// accepted wins).
+/// and its Sec-WebSocket-Protocol (one line or several) must offer one of `serializers`: the
+/// client's first offer that is accepted wins, as with AutobahnPython's and Crossbar.io's
+/// servers.
 websocket_upgrade_decision check_websocket_upgrade(
     const boost::beast::http::request<boost::beast::http::string_body>& request,
     const std::vector<std::string>& paths, const std::vector<serializer_kind>& serializers);

@@ -282,6 +282,25 @@ TEST_CASE("a forged frame over the limit closes the receiving connection", "[int
   CHECK(s.events.closes[0] == wamp::errc::message_too_large);
 }
 
+TEST_CASE("a limit below RawSocket's smallest (512 bytes) is still enforced on receipt", "[integration]") {
+  asio::io_context io;
+  wamp::rawsocket_listener_options options;
+  options.transport.max_message_size = 100;  // announced as 512, the protocol's least
+  server s(io, options);
+  wamp::test::client_thread t([&] {
+    asio::io_context client_io;
+    wamp::test::raw_client c(client_io, s.listener->port());
+    c.write(octets({0x7F, 0xF2, 0, 0}));
+    c.read(4);
+    c.write(octets({0, 0, 0x01, 0x90}) + std::string(400, ' '));  // 400 bytes: within 512, over 100
+    c.read(1);  // until the server closes
+  });
+  REQUIRE(run_until(io, [&] { return s.events.closes.size() == 1; }));
+  t.join();
+  CHECK(s.events.closes[0] == wamp::errc::message_too_large);
+  CHECK(s.events.messages.empty());
+}
+
 TEST_CASE("a peer closing in the middle of a frame is an error; between frames it is not", "[integration]") {
   asio::io_context io;
   server s(io);

@@ -3,6 +3,7 @@
 #include "wamp/transport/websocket.hpp"
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <thread>
 
@@ -150,6 +151,54 @@ TEST_CASE("the server picks the first subprotocol the client offers that it acce
   REQUIRE_FALSE(r.ec);
   CHECK(r.connection->info().serializer == "msgpack");
   CHECK(connect(io, ws_url(s), {wamp::serializer_kind::json}).ec == wamp::errc::serializer_unsupported);
+}
+
+TEST_CASE("a Sec-WebSocket-Protocol offer over several header lines is one list", "[integration]") {
+  asio::io_context io;
+  server s(io);
+  std::string reply;
+  wamp::test::client_thread t([&] {
+    asio::io_context client_io;
+    wamp::test::raw_client c(client_io, s.listener->port());
+    c.write("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nHost: x\r\n"
+            "Sec-WebSocket-Protocol: wamp.2.cbor\r\nSec-WebSocket-Protocol: wamp.2.json\r\n\r\n");
+    boost::system::error_code ec;
+    std::array<char, 1024> chunk;
+    while (reply.find("\r\n\r\n") == std::string::npos && !ec) {
+      reply.append(chunk.data(), c.socket().read_some(asio::buffer(chunk), ec));
+    }
+  });
+  REQUIRE(run_until(io, [&] { return t.done() && s.accepted.size() == 1; }));
+  t.join();
+  CHECK(reply.rfind("HTTP/1.1 101", 0) == 0);
+  CHECK(reply.find("Sec-WebSocket-Protocol: wamp.2.json\r\n") != std::string::npos);
+  CHECK(s.accepted[0]->info().serializer == "json");
+}
+
+TEST_CASE("a client connecting to an IPv6 address sends it bracketed in the Host header", "[integration]") {
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("::1"), 0});
+  asio::ip::tcp::socket peer(io);
+  std::string request;
+  std::array<char, 1024> chunk;
+  std::function<void()> read_more = [&] {
+    peer.async_read_some(asio::buffer(chunk), [&](const boost::system::error_code& ec, std::size_t n) {
+      request.append(chunk.data(), n);
+      if (!ec && request.find("\r\n\r\n") == std::string::npos) read_more();
+    });
+  };
+  acceptor.async_accept(peer, [&](const boost::system::error_code& ec) {
+    if (!ec) read_more();
+  });
+  const auto port = std::to_string(acceptor.local_endpoint().port());
+  bool done = false;
+  wamp::async_connect(io.get_executor(), "ws://[::1]:" + port + "/ws", {}, {},
+                      [&](const boost::system::error_code&, wamp::connection_ptr) { done = true; });
+  REQUIRE(run_until(io, [&] { return request.find("\r\n\r\n") != std::string::npos; }));
+  CHECK(request.find("\r\nHost: [::1]:" + port + "\r\n") != std::string::npos);
+  peer.close();  // no answer: the client's handshake fails
+  REQUIRE(run_until(io, [&] { return done; }));
 }
 
 TEST_CASE("upgrades without an agreeable subprotocol or on another path are refused", "[integration]") {

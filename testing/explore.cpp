@@ -269,13 +269,50 @@ bool shaped_by_link_only(const std::string& note) {
 
 }  // namespace
 
+namespace {
+
+// How many times a traced CALL reached the router, by its note: once as sent (delayed or
+// sliced by a link, released after a hold, sent before a cut, put in by a rule, or beside
+// what a rule injected), twice duplicated, else (dropped, held, replaced, answered, cut
+// before, corrupted) not at all.
+int times_delivered(const std::string& note) {
+  if (note.empty() || note == "released" || note == "close_after" || note == "injected" || shaped_by_link_only(note))
+    return 1;
+  const auto action = note.substr(0, note.find(','));  // a rule's action, then its link's effect
+  if (action == "inject_before" || action == "inject_after") return 1;
+  if (action == "duplicate") return 2;
+  return 0;
+}
+
+// A CANCEL the router must answer at once: skip and killnowait (kill waits for the callee).
+bool cancel_answered_at_once(const wamp::message& m) {
+  const auto* c = std::get_if<wamp::cancel>(&m);
+  if (!c) return false;
+  const auto mode = c->options.find("mode");
+  return mode != c->options.end() && mode->second.is_string() &&
+         (mode->second.get<std::string>() == "skip" || mode->second.get<std::string>() == "killnowait");
+}
+
+// A trace line saying that a session's connection went, or was made to go.
+bool connection_lost(const trace_entry& e) {
+  const auto& n = e.note;
+  return n.rfind("close_", 0) == 0 || n.rfind("lost", 0) == 0 || n.rfind("not delivered", 0) == 0 ||
+         n.find("cut after") != std::string::npos || std::holds_alternative<wamp::abort>(e.msg);
+}
+
+}  // namespace
+
 std::string check_trace_invariants(const std::vector<trace_entry>& trace) {
-  // Per session: how many times each CALL reached the router, and how many final answers
-  // the router sent for it. A fault rule's note tells what happened to a message.
+  // Per session: how many times each CALL reached the router, how many final answers the
+  // router sent for it that arrived, and whether it made any at all (arrived or not). A
+  // fault rule's note tells what happened to a message.
   struct call_state {
     int delivered = 0;
     int answers = 0;
+    bool answered = false;
+    std::uint64_t canceled_at = 0;  // the sequence of a CANCEL (skip/killnowait) that reached the router
   };
+  std::set<std::string> lost_sessions;  // sessions whose connection went at some point
   std::map<std::pair<std::string, wamp::id>, call_state> calls;
   std::map<std::tuple<std::string, wamp::message_type, wamp::id>, int> request_ids;
   std::ostringstream problems;
@@ -296,10 +333,17 @@ std::string check_trace_invariants(const std::vector<trace_entry>& trace) {
         problems << "#" << e.sequence << " " << e.session << " reused request id " << *request << " for "
                  << wamp::name_of(e.type()) << "\n";
     }
+    if (connection_lost(e)) lost_sessions.insert(e.session);
     if (e.dir == direction::to_router && e.type() == wamp::message_type::call) {
-      auto& c = calls[{e.session, *request}];
-      if (e.note.empty() || e.note == "released" || e.note == "close_after" || shaped_by_link_only(e.note)) c.delivered += 1;
-      else if (e.note == "duplicate") c.delivered += 2;
+      calls[{e.session, *request}].delivered += times_delivered(e.note);
+    }
+    if (e.dir == direction::to_router && cancel_answered_at_once(e.msg) && times_delivered(e.note) > 0) {
+      // A CANCEL overtaking its CALL (held by a rule) finds nothing to cancel.
+      if (auto it = calls.find({e.session, *request}); it != calls.end() && it->second.delivered > 0 && !it->second.canceled_at)
+        it->second.canceled_at = e.sequence;
+    }
+    if (e.dir == direction::to_client && is_final_call_answer(e.msg) && sent_by_its_sender(e)) {
+      if (auto it = calls.find({e.session, *request}); it != calls.end()) it->second.answered = true;
     }
     // Answers the router made (a rule's own answers or duplicates are the fault, not the router).
     if (e.dir == direction::to_client && is_final_call_answer(e.msg) &&
@@ -312,6 +356,14 @@ std::string check_trace_invariants(const std::vector<trace_entry>& trace) {
         problems << "#" << e.sequence << " " << e.session << " got more answers to CALL " << *request
                  << " than the router received it\n";
       }
+    }
+  }
+  // A CALL the router received and whose skip/killnowait CANCEL it received too must have
+  // been answered, unless its session's connection went meanwhile.
+  for (const auto& [key, c] : calls) {
+    if (c.delivered > 0 && c.canceled_at && !c.answered && !lost_sessions.count(key.first)) {
+      problems << "#" << c.canceled_at << " " << key.first << ": the router received CALL " << key.second
+               << " and its CANCEL, and never answered it\n";
     }
   }
   check_event_invariants(trace, problems);

@@ -15,8 +15,10 @@
 // The scenario may throw autobahn_sync::Error (a fault may make any WAMP step fail); any other
 // exception counts as a failure of that point. Invariants checked after each run:
 // - the scenario returned (its blocking calls end: the fixture's clients have short timeouts);
-// - every CALL a session sent got exactly one RESULT (final) or ERROR, unless its session was
-//   lost first; no request id was used twice by one session for the same kind of request;
+// - no CALL got more final answers (RESULT or ERROR) than times it reached the router (a CALL
+//   a rule injected counts, a duplicated one twice); a CALL whose CANCEL (skip or killnowait,
+//   as a timed-out call sends) reached the router too got one, unless its session's connection
+//   went; no request id was used twice by one session for the same kind of request;
 // - no EVENT for a subscription the session does not hold or already ended, none twice;
 // - no watched handler (wamp_fixture::watched_handler) started after its client left;
 // - after the clients stopped, nothing is left in the router: no session, registration,

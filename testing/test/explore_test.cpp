@@ -167,6 +167,41 @@ TEST_CASE("the trace invariants catch an answer to a call never made, and a reus
   CHECK(testing::check_trace_invariants(trace).find("reused request id 1") != std::string::npos);
 }
 
+TEST_CASE("the trace invariants count CALLs a rule injected, and catch a canceled CALL the router swallowed", "[explore]") {
+  std::vector<testing::trace_entry> trace;
+  auto add = [&](testing::direction d, wamp::message m, std::string note = {}) {
+    testing::trace_entry e;
+    e.sequence = trace.size() + 1;
+    e.session = "s";
+    e.dir = d;
+    e.msg = std::move(m);
+    e.note = std::move(note);
+    trace.push_back(std::move(e));
+  };
+  // A CALL a rule put in, and one a rule sent beside the message it injected: both reached it.
+  add(testing::direction::to_router, wamp::call{1, {}, "com.p"}, "injected");
+  add(testing::direction::to_router, wamp::call{2, {}, "com.p"}, "inject_after");
+  add(testing::direction::to_client, wamp::result{1});
+  add(testing::direction::to_client, wamp::result{2});
+  CHECK(testing::check_trace_invariants(trace).empty());
+  // A timed-out call's CANCEL reached the router, which never answered.
+  add(testing::direction::to_router, wamp::call{3, {}, "com.p"});
+  add(testing::direction::to_router, wamp::cancel{3, {{"mode", "killnowait"}}});
+  CHECK_THAT(testing::check_trace_invariants(trace),
+             Catch::Contains("#6 s: the router received CALL 3 and its CANCEL, and never answered it"));
+  // Answered, even if a rule then dropped the answer: the router did its part.
+  add(testing::direction::to_client, wamp::error{wamp::message_type::call, 3, {}, "wamp.error.canceled"}, "drop");
+  CHECK(testing::check_trace_invariants(trace).empty());
+  trace.pop_back();
+  // Its connection went: nothing more could come.
+  add(testing::direction::to_router, wamp::goodbye{{}, "wamp.close.normal"}, "close_before");
+  CHECK(testing::check_trace_invariants(trace).empty());
+  trace.pop_back();
+  // A kill-mode CANCEL waits for the callee, which may never answer.
+  trace.back().msg = wamp::cancel{3, {{"mode", "kill"}}};
+  CHECK(testing::check_trace_invariants(trace).empty());
+}
+
 TEST_CASE("the trace invariants catch a handler that started after its client left", "[explore]") {
   std::vector<testing::trace_entry> trace;
   auto add = [&](wamp::message m, std::string_view note) {

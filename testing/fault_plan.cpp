@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 namespace autobahn_sync::testing {
@@ -196,9 +197,20 @@ rule_handle& rule_handle::operator=(rule_handle&& other) noexcept {
 
 rule_handle::~rule_handle() { remove(); }
 
+namespace {
+// Decisions this thread made whose trace line it has not written yet: a rule's answer or
+// replacement made on this thread may ask for hits() without waiting for itself.
+thread_local std::size_t unsettled_here = 0;
+}  // namespace
+
+void fault_plan::wait_until_settled(std::unique_lock<std::mutex>& lock) const {
+  if (unsettled_here == 0) settled_.wait(lock, [&] { return unsettled_ == 0; });
+}
+
 std::size_t rule_handle::hits() const {
   if (!rule_) return 0;
-  std::lock_guard lock(plan_->mutex_);
+  std::unique_lock lock(plan_->mutex_);
+  plan_->wait_until_settled(lock);
   return rule_->hits;
 }
 
@@ -212,7 +224,8 @@ rule_handle& rule_handle::optional() & {
 
 std::size_t rule_handle::held() const {
   if (!rule_) return 0;
-  std::lock_guard lock(plan_->mutex_);
+  std::unique_lock lock(plan_->mutex_);
+  plan_->wait_until_settled(lock);
   return rule_->held.size();
 }
 
@@ -305,6 +318,8 @@ fault_plan::decision fault_plan::decide(const observed_message& m, const std::fu
       if (!rule->selector.picks(++rule->passed) || acting) continue;
       ++rule->hits;
       acting = rule;
+      ++unsettled_;
+      ++unsettled_here;
       // Held under the same lock that chose the rule: a remove() from another thread then
       // comes either before (the rule does not act) or after (it releases this message).
       if (a.what == action::kind::hold) acting->held.push_back(hold());
@@ -314,6 +329,15 @@ fault_plan::decision fault_plan::decide(const observed_message& m, const std::fu
     d.steps.push_back({step::kind::deliver, m.msg, {}});
     return d;
   }
+  // Made before anything that may throw (a rule's make()), so the count always comes down.
+  d.unsettled = std::shared_ptr<void>(nullptr, [plan = shared_from_this(), here = std::this_thread::get_id()](void*) {
+    if (std::this_thread::get_id() == here) --unsettled_here;
+    {
+      std::lock_guard lock(plan->mutex_);
+      --plan->unsettled_;
+    }
+    plan->settled_.notify_all();
+  });
   d.rule = acting->name;
   d.action = acting->what.name();
   using k = action::kind;

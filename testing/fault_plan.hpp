@@ -17,6 +17,7 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -236,7 +237,8 @@ class [[nodiscard("the rule is removed when its handle is destroyed")]] rule_han
   rule_handle& operator=(rule_handle&&) noexcept;
   ~rule_handle();
 
-  /// How many messages the rule acted on.
+  /// How many messages the rule acted on. A message counts once its trace line is written:
+  /// a test that saw hits() or held() grow finds the line in the trace.
   std::size_t hits() const;
   /// Marks the rule as allowed never to fire.
   rule_handle& optional() &;
@@ -280,6 +282,9 @@ class fault_plan : public std::enable_shared_from_this<fault_plan> {
     std::string rule;    // empty when no rule acted
     std::string action;  // the acting rule's action name
     std::vector<link_effect> link;  // the link rules that selected the message, in order
+    // Set when a rule acted: hits() and held() wait until it is reset (or destroyed), which
+    // the caller does once the message's trace line is written.
+    std::shared_ptr<void> unsettled;
   };
   ///
   /// `rules` narrows the rules that see `m` (the others neither count nor act on it): a
@@ -301,7 +306,12 @@ class fault_plan : public std::enable_shared_from_this<fault_plan> {
   fault_plan() = default;
   void remove(const std::shared_ptr<rule_handle::state>& rule);
 
+  // hits() and held() wait (under mutex_) while a decision is unsettled (see decision).
+  void wait_until_settled(std::unique_lock<std::mutex>& lock) const;
+
   mutable std::mutex mutex_;
+  mutable std::condition_variable settled_;
+  std::size_t unsettled_ = 0;  // decisions whose trace line is not written yet
   std::vector<std::shared_ptr<rule_handle::state>> rules_;
   std::vector<std::string> unfired_removed_;
 };

@@ -158,6 +158,7 @@ boost::system::error_code faulty_connection::pass(direction dir, wamp::message m
     std::string rule = decision.rule;
     append(rule, link_rules, "; ");
     record(dir, msg, rule, decision.action);
+    decision.unsettled.reset();  // hits() and held() may count it now
     for (auto& s : decision.steps) {
       if (s.what == step::kind::send_back) {
         // Answered in the other party's place: no link between the rule and the sender.

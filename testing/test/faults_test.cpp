@@ -165,6 +165,21 @@ TEST_CASE("answer a request with an ERROR in the router's place", "[unit]") {
   CHECK(e.args == wamp::list{"busy"});
 }
 
+TEST_CASE("hits() counts a message once its trace line is written, and a rule's own answer may ask it", "[unit]") {
+  fixture f;
+  std::optional<testing::rule_handle> rule;
+  std::size_t hits_while_answering = 0;
+  rule = f.plan->install(match().type(message_type::call), fault::answer([&](const wamp::message& m) -> wamp::message {
+                           // On the deciding thread, before its trace line: no wait for itself.
+                           hits_while_answering = rule->hits();
+                           return wamp::error{message_type::call, std::get<wamp::call>(m).request, {}, "com.example.busy"};
+                         }));
+  f.client->client_sends(f.call(9));
+  CHECK(hits_while_answering == 1);
+  CHECK(rule->hits() == 1);
+  CHECK(f.trace->entries().size() == 2);  // the CALL (answered) and the rule's ERROR
+}
+
 TEST_CASE("abort a HELLO with a chosen reason", "[unit]") {
   fixture f;
   auto rule = f.plan->install(match().type(message_type::hello), fault::abort_hello("wamp.error.no_such_realm"));

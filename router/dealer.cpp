@@ -242,11 +242,10 @@ void dealer::call(session& s, wamp::call&& msg) {
   pending.caller_request = msg.request;
   pending.callee = callee->id;
   pending.invocation = callee->invocation_ids.next();
-  // The spec offers progressive results only to a callee that can also be told to stop
-  // (call_canceling): a caller that leaves mid-stream must be able to end it.
+  // The spec would also require the callee's call_canceling, but AutobahnJS callees stream
+  // progressive results without announcing it, and Crossbar.io serves them: so do we.
   pending.progress = option_true(msg.options, "receive_progress") &&
-                     callee->has_feature("callee", "progressive_call_results") &&
-                     callee->has_feature("callee", "call_canceling");
+                     callee->has_feature("callee", "progressive_call_results");
 
   wamp::dict details;
   if (option_true(msg.options, "disclose_me") || verdict.disclose_caller) {

@@ -373,6 +373,9 @@ std::string check_trace_invariants(const std::vector<trace_entry>& trace) {
 std::string explore_report::describe() const {
   std::ostringstream out;
   out << "explore: " << messages << " messages, " << runs << " faulted runs, " << failures.size() << " failing\n";
+  if (seed != 0 && !failures.empty()) {
+    out << "simulated with seed " << seed << "; replay: " << replay_command(seed, current_test_name()) << "\n";
+  }
   for (const auto& f : failures) out << "  " << f.point << ": " << f.what << "\n";
   if (!failures.empty()) out << "trace of the first failing run:\n" << failures.front().trace;
   return out.str();
@@ -385,6 +388,12 @@ explore_report explore(const explore_scenario& scenario, explore_options options
   const auto run_limit = std::chrono::milliseconds(30'000) + options.timeout * 50;
 
   explore_report report;
+  if (options.fixture.simulation) {
+    // One seed for every run (a fresh one per run would make a failing run unrepeatable):
+    // the report names it, and WAMP_SIM_SEED replays the whole exploration.
+    options.fixture.seed = resolve_seed(options.fixture.seed).value;
+    report.seed = options.fixture.seed;
+  }
   // One run: a fresh fixture, the fault (if any), the scenario, then the invariants.
   auto run = [&](const std::string& point, const std::optional<std::pair<message_point, explore_fault>>& fault_at)
       -> std::vector<trace_entry> {

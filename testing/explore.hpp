@@ -71,6 +71,8 @@ struct explore_failure {
 struct explore_report {
   std::size_t messages = 0;  // in the learning run
   std::size_t runs = 0;      // faulted runs made
+  /// With fixture.simulation: the seed every run used (describe() says how to replay it).
+  std::uint64_t seed = 0;
   std::vector<explore_failure> failures;
 
   bool ok() const noexcept { return failures.empty(); }

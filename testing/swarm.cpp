@@ -147,7 +147,7 @@ std::string swarm_run(const swarm_workload& workload, const swarm_options& optio
   std::vector<rule_handle> rules;
   std::string faults;
   for (int i = 0; i < options.faults_per_run; ++i) {
-    auto r = draw_rule(rng, 3);
+    auto r = draw_rule(rng, options.clients);
     faults += (faults.empty() ? "" : "; ") + r.name;
     rules.push_back(f.faults().install(r.selector, r.what, r.name).optional());
   }

@@ -42,6 +42,9 @@ struct swarm_options {
   std::uint64_t first_seed = 1;
   int seeds = 10;
   int faults_per_run = 3;
+  /// How many clients the workload uses, named c0, c1, ... (standard_workload's `clients`):
+  /// each drawn fault targets one of them, or any session.
+  int clients = 3;
   fixture_options fixture;
   /// Client timeouts (a dropped answer costs this much).
   std::chrono::milliseconds timeout = std::chrono::milliseconds(300);

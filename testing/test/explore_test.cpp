@@ -3,6 +3,8 @@
 
 #include <atomic>
 
+#include <set>
+
 #include <catch2/catch.hpp>
 
 #include "testing/recorder.hpp"
@@ -81,6 +83,30 @@ TEST_CASE("explore reports the point where an application invariant breaks", "[e
   CHECK(report.failures.at(0).point.rfind("drop of reader to_client EVENT #1", 0) == 0);
   CHECK(report.failures.at(0).what == "an acknowledged event never arrived");
   CHECK(report.failures.at(0).trace.find("EVENT") != std::string::npos);
+}
+
+TEST_CASE("a simulated exploration runs every point on one seed and says how to replay it", "[explore]") {
+  testing::explore_options options;
+  options.fixture.simulation = true;  // seed 0: resolved once (WAMP_SIM_SEED, --rng-seed or random)
+  options.faults = {testing::explore_fault::drop};
+  std::set<std::uint64_t> seeds;
+  options.invariant = [&](testing::wamp_fixture& f) -> std::string {
+    seeds.insert(f.seed());
+    return seeds.size() == 1 && f.trace().entries().size() > 0 ? "a failure, to see the report" : "";
+  };
+  const auto report = testing::explore(
+      [](testing::wamp_fixture& f) {
+        try {
+          f.session("caller").publish("com.example.t", {1}, {}, publish_options{.acknowledge = true});
+        } catch (const Error&) {
+        }
+      },
+      options);
+  REQUIRE(report.seed != 0);
+  CHECK(seeds == std::set<std::uint64_t>{report.seed});
+  REQUIRE_FALSE(report.ok());
+  CHECK_THAT(report.describe(), Catch::Contains("simulated with seed " + std::to_string(report.seed)) &&
+                                    Catch::Contains("WAMP_SIM_SEED=" + std::to_string(report.seed)));
 }
 
 TEST_CASE("delay past the timeout: the call ends once, with the timeout error, and the late RESULT is ignored",

@@ -195,12 +195,12 @@ std::vector<matrix_row> matrix_rows() {
                   },
                   lost, "returned", false, true});
   rows.push_back({"UNSUBSCRIBE", message_type::unsubscribe, direction::to_router, "subscriber", {}, "unsubscribe()",
-                  [](world& w, loss) { return w.outcome_of([&] { w.spare_subscription.unsubscribe(); }); }, lost,
-                  lost});
+                  [](world& w, loss) { return w.outcome_of([&] { w.spare_subscription.unsubscribe(); }); },
+                  "returned", "returned"});  // the subscription went with the session: nothing left to undo
   rows.push_back({"UNSUBSCRIBED", message_type::unsubscribed, direction::to_client, "subscriber", {},
                   "unsubscribe()",
-                  [](world& w, loss) { return w.outcome_of([&] { w.spare_subscription.unsubscribe(); }); }, lost,
-                  "returned"});
+                  [](world& w, loss) { return w.outcome_of([&] { w.spare_subscription.unsubscribe(); }); },
+                  "returned", "returned"});
   // Register.
   rows.push_back({"REGISTER", message_type::register_, direction::to_router, "callee", {}, "register_procedure()",
                   [](world& w, loss) {
@@ -217,11 +217,11 @@ std::vector<matrix_row> matrix_rows() {
                   },
                   lost, "returned"});
   rows.push_back({"UNREGISTER", message_type::unregister, direction::to_router, "callee", {}, "unregister()",
-                  [](world& w, loss) { return w.outcome_of([&] { w.spare_registration.unregister(); }); }, lost,
-                  lost});
+                  [](world& w, loss) { return w.outcome_of([&] { w.spare_registration.unregister(); }); },
+                  "returned", "returned"});  // the registration went with the session
   rows.push_back({"UNREGISTERED", message_type::unregistered, direction::to_client, "callee", {}, "unregister()",
-                  [](world& w, loss) { return w.outcome_of([&] { w.spare_registration.unregister(); }); }, lost,
-                  "returned"});
+                  [](world& w, loss) { return w.outcome_of([&] { w.spare_registration.unregister(); }); },
+                  "returned", "returned"});
   // Calls: the caller's side.
   rows.push_back({"CALL", message_type::call, direction::to_router, "caller", {}, "call()",
                   [](world& w, loss) { return w.outcome_of([&] { w.f.session("caller").call(work, {"plain"}); }); },
@@ -342,6 +342,8 @@ struct blocking_row {
   bool by_leave_too = true;  // leave() during leave() is not a point
   /// What the session's other waiting call sees, when not what the interruption gives.
   std::string waiting_call_sees;
+  /// What the operation sees when leave() interrupts it, when not TransportLost.
+  std::string sees_on_leave;
 };
 
 std::vector<blocking_row> blocking_rows() {
@@ -358,13 +360,15 @@ std::vector<blocking_row> blocking_rows() {
                   "subscriber",
                   [](world& w) { w.f.session("subscriber").subscribe(extra_topic, [](auto&&...) {}); }});
   rows.push_back({"unsubscribe() waiting for UNSUBSCRIBED", "subscriber", message_type::unsubscribed,
-                  direction::to_client, "subscriber", [](world& w) { w.spare_subscription.unsubscribe(); }});
+                  direction::to_client, "subscriber", [](world& w) { w.spare_subscription.unsubscribe(); }, true, "",
+                  "returned"});  // the session's end took the subscription with it
   rows.push_back({"register_procedure() waiting for REGISTERED", "callee", message_type::registered,
                   direction::to_client, "callee", [](world& w) {
                     w.f.session("callee").register_procedure(extra_procedure, [](auto&&...) { return call_result{}; });
                   }});
   rows.push_back({"unregister() waiting for UNREGISTERED", "callee", message_type::unregistered,
-                  direction::to_client, "callee", [](world& w) { w.spare_registration.unregister(); }});
+                  direction::to_client, "callee", [](world& w) { w.spare_registration.unregister(); }, true, "",
+                  "returned"});
   rows.push_back({"leave() waiting for the router's GOODBYE", "caller", message_type::goodbye, direction::to_client,
                   "caller", [](world& w) { w.f.session("caller").leave(); }, false,
                   "TransportLost"});  // the leave() failed it before stop()
@@ -375,7 +379,9 @@ enum class interruption { stop, leave };
 
 point_result run_blocking_point(const blocking_row& row, interruption how, testing::fixture_options options) {
   const std::string how_name = how == interruption::stop ? "stop()" : "leave()";
-  const std::string expected = how == interruption::stop ? "NotRunningError" : "TransportLost";
+  const std::string interruption_gives = how == interruption::stop ? "NotRunningError" : "TransportLost";
+  const std::string expected =
+      how == interruption::leave && !row.sees_on_leave.empty() ? row.sees_on_leave : interruption_gives;
   point_result out{how_name + " during " + row.operation, "", row.session, "", row.operation, {}, {}, 0};
   auto problem = [&](std::string p) { out.problems.push_back(std::move(p)); };
   world w(std::move(options));
@@ -409,7 +415,7 @@ point_result run_blocking_point(const blocking_row& row, interruption how, testi
   if (seen == "hung" || waited == "hung" || control_seen == "hung") w.stop_after_hang();
   out.seen = seen + " in " + std::to_string(op.elapsed_ms()) + " ms; waiting call: " + waited;
   if (seen != expected) problem("the operation: " + seen + ", expected " + expected);
-  const auto waited_expected = row.waiting_call_sees.empty() ? expected : row.waiting_call_sees;
+  const auto waited_expected = row.waiting_call_sees.empty() ? interruption_gives : row.waiting_call_sees;
   if (waited != waited_expected)
     problem("the session's other waiting call: " + waited + ", expected " + waited_expected);
   if (control_seen != "returned") problem(how_name + " itself: " + control_seen);

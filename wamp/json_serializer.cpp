@@ -3,8 +3,12 @@
 // JSON Strings" says; any received string starting with NUL is turned back into binary.
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <new>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -175,11 +179,51 @@ class depth_limited_builder {
 };
 
 // Turns "\0<base64>" strings back into binary values, in place. Returns false on bad base64.
-bool strings_to_binary(value& v) {
+// AutobahnPython writes NaN and the infinities as the bare tokens NaN, Infinity and -Infinity
+// (Python's json allows them), which strict JSON parsers refuse. A text that failed to parse
+// gets them replaced, outside strings, by marker strings that no valid message can hold
+// (a NUL then text that is not base64), which strings_to_binary turns into the numbers.
+using namespace std::string_view_literals;  // "\0..."sv keeps the NUL a plain literal would end at
+constexpr auto nan_marker = "\0!NaN"sv, infinity_marker = "\0!Infinity"sv, minus_infinity_marker = "\0!-Infinity"sv;
+
+std::optional<std::string> with_nonfinite_markers(std::string_view text) {
+  std::string out;
+  bool in_string = false, replaced = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      out += c;
+      if (c == '\\' && i + 1 < text.size()) out += text[++i];
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    bool matched = false;
+    for (const auto& [token, marker] : {std::pair{std::string_view("NaN"), nan_marker},
+                                        std::pair{std::string_view("Infinity"), infinity_marker},
+                                        std::pair{std::string_view("-Infinity"), minus_infinity_marker}}) {
+      if (text.substr(i, token.size()) != token) continue;
+      out += "\"\\u0000" + std::string(marker.substr(1)) + "\"";
+      i += token.size() - 1;
+      matched = replaced = true;
+      break;
+    }
+    if (!matched) out += c;
+  }
+  if (!replaced) return std::nullopt;
+  return out;
+}
+
+bool strings_to_binary(value& v, bool nonfinite_markers = false) {
   switch (v.type()) {
     case value::value_t::string: {
       const auto& s = v.get_ref<const std::string&>();
       if (s.empty() || s[0] != '\0') return true;
+      if (nonfinite_markers && (s == nan_marker || s == infinity_marker || s == minus_infinity_marker)) {
+        constexpr double infinity = std::numeric_limits<double>::infinity();
+        v = s == nan_marker ? std::numeric_limits<double>::quiet_NaN() : s == infinity_marker ? infinity : -infinity;
+        return true;
+      }
       auto bytes = base64_decode(std::string_view(s).substr(1));
       if (!bytes) return false;
       v = value::binary(binary::container_type(bytes->begin(), bytes->end()));
@@ -187,11 +231,11 @@ bool strings_to_binary(value& v) {
     }
     case value::value_t::array:
       for (auto& e : v.get_ref<list&>())
-        if (!strings_to_binary(e)) return false;
+        if (!strings_to_binary(e, nonfinite_markers)) return false;
       return true;
     case value::value_t::object:
       for (auto& [k, e] : v.get_ref<dict&>())
-        if (!strings_to_binary(e)) return false;
+        if (!strings_to_binary(e, nonfinite_markers)) return false;
       return true;
     default: return true;
   }
@@ -234,8 +278,18 @@ class json_serializer_impl final : public serializer {
       }
       value parsed;
       depth_limited_builder builder(parsed, limits.max_depth);
-      const bool ok = value::sax_parse(bytes.begin(), bytes.end(), &builder,
-                                       nlohmann::detail::input_format_t::json, true);
+      bool ok = value::sax_parse(bytes.begin(), bytes.end(), &builder, nlohmann::detail::input_format_t::json, true);
+      bool nonfinite = false;
+      if (!ok && !builder.too_deep) {
+        if (const auto marked = with_nonfinite_markers(bytes)) {
+          value again;
+          depth_limited_builder retry(again, limits.max_depth);
+          if (value::sax_parse(marked->begin(), marked->end(), &retry, nlohmann::detail::input_format_t::json, true)) {
+            parsed = std::move(again);
+            ok = nonfinite = true;
+          }
+        }
+      }
       if (builder.too_deep) {
         failed.error = errc::nesting_too_deep;
         failed.detail = "values nest deeper than " + std::to_string(limits.max_depth);
@@ -247,7 +301,7 @@ class json_serializer_impl final : public serializer {
         failed.detail = builder.error_message;
         return failed;
       }
-      if (!strings_to_binary(parsed)) {
+      if (!strings_to_binary(parsed, nonfinite)) {
         failed.error = errc::malformed;
         failed.detail = "a string starting with NUL is not valid base64 binary";
         return failed;

@@ -106,6 +106,25 @@ async def check_progress(port, s):
     assert result == 3 and seen == [0, 1, 2], (result, seen)
 
 
+async def check_nonfinite(port, s):
+    # AutobahnPython writes NaN and the infinities as JSON's non-standard tokens: the router
+    # reads them. A MsgPack callee gets them; a JSON one cannot (strict JSON has no NaN), and
+    # the call fails with invalid_argument instead of the caller's session being aborted.
+    callee, _ = await connect(port, "msgpack")
+    caller, _ = await connect(port, s)
+    await callee.register(lambda xs: [repr(x) for x in xs], "com.example.describe")
+    nonfinite = [float("nan"), float("inf"), float("-inf")]
+    assert await caller.call("com.example.describe", nonfinite) == ["nan", "inf", "-inf"]
+    json_callee, _ = await connect(port, "json")
+    await json_callee.register(lambda x: x, "com.example.json_echo")
+    try:
+        await caller.call("com.example.json_echo", float("nan"))
+        raise AssertionError("a NaN reached a JSON callee")
+    except ApplicationError as e:
+        assert e.error == "wamp.error.invalid_argument", e.error
+    assert await caller.call("com.example.describe", [1.5]) == ["1.5"]
+
+
 async def check_errors(port, s):
     callee, _ = await connect(port, s)
     caller, _ = await connect(port, s)
@@ -209,7 +228,7 @@ async def check_cryptosign(port, s):
     assert details.authmethod == "cryptosign" and details.authid == "key-user", details
 
 
-CHECKS = [check_call, check_progress, check_errors, check_cancel, check_pubsub, check_patterns,
+CHECKS = [check_call, check_progress, check_nonfinite, check_errors, check_cancel, check_pubsub, check_patterns,
           check_ticket, check_wampcra, check_cryptosign]
 
 

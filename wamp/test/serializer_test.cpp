@@ -2,6 +2,7 @@
 // the specification shows, and a precise error for every kind of bad input.
 #include "wamp/serializer.hpp"
 
+#include <cmath>
 #include <limits>
 
 #include <catch2/catch.hpp>
@@ -275,6 +276,24 @@ TEST_CASE("JSON refuses to encode what it would change: NaN, Infinity, text star
   CHECK_FALSE(wamp::msgpack_serializer().encode(wamp::result{1, {}, {nan, std::string("\0AAAA", 5)}}, bytes));
   // A NUL inside the text is fine, and so are finite floats.
   CHECK_FALSE(json.encode(wamp::result{1, {}, {std::string("a\0b", 3), 1.5}}, bytes));
+}
+
+TEST_CASE("JSON reads the NaN, Infinity and -Infinity tokens AutobahnPython writes", "[unit]") {
+  // Python's json.dumps writes them by default (allow_nan); Crossbar.io reads them back.
+  const auto& json = wamp::json_serializer();
+  auto r = decode(json, R"([16,1,{},"com.t",[NaN,Infinity,-Infinity,"NaN and Infinity in a string"],{"k":[1.5,NaN]}])");
+  REQUIRE_FALSE(r.error);
+  const auto& p = std::get<wamp::publish>(r.msg);
+  REQUIRE(p.args.size() == 4);
+  CHECK(std::isnan(p.args[0].get<double>()));
+  CHECK(p.args[1].get<double>() == std::numeric_limits<double>::infinity());
+  CHECK(p.args[2].get<double>() == -std::numeric_limits<double>::infinity());
+  CHECK(p.args[3] == "NaN and Infinity in a string");
+  CHECK(std::isnan(p.kwargs.at("k")[1].get<double>()));
+  // Still malformed: the tokens inside other words, or in a text broken elsewhere.
+  CHECK(decode(json, R"([16,1,{},"com.t",[NaNa]])").error == errc::malformed);
+  CHECK(decode(json, R"([16,1,{},"com.t",[NaN,]])").error == errc::malformed);
+  CHECK(decode(json, R"([16,1,{},"com.t",[nan]])").error == errc::malformed);
 }
 
 TEST_CASE("each kind of malformed MsgPack gets its own error", "[unit]") {

@@ -10,37 +10,10 @@
 #include <sstream>
 #include <thread>
 
+#include "testing/detail/watchdog.hpp"
+
 namespace autobahn_sync::testing {
 namespace {
-
-// Aborts the process, printing `point` and the trace, if a run does not end in time: a hang
-// is a bug to see, not a CI job that times out silently.
-class watchdog {
- public:
-  watchdog(std::chrono::milliseconds limit, std::string point, const message_trace& trace)
-      : thread_([this, limit, point = std::move(point), &trace] {
-          std::unique_lock lock(mutex_);
-          if (!cv_.wait_for(lock, limit, [&] { return done_; })) {
-            std::fprintf(stderr, "explore: the run with %s did not end within %lld ms; trace:\n%s\n",
-                         point.c_str(), static_cast<long long>(limit.count()), trace.format().c_str());
-            std::abort();
-          }
-        }) {}
-  ~watchdog() {
-    {
-      std::lock_guard lock(mutex_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;
-};
 
 action action_for(explore_fault f) {
   switch (f) {
@@ -412,7 +385,13 @@ explore_report explore(const explore_scenario& scenario, explore_options options
     std::unique_ptr<late_release> late;  // stopped before the rule goes: it releases through it
     std::string what;
     {
-      watchdog guard(run_limit, point, f.trace());
+      // A run that does not end in time aborts the process, printing the point and the
+      // trace: a hang is a bug to see, not a CI job that times out silently.
+      detail::watchdog guard(run_limit, [&point, &f, run_limit] {
+        std::fprintf(stderr, "explore: the run with %s did not end within %lld ms; trace:\n%s\n", point.c_str(),
+                     static_cast<long long>(run_limit.count()), f.trace().format().c_str());
+        std::abort();
+      });
       if (fault_at) {
         const auto& [p, kind] = *fault_at;
         match m;

@@ -1,6 +1,8 @@
 #include "testing/wamp_fixture.hpp"
 
 #include <charconv>
+#include <cstdio>
+#include <cstdlib>
 #include <chrono>
 #include <exception>
 #include <filesystem>
@@ -12,6 +14,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "testing/detail/watchdog.hpp"
 #include "testing/faulty_connection.hpp"
 #include "testing/socket_link.hpp"
 #include "wamp/transport/inprocess.hpp"
@@ -339,6 +342,15 @@ void wamp_fixture::stop_clients() {
   }
   for (auto& [name, c] : clients) {
     if (c->running()) {
+      const auto limit = stop_limit(c->options().leave_timeout);
+      detail::watchdog guard(limit, [this, name = name, limit] {
+        const std::string report = "wamp_fixture: client '" + name + "' did not stop within " +
+                                   std::to_string(limit.count()) +
+                                   " ms: a handler of it never returned, or its stop() is stuck\n" + trace_->format();
+        if (options_.on_stop_stuck) return options_.on_stop_stuck(report);
+        std::fprintf(stderr, "%s\n", report.c_str());
+        std::abort();
+      });
       try {
         c->stop();
       } catch (const std::exception&) {
@@ -347,6 +359,13 @@ void wamp_fixture::stop_clients() {
     }
     left_->set(name, true);
   }
+}
+
+std::chrono::milliseconds wamp_fixture::stop_limit(std::chrono::milliseconds leave_timeout) const {
+  // stop() may wait a leave_timeout for the router's GOODBYE, and one more for the close.
+  const auto most = std::chrono::milliseconds::max() / 4;
+  if (leave_timeout >= most || options_.stop_timeout >= most) return std::chrono::milliseconds::max();
+  return options_.stop_timeout + 2 * leave_timeout;
 }
 
 void wamp_fixture::leave(const std::string& name) {

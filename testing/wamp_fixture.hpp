@@ -71,6 +71,14 @@ struct fixture_options {
   /// How long the teardown waits for what is still on its way out (a closing connection's
   /// session, a thread that is ending) before it calls it a leak.
   std::chrono::milliseconds teardown_settle = std::chrono::seconds(5);
+  /// How long stop_clients() (and so the teardown) gives each client's stop(), on top of
+  /// twice its leave_timeout. A client still stopping then (a handler of it that never
+  /// returns) is reported on stderr with the trace, and the process aborts: a test fails
+  /// there and then instead of hanging until the runner's timeout.
+  std::chrono::milliseconds stop_timeout = std::chrono::seconds(30);
+  /// Replaces the report-and-abort of stop_timeout (for tests of the fixture); gets the
+  /// report, on the watchdog's thread. The stop() still has to return.
+  std::function<void(const std::string& report)> on_stop_stuck;
   /// Deterministic simulation (simulation.hpp): router, in-process transports, clients and
   /// their handlers on one thread that runs only while the test waits, on virtual time that
   /// jumps; a wait nothing can answer throws deadlock_error. In-process transport only.
@@ -181,6 +189,8 @@ class wamp_fixture {
   void check_leaks(bool on) { check_leaks_ = on; }
 
  private:
+  // How long a client's stop() may take before stop_clients() calls it stuck.
+  std::chrono::milliseconds stop_limit(std::chrono::milliseconds leave_timeout) const;
   std::vector<std::string> router_leaks();
 
   std::set<int> threads_at_start_;  // thread ids (/proc/self/task) before the fixture made any

@@ -3,6 +3,8 @@
 
 #include <atomic>
 
+#include <future>
+#include <latch>
 #include <set>
 
 #include <catch2/catch.hpp>
@@ -285,3 +287,37 @@ TEST_CASE("the trace invariants catch an EVENT after UNSUBSCRIBED, one never sub
   add(to_client, wamp::event{50, 903});
   CHECK(testing::check_trace_invariants(trace).find("does not hold") != std::string::npos);
 }
+
+// Not in fixture_test, which repeats every case 200 times: this one waits out a deadline.
+TEST_CASE("a client whose handler never returns is reported when the fixture stops it, not waited for forever",
+          "[integration]") {
+  testing::fixture_options options;
+  options.client.leave_timeout = std::chrono::milliseconds(100);
+  options.stop_timeout = std::chrono::milliseconds(300);
+  std::latch release(1);
+  testing::recorder<std::string> reports;
+  options.on_stop_stuck = [&](const std::string& report) {
+    reports.add(report);
+    release.count_down();  // a real stuck handler would stay: the default aborts the process
+  };
+  testing::wamp_fixture f(options);
+  testing::recorder<bool> started;
+  f.session("callee").register_procedure("com.example.stuck", [&](auto&&...) {
+    started.add(true);
+    release.wait();
+    return autobahn_sync::call_result{};
+  });
+  auto call = std::async(std::launch::async, [&] {
+    try {
+      f.session("caller").call("com.example.stuck");
+    } catch (const autobahn_sync::Error&) {
+    }
+  });
+  REQUIRE(started.wait_for(1));
+  f.stop_clients();
+  call.get();
+  REQUIRE(reports.size() == 1);
+  CHECK_THAT(reports.items()[0], Catch::StartsWith("wamp_fixture: client 'callee' did not stop within 500 ms") &&
+                                     Catch::Contains("INVOCATION"));
+}
+

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <string_view>
 
 #include "router/router_core.hpp"
 #include "router/uris.hpp"
@@ -9,26 +10,42 @@
 namespace autobahn_sync::router {
 namespace {
 
-// How specific a pattern is, for choosing among matching permissions: exact beats prefix
-// beats wildcard; a longer prefix beats a shorter one; a wildcard with more fixed components
-// beats one with fewer.
-std::pair<int, std::size_t> specificity(const permission& p) {
-  switch (p.match) {
-    case wamp::match_policy::exact: return {3, p.uri.size()};
-    case wamp::match_policy::prefix: return {2, p.uri.size()};
-    case wamp::match_policy::wildcard: {
-      std::size_t fixed = 0;
-      std::size_t start = 0;
-      for (std::size_t i = 0; i <= p.uri.size(); ++i) {
-        if (i == p.uri.size() || p.uri[i] == '.') {
-          if (i > start) ++fixed;
-          start = i + 1;
-        }
+// A wildcard pattern's fixed start: its components before the first empty one
+// ("com.example..admin" -> "com.example"), which Crossbar.io files it under.
+std::string_view fixed_start(std::string_view pattern) {
+  if (pattern.empty() || pattern.front() == '.') return {};
+  const auto empty_component = pattern.find("..");
+  if (empty_component != std::string_view::npos) return pattern.substr(0, empty_component);
+  return pattern.back() == '.' ? pattern.substr(0, pattern.size() - 1) : pattern;
+}
+
+// The permission that decides for `uri`, chosen as Crossbar.io's static roles choose it
+// (crossbar/router/role.py):
+// - among the exact and prefix permissions, the one with the longest URI that starts `uri`
+//   (the last one given, when several have that URI); it applies if it is a prefix one or
+//   names `uri` itself, else nothing does (so an exact com.example.foo hides the prefix
+//   com.example. from com.example.foobar);
+// - unless that is an exact match, the wildcard permission with the longest fixed start
+//   that starts `uri` takes over when it matches `uri` (a matching wildcard beats a prefix).
+const permission* deciding_permission(const std::vector<permission>& permissions, const std::string& uri) {
+  const permission* longest = nullptr;
+  const permission* wildcard = nullptr;
+  std::size_t wildcard_start = 0;
+  for (const auto& p : permissions) {
+    if (p.match == wamp::match_policy::wildcard) {
+      const auto start = fixed_start(p.uri);
+      if (uri.compare(0, start.size(), start) == 0 && (!wildcard || start.size() >= wildcard_start)) {
+        wildcard = &p;
+        wildcard_start = start.size();
       }
-      return {1, fixed};
+    } else if (uri.compare(0, p.uri.size(), p.uri) == 0 && (!longest || p.uri.size() >= longest->uri.size())) {
+      longest = &p;
     }
   }
-  return {0, 0};
+  const permission* chosen = longest && (longest->match == wamp::match_policy::prefix || longest->uri == uri) ? longest : nullptr;
+  if (chosen && chosen->match == wamp::match_policy::exact) return chosen;
+  if (wildcard && wamp::uri_matches(wildcard->uri, wamp::match_policy::wildcard, uri)) return wildcard;
+  return chosen;
 }
 
 }  // namespace
@@ -49,13 +66,7 @@ void realm::set_authenticator(std::shared_ptr<authenticator> a) {
 authorization realm::authorize(const session& who, action what, const std::string& uri) const {
   authorization result;
   const role* r = config_.find_role(who.authrole);
-  const permission* best = nullptr;
-  if (r) {
-    for (const auto& p : r->permissions) {
-      if (!wamp::uri_matches(p.uri, p.match, uri)) continue;
-      if (!best || specificity(p) > specificity(*best)) best = &p;
-    }
-  }
+  const permission* best = r ? deciding_permission(r->permissions, uri) : nullptr;
   if (best) {
     result.allowed = best->allows(what);
     result.disclose_caller = best->disclose_caller;

@@ -76,6 +76,37 @@ TEST_CASE("each action is checked against the most specific permission", "[unit]
   }
 }
 
+TEST_CASE("permissions are chosen as Crossbar.io chooses them", "[unit]") {
+  // crossbar/router/role.py: the longest exact-or-prefix URI starting the URI decides, unless
+  // a matching wildcard with the longest fixed start takes over from a prefix.
+  router::router_core core;
+  router::realm_config r{"realm1"};
+  r.roles = {{"anonymous",
+              {allow("com.example.", wamp::match_policy::prefix, false, false, true, true),
+               allow("com.example..admin", wamp::match_policy::wildcard, false, false, false, false),
+               allow("com.example.foo", wamp::match_policy::exact, false, false, true, true),
+               allow("com.other.", wamp::match_policy::prefix, false, false, false, false),
+               allow("com.other.", wamp::match_policy::prefix, false, false, false, true)}}};  // the last wins
+  core.add_realm(r);
+  peer p(core);
+  p.join();
+  const std::vector<std::pair<std::string, bool>> subscriptions = {
+      {"com.example.x", true},         // the prefix
+      {"com.example.x.admin", false},  // the wildcard beats the prefix
+      {"com.example.foo", true},       // exact
+      {"com.example.foobar", false},   // the exact com.example.foo is the longest: it hides the prefix
+      {"com.other.t", true},           // the later of two permissions on one URI
+  };
+  wamp::id request = 0;
+  for (const auto& [topic, allowed] : subscriptions) {
+    INFO(topic);
+    p.send(wamp::subscribe{++request, {}, topic});
+    REQUIRE_FALSE(p.inbox.empty());
+    CHECK(std::holds_alternative<wamp::subscribed>(p.inbox.front()) == allowed);
+    p.inbox.clear();
+  }
+}
+
 TEST_CASE("the dynamic authorizer overrides the roles", "[unit]") {
   router::router_core core;
   auto& realm = core.add_realm({"realm1"});

@@ -344,14 +344,15 @@ class crossbar_reader {
 
   std::shared_ptr<const transport_auth> read_auth(const wamp::value& transport, const key_path& transport_where) {
     auto auth = std::make_shared<transport_auth>();
-    if (!transport.contains("auth")) {
-      // No `auth`: Crossbar admits anonymous sessions with the role "anonymous".
+    const key_path where = transport_where + ".auth";
+    if (transport.contains("auth")) require_object(transport.at("auth"), where);
+    if (!transport.contains("auth") || transport.at("auth").empty()) {
+      // No `auth`, or an empty one (Crossbar tests `not auth_config`): anonymous sessions
+      // are admitted with the role "anonymous".
       auth->allow_anonymous = true;
       return auth;
     }
-    const key_path where = transport_where + ".auth";
     const auto& methods = transport.at("auth");
-    require_object(methods, where);
     for (const auto& [method, j] : methods.items()) {
       const auto w = where + "." + method;
       require_object(j, w);

@@ -393,6 +393,16 @@ TEST_CASE("what the router cannot honour is refused, naming the key", "[crossbar
           "workers[0].transports[0].paths.ws.auth.cryptosign.principals.a.authorized_keys: required");
 }
 
+TEST_CASE("an empty auth admits anonymous sessions, as no auth does", "[crossbar]") {
+  // Crossbar's onHello tests `not auth_config`: {} counts as not configured.
+  const auto p = parse(with_auth("{}"));
+  const auto& auth = p.config.listeners.at(0).paths.at(0).auth;
+  REQUIRE(auth);
+  CHECK(auth->allow_anonymous);
+  CHECK(auth->anonymous_role == "anonymous");
+  CHECK(auth->users.empty());
+}
+
 TEST_CASE("cryptosign principals carry their authorized keys", "[crossbar]") {
   const std::string key(64, 'a');
   const auto p = parse(with_auth(R"({"cryptosign": {"type": "static", "principals": {

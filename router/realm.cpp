@@ -277,9 +277,12 @@ bool realm::call_meta(session& s, const wamp::call& msg) {
     } else if (p == "wamp.subscription.count_subscribers") {
       reply({r->subscribers.size()});
     } else {
-      const std::size_t limit = id_arg(msg, 1).value_or(std::numeric_limits<std::size_t>::max());
+      // Crossbar.io's defaults: at most 10 events, the newest first.
+      const std::size_t limit = id_arg(msg, 1).value_or(10);
       wamp::value events = wamp::value::array();
-      for (const auto& e : broker_.history(*r, limit)) {
+      const auto history = broker_.history(*r, limit);
+      for (auto it = history.rbegin(); it != history.rend(); ++it) {
+        const auto& e = *it;
         wamp::value event = {{"timestamp", e.timestamp_ms}, {"publication", e.publication},
                              {"topic", e.topic}, {"args", e.args}, {"kwargs", e.kwargs}};
         for (const auto& [k, v] : e.details) event[k] = v;

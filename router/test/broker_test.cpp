@@ -201,29 +201,35 @@ TEST_CASE("a history rule keeps its limit across all the topics it covers", "[un
   };
   const auto all = events_of("com.example.sensor", "prefix");
   REQUIRE(all.size() == 2);
-  CHECK(all[0]["args"] == wamp::value::array({2}));
-  CHECK(all[1]["args"] == wamp::value::array({3}));
+  CHECK(all[0]["args"] == wamp::value::array({3}));  // the newest first
+  CHECK(all[1]["args"] == wamp::value::array({2}));
   CHECK(events_of("com.example.sensor.1", "exact").empty());
   CHECK(events_of("com.example.sensor.3", "exact").size() == 1);
 }
 
-TEST_CASE("event history is served by wamp.subscription.get_events", "[unit]") {
+TEST_CASE("event history is served by wamp.subscription.get_events, the newest first, 10 by default", "[unit]") {
+  // As Crossbar.io's: "at most limit events in reverse chronological order", limit=10.
   router::router_core core;
   router::realm_config config{"realm1"};
-  config.history = {{"com.example.history", wamp::match_policy::prefix, 2}};
+  config.history = {{"com.example.history", wamp::match_policy::prefix, 12}};
   core.add_realm(config);
   peer p(core), reader(core);
   p.join();
   reader.join();
-  for (int i = 1; i <= 3; ++i) p.send(wamp::publish{static_cast<wamp::id>(i), {}, "com.example.history.a", {i}});
+  for (int i = 1; i <= 13; ++i) p.send(wamp::publish{static_cast<wamp::id>(i), {}, "com.example.history.a", {i}});
   reader.send(wamp::subscribe{1, {}, "com.example.history.a"});
   const auto sub = reader.expect<wamp::subscribed>().subscription;
-  reader.send(wamp::call{2, {}, "wamp.subscription.get_events", {sub, 10}});
-  const auto result = reader.expect<wamp::result>();
-  const auto& events = result.args.at(0);
-  REQUIRE(events.size() == 2);
-  CHECK(events[0]["args"] == wamp::value::array({2}));
-  CHECK(events[1]["args"] == wamp::value::array({3}));
+  auto args_of = [](const wamp::value& events) {
+    std::vector<int> out;
+    for (const auto& e : events) out.push_back(e["args"][0].get<int>());
+    return out;
+  };
+  reader.send(wamp::call{2, {}, "wamp.subscription.get_events", {sub}});
+  CHECK(args_of(reader.expect<wamp::result>().args.at(0)) == std::vector<int>{13, 12, 11, 10, 9, 8, 7, 6, 5, 4});
+  reader.send(wamp::call{3, {}, "wamp.subscription.get_events", {sub, 2}});
+  CHECK(args_of(reader.expect<wamp::result>().args.at(0)) == std::vector<int>{13, 12});
+  reader.send(wamp::call{4, {}, "wamp.subscription.get_events", {sub, 100}});
+  CHECK(args_of(reader.expect<wamp::result>().args.at(0)).size() == 12);  // what the store keeps
 }
 
 TEST_CASE("events meant for some receivers only stay out of the event history", "[unit]") {

@@ -300,10 +300,10 @@ TEST_CASE("crossbar config: every permission allows and denies as written", "[cr
     REQUIRE(id.is_number_unsigned());
     const auto events = a.call("wamp.subscription.get_events", {id}).value();
     REQUIRE(events.is_array());
-    REQUIRE(events.size() == 2);  // the store keeps the last two
-    CHECK(events[0].at("args") == w::value::array({2}));
-    CHECK(events[1].at("args") == w::value::array({3}));
-    CHECK(events[1].at("topic") == "com.example.news");
+    REQUIRE(events.size() == 2);  // the store keeps the last two; the newest comes first
+    CHECK(events[0].at("args") == w::value::array({3}));
+    CHECK(events[1].at("args") == w::value::array({2}));
+    CHECK(events[0].at("topic") == "com.example.news");
     // Only the topics the store names are kept.
     b.publish("com.example.public.news", {"not kept"}, {}, acknowledged);
     a.subscribe("com.example.public.news", [](auto&, auto&, auto&) {});

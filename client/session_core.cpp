@@ -529,14 +529,30 @@ void session_core::cancel(wamp::id call_request, std::string mode,
                           std::exception_ptr complete_with) {
   auto it = pending_.find(call_request);
   if (it == pending_.end() || !std::holds_alternative<pending_call>(it->second)) return;
-  if (state_ == state::established) {
+  if (state_ == state::established && router_cancels()) {
     (void)hooks_.send(wamp::cancel{call_request, {{"mode", mode}}});
+  } else if (!complete_with) {
+    // A router without call_canceling (fox-wamp) would never answer a CANCEL: the call ends
+    // here, and its late answer is dropped.
+    complete_with = std::make_exception_ptr(
+        ApplicationError(wamp::uri(uris::canceled), wamp::list{"the call was canceled (the router cannot cancel calls)"}));
   }
   if (complete_with) {
     auto handler = std::move(std::get<pending_call>(it->second).handler);
     pending_.erase(it);
     handler(call_outcome{complete_with, {}, false});
   }
+}
+
+bool session_core::router_cancels() const {
+  const auto roles = welcome_details_.find("roles");
+  if (roles == welcome_details_.end() || !roles->second.is_object()) return false;
+  const auto dealer = roles->second.find("dealer");
+  if (dealer == roles->second.end() || !dealer->is_object()) return false;
+  const auto features = dealer->find("features");
+  if (features == dealer->end() || !features->is_object()) return false;
+  const auto canceling = features->find("call_canceling");
+  return canceling != features->end() && *canceling == true;
 }
 
 wamp::id session_core::publish(wamp::uri topic, wamp::list args, wamp::dict kwargs,

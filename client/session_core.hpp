@@ -130,7 +130,9 @@ class session_core {
                 call_handler on_result);
   /// Cancels a pending call: sends CANCEL {mode}. When `complete_with` is set, the call
   /// completes at once with it and the router's answer is dropped; else the router's ERROR
-  /// (wamp.error.canceled) or RESULT completes it. No-op for a call no longer pending.
+  /// (wamp.error.canceled) or RESULT completes it. A router whose WELCOME does not announce
+  /// call_canceling gets no CANCEL: the call completes at once (with ApplicationError
+  /// wamp.error.canceled without `complete_with`). No-op for a call no longer pending.
   void cancel(wamp::id call_request, std::string mode = "killnowait",
               std::exception_ptr complete_with = nullptr);
 
@@ -186,6 +188,8 @@ class session_core {
   static void fail_all(std::map<wamp::id, pending> pending, std::exception_ptr error);
 
   void on_welcome(wamp::welcome&& msg);
+  // The router's WELCOME announces dealer call_canceling.
+  bool router_cancels() const;
   void on_challenge(wamp::challenge&& msg);
   void on_error(wamp::error&& msg);
   void on_result(wamp::result&& msg);

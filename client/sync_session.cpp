@@ -87,11 +87,17 @@ void call_canceller::cancel(std::string mode) {
   std::function<void(std::string)> fn;
   {
     std::lock_guard lock(mutex_);
-    requested_ = true;
-    mode_ = mode;
     fn = cancel_;
+    // With no call running, the request waits for the next one to start.
+    requested_ = !fn;
+    mode_ = mode;
   }
   if (fn) fn(std::move(mode));
+}
+
+bool call_canceller::take_early_cancel() {
+  std::lock_guard lock(mutex_);
+  return std::exchange(requested_, false);
 }
 
 void call_canceller::bind(std::function<void(std::string)> cancel_fn) {
@@ -100,6 +106,7 @@ void call_canceller::bind(std::function<void(std::string)> cancel_fn) {
     std::lock_guard lock(mutex_);
     cancel_ = cancel_fn;
     if (!requested_ || !cancel_fn) return;
+    requested_ = false;  // one cancel(), one call canceled
     mode = mode_;
   }
   cancel_fn(std::move(mode));
@@ -111,6 +118,9 @@ SyncSession::SyncSession(std::shared_ptr<detail::session_state> state)
 call_result SyncSession::call(const wamp::uri& procedure, wamp::list args, wamp::dict kwargs,
                               const call_options& options) {
   state_->check_usable();
+  if (options.canceller && options.canceller->take_early_cancel()) {
+    throw ApplicationError(wamp::uri(uris::canceled), wamp::list{"the call was canceled before it started"});
+  }
   auto w = state_->make_waiter();
   waiter_scope scope{*state_, w};
   // The CALL leaves from this thread when the I/O thread is idle (no wake-up on the way out).
@@ -142,13 +152,31 @@ call_result SyncSession::call(const wamp::uri& procedure, wamp::list args, wamp:
     options.canceller->bind([weak, w, foreign = state_->foreign()](std::string mode) {
       foreign->run(weak, [&](session_state& s) {
         s.post_without_driving([w, mode](session_state& st) {
-          if (auto request = w->request.load()) st.core().cancel(request, mode);
+          // skip and killnowait end the call at once; kill waits for the callee's answer.
+          std::exception_ptr at_once;
+          if (mode != "kill") {
+            at_once = std::make_exception_ptr(
+                ApplicationError(wamp::uri(uris::canceled), wamp::list{"the call was canceled (" + mode + ")"}));
+          }
+          if (auto request = w->request.load()) st.core().cancel(request, mode, at_once);
         });
       });
     });
   }
   const auto timeout = options.timeout.value_or(state_->options().call_timeout);
-  const bool answered = state_->wait(*w, state_->deadline_of(*w, timeout), options.on_progress, "call", procedure);
+  bool answered = false;
+  try {
+    answered = state_->wait(*w, state_->deadline_of(*w, timeout), options.on_progress, "call", procedure);
+  } catch (...) {
+    // on_progress threw: the exception is the call's outcome, and the call ends at the router.
+    if (options.canceller) options.canceller->bind({});
+    if (w->fail(nullptr)) {
+      state_->post([w](session_state& s) {
+        if (auto request = w->request.load()) s.core().cancel(request, "killnowait", std::make_exception_ptr(Error("on_progress threw")));
+      });
+    }
+    throw;
+  }
   if (options.canceller) options.canceller->bind({});
   if (!answered) {
     auto error = std::make_exception_ptr(ApplicationError(

@@ -91,11 +91,17 @@ struct call_options {
 
 /// Cancels a call from another thread (call_options::canceller): sends CANCEL with `mode`
 /// ("skip", "kill" or "killnowait"); the waiting call then throws ApplicationError
-/// wamp.error.canceled (from the router, or at once for "skip"/"killnowait"). Cancel before
-/// the call started cancels it as soon as it is sent. Thread-safe.
+/// wamp.error.canceled (at once for "skip"/"killnowait"; for "kill" from the router, or the
+/// callee's own answer if it came first). A router that does not announce call_canceling
+/// gets no CANCEL: the call throws wamp.error.canceled at once. One cancel() cancels one
+/// call: the running one, or, when none runs, the next to start (which then throws
+/// wamp.error.canceled without sending its CALL). Thread-safe.
 class call_canceller {
  public:
   void cancel(std::string mode = "killnowait");
+
+  /// Used by the client as a call starts: true, once, when cancel() came while no call ran.
+  bool take_early_cancel();
 
   /// Used by the client: binds the function that cancels the running call (or unbinds it
   /// with an empty function); runs it at once when cancel() came first.

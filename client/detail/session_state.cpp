@@ -568,6 +568,16 @@ std::exception_ptr unless_session_lost(const std::exception_ptr& e) {
 }
 }  // namespace
 
+void session_state::undo_at_router(void (session_core::*undo)(std::uint64_t, session_core::done_handler),
+                                   std::uint64_t key) {
+  try {
+    (core_.*undo)(key, [](std::exception_ptr) {});
+  } catch (...) {
+    // The send failed: the session is going, and takes the subscription or registration along.
+    // (Thrown from here it would reach the I/O thread's run() and terminate the process.)
+  }
+}
+
 template <class Records>
 void session_state::restored(Records& records, std::uint64_t handle, std::exception_ptr e,
                              std::uint64_t key, const wamp::uri& uri,
@@ -575,7 +585,7 @@ void session_state::restored(Records& records, std::uint64_t handle, std::except
   auto it = records.find(handle);
   if (!e) {
     if (it != records.end()) return (void)(it->second.core_key = key);
-    return (core_.*undo)(key, [](std::exception_ptr) {});  // undone meanwhile
+    return undo_at_router(undo, key);  // undone meanwhile
   }
   if (it == records.end() || !refused_by_router(e)) return;
   it->second.active->store(false);
@@ -649,7 +659,7 @@ void session_state::subscribe(wamp::uri topic, wamp::dict options, event_handler
                       if (!w->complete(nullptr, [&](waiter& x) { x.number = handle; })) {
                         // The caller gave up (timeout): undo.
                         s->subscription_records_.erase(handle);
-                        s->core_.unsubscribe(key, [](std::exception_ptr) {});
+                        s->undo_at_router(&session_core::unsubscribe, key);
                       }
                     });
   } catch (...) {
@@ -687,7 +697,7 @@ void session_state::register_procedure(wamp::uri procedure, wamp::dict options,
           s->registration_records_[handle] = registration_record{procedure, options, handler, key, active};
           if (!w->complete(nullptr, [&](waiter& x) { x.number = handle; })) {
             s->registration_records_.erase(handle);
-            s->core_.unregister(key, [](std::exception_ptr) {});
+            s->undo_at_router(&session_core::unregister, key);
           }
         });
   } catch (...) {

@@ -282,6 +282,9 @@ class session_state : public std::enable_shared_from_this<session_state> {
   // The answer to a restoring SUBSCRIBE/REGISTER of the record `handle`: the record learns its
   // new key; a record undone meanwhile is undone at the router; a record the router refused
   // is dropped and reported to on_restore_failed.
+  // Unsubscribes or unregisters `key`, which nobody wants any more, at the router; a failed
+  // send is dropped (the session is going, and takes it along).
+  void undo_at_router(void (session_core::*undo)(std::uint64_t, session_core::done_handler), std::uint64_t key);
   template <class Records>
   void restored(Records& records, std::uint64_t handle, std::exception_ptr e, std::uint64_t key,
                 const wamp::uri& uri, void (session_core::*undo)(std::uint64_t, session_core::done_handler));

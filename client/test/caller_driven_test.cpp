@@ -329,10 +329,9 @@ TEST_CASE("stop() from on_leave, on the thread that reads for a caller-driven cl
 }
 
 TEST_CASE("stop() from on_leave when a call's canceller was cancelled before the call", "[client][caller_driven]") {
-  // The call binds the canceller and the cancel is posted at once; the call's own wait then
-  // reads what is ready (the router's GOODBYE), so that on_leave runs there and stops the
-  // client. In-process, so that the GOODBYE is surely queued for the client when the call
-  // starts.
+  // The cancelled call throws without being sent or reading anything; the next call reads
+  // what is ready (the router's GOODBYE), so that on_leave runs there and stops the client.
+  // In-process, so that the GOODBYE is surely queued for the client when the calls start.
   testing::wamp_fixture f;
   f.client("callee", {}, [](AutobahnSync& callee) { callee.register_procedure("com.app.twice", twice()); });
   int leaves = 0;
@@ -346,7 +345,10 @@ TEST_CASE("stop() from on_leave when a call's canceller was cancelled before the
   canceller->cancel("killnowait");
   call_options co;
   co.canceller = canceller;
-  CHECK_THROWS_AS(session.call("com.app.twice", {2}, {}, co), Error);
+  CHECK_THROWS_MATCHES(session.call("com.app.twice", {2}, {}, co), ApplicationError,
+                       testing::has_error_uri("wamp.error.canceled"));
+  CHECK(leaves == 0);
+  CHECK_THROWS_AS(session.call("com.app.twice", {3}, {}, co), Error);
   CHECK(leaves == 1);
   CHECK_FALSE(caller.running());
 }

@@ -4,6 +4,8 @@
 #include "client/autobahn_sync.hpp"
 
 #include <atomic>
+#include <future>
+#include <stdexcept>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -253,6 +255,97 @@ TEST_CASE_METHOD(testing::wamp_fixture, "cancel through the router interrupts th
   REQUIRE(testing::eventually([&] { return received_by<w::interrupt>(*this, "callee").size() == 1; }));
   stop_clients();  // the handler returned before its client stopped
   CHECK(saw_cancel);
+}
+
+TEST_CASE_METHOD(testing::wamp_fixture, "a skip or killnowait cancel ends the call at once, without the router's answer",
+                 "[client][rpc]") {
+  const std::string mode = GENERATE("skip", "killnowait");
+  testing::recorder<bool> started;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  session("callee").register_procedure("com.app.long", [&, released](auto&&...) {
+    started.add(true);
+    released.wait();
+    return call_result{};
+  });
+  // The router's answer to the CANCEL never comes.
+  auto held = faults().install(testing::match().type(w::message_type::cancel), fault::hold());
+  auto canceller = std::make_shared<call_canceller>();
+  std::thread t([&] {
+    if (started.wait_for(1)) canceller->cancel(mode);
+  });
+  call_options o;
+  o.canceller = canceller;
+  o.timeout = 60s;  // not what ends it
+  CHECK_THROWS_MATCHES(session("caller").call("com.app.long", {}, {}, o), ApplicationError,
+                       testing::has_error_uri("wamp.error.canceled"));
+  t.join();
+  // The call ended before its CANCEL reached the router, whose answer never comes.
+  CHECK(testing::eventually([&] { return held.held() == 1; }));
+  release.set_value();
+  held.remove();
+}
+
+TEST_CASE("a router that does not announce call_canceling gets no CANCEL; the call ends at once", "[client][rpc]") {
+  testing::wamp_fixture f;
+  // The router's WELCOME to the caller, without the dealer's call_canceling (as fox-wamp's).
+  auto no_canceling = f.faults().install(
+      testing::match().type(w::message_type::welcome).session("caller"), fault::replace([](const w::message& m) -> w::message {
+        auto welcome = std::get<w::welcome>(m);
+        welcome.details["roles"]["dealer"]["features"].erase("call_canceling");
+        return welcome;
+      }));
+  testing::recorder<bool> started;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  f.session("callee").register_procedure("com.app.long", [&, released](auto&&...) {
+    started.add(true);
+    released.wait();
+    return call_result{};
+  });
+  auto canceller = std::make_shared<call_canceller>();
+  std::thread t([&] {
+    if (started.wait_for(1)) canceller->cancel("kill");
+  });
+  call_options o;
+  o.canceller = canceller;
+  o.timeout = 60s;
+  CHECK_THROWS_MATCHES(f.session("caller").call("com.app.long", {}, {}, o), ApplicationError,
+                       testing::has_error_uri("wamp.error.canceled"));
+  t.join();
+  CHECK(sent_by<w::cancel>(f, "caller").empty());
+  release.set_value();
+}
+
+TEST_CASE_METHOD(testing::wamp_fixture, "one cancel() cancels one call: a canceller used again does not cancel the next",
+                 "[client][rpc]") {
+  session("callee").register_procedure("com.app.echo", echo);
+  auto canceller = std::make_shared<call_canceller>();
+  canceller->cancel("killnowait");  // before the call: the call is never sent
+  call_options o;
+  o.canceller = canceller;
+  CHECK_THROWS_MATCHES(session("caller").call("com.app.echo", {1}, {}, o), ApplicationError,
+                       testing::has_error_uri("wamp.error.canceled"));
+  CHECK(sent_by<w::call>(*this, "caller").empty());
+  CHECK(session("caller").call("com.app.echo", {2}, {}, o).value() == 2);
+}
+
+TEST_CASE_METHOD(testing::wamp_fixture, "an exception from on_progress ends the call, and the router is told", "[client][rpc]") {
+  testing::recorder<bool> interrupted;
+  session("callee").register_procedure("com.app.stream", [&](const w::list&, const w::dict&, const invocation_details& d) {
+    d.progress({1}, {});
+    interrupted.add(wait_until_canceled(d));
+    return call_result{};
+  });
+  call_options o;
+  o.on_progress = [](const call_result&) { throw std::runtime_error("the consumer gave up"); };
+  CHECK_THROWS_WITH(session("caller").call("com.app.stream", {}, {}, o), "the consumer gave up");
+  REQUIRE(interrupted.wait_for(1));
+  CHECK(interrupted.items()[0]);
+  REQUIRE(testing::eventually([&] { return sent_by<w::cancel>(*this, "caller").size() == 1; }));
+  CHECK(sent_by<w::cancel>(*this, "caller")[0].options.at("mode") == "killnowait");
+  session("callee").register_procedure("com.app.echo", echo);
+  CHECK(session("caller").call("com.app.echo", {3}).value() == 3);  // the session goes on
 }
 
 TEST_CASE_METHOD(testing::wamp_fixture, "a payload that cannot be encoded is SerializationError", "[client][rpc]") {

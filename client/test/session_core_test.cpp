@@ -39,9 +39,12 @@ struct harness {
     return std::get<T>(sent.back());
   }
 
-  void joined() {
+  // `dealer_cancels`: the WELCOME announces call_canceling (fox-wamp's does not).
+  void joined(bool dealer_cancels = true) {
     core.join(join_options{"realm1"});
-    core.on_message(w::welcome{4242, {{"authid", "anon"}}});
+    w::dict details{{"authid", "anon"}};
+    if (dealer_cancels) details["roles"] = {{"dealer", {{"features", {{"call_canceling", true}}}}}};
+    core.on_message(w::welcome{4242, std::move(details)});
     REQUIRE(core.current_state() == session_core::state::established);
     sent.clear();
   }
@@ -201,6 +204,29 @@ TEST_CASE("cancel sends CANCEL and may complete the call locally", "[unit][core]
   require_throws_as<ApplicationError>(error);
   // The router's late answer is dropped.
   h.core.on_message(w::error{w::message_type::call, request, {}, "wamp.error.canceled"});
+  CHECK(h.closes.empty());
+}
+
+TEST_CASE("a router that does not announce call_canceling gets no CANCEL: the call ends at once", "[unit][core]") {
+  harness h;
+  h.joined(false);
+  std::exception_ptr error;
+  int outcomes = 0;
+  auto request = h.core.call("slow", {}, {}, {}, [&](call_outcome&& o) {
+    error = o.error;
+    ++outcomes;
+  });
+  h.sent.clear();
+  h.core.cancel(request, "kill");
+  CHECK(h.sent.empty());
+  REQUIRE(outcomes == 1);
+  try {
+    std::rethrow_exception(error);
+  } catch (const ApplicationError& e) {
+    CHECK(e.error() == "wamp.error.canceled");
+  }
+  h.core.on_message(w::result{request, {}, {1}});  // a late answer is dropped
+  CHECK(outcomes == 1);
   CHECK(h.closes.empty());
 }
 

@@ -54,6 +54,10 @@ std::exception_ptr make_application_error(const wamp::uri& error, wamp::list arg
   if (error == uris::invalid_uri) {
     return std::make_exception_ptr(InvalidUri(std::move(args), std::move(kwargs)));
   }
+  if (error == uris::invalid_payload) {
+    // As AutobahnPython maps it: the callee could not serialize its answer.
+    return std::make_exception_ptr(SerializationError(message_of(error, args)));
+  }
   return std::make_exception_ptr(ApplicationError(error, std::move(args), std::move(kwargs)));
 }
 

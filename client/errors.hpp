@@ -44,7 +44,8 @@ class SessionNotReady : public Error {
 };
 
 /// The WAMP serializer could not serialize the application payload (args or kwargs of CALL,
-/// PUBLISH, YIELD...). Nothing was sent.
+/// PUBLISH, YIELD...): nothing was sent. Also a call's answer when the callee could not
+/// serialize its result (ERROR wamp.error.invalid_payload, as AutobahnPython maps it).
 class SerializationError : public Error {
  public:
   using Error::Error;

@@ -599,7 +599,7 @@ void session_core::yield(wamp::id invocation_request, wamp::list args, wamp::dic
     // The caller must still get an answer.
     open_invocations_.erase(invocation_request);
     (void)hooks_.send(wamp::error{wamp::message_type::invocation, invocation_request, {},
-                                  wamp::uri(uris::runtime_error),
+                                  wamp::uri(uris::invalid_payload),
                                   wamp::list{"the result cannot be serialized: " + ec.message()}});
     return;
   }
@@ -613,7 +613,7 @@ void session_core::invocation_error(wamp::id invocation_request, wamp::uri error
                                     std::move(error), std::move(args), std::move(kwargs)});
   if (wamp::is_encoding_error(ec)) {
     (void)hooks_.send(wamp::error{wamp::message_type::invocation, invocation_request, {},
-                                  wamp::uri(uris::runtime_error),
+                                  wamp::uri(uris::invalid_payload),
                                   wamp::list{"the error cannot be serialized: " + ec.message()}});
   }
 }

@@ -17,6 +17,8 @@ inline constexpr std::string_view invalid_argument = "wamp.error.invalid_argumen
 inline constexpr std::string_view canceled = "wamp.error.canceled";
 inline constexpr std::string_view timeout = "wamp.error.timeout";
 inline constexpr std::string_view runtime_error = "wamp.error.runtime_error";
+// A callee's result or error that cannot be serialized (AutobahnPython's INVALID_PAYLOAD).
+inline constexpr std::string_view invalid_payload = "wamp.error.invalid_payload";
 inline constexpr std::string_view protocol_violation = "wamp.error.protocol_violation";
 inline constexpr std::string_view cannot_authenticate = "wamp.error.cannot_authenticate";
 inline constexpr std::string_view authentication_failed = "wamp.error.authentication_failed";

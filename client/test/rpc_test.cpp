@@ -348,6 +348,20 @@ TEST_CASE_METHOD(testing::wamp_fixture, "an exception from on_progress ends the 
   CHECK(session("caller").call("com.app.echo", {3}).value() == 3);  // the session goes on
 }
 
+TEST_CASE("a result the callee cannot serialize reaches the caller as SerializationError", "[client][rpc]") {
+  // Over RawSocket + JSON, text that is not UTF-8 cannot be encoded: the callee answers ERROR
+  // wamp.error.invalid_payload (as AutobahnPython's does), which the caller maps onto
+  // SerializationError (as AutobahnPython does).
+  testing::fixture_options options;
+  options.transport = testing::fixture_transport::rawsocket;
+  testing::wamp_fixture f(options);
+  f.session("callee").register_procedure("com.app.bad_text", [](auto&&...) { return call_result{{std::string("\xff")}}; });
+  CHECK_THROWS_AS(f.session("caller").call("com.app.bad_text"), SerializationError);
+  const auto errors = sent_by<w::error>(f, "callee");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].error_uri == "wamp.error.invalid_payload");
+}
+
 TEST_CASE_METHOD(testing::wamp_fixture, "a payload that cannot be encoded is SerializationError", "[client][rpc]") {
   auto& s = session("app");
   CHECK_THROWS_AS(s.call("com.x", {std::string("\xff\xfe")}), SerializationError);

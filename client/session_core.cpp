@@ -508,11 +508,17 @@ void session_core::remember_invocation(wamp::id request) {
   }
 }
 
-void session_core::on_interrupt(const wamp::interrupt& msg) {
-  if (open_invocations_.erase(msg.request) == 0) return;
-  (void)hooks_.send(wamp::error{wamp::message_type::invocation, msg.request, {},
-                                wamp::uri(uris::canceled)});
-  if (hooks_.on_interrupt) hooks_.on_interrupt(msg.request);
+void session_core::on_interrupt(const wamp::interrupt& msg) { end_invocation(msg.request, uris::canceled); }
+
+void session_core::expire_invocation(wamp::id invocation_request) {
+  if (state_ != state::established) return;
+  end_invocation(invocation_request, uris::timeout);
+}
+
+void session_core::end_invocation(wamp::id invocation_request, std::string_view error_uri) {
+  if (open_invocations_.erase(invocation_request) == 0) return;
+  (void)hooks_.send(wamp::error{wamp::message_type::invocation, invocation_request, {}, wamp::uri(error_uri)});
+  if (hooks_.on_interrupt) hooks_.on_interrupt(invocation_request);
 }
 
 wamp::id session_core::call(wamp::uri procedure, wamp::list args, wamp::dict kwargs,

@@ -30,6 +30,7 @@
 #include <set>
 #include <unordered_set>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -87,7 +88,8 @@ class session_core {
     std::function<void(std::exception_ptr why)> on_close;
     /// CHALLENGE answerer; empty: a CHALLENGE aborts the join.
     challenge_handler on_challenge;
-    /// An INVOCATION was interrupted by the router (already answered with ERROR canceled).
+    /// An INVOCATION was interrupted by the router, or its own timeout passed
+    /// (expire_invocation); already answered with ERROR canceled or timeout.
     std::function<void(wamp::id invocation_request)> on_interrupt;
     /// Source of request ids; empty: sequential from 1.
     std::function<wamp::id()> next_request_id;
@@ -154,6 +156,10 @@ class session_core {
   /// Dropped when the invocation is no longer open (interrupted, answered, session closed).
   void yield(wamp::id invocation_request, wamp::list args, wamp::dict kwargs,
              bool progress = false);
+  /// The callee's deadline for an INVOCATION passed (its Details.timeout, which a router
+  /// may pass to callees announcing call_timeout): answers ERROR wamp.error.timeout, tells
+  /// on_interrupt, and drops the handler's later answer. No-op once answered.
+  void expire_invocation(wamp::id invocation_request);
   /// Answers an INVOCATION with ERROR.
   void invocation_error(wamp::id invocation_request, wamp::uri error, wamp::list args = {},
                         wamp::dict kwargs = {});
@@ -201,6 +207,8 @@ class session_core {
   void on_event(const wamp::event& msg);
   void on_invocation(wamp::invocation&& msg);
   void on_interrupt(const wamp::interrupt& msg);
+  // Answers an open invocation with ERROR `error_uri` and drops the handler's later answer.
+  void end_invocation(wamp::id invocation_request, std::string_view error_uri);
   void forget_unregistering(const registered_uri& uri, std::uint64_t sent);
   // True when an UNREGISTER of the URI `r` asks for went out after `r` did.
   bool unregistered_after(const pending_register& r) const;

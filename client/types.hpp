@@ -49,7 +49,10 @@ struct invocation_details {
   std::string caller_authid;
   std::string caller_authrole;
   bool receive_progress = false;  // the caller accepts progressive results
-  /// Timeout the caller asked for (INVOCATION.Details.timeout), if any.
+  /// Timeout the caller asked for (INVOCATION.Details.timeout, which a router may pass to a
+  /// callee announcing call_timeout, as ours does), if any. When it passes first, the client
+  /// answers ERROR wamp.error.timeout, canceled() turns true, and the handler's answer is
+  /// dropped.
   std::optional<std::chrono::milliseconds> timeout;
   wamp::dict details;     // INVOCATION.Details as received
   /// Sends a progressive result (only when receive_progress). Callable from the handler.

@@ -72,8 +72,11 @@ session_core::invocation_sink session_state::make_invocation_sink(wamp::uri proc
         it != inv.details.end() && it->second.is_boolean()) {
       details.receive_progress = it->second.get<bool>();
     }
-    if (auto t = id_of(inv.details, "timeout"); t && *t > 0) {
+    if (auto t = id_of(inv.details, "timeout"); t && *t > 0 && *t <= std::uint64_t{1} << 40) {
       details.timeout = std::chrono::milliseconds(*t);
+      // We announce call_timeout as a callee: past it, the caller gets wamp.error.timeout
+      // and the handler sees canceled(); what it returns later is dropped.
+      self->arm_invocation_deadline(request, *details.timeout);
     }
     details.details = std::move(inv.details);
     details.canceled_ = flag;
@@ -98,6 +101,7 @@ session_core::invocation_sink session_state::make_invocation_sink(wamp::uri proc
           // Its session is gone: the same request id may be another caller's invocation now.
           if (st.sessions_closed_ != session_no) return;
           st.canceled_flags_.erase(request);
+          st.disarm_invocation_deadline(request);
           f(st.core_);
         });
       }
@@ -132,6 +136,7 @@ session_core::invocation_sink session_state::make_invocation_sink(wamp::uri proc
     const bool queued = self->runner_->post(std::move(run_handler));
     if (!queued) {
       self->canceled_flags_.erase(request);
+      self->disarm_invocation_deadline(request);
       self->core_.invocation_error(request, wamp::uri(uris::runtime_error),
                                    wamp::list{"the callee cannot run handlers (stopped or "
                                               "queue full)"});

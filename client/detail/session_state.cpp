@@ -67,6 +67,7 @@ session_state::session_state(strand_type strand, std::shared_ptr<callbacks_runne
           [this](std::exception_ptr why) { on_session_closed(why); },
           [this](const wamp::challenge& c) { return answer_challenge(c); },
           [this](wamp::id request) {
+            disarm_invocation_deadline(request);
             if (auto it = canceled_flags_.find(request); it != canceled_flags_.end()) {
               it->second->store(true);
               canceled_flags_.erase(it);
@@ -455,6 +456,36 @@ void session_state::arm_rejoin_deadline() {
   });
 }
 
+void session_state::arm_invocation_deadline(wamp::id request, std::chrono::milliseconds timeout) {
+  std::weak_ptr<session_state> weak = shared_from_this();
+  auto expire = [weak, request, session = sessions_closed_] {
+    auto s = weak.lock();
+    // Its session is gone: the same request id may be another invocation now.
+    if (!s || s->sessions_closed_ != session) return;
+    s->invocation_deadlines_.erase(request);
+    s->core_.expire_invocation(request);
+  };
+  auto& deadline = invocation_deadlines_[request];
+  if (options_.clock) {
+    deadline.virtual_key = options_.clock->call_at(options_.clock->now() + timeout, [weak, foreign = foreign_, expire] {
+      foreign->run(weak, [expire](session_state& self) { boost::asio::post(self.executor_, expire); });
+    });
+    return;
+  }
+  deadline.timer = std::make_shared<boost::asio::steady_timer>(executor_, timeout);
+  deadline.timer->async_wait([expire](const boost::system::error_code& ec) {
+    if (!ec) expire();
+  });
+}
+
+void session_state::disarm_invocation_deadline(wamp::id request) {
+  const auto it = invocation_deadlines_.find(request);
+  if (it == invocation_deadlines_.end()) return;
+  if (it->second.timer) it->second.timer->cancel();
+  if (it->second.virtual_key) options_.clock->cancel_timer(it->second.virtual_key);
+  invocation_deadlines_.erase(it);
+}
+
 void session_state::disarm_rejoin_deadline() {
   if (virtual_rejoin_) options_.clock->cancel_timer(std::exchange(virtual_rejoin_, 0));
   if (rejoin_timer_) rejoin_timer_->cancel();
@@ -755,6 +786,7 @@ void session_state::on_session_closed(std::exception_ptr why) {
   // The answers of invocations still running can no longer be sent: let their handlers stop.
   for (auto& [request, flag] : canceled_flags_) flag->store(true);
   canceled_flags_.clear();
+  while (!invocation_deadlines_.empty()) disarm_invocation_deadline(invocation_deadlines_.begin()->first);
   close_connection();
   // The transport's close follows; a reconnect must not wait for it.
   connection_.reset();

@@ -311,6 +311,15 @@ class session_state : public std::enable_shared_from_this<session_state> {
   std::shared_ptr<waiter> join_waiter_;
   std::vector<std::shared_ptr<waiter>> close_waiters_;
   std::map<wamp::id, std::shared_ptr<std::atomic<bool>>> canceled_flags_;
+  // Invocations with a timeout (INVOCATION.Details.timeout): their deadline's timer, until
+  // answered, interrupted or expired.
+  struct invocation_deadline {
+    std::shared_ptr<boost::asio::steady_timer> timer;
+    std::uint64_t virtual_key = 0;  // with a manual clock
+  };
+  std::map<wamp::id, invocation_deadline> invocation_deadlines_;
+  void arm_invocation_deadline(wamp::id request, std::chrono::milliseconds timeout);
+  void disarm_invocation_deadline(wamp::id request);
   // Sessions ended so far: an invocation's answer carries the count of its session, and is
   // dropped when another session (after a reconnect) runs by then, whose invocation ids the
   // router numbers afresh.

@@ -362,6 +362,38 @@ TEST_CASE("a result the callee cannot serialize reaches the caller as Serializat
   CHECK(errors[0].error_uri == "wamp.error.invalid_payload");
 }
 
+TEST_CASE_METHOD(testing::wamp_fixture, "a callee ends an invocation whose own timeout passed: the caller gets wamp.error.timeout",
+                 "[client][rpc]") {
+  // A router may pass CALL.Options.timeout on to a callee announcing call_timeout (ours
+  // ends such calls itself): a rule adds it to the INVOCATION as such a router would.
+  auto with_timeout = faults().install(
+      testing::match().type(w::message_type::invocation), fault::replace([](const w::message& m) -> w::message {
+        auto inv = std::get<w::invocation>(m);
+        inv.details["timeout"] = 100;
+        return inv;
+      }));
+  testing::recorder<bool> canceled;
+  session("callee").register_procedure("com.app.slow", [&](const w::list&, const w::dict&, const invocation_details& d) {
+    CHECK(d.timeout == std::chrono::milliseconds(100));
+    canceled.add(wait_until_canceled(d));
+    return call_result{{"too late"}};
+  });
+  call_options o;
+  o.timeout = 60s;  // not what ends it
+  CHECK_THROWS_MATCHES(session("caller").call("com.app.slow", {}, {}, o), ApplicationError,
+                       testing::has_error_uri("wamp.error.timeout"));
+  REQUIRE(canceled.wait_for(1));
+  CHECK(canceled.items()[0]);
+  const auto errors = sent_by<w::error>(*this, "callee");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].error_uri == "wamp.error.timeout");
+  // Answered in time, an invocation with a timeout is not ended.
+  session("callee").register_procedure("com.app.fast", echo);
+  CHECK(session("caller").call("com.app.fast", {7}).value() == 7);
+  stop_clients();  // the slow handler returned before its client stopped
+  CHECK(sent_by<w::yield>(*this, "callee").size() == 1);  // the fast one's; the slow one's was dropped
+}
+
 TEST_CASE_METHOD(testing::wamp_fixture, "a payload that cannot be encoded is SerializationError", "[client][rpc]") {
   auto& s = session("app");
   CHECK_THROWS_AS(s.call("com.x", {std::string("\xff\xfe")}), SerializationError);

@@ -168,11 +168,13 @@ call_result SyncSession::call(const wamp::uri& procedure, wamp::list args, wamp:
   try {
     answered = state_->wait(*w, state_->deadline_of(*w, timeout), options.on_progress, "call", procedure);
   } catch (...) {
-    // on_progress threw: the exception is the call's outcome, and the call ends at the router.
+    // The wait threw (on_progress did, or a wait hook): that is the call's outcome, and the
+    // call ends at the router too.
     if (options.canceller) options.canceller->bind({});
     if (w->fail(nullptr)) {
       state_->post([w](session_state& s) {
-        if (auto request = w->request.load()) s.core().cancel(request, "killnowait", std::make_exception_ptr(Error("on_progress threw")));
+        if (auto request = w->request.load())
+          s.core().cancel(request, "killnowait", std::make_exception_ptr(Error("the caller stopped waiting")));
       });
     }
     throw;

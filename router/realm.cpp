@@ -12,12 +12,7 @@ namespace {
 
 // A wildcard pattern's fixed start: its components before the first empty one
 // ("com.example..admin" -> "com.example"), which Crossbar.io files it under.
-std::string_view fixed_start(std::string_view pattern) {
-  if (pattern.empty() || pattern.front() == '.') return {};
-  const auto empty_component = pattern.find("..");
-  if (empty_component != std::string_view::npos) return pattern.substr(0, empty_component);
-  return pattern.back() == '.' ? pattern.substr(0, pattern.size() - 1) : pattern;
-}
+std::string_view fixed_start(std::string_view pattern) { return pattern.substr(0, pattern.find("..")); }
 
 // The permission that decides for `uri`, chosen as Crossbar.io's static roles choose it
 // (crossbar/router/role.py):
@@ -27,12 +22,15 @@ std::string_view fixed_start(std::string_view pattern) {
 //   com.example. from com.example.foobar);
 // - unless that is an exact match, the wildcard permission with the longest fixed start
 //   that starts `uri` takes over when it matches `uri` (a matching wildcard beats a prefix).
+// Crossbar.io files a wildcard without an empty component inside (".create", from
+// "*.create", or "com.example.") with the exact and prefix ones, where it decides only for a
+// URI equal to it: so does this.
 const permission* deciding_permission(const std::vector<permission>& permissions, const std::string& uri) {
   const permission* longest = nullptr;
   const permission* wildcard = nullptr;
   std::size_t wildcard_start = 0;
   for (const auto& p : permissions) {
-    if (p.match == wamp::match_policy::wildcard) {
+    if (p.match == wamp::match_policy::wildcard && p.uri.find("..") != std::string::npos) {
       const auto start = fixed_start(p.uri);
       if (uri.compare(0, start.size(), start) == 0 && (!wildcard || start.size() >= wildcard_start)) {
         wildcard = &p;

@@ -204,7 +204,8 @@ thread_local std::size_t unsettled_here = 0;
 }  // namespace
 
 void fault_plan::wait_until_settled(std::unique_lock<std::mutex>& lock) const {
-  if (unsettled_here == 0) settled_.wait(lock, [&] { return unsettled_ == 0; });
+  // Bounded: a trace line takes microseconds to write; a count is better late than a hang.
+  if (unsettled_here == 0) settled_.wait_for(lock, std::chrono::seconds(10), [&] { return unsettled_ == 0; });
 }
 
 std::size_t rule_handle::hits() const {
@@ -326,7 +327,7 @@ fault_plan::decision fault_plan::decide(const observed_message& m, const std::fu
     }
   }
   if (!acting) {
-    d.steps.push_back({step::kind::deliver, m.msg, {}});
+    d.steps.push_back({step::kind::deliver, m.msg, {}, 0, true});
     return d;
   }
   // Made before anything that may throw (a rule's make()), so the count always comes down.
@@ -345,8 +346,8 @@ fault_plan::decision fault_plan::decide(const observed_message& m, const std::fu
   switch (a.what) {
     case k::drop: break;
     case k::duplicate:
-      d.steps.push_back({step::kind::deliver, m.msg, {}});
-      d.steps.push_back({step::kind::deliver, m.msg, {}});
+      d.steps.push_back({step::kind::deliver, m.msg, {}, 0, true});
+      d.steps.push_back({step::kind::deliver, m.msg, {}, 0, true});
       break;
     case k::corrupt: d.steps.push_back({step::kind::deliver_bad, m.msg, "\xc1\xff not a message"}); break;
     case k::truncate: d.steps.push_back({step::kind::deliver_bad, m.msg, {}}); break;
@@ -355,19 +356,19 @@ fault_plan::decision fault_plan::decide(const observed_message& m, const std::fu
     case k::answer: d.steps.push_back({step::kind::send_back, a.make(m.msg), {}}); break;
     case k::inject_before:
       d.steps.push_back({step::kind::deliver, a.make(m.msg), {}});
-      d.steps.push_back({step::kind::deliver, m.msg, {}});
+      d.steps.push_back({step::kind::deliver, m.msg, {}, 0, true});
       break;
     case k::inject_after:
-      d.steps.push_back({step::kind::deliver, m.msg, {}});
+      d.steps.push_back({step::kind::deliver, m.msg, {}, 0, true});
       d.steps.push_back({step::kind::deliver, a.make(m.msg), {}});
       break;
     case k::close_before: d.steps.push_back({step::kind::close, m.msg, {}}); break;
     case k::close_after:
-      d.steps.push_back({step::kind::deliver, m.msg, {}});
+      d.steps.push_back({step::kind::deliver, m.msg, {}, 0, true});
       d.steps.push_back({step::kind::close, m.msg, {}});
       break;
     case k::close_websocket_after:
-      d.steps.push_back({step::kind::deliver, m.msg, {}});
+      d.steps.push_back({step::kind::deliver, m.msg, {}, 0, true});
       [[fallthrough]];
     case k::close_websocket_before:
       d.steps.push_back({step::kind::close_with_code, m.msg, a.close_reason, a.close_code});

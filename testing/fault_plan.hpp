@@ -215,6 +215,9 @@ struct step {
   wamp::message msg;
   std::string bytes;
   std::uint16_t code = 0;
+  // A delivery of the decided message itself (not one a rule made): told by this flag, not
+  // by comparing messages (a NaN in the payload is unequal to itself).
+  bool original = false;
 };
 
 /// What a link rule does to one message it selected (see fault::latency and the others).

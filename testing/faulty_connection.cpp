@@ -147,12 +147,12 @@ boost::system::error_code faulty_connection::pass(direction dir, wamp::message m
   // What to do, in order; the message's own deliveries are the ones link rules shape.
   std::vector<pending> todo;
   const auto is_own_delivery = [&](const pending& p) {
-    return p.what.what == step::kind::deliver && p.what.msg == msg;
+    return p.what.what == step::kind::deliver && p.what.original;
   };
   std::string link_rules;
   for (const auto& e : decision.link) append(link_rules, e.rule, "; ");
   if (decision.rule.empty()) {
-    todo.push_back({step{step::kind::deliver, msg, {}}, dir, link_rules, std::string()});
+    todo.push_back({step{step::kind::deliver, msg, {}, 0, true}, dir, link_rules, std::string()});
   } else {
     // The fate was decided now: traced now, with the link rules that also selected it.
     std::string rule = decision.rule;
@@ -167,7 +167,7 @@ boost::system::error_code faulty_connection::pass(direction dir, wamp::message m
         continue;
       }
       pending p{s, dir, decision.rule, std::nullopt};
-      if (s.what == step::kind::deliver && !(s.msg == msg)) p.note = "injected";
+      if (s.what == step::kind::deliver && !s.original) p.note = "injected";
       todo.push_back(std::move(p));
     }
   }

@@ -287,6 +287,8 @@ class json_serializer_impl final : public serializer {
           if (value::sax_parse(marked->begin(), marked->end(), &retry, nlohmann::detail::input_format_t::json, true)) {
             parsed = std::move(again);
             ok = nonfinite = true;
+          } else if (retry.too_deep) {
+            builder.too_deep = true;  // what kept it from parsing once the tokens were read
           }
         }
       }

@@ -82,11 +82,17 @@ session_core::invocation_sink session_state::make_invocation_sink(wamp::uri proc
     details.canceled_ = flag;
     const auto session_no = self->sessions_closed_;
     if (details.receive_progress) {
-      details.progress = [weak, request, session_no](wamp::list args, wamp::dict kwargs) {
+      details.progress = [weak, request, session_no, timeout = details.timeout](wamp::list args, wamp::dict kwargs) {
         if (auto s = weak.lock()) {
-          s->run_or_post([request, session_no, args = std::move(args), kwargs = std::move(kwargs)](
+          s->run_or_post([request, session_no, timeout, args = std::move(args), kwargs = std::move(kwargs)](
                              session_state& st) mutable {
             if (st.sessions_closed_ != session_no) return;  // its session is gone
+            // With progressive results the timeout bounds the wait for each result, as the
+            // router's does (the spec's "Timeouts" of progressive call results).
+            if (timeout && st.invocation_deadlines_.count(request)) {
+              st.disarm_invocation_deadline(request);
+              st.arm_invocation_deadline(request, *timeout);
+            }
             st.core_.yield(request, std::move(args), std::move(kwargs), true);
           });
         }

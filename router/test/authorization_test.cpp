@@ -86,7 +86,9 @@ TEST_CASE("permissions are chosen as Crossbar.io chooses them", "[unit]") {
                allow("com.example..admin", wamp::match_policy::wildcard, false, false, false, false),
                allow("com.example.foo", wamp::match_policy::exact, false, false, true, true),
                allow("com.other.", wamp::match_policy::prefix, false, false, false, false),
-               allow("com.other.", wamp::match_policy::prefix, false, false, false, true)}}};  // the last wins
+               allow("com.other.", wamp::match_policy::prefix, false, false, false, true),  // the last wins
+               // Crossbar.io's "*.create": no empty component inside, so it matches no other URI.
+               allow(".create", wamp::match_policy::wildcard, false, false, false, true)}}};
   core.add_realm(r);
   peer p(core);
   p.join();
@@ -96,6 +98,7 @@ TEST_CASE("permissions are chosen as Crossbar.io chooses them", "[unit]") {
       {"com.example.foo", true},       // exact
       {"com.example.foobar", false},   // the exact com.example.foo is the longest: it hides the prefix
       {"com.other.t", true},           // the later of two permissions on one URI
+      {"org.x.create", false},         // as in Crossbar.io, ".create" decides for ".create" only
   };
   wamp::id request = 0;
   for (const auto& [topic, allowed] : subscriptions) {

@@ -4,7 +4,6 @@
 #include <atomic>
 
 #include <future>
-#include <latch>
 #include <set>
 
 #include <catch2/catch.hpp>
@@ -294,17 +293,18 @@ TEST_CASE("a client whose handler never returns is reported when the fixture sto
   testing::fixture_options options;
   options.client.leave_timeout = std::chrono::milliseconds(100);
   options.stop_timeout = std::chrono::milliseconds(300);
-  std::latch release(1);
+  std::promise<void> release;
+  auto released = release.get_future().share();
   testing::recorder<std::string> reports;
   options.on_stop_stuck = [&](const std::string& report) {
     reports.add(report);
-    release.count_down();  // a real stuck handler would stay: the default aborts the process
+    release.set_value();  // a real stuck handler would stay: the default aborts the process
   };
   testing::wamp_fixture f(options);
   testing::recorder<bool> started;
-  f.session("callee").register_procedure("com.example.stuck", [&](auto&&...) {
+  f.session("callee").register_procedure("com.example.stuck", [&, released](auto&&...) {
     started.add(true);
-    release.wait();
+    released.wait_for(std::chrono::seconds(30));  // bounded, should stop() stop waiting for handlers
     return autobahn_sync::call_result{};
   });
   auto call = std::async(std::launch::async, [&] {

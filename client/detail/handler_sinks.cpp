@@ -1,7 +1,10 @@
 // The sinks through which session_core hands EVENTs and INVOCATIONs to the application's
 // handlers: inline on the I/O thread (callback_threads = 0) or through the callbacks runner,
-// and the way their answers (YIELD, ERROR, progressive results) go back.
+// the way their answers (YIELD, ERROR, progressive results) go back, and an invocation's own
+// deadline (INVOCATION.Details.timeout).
 #include "client/detail/session_state.hpp"
+
+#include <boost/asio/post.hpp>
 
 #include "client/errors.hpp"
 #include "client/uris.hpp"
@@ -148,6 +151,37 @@ session_core::invocation_sink session_state::make_invocation_sink(wamp::uri proc
                                               "queue full)"});
     }
   };
+}
+
+// An invocation's own deadline (INVOCATION.Details.timeout, the call_timeout feature).
+void session_state::arm_invocation_deadline(wamp::id request, std::chrono::milliseconds timeout) {
+  std::weak_ptr<session_state> weak = shared_from_this();
+  auto expire = [weak, request, session = sessions_closed_] {
+    auto s = weak.lock();
+    // Its session is gone: the same request id may be another invocation now.
+    if (!s || s->sessions_closed_ != session) return;
+    s->invocation_deadlines_.erase(request);
+    s->core_.expire_invocation(request);
+  };
+  auto& deadline = invocation_deadlines_[request];
+  if (options_.clock) {
+    deadline.virtual_key = options_.clock->call_at(options_.clock->now() + timeout, [weak, foreign = foreign_, expire] {
+      foreign->run(weak, [expire](session_state& self) { boost::asio::post(self.executor_, expire); });
+    });
+    return;
+  }
+  deadline.timer = std::make_shared<boost::asio::steady_timer>(executor_, timeout);
+  deadline.timer->async_wait([expire](const boost::system::error_code& ec) {
+    if (!ec) expire();
+  });
+}
+
+void session_state::disarm_invocation_deadline(wamp::id request) {
+  const auto it = invocation_deadlines_.find(request);
+  if (it == invocation_deadlines_.end()) return;
+  if (it->second.timer) it->second.timer->cancel();
+  if (it->second.virtual_key) options_.clock->cancel_timer(it->second.virtual_key);
+  invocation_deadlines_.erase(it);
 }
 
 }  // namespace autobahn_sync::detail

@@ -131,7 +131,8 @@ struct client_options {
   /// to expire them); so does the reconnect backoff. Null: real time.
   std::shared_ptr<wamp::manual_clock> clock;
 
-  /// Source of request ids; empty: sequential from 1.
+  /// Source of request ids; empty: sequential from 1. An id outside 1..2^53, or one a
+  /// pending request still uses, fails the request with Error (nothing is sent).
   std::function<wamp::id()> next_request_id;
 
   // ---- Simulation hooks (testing/simulation.hpp); both empty in normal use ----

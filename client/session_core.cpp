@@ -52,7 +52,13 @@ wamp::dict client_roles() {
 session_core::session_core(hooks h) : hooks_(std::move(h)) {}
 
 wamp::id session_core::next_id() {
-  if (hooks_.next_request_id) return hooks_.next_request_id();
+  if (hooks_.next_request_id) {
+    // The application's ids: one out of range or still in use would mix two requests' answers.
+    const auto id = hooks_.next_request_id();
+    if (id < 1 || id > wamp::max_id) throw Error("next_request_id gave " + std::to_string(id) + ", not an id in 1..2^53");
+    if (pending_.contains(id)) throw Error("next_request_id gave " + std::to_string(id) + ", which a pending request uses");
+    return id;
+  }
   last_request_id_ = last_request_id_ >= wamp::max_id ? 1 : last_request_id_ + 1;
   return last_request_id_;
 }

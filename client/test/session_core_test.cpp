@@ -230,6 +230,27 @@ TEST_CASE("a router that does not announce call_canceling gets no CANCEL: the ca
   CHECK(h.closes.empty());
 }
 
+TEST_CASE("request ids from next_request_id must be in range and not in use", "[unit][core]") {
+  w::id next = 7;
+  std::vector<w::message> sent;
+  session_core core{session_core::hooks{[&](const w::message& m) {
+                                          sent.push_back(m);
+                                          return boost::system::error_code{};
+                                        },
+                                        {}, {}, {}, {}, [&] { return next; }, {}}};
+  core.join(join_options{"realm1"});
+  core.on_message(w::welcome{4242, {}});
+  sent.clear();
+  core.call("a", {}, {}, {}, [](call_outcome&&) {});
+  CHECK_THROWS_WITH(core.call("b", {}, {}, {}, [](call_outcome&&) {}),
+                    "next_request_id gave 7, which a pending request uses");
+  next = 0;
+  CHECK_THROWS_WITH(core.call("c", {}, {}, {}, [](call_outcome&&) {}), Catch::Contains("not an id in 1..2^53"));
+  next = 8;
+  CHECK(core.call("d", {}, {}, {}, [](call_outcome&&) {}) == 8);
+  CHECK(sent.size() == 2);  // the CALLs of a and d only
+}
+
 TEST_CASE("publish without acknowledge completes once sent; with, on PUBLISHED", "[unit][core]") {
   harness h;
   h.joined();

@@ -16,6 +16,17 @@ using namespace autobahn_sync;
 
 namespace {
 
+// Appends a line of session "s" to a hand-made trace, numbered after the last.
+void add_line(std::vector<testing::trace_entry>& trace, testing::direction d, wamp::message m, std::string note) {
+  testing::trace_entry e;
+  e.sequence = trace.size() + 1;
+  e.session = "s";
+  e.dir = d;
+  e.msg = std::move(m);
+  e.note = std::move(note);
+  trace.push_back(std::move(e));
+}
+
 // Register, call, subscribe, publish: tolerant of any WAMP failure a fault causes.
 void small_workload(testing::wamp_fixture& f, std::atomic<int>* charges = nullptr) {
   // Watched: the trace invariants check that no handler starts after its client stopped.
@@ -163,13 +174,8 @@ TEST_CASE("delay past the timeout: the call ends once, with the timeout error, a
 
 TEST_CASE("the trace invariants catch an answer to a call never made, and a reused request id", "[explore]") {
   std::vector<testing::trace_entry> trace;
-  auto add = [&](testing::direction d, wamp::message m) {
-    testing::trace_entry e;
-    e.sequence = trace.size() + 1;
-    e.session = "s";
-    e.dir = d;
-    e.msg = std::move(m);
-    trace.push_back(std::move(e));
+  auto add = [&](testing::direction d, wamp::message m, std::string note = {}) {
+    add_line(trace, d, std::move(m), std::move(note));
   };
   add(testing::direction::to_router, wamp::call{1, {}, "com.p"});
   add(testing::direction::to_client, wamp::result{1});
@@ -197,13 +203,7 @@ TEST_CASE("the trace invariants catch an answer to a call never made, and a reus
 TEST_CASE("the trace invariants count CALLs a rule injected, and catch a canceled CALL the router swallowed", "[explore]") {
   std::vector<testing::trace_entry> trace;
   auto add = [&](testing::direction d, wamp::message m, std::string note = {}) {
-    testing::trace_entry e;
-    e.sequence = trace.size() + 1;
-    e.session = "s";
-    e.dir = d;
-    e.msg = std::move(m);
-    e.note = std::move(note);
-    trace.push_back(std::move(e));
+    add_line(trace, d, std::move(m), std::move(note));
   };
   // A CALL a rule put in, and one a rule sent beside the message it injected: both reached it.
   add(testing::direction::to_router, wamp::call{1, {}, "com.p"}, "injected");
@@ -232,13 +232,7 @@ TEST_CASE("the trace invariants count CALLs a rule injected, and catch a cancele
 TEST_CASE("the trace invariants catch a handler that started after its client left", "[explore]") {
   std::vector<testing::trace_entry> trace;
   auto add = [&](wamp::message m, std::string_view note) {
-    testing::trace_entry e;
-    e.sequence = trace.size() + 1;
-    e.session = "s";
-    e.dir = testing::direction::to_client;
-    e.msg = std::move(m);
-    e.note = note;
-    trace.push_back(std::move(e));
+    add_line(trace, testing::direction::to_client, std::move(m), std::string(note));
   };
   add(wamp::subscribed{1, 50}, "");
   add(wamp::event{50, 900}, "");
@@ -252,13 +246,7 @@ TEST_CASE("the trace invariants catch a handler that started after its client le
 TEST_CASE("the trace invariants catch an EVENT after UNSUBSCRIBED, one never subscribed, and one twice", "[explore]") {
   std::vector<testing::trace_entry> trace;
   auto add = [&](testing::direction d, wamp::message m, std::string note = {}) {
-    testing::trace_entry e;
-    e.sequence = trace.size() + 1;
-    e.session = "s";
-    e.dir = d;
-    e.msg = std::move(m);
-    e.note = std::move(note);
-    trace.push_back(std::move(e));
+    add_line(trace, d, std::move(m), std::move(note));
   };
   const auto to_router = testing::direction::to_router;
   const auto to_client = testing::direction::to_client;

@@ -34,7 +34,8 @@ struct setup {
   // callbacks threads, which take turns at its I/O (leader/follower); 4: the caller without an
   // I/O thread (client_options::caller_driven_io: it reads its own RESULT); 5: 4 with the
   // inline callee of 1; 6: 0 with a busy-polling router (router_options::busy_poll); 7: 4
-  // with a busy-polling router.
+  // with a busy-polling router; 8: 0 with the I/O threads reading every message
+  // (client_options::callers_read = false on both clients, the default before 2026-11-27).
   setup(transport t, wamp::serializer_kind kind, int mode = 0)
       : r(
             [] {
@@ -66,6 +67,7 @@ struct setup {
     auto callee_options = options;
     if (mode == 1 || mode == 2 || mode == 5) callee_options.callback_threads = 0;  // the handler runs on the I/O thread
     if (mode == 3) callee_options.callback_threads = 2;
+    callee_options.callers_read = mode != 8;
     callee = std::make_unique<AutobahnSync>(std::vector<std::string>{}, callee_options);
     callee->register_procedure("bench.echo", [](const wamp::list& args, const wamp::dict&,
                                                  const autobahn_sync::invocation_details&) {
@@ -73,6 +75,7 @@ struct setup {
     });
     auto caller_options = options;
     caller_options.caller_driven_io = mode == 4 || mode == 5 || mode == 7;
+    caller_options.callers_read = mode != 8;
     caller = std::make_unique<AutobahnSync>(std::vector<std::string>{}, caller_options);
     if (mode == 2) {
       join_on_router_thread(*callee, url);
@@ -119,6 +122,7 @@ void BM_call(benchmark::State& state) {
                                   : mode == 5 ? "/caller-driven I/O, inline callee"
                                   : mode == 6 ? "/busy-polling router"
                                   : mode == 7 ? "/caller-driven I/O, busy-polling router"
+                                  : mode == 8 ? "/I/O threads read everything"
                                               : ""));
 }
 
@@ -134,6 +138,8 @@ void call_args(benchmark::internal::Benchmark* b) {
   // The caller reads its own RESULT (client_options::caller_driven_io): one hand-off less.
   for (int t : {inprocess, rawsocket, websocket}) b->Args({t, 2, 16, 4});
   for (int t : {rawsocket, websocket}) b->Args({t, 2, 16, 5});
+  // The clients' I/O threads read every message (callers_read = false): what mode 0 saves.
+  for (int t : {rawsocket, websocket}) b->Args({t, 2, 16, 8});
   // The router polls a while before it sleeps (router_options::busy_poll): the YIELD finds it
   // awake. Compared with the busy-polling relay (tcp_baseline_bench), not the plain one.
   for (int t : {rawsocket, websocket})

@@ -126,7 +126,7 @@ void AutobahnSync::check_caller_driven(bool own_io_context) const {
 void AutobahnSync::start_session(boost::asio::any_io_executor executor, bool own_thread,
                                  const run_options& options,
                                  std::shared_ptr<detail::waiter>& join_waiter,
-                                 boost::asio::io_context* driven_io) {
+                                 boost::asio::io_context* driven_io, bool io_thread) {
   // Said now and plainly, rather than as a failed transport handshake after connecting.
   if (!options_.connect) {
     const auto parsed = wamp::parse_url(options.url);
@@ -139,8 +139,13 @@ void AutobahnSync::start_session(boost::asio::any_io_executor executor, bool own
   if (options_.executor) runner_->run_on(options_.executor);
   auto strand = boost::asio::make_strand(executor);
   state_ = std::make_shared<detail::session_state>(strand, runner_, options_, on_challenge_, own_thread,
-                                                  driven_io);
+                                                  driven_io, io_thread);
   state_->watch_clock();
+  if (io_thread) {
+    // The state outlives the runner's threads (stop() joins them before it goes).
+    runner_->read_while_idle({[state = state_.get()] { return state->lead_while_idle(); },
+                              [driven_io] { boost::asio::post(*driven_io, [] {}); }});
+  }
   // References to the previous run's session stay valid (its calls throw NotRunningError).
   if (session_) retired_sessions_.push_back(std::move(session_));
   session_ = std::make_unique<SyncSession>(state_);
@@ -208,13 +213,19 @@ void AutobahnSync::run(const run_options& options) {
     // the one thread of their own that run(blocking=false) promises, and one thread runs the
     // io_context.
     // With caller_driven_io no thread of the client runs the io_context: callers do, while
-    // they wait.
+    // they wait. With callers_read the I/O thread leaves it to a waiting caller when it can
+    // (session_state.hpp, "Who reads").
     io_driven_by_callers_ = options_.caller_driven_io;
     const bool shared = !options.blocking && options_.callback_threads > 1 && !io_driven_by_callers_;
-    if (!shared && !io_driven_by_callers_) io_thread_ = std::thread([io = own_io_.get()] { io->run(); });
+    const bool callers_read = !shared && !io_driven_by_callers_ && options_.callers_read &&
+                              options_.callback_threads > 0;
+    if (!shared && !io_driven_by_callers_ && !callers_read) {
+      io_thread_ = std::thread([io = own_io_.get()] { io->run(); });
+    }
     std::shared_ptr<detail::waiter> join_waiter;
     start_session(own_io_->get_executor(), true, options, join_waiter,
-                  io_driven_by_callers_ ? own_io_.get() : nullptr);
+                  io_driven_by_callers_ || callers_read ? own_io_.get() : nullptr, callers_read);
+    if (callers_read) io_thread_ = std::thread([state = state_.get()] { state->run_io_thread(); });
     if (!options.blocking) start_runner_threads(shared ? own_io_.get() : nullptr);
     mark_set_up();
     wait_for_join(join_waiter);
@@ -361,6 +372,7 @@ void AutobahnSync::abandon_run() {
 void AutobahnSync::teardown() {
   if (state_) {
     state_->stopping.store(true);
+    state_->wake_io_thread();  // it reads from here on
     auto stopped = std::make_exception_ptr(NotRunningError("the client was stopped"));
     state_->abandon_all(stopped);
     // Say goodbye, bounded; a plain wait (no pumping): stop() may run inside a handler.
@@ -404,6 +416,7 @@ void AutobahnSync::teardown() {
     work_.reset();
     io->stop();
     if (runner_) runner_->notify();  // threads of run_with_io() waiting for their turn
+    if (state_) state_->wake_io_thread();
   }
   join_threads();
   // From here on no foreign thread (a manual clock's) may hold the state: the io_context it

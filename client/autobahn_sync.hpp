@@ -158,10 +158,12 @@ class AutobahnSync {
 
   void begin_run();
   void run_on_given_executor(const run_options& options);
-  /// `driven_io`: set for a caller-driven client (client_options::caller_driven_io).
+  /// `driven_io`: the io_context waiting callers may run: a caller-driven client's
+  /// (client_options::caller_driven_io), or one whose I/O thread leaves the reading to a
+  /// waiting caller when it can (`io_thread`, client_options::callers_read).
   void start_session(boost::asio::any_io_executor executor, bool own_thread, const run_options& options,
                      std::shared_ptr<detail::waiter>& join_waiter,
-                     boost::asio::io_context* driven_io = nullptr);
+                     boost::asio::io_context* driven_io = nullptr, bool io_thread = false);
   /// Throws Error for options that caller_driven_io cannot honour.
   void check_caller_driven(bool own_io_context) const;
   void wait_for_join(const std::shared_ptr<detail::waiter>& join_waiter);

@@ -17,6 +17,7 @@ void callbacks_runner::run_on(boost::asio::any_io_executor executor) {
 }
 
 bool callbacks_runner::post(task t) {
+  bool reading_elsewhere = false;
   {
     std::lock_guard lock(mutex_);
     if (stopped_) return false;
@@ -53,10 +54,29 @@ bool callbacks_runner::post(task t) {
       ++reserved_;
       return true;
     }
+    reading_elsewhere = reading_ && reading_thread_ != std::this_thread::get_id();
   }
   cv_.notify_all();
   turn_cv_.notify_one();  // one waiting thread of run_with_io() is enough
+  interrupt_reader(reading_elsewhere);
   return true;
+}
+
+void callbacks_runner::interrupt_reader(bool reading_elsewhere) {
+  if (reading_elsewhere) reader_.interrupt();
+}
+
+void callbacks_runner::read_while_idle(idle_reader reader) {
+  std::lock_guard lock(mutex_);
+  reader_ = std::move(reader);
+}
+
+void callbacks_runner::offer_read() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!waiting_to_read_) return;
+  }
+  cv_.notify_all();
 }
 
 bool callbacks_runner::run_one(std::unique_lock<std::mutex>& lock) {
@@ -88,6 +108,8 @@ void callbacks_runner::spin_for_task(std::unique_lock<std::mutex>& lock) {
 void callbacks_runner::run() {
   std::unique_lock lock(mutex_);
   auto me = runner_threads_.insert(std::this_thread::get_id());
+  const bool reads = static_cast<bool>(reader_.read);
+  if (reads) ++idle_readers_;
   // Set when the queue ran dry after a task: how long the next one takes to come is what
   // the spin policy learns from.
   std::optional<clock::time_point> idle_since;
@@ -101,8 +123,20 @@ void callbacks_runner::run() {
       }
       continue;
     }
+    if (reads) {
+      reading_ = true;
+      reading_thread_ = std::this_thread::get_id();
+      lock.unlock();
+      const bool did_read = reader_.read();
+      lock.lock();
+      reading_ = false;
+      if (did_read || !queue_.empty() || stopped_) continue;
+    }
+    waiting_to_read_ = reads;
     cv_.wait(lock);
+    waiting_to_read_ = false;
   }
+  if (reads) --idle_readers_;
   runner_threads_.erase(me);
 }
 
@@ -180,6 +214,7 @@ void callbacks_runner::notify() {
 }
 
 void callbacks_runner::stop() {
+  bool reading_elsewhere = false;
   {
     std::lock_guard lock(mutex_);
     stopped_ = true;
@@ -189,8 +224,10 @@ void callbacks_runner::stop() {
     // Tasks already handed to executor_ are dropped when their turns come up.
     std::lock_guard handed_lock(handed_->mutex);
     handed_->tasks.clear();
+    reading_elsewhere = reading_ && reading_thread_ != std::this_thread::get_id();
   }
   cv_.notify_all();
+  interrupt_reader(reading_elsewhere);
 }
 
 void callbacks_runner::restart() {

@@ -59,6 +59,22 @@ class callbacks_runner {
   /// (the client wraps handlers so none escape).
   void run();
 
+  /// What run() does instead of sleeping while it has no task, when set: the client's
+  /// callbacks thread reads the connection itself, so that the invocation or event it
+  /// reads runs on it without a thread hand-off. `read()` runs I/O handlers on this thread
+  /// and returns true, or returns false at once when it may not read now; run() then sleeps
+  /// until a task, notify() or offer_read(). `interrupt()` makes a read() in progress
+  /// return; post() and stop() from other threads call it. Set before run().
+  struct idle_reader {
+    std::function<bool()> read;
+    std::function<void()> interrupt;
+  };
+  void read_while_idle(idle_reader reader);
+  /// Wakes a run() that sleeps because its read() could not read.
+  void offer_read();
+  /// Whether a thread is in run() with an idle reader.
+  bool reads_while_idle() const { return idle_readers_.load() > 0; }
+
   /// Runs tasks (at most max_running at once over all threads) and, while no other thread
   /// does, the handlers of `io` one at a time, on the calling thread, until `io` is stopped.
   /// A thread whose io handler queued a task runs it next; a task posted meanwhile wakes a
@@ -107,6 +123,13 @@ class callbacks_runner {
   bool io_driven_ = false;   // a thread of run_with_io() is inside io.run_one()
   std::size_t reserved_ = 0; // queued tasks posted by that thread's io handler: kept for it
   boost::asio::any_io_executor executor_;
+  idle_reader reader_;
+  std::atomic<int> idle_readers_{0};  // threads in run() with reader_
+  bool reading_ = false;              // a run() thread is in reader_.read()
+  std::thread::id reading_thread_;
+  bool waiting_to_read_ = false;      // a run() thread sleeps after a refused read()
+  // Interrupts a read() in progress on another thread; call without the lock.
+  void interrupt_reader(bool reading_elsewhere);
   // Tasks handed to executor_, oldest first: each turn posted there runs the front one.
   struct handed_over {
     std::mutex mutex;

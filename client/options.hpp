@@ -69,6 +69,21 @@ struct client_options {
   /// the runner.
   int callback_threads = 1;
 
+  /// The threads the I/O thread would wake read the connection themselves, when they can:
+  /// - a caller blocked in this client, while the session has no subscription or
+  ///   registration (over RawSocket or WebSocket, not from a handler): its answer wakes it
+  ///   directly instead of through the I/O thread;
+  /// - the callbacks thread, while it has no handler to run and the session has
+  ///   subscriptions or registrations: the invocation or event it reads runs at once.
+  /// One thread hand-off less per call on each side (docs/benchmarks.md). The I/O thread
+  /// takes the reading back once nobody read for a millisecond, or at once when something
+  /// needs it, so what the router sends unasked (a GOODBYE, an INTERRUPT for a running
+  /// handler) waits at most that long. on_leave may run on the caller's or the callbacks
+  /// thread that read the session's end. Applies to run() with one callbacks thread (or
+  /// blocking), not with caller_driven_io or a given executor. false: only the I/O thread
+  /// reads.
+  bool callers_read = true;
+
   /// No I/O thread: the connection is read and written only by the application's threads
   /// while they wait in this client (a call, publish, leave or stop, and run() while it
   /// joins) or hand it work (a call_canceller), one thread at a time, the others sleeping

@@ -135,6 +135,7 @@ void session_state::restored(Records& records, std::uint64_t handle, std::except
   if (it == records.end() || !refused_by_router(e)) return;
   it->second.active->store(false);
   records.erase(it);
+  records_changed();
   if (!options_.on_restore_failed) return;
   try {
     options_.on_restore_failed(uri, e);
@@ -178,12 +179,14 @@ void session_state::forget_revoked(std::uint64_t core_key) {
     if (it->second.core_key != core_key) continue;
     it->second.active->store(false);  // events already queued for its handler are dropped
     subscription_records_.erase(it);
+    records_changed();
     return;
   }
   for (auto it = registration_records_.begin(); it != registration_records_.end(); ++it) {
     if (it->second.core_key != core_key) continue;
     it->second.active->store(false);
     registration_records_.erase(it);
+    records_changed();
     return;
   }
 }

@@ -11,19 +11,6 @@
 namespace autobahn_sync::detail {
 namespace {
 
-// Gives the progressive results that arrived for `w` to `on_progress`, on this thread.
-void hand_over_progress(waiter& w, const std::function<void(const call_result&)>& on_progress) {
-  std::deque<call_result> progress;
-  {
-    std::lock_guard lock(w.mutex);
-    progress.swap(w.progress);
-    w.progress_count.store(0);
-  }
-  if (on_progress) {
-    for (auto& r : progress) on_progress(r);
-  }
-}
-
 // Runs client_options::on_join or on_leave. Its exception is dropped, as an event
 // handler's: it has nobody to go to, and it must not end the thread that reads the
 // connection (the I/O thread, or a caller-driven client's waiting caller).
@@ -51,7 +38,7 @@ void waiter::push_progress(call_result r) {
 
 session_state::session_state(strand_type strand, std::shared_ptr<callbacks_runner> runner,
                              client_options options, challenge_handler on_challenge, bool own_thread,
-                             boost::asio::io_context* driven_io)
+                             boost::asio::io_context* driven_io, bool io_thread)
     : strand_(strand),
       executor_(wamp::gated_executor(strand, gate_)),
       runner_(std::move(runner)),
@@ -75,6 +62,7 @@ session_state::session_state(strand_type strand, std::shared_ptr<callbacks_runne
           options_.next_request_id,
           [this](std::uint64_t key) { forget_revoked(key); }}) {
   driven_io_ = driven_io;
+  with_io_thread_ = io_thread && driven_io;
   caller_spin.set_spin(options_.spin_wait);
   // Inline handlers (callback_threads = 0) and on_leave would run on the delivering thread;
   // on_challenge and on_join run before the session is joined, when the gate never accepts.
@@ -170,193 +158,6 @@ void session_state::check_running() const {
   }
 }
 
-bool session_state::wait(waiter& w, callbacks_runner::clock::time_point deadline,
-                         const std::function<void(const call_result&)>& on_progress,
-                         std::string_view what, std::string_view subject) {
-  using clock = callbacks_runner::clock;
-  if (options_.wait) return wait_through_hook(w, deadline, on_progress, what, subject);
-  if (driven_io_) return wait_driving(w, deadline, on_progress, options_.clock != nullptr);
-  std::optional<clock::time_point> learn_from;
-  if (!w.done.load()) {
-    // The spin is learnt from the answers' times (up to completion, not to the wake), also
-    // while it is off: with answers slower than the spin it would only take a core away
-    // from the threads that produce them.
-    const auto waiting_since = clock::now();
-    if (const auto spin_for = caller_spin.spin_now(); spin_for.count() > 0) {
-      const auto until = waiting_since + spin_for;
-      while (!w.done.load() && w.progress_count.load() == 0 && clock::now() < until) {
-      }
-    }
-    learn_from = waiting_since;
-  }
-  const bool pump = runner_ && runner_->in_runner_thread();
-  // An answer records how long it took, for the spin policy.
-  auto learn = [&] {
-    if (!learn_from) return;
-    std::lock_guard lock(w.mutex);
-    caller_spin.record(w.completed_at - *learn_from);
-  };
-  // On a manual clock the deadline is virtual: sleep without a real deadline; advance()
-  // wakes every waiter to re-check it.
-  const bool virtual_time = options_.clock != nullptr;
-  const auto real_deadline = virtual_time ? clock::time_point::max() : deadline;
-  auto expired = [&] { return virtual_time && now() >= deadline; };
-  for (;;) {
-    if (pump) {
-      {
-        std::lock_guard lock(w.mutex);
-        w.pumping = runner_.get();
-      }
-      runner_->run_until([&] { return w.done.load() || w.progress_count.load() > 0 || expired(); },
-                         real_deadline);
-      std::lock_guard lock(w.mutex);
-      w.pumping = nullptr;
-    } else {
-      std::unique_lock lock(w.mutex);
-      auto ready = [&] { return w.done.load() || !w.progress.empty() || expired(); };
-      if (virtual_time) w.cv.wait(lock, ready);
-      else w.cv.wait_until(lock, deadline, ready);
-    }
-    const bool done = w.done.load();
-    hand_over_progress(w, on_progress);
-    if (done) {
-      learn();
-      return true;
-    }
-    if (now() >= deadline) return w.done.load();
-  }
-}
-
-void session_state::offer_lead_locked() {
-  if (driven_now_.load() || followers_.empty()) return;
-  waiter* next = followers_.front();
-  { std::lock_guard lock(next->mutex); }  // a follower between its check and its sleep
-  next->cv.notify_all();
-}
-
-bool session_state::take_lead_locked() {
-  if (driven_now_.load()) return false;
-  driven_now_.store(true);
-  return true;
-}
-
-void session_state::lead(waiter& w, callbacks_runner::clock::time_point deadline, bool virtual_time) {
-  // The lead passes on however this ends (a handler's exception included: on_join, on_leave).
-  struct release {
-    session_state& s;
-    waiter& w;
-    ~release() {
-      w.driving.store(nullptr);
-      std::lock_guard lock(s.drive_mutex_);
-      s.driven_now_.store(false);
-      s.offer_lead_locked();
-    }
-  } released{*this, w};
-  auto expired = [&] { return (virtual_time ? now() : callbacks_runner::clock::now()) >= deadline; };
-  w.driving.store(driven_io_);
-  // Each handler run may have answered us; an answer that comes from another thread, and on a
-  // manual clock advance() (the deadline is virtual), wake us by a post (waiter::wake_driver).
-  while (!w.done.load() && w.progress_count.load() == 0 && !expired()) {
-    if (driven_io_->stopped()) {  // stop() ended the client: nothing will answer
-      w.fail(std::make_exception_ptr(NotRunningError("the client was stopped")));
-      break;
-    }
-    if (virtual_time) driven_io_->run_one();
-    else driven_io_->run_one_until(deadline);
-  }
-  // What the answer's handlers left ready (a write's completion that sends the next queued
-  // message) runs before the lead is given up: between calls nothing runs.
-  run_ready_bounded();
-}
-
-void session_state::run_ready_bounded() {
-  // Not poll(): a router that keeps sending keeps a read ready, and poll() would never give
-  // the caller its answer back. What is left waits for the next call.
-  constexpr int max_ready_runs = 16;
-  for (int i = 0; i < max_ready_runs && driven_io_->poll_one() > 0; ++i) {
-  }
-}
-
-void session_state::run_ready_if_idle() {
-  if (driven_io_->get_executor().running_in_this_thread()) return;  // the leader runs it
-  {
-    std::lock_guard lock(drive_mutex_);
-    if (!take_lead_locked()) return;  // the leader runs it (the post woke it)
-  }
-  struct release {
-    session_state& s;
-    ~release() {
-      std::lock_guard lock(s.drive_mutex_);
-      s.driven_now_.store(false);
-      s.offer_lead_locked();
-    }
-  } released{*this};
-  run_ready_bounded();
-}
-
-bool session_state::wait_real_time(waiter& w, callbacks_runner::clock::time_point deadline) {
-  if (driven_io_) return wait_driving(w, deadline, {}, false);
-  std::unique_lock lock(w.mutex);
-  return w.cv.wait_until(lock, deadline, [&] { return w.done.load(); });
-}
-
-bool session_state::wait_driving(waiter& w, callbacks_runner::clock::time_point deadline,
-                                 const std::function<void(const call_result&)>& on_progress,
-                                 bool virtual_time) {
-  using clock = callbacks_runner::clock;
-  // Called on the leading thread itself (stop() from on_join or on_leave): the session's
-  // work waits behind the handler this thread is running, so there is nothing to wait for.
-  if (driven_io_->get_executor().running_in_this_thread()) return w.done.load();
-  auto expired = [&] { return (virtual_time ? now() : clock::now()) >= deadline; };
-  auto answered = [&] { return w.done.load() || w.progress_count.load() > 0; };
-  // Answered before waiting (an unacknowledged PUBLISH once written): what the send left
-  // ready (its write's completion, which starts the next queued write) runs now, not at the
-  // next call.
-  if (answered()) run_ready_if_idle();
-  for (;;) {
-    if (!answered() && !expired()) {
-      bool leads = false;
-      {
-        std::lock_guard lock(drive_mutex_);
-        leads = take_lead_locked();
-        if (!leads) followers_.push_back(&w);
-      }
-      if (!leads) {
-        {
-          std::unique_lock lock(w.mutex);
-          auto ready = [&] {
-            return w.done.load() || !w.progress.empty() || !driven_now_.load() || (virtual_time && expired());
-          };
-          if (virtual_time) w.cv.wait(lock, ready);
-          else w.cv.wait_until(lock, deadline, ready);
-        }
-        std::lock_guard lock(drive_mutex_);
-        followers_.erase(std::find(followers_.begin(), followers_.end(), &w));
-        // Woken as the next leader: lead, unless answered meanwhile (then the next one does).
-        leads = !answered() && !expired() && take_lead_locked();
-        if (!leads) offer_lead_locked();
-      }
-      if (leads) lead(w, deadline, virtual_time);
-    }
-    hand_over_progress(w, on_progress);
-    if (w.done.load()) return true;
-    if (expired()) return false;
-  }
-}
-
-bool session_state::wait_through_hook(waiter& w, callbacks_runner::clock::time_point deadline,
-                                      const std::function<void(const call_result&)>& on_progress,
-                                      std::string_view what, std::string_view subject) {
-  std::string description(what);
-  if (!subject.empty()) description.append(" ").append(subject);
-  for (;;) {
-    options_.wait([&] { return w.done.load() || w.progress_count.load() > 0; }, deadline, description);
-    hand_over_progress(w, on_progress);
-    if (w.done.load()) return true;
-    if (now() >= deadline) return false;
-  }
-}
-
 void session_state::start(connector connect, std::string url, join_options join,
                           std::shared_ptr<waiter> join_waiter) {
   connect_ = std::move(connect);
@@ -447,6 +248,7 @@ void session_state::on_joined(const wamp::welcome& w) {
   if (rejoin) restore_records();
   if (options_.on_join) call_hook(options_.on_join, w.session);
   update_delivery();
+  callers_may_read_.store(with_io_thread_ && connection_ && connection_->info().transport != "inprocess");
   if (auto jw = std::exchange(join_waiter_, nullptr)) jw->complete(nullptr, [](auto&) {});
 }
 
@@ -477,9 +279,11 @@ void session_state::subscribe(wamp::uri topic, wamp::dict options, event_handler
                       const auto handle = ++s->last_handle_;
                       s->subscription_records_[handle] =
                           subscription_record{topic, options, handler, key, active};
+                      s->records_changed();
                       if (!w->complete(nullptr, [&](waiter& x) { x.number = handle; })) {
                         // The caller gave up (timeout): undo.
                         s->subscription_records_.erase(handle);
+                        s->records_changed();
                         s->undo_at_router(&session_core::unsubscribe, key);
                       }
                     });
@@ -494,6 +298,7 @@ void session_state::unsubscribe(std::uint64_t handle, std::shared_ptr<waiter> w)
   const auto key = it->second.core_key;
   it->second.active->store(false);  // before unsubscribe() returns: queued events are dropped
   subscription_records_.erase(it);
+  records_changed();
   try {
     core_.unsubscribe(key, [w](std::exception_ptr e) { w->fail(unless_session_lost(e)); });
   } catch (...) {
@@ -516,8 +321,10 @@ void session_state::register_procedure(wamp::uri procedure, wamp::dict options,
           if (e || !s) return (void)w->fail(e);
           const auto handle = ++s->last_handle_;
           s->registration_records_[handle] = registration_record{procedure, options, handler, key, active};
+          s->records_changed();
           if (!w->complete(nullptr, [&](waiter& x) { x.number = handle; })) {
             s->registration_records_.erase(handle);
+            s->records_changed();
             s->undo_at_router(&session_core::unregister, key);
           }
         });
@@ -531,6 +338,7 @@ void session_state::unregister(std::uint64_t handle, std::shared_ptr<waiter> w) 
   if (it == registration_records_.end()) return (void)w->fail(nullptr);
   const auto key = it->second.core_key;
   registration_records_.erase(it);
+  records_changed();
   try {
     core_.unregister(key, [w](std::exception_ptr e) { w->fail(unless_session_lost(e)); });
   } catch (...) {
@@ -570,6 +378,7 @@ void session_state::on_session_closed(std::exception_ptr why) {
   ++sessions_closed_;
   disarm_rejoin_deadline();
   joined_.store(false);
+  callers_may_read_.store(false);  // the I/O thread reads from here on (see "Who reads")
   update_delivery();
   for (auto& [handle, r] : subscription_records_) r.core_key = 0;
   for (auto& [handle, r] : registration_records_) r.core_key = 0;
@@ -588,6 +397,13 @@ void session_state::on_session_closed(std::exception_ptr why) {
     return;
   }
   if (why && ever_joined_) schedule_reconnect(why);
+}
+
+void session_state::records_changed() {
+  const bool any = !subscription_records_.empty() || !registration_records_.empty();
+  if (has_records_.exchange(any) == any || !any || !with_io_thread_) return;
+  wake_io_thread();
+  if (runner_) runner_->offer_read();  // it reads from now on while it has no handler to run
 }
 
 wamp::id session_state::session_id() const {

@@ -123,11 +123,38 @@ class session_state : public std::enable_shared_from_this<session_state> {
 
   /// `own_thread`: the client runs on an io_context of its own (not on an executor the
   /// application gave), so other threads may deliver in-process messages inside its gate.
-  /// `driven_io`: set for a caller-driven client (client_options::caller_driven_io): the
-  /// io_context its waiting callers run, one at a time.
+  /// `driven_io`: the io_context that waiting callers may run, one at a time, when they lead
+  /// (see "Who reads" below): a caller-driven client's (client_options::caller_driven_io),
+  /// or, with `io_thread` set, a client whose I/O thread runs run_io_thread().
   session_state(strand_type strand, std::shared_ptr<callbacks_runner> runner,
                 client_options options, challenge_handler on_challenge, bool own_thread,
-                boost::asio::io_context* driven_io = nullptr);
+                boost::asio::io_context* driven_io = nullptr, bool io_thread = false);
+
+  // Who reads. A client with an I/O thread of its own and client_options::callers_read
+  // (the default) does not always read on that thread: a thread that would otherwise be
+  // woken by it reads (leads) instead, so that the message it waits for wakes it directly.
+  // - Without subscriptions and registrations a blocked caller leads, while joined over a
+  //   network transport and not stopping: its answer wakes it, not the I/O thread, which
+  //   would wake it in turn.
+  // - With them the callbacks thread leads while it has no handler to run, so that the
+  //   invocation or event it reads runs on it at once; callers wait for their answers.
+  // When a leader stops leading, the I/O thread takes the lead: at once when something needs
+  // continuous reading (a waiter that does not lead, the join, the loss of the session,
+  // stopping, handlers without a callbacks thread that reads), otherwise once nobody led
+  // for io_thread_takeover. So a caller calling in a loop, or a callee answering one,
+  // keeps the lead without waking anyone, and what the router sends unasked (a GOODBYE, an
+  // INTERRUPT for a running handler) waits at most that long.
+
+  /// The I/O thread's loop with callers_read: leads whenever no caller does (see "Who
+  /// reads"), until the io_context is stopped.
+  void run_io_thread();
+  /// Lets run_io_thread() re-check its conditions (stopping, the io_context's stop).
+  void wake_io_thread();
+  /// The callbacks thread's read while it has no handler to run (callbacks_runner::
+  /// idle_reader): leads for one I/O handler and returns true, or false at once when it may
+  /// not (see "Who reads").
+  bool lead_while_idle();
+  static constexpr std::chrono::milliseconds io_thread_takeover{1};
 
   /// Runs `f(state)` on the I/O executor (a caller-driven client runs it at once on this
   /// thread when no other thread leads).
@@ -369,8 +396,30 @@ class session_state : public std::enable_shared_from_this<session_state> {
   std::mutex drive_mutex_;
   std::atomic<bool> driven_now_{false};  // a leader runs driven_io_; written under drive_mutex_
   std::deque<waiter*> followers_;        // under drive_mutex_
-  // Under drive_mutex_: wakes the first follower when nobody leads.
+  // Under drive_mutex_: wakes the first follower when nobody leads (or the I/O thread, when
+  // there is none and something needs continuous reading).
   void offer_lead_locked();
+  // Under drive_mutex_: ends the lead of this thread (driven_now_) and offers it on.
+  void release_lead_locked();
+  // With an I/O thread behind the callers (see "Who reads"):
+  bool with_io_thread_ = false;
+  std::condition_variable io_thread_cv_;  // run_io_thread() waits here, under drive_mutex_
+  callbacks_runner::clock::time_point lead_free_since_{};  // under drive_mutex_
+  int plain_waiters_ = 0;  // under drive_mutex_: waiters that do not lead and wait for a reader
+  std::atomic<bool> has_records_{false};      // subscriptions or registrations exist
+  std::atomic<bool> callers_may_read_{false};  // joined over a network transport
+  // Under drive_mutex_: whether the I/O thread must read now rather than leave the lead free.
+  bool io_thread_must_read_locked() const;
+  // Whether a blocked caller on this thread may lead now.
+  bool caller_may_lead() const;
+  // After the records changed (strand): has_records_, and the I/O thread told.
+  void records_changed();
+  // While a waiter waits without leading: counted in plain_waiters_, so that someone reads.
+  struct plain_waiting {
+    explicit plain_waiting(session_state& s);
+    ~plain_waiting();
+    session_state& state;
+  };
   // Runs the handlers of driven_io_ that are ready, a few at most.
   void run_ready_bounded();
   // Under drive_mutex_: makes this thread the leader when nobody leads.

@@ -1,0 +1,310 @@
+// How a blocked caller waits (session_state::wait and its kin), and who reads the
+// connection meanwhile: the I/O thread, or the waiting caller itself when it leads (see
+// "Who reads" in session_state.hpp).
+#include <algorithm>
+#include <optional>
+
+#include "client/detail/session_state.hpp"
+#include "client/errors.hpp"
+
+namespace autobahn_sync::detail {
+namespace {
+
+// Gives the progressive results that arrived for `w` to `on_progress`, on this thread.
+void hand_over_progress(waiter& w, const std::function<void(const call_result&)>& on_progress) {
+  std::deque<call_result> progress;
+  {
+    std::lock_guard lock(w.mutex);
+    progress.swap(w.progress);
+    w.progress_count.store(0);
+  }
+  if (on_progress) {
+    for (auto& r : progress) on_progress(r);
+  }
+}
+
+}  // namespace
+
+bool session_state::wait(waiter& w, callbacks_runner::clock::time_point deadline,
+                         const std::function<void(const call_result&)>& on_progress,
+                         std::string_view what, std::string_view subject) {
+  using clock = callbacks_runner::clock;
+  if (options_.wait) return wait_through_hook(w, deadline, on_progress, what, subject);
+  if (driven_io_ && (!with_io_thread_ || caller_may_lead())) {
+    return wait_driving(w, deadline, on_progress, options_.clock != nullptr);
+  }
+  std::optional<plain_waiting> counted;
+  if (with_io_thread_) counted.emplace(*this);
+  std::optional<clock::time_point> learn_from;
+  if (!w.done.load()) {
+    // The spin is learnt from the answers' times (up to completion, not to the wake), also
+    // while it is off: with answers slower than the spin it would only take a core away
+    // from the threads that produce them.
+    const auto waiting_since = clock::now();
+    if (const auto spin_for = caller_spin.spin_now(); spin_for.count() > 0) {
+      const auto until = waiting_since + spin_for;
+      while (!w.done.load() && w.progress_count.load() == 0 && clock::now() < until) {
+      }
+    }
+    learn_from = waiting_since;
+  }
+  const bool pump = runner_ && runner_->in_runner_thread();
+  // An answer records how long it took, for the spin policy.
+  auto learn = [&] {
+    if (!learn_from) return;
+    std::lock_guard lock(w.mutex);
+    caller_spin.record(w.completed_at - *learn_from);
+  };
+  // On a manual clock the deadline is virtual: sleep without a real deadline; advance()
+  // wakes every waiter to re-check it.
+  const bool virtual_time = options_.clock != nullptr;
+  const auto real_deadline = virtual_time ? clock::time_point::max() : deadline;
+  auto expired = [&] { return virtual_time && now() >= deadline; };
+  for (;;) {
+    if (pump) {
+      {
+        std::lock_guard lock(w.mutex);
+        w.pumping = runner_.get();
+      }
+      runner_->run_until([&] { return w.done.load() || w.progress_count.load() > 0 || expired(); },
+                         real_deadline);
+      std::lock_guard lock(w.mutex);
+      w.pumping = nullptr;
+    } else {
+      std::unique_lock lock(w.mutex);
+      auto ready = [&] { return w.done.load() || !w.progress.empty() || expired(); };
+      if (virtual_time) w.cv.wait(lock, ready);
+      else w.cv.wait_until(lock, deadline, ready);
+    }
+    const bool done = w.done.load();
+    hand_over_progress(w, on_progress);
+    if (done) {
+      learn();
+      return true;
+    }
+    if (now() >= deadline) return w.done.load();
+  }
+}
+
+void session_state::offer_lead_locked() {
+  if (driven_now_.load()) return;
+  if (followers_.empty()) {
+    if (!with_io_thread_) return;
+    if (io_thread_must_read_locked()) io_thread_cv_.notify_one();
+    else if (has_records_.load() && runner_) runner_->offer_read();  // its handlers' reader
+    return;
+  }
+  waiter* next = followers_.front();
+  { std::lock_guard lock(next->mutex); }  // a follower between its check and its sleep
+  next->cv.notify_all();
+}
+
+bool session_state::take_lead_locked() {
+  if (driven_now_.load()) return false;
+  driven_now_.store(true);
+  return true;
+}
+
+void session_state::release_lead_locked() {
+  driven_now_.store(false);
+  lead_free_since_ = callbacks_runner::clock::now();
+  offer_lead_locked();
+}
+
+bool session_state::io_thread_must_read_locked() const {
+  // With subscriptions or registrations the callbacks thread reads while it has no handler
+  // to run (lead_while_idle()), when it can.
+  return plain_waiters_ > 0 || stopping.load() || !callers_may_read_.load() ||
+         (has_records_.load() && !(runner_ && runner_->reads_while_idle()));
+}
+
+bool session_state::lead_while_idle() {
+  {
+    std::lock_guard lock(drive_mutex_);
+    // Without handlers the callers read their answers themselves; a waiter that follows or
+    // waits plainly wants its answer soon, which the I/O thread reads as well as we would.
+    if (!has_records_.load() || !callers_may_read_.load() || stopping.load() || plain_waiters_ > 0 ||
+        !followers_.empty() || driven_io_->stopped() || !take_lead_locked()) {
+      return false;
+    }
+  }
+  struct release {
+    session_state& s;
+    ~release() {
+      std::lock_guard lock(s.drive_mutex_);
+      s.release_lead_locked();
+    }
+  } released{*this};
+  driven_io_->run_one();
+  return true;
+}
+
+bool session_state::caller_may_lead() const {
+  return callers_may_read_.load() && !has_records_.load() && !stopping.load() &&
+         !(runner_ && runner_->in_runner_thread());  // a handler's wait runs other handlers
+}
+
+session_state::plain_waiting::plain_waiting(session_state& s) : state(s) {
+  std::lock_guard lock(s.drive_mutex_);
+  ++s.plain_waiters_;
+  if (!s.driven_now_.load()) s.io_thread_cv_.notify_one();
+}
+
+session_state::plain_waiting::~plain_waiting() {
+  std::lock_guard lock(state.drive_mutex_);
+  --state.plain_waiters_;
+}
+
+void session_state::wake_io_thread() {
+  { std::lock_guard lock(drive_mutex_); }  // run_io_thread() between its check and its sleep
+  io_thread_cv_.notify_all();
+}
+
+void session_state::run_io_thread() {
+  using clock = callbacks_runner::clock;
+  std::unique_lock lock(drive_mutex_);
+  while (!driven_io_->stopped()) {
+    const bool must_read = io_thread_must_read_locked();
+    // A leader's release wakes us only when something must be read at once; otherwise we
+    // look again after io_thread_takeover (a caller calling in a loop keeps the lead).
+    if (driven_now_.load() || (!must_read && !followers_.empty())) {
+      io_thread_cv_.wait_for(lock, io_thread_takeover);
+      continue;
+    }
+    if (!must_read) {
+      const auto takeover = lead_free_since_ + io_thread_takeover;
+      if (clock::now() < takeover) {
+        io_thread_cv_.wait_until(lock, takeover);
+        continue;
+      }
+    }
+    driven_now_.store(true);
+    lock.unlock();
+    driven_io_->run_one();
+    lock.lock();
+    release_lead_locked();
+  }
+}
+
+void session_state::lead(waiter& w, callbacks_runner::clock::time_point deadline, bool virtual_time) {
+  // The lead passes on however this ends (a handler's exception included: on_join, on_leave).
+  struct release {
+    session_state& s;
+    waiter& w;
+    ~release() {
+      w.driving.store(nullptr);
+      std::lock_guard lock(s.drive_mutex_);
+      s.release_lead_locked();
+    }
+  } released{*this, w};
+  auto expired = [&] { return (virtual_time ? now() : callbacks_runner::clock::now()) >= deadline; };
+  w.driving.store(driven_io_);
+  // Each handler run may have answered us; an answer that comes from another thread, and on a
+  // manual clock advance() (the deadline is virtual), wake us by a post (waiter::wake_driver).
+  while (!w.done.load() && w.progress_count.load() == 0 && !expired()) {
+    if (driven_io_->stopped()) {  // stop() ended the client: nothing will answer
+      w.fail(std::make_exception_ptr(NotRunningError("the client was stopped")));
+      break;
+    }
+    if (virtual_time) driven_io_->run_one();
+    else driven_io_->run_one_until(deadline);
+  }
+  // What the answer's handlers left ready (a write's completion that sends the next queued
+  // message) runs before the lead is given up: between calls nothing runs.
+  run_ready_bounded();
+}
+
+void session_state::run_ready_bounded() {
+  // Not poll(): a router that keeps sending keeps a read ready, and poll() would never give
+  // the caller its answer back. What is left waits for the next call.
+  constexpr int max_ready_runs = 16;
+  for (int i = 0; i < max_ready_runs && driven_io_->poll_one() > 0; ++i) {
+  }
+}
+
+void session_state::run_ready_if_idle() {
+  if (driven_io_->get_executor().running_in_this_thread()) return;  // the leader runs it
+  {
+    std::lock_guard lock(drive_mutex_);
+    // The I/O thread reads now: the post woke it, or it is told to take the lead.
+    if (with_io_thread_ && io_thread_must_read_locked()) return offer_lead_locked();
+    if (!take_lead_locked()) return;  // the leader runs it (the post woke it)
+  }
+  struct release {
+    session_state& s;
+    ~release() {
+      std::lock_guard lock(s.drive_mutex_);
+      s.release_lead_locked();
+    }
+  } released{*this};
+  run_ready_bounded();
+}
+
+bool session_state::wait_real_time(waiter& w, callbacks_runner::clock::time_point deadline) {
+  if (driven_io_ && (!with_io_thread_ || caller_may_lead())) return wait_driving(w, deadline, {}, false);
+  // On the thread that reads (stop() from on_leave): what it waits for waits behind it.
+  if (driven_io_ && driven_io_->get_executor().running_in_this_thread()) return w.done.load();
+  std::optional<plain_waiting> counted;
+  if (with_io_thread_) counted.emplace(*this);
+  std::unique_lock lock(w.mutex);
+  return w.cv.wait_until(lock, deadline, [&] { return w.done.load(); });
+}
+
+bool session_state::wait_driving(waiter& w, callbacks_runner::clock::time_point deadline,
+                                 const std::function<void(const call_result&)>& on_progress,
+                                 bool virtual_time) {
+  using clock = callbacks_runner::clock;
+  // Called on the leading thread itself (stop() from on_join or on_leave): the session's
+  // work waits behind the handler this thread is running, so there is nothing to wait for.
+  if (driven_io_->get_executor().running_in_this_thread()) return w.done.load();
+  auto expired = [&] { return (virtual_time ? now() : clock::now()) >= deadline; };
+  auto answered = [&] { return w.done.load() || w.progress_count.load() > 0; };
+  // Answered before waiting (an unacknowledged PUBLISH once written): what the send left
+  // ready (its write's completion, which starts the next queued write) runs now, not at the
+  // next call.
+  if (answered()) run_ready_if_idle();
+  for (;;) {
+    if (!answered() && !expired()) {
+      bool leads = false;
+      {
+        std::lock_guard lock(drive_mutex_);
+        leads = take_lead_locked();
+        if (!leads) followers_.push_back(&w);
+      }
+      if (!leads) {
+        {
+          std::unique_lock lock(w.mutex);
+          auto ready = [&] {
+            return w.done.load() || !w.progress.empty() || !driven_now_.load() || (virtual_time && expired());
+          };
+          if (virtual_time) w.cv.wait(lock, ready);
+          else w.cv.wait_until(lock, deadline, ready);
+        }
+        std::lock_guard lock(drive_mutex_);
+        followers_.erase(std::find(followers_.begin(), followers_.end(), &w));
+        // Woken as the next leader: lead, unless answered meanwhile (then the next one does).
+        leads = !answered() && !expired() && take_lead_locked();
+        if (!leads) offer_lead_locked();
+      }
+      if (leads) lead(w, deadline, virtual_time);
+    }
+    hand_over_progress(w, on_progress);
+    if (w.done.load()) return true;
+    if (expired()) return false;
+  }
+}
+
+bool session_state::wait_through_hook(waiter& w, callbacks_runner::clock::time_point deadline,
+                                      const std::function<void(const call_result&)>& on_progress,
+                                      std::string_view what, std::string_view subject) {
+  std::string description(what);
+  if (!subject.empty()) description.append(" ").append(subject);
+  for (;;) {
+    options_.wait([&] { return w.done.load() || w.progress_count.load() > 0; }, deadline, description);
+    hand_over_progress(w, on_progress);
+    if (w.done.load()) return true;
+    if (now() >= deadline) return false;
+  }
+}
+
+}  // namespace autobahn_sync::detail

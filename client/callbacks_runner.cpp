@@ -74,6 +74,7 @@ void callbacks_runner::read_while_idle(idle_reader reader) {
 void callbacks_runner::offer_read() {
   {
     std::lock_guard lock(mutex_);
+    read_offered_ = true;  // kept for a run() between its refused read() and its sleep
     if (!waiting_to_read_) return;
   }
   cv_.notify_all();
@@ -126,11 +127,12 @@ void callbacks_runner::run() {
     if (reads) {
       reading_ = true;
       reading_thread_ = std::this_thread::get_id();
+      read_offered_ = false;
       lock.unlock();
       const bool did_read = reader_.read();
       lock.lock();
       reading_ = false;
-      if (did_read || !queue_.empty() || stopped_) continue;
+      if (did_read || read_offered_ || !queue_.empty() || stopped_) continue;
     }
     waiting_to_read_ = reads;
     cv_.wait(lock);

@@ -128,6 +128,7 @@ class callbacks_runner {
   bool reading_ = false;              // a run() thread is in reader_.read()
   std::thread::id reading_thread_;
   bool waiting_to_read_ = false;      // a run() thread sleeps after a refused read()
+  bool read_offered_ = false;         // offer_read() came since the last read()
   // Interrupts a read() in progress on another thread; call without the lock.
   void interrupt_reader(bool reading_elsewhere);
   // Tasks handed to executor_, oldest first: each turn posted there runs the front one.

@@ -137,10 +137,12 @@ void session_state::restored(Records& records, std::uint64_t handle, std::except
   records.erase(it);
   records_changed();
   if (!options_.on_restore_failed) return;
-  try {
-    options_.on_restore_failed(uri, e);
-  } catch (...) {
-  }
+  run_hook_on_io_thread([hook = options_.on_restore_failed, uri, e] {
+    try {
+      hook(uri, e);
+    } catch (...) {
+    }
+  });
 }
 
 void session_state::restore_records() {

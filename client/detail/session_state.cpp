@@ -148,7 +148,10 @@ void session_state::check_usable() const {
   std::rethrow_exception(clone_error(gave_up_));
 }
 
-bool session_state::on_io_thread() const { return strand_.running_in_this_thread() || gate_->held_here(); }
+bool session_state::on_io_thread() const {
+  return strand_.running_in_this_thread() || gate_->held_here() ||
+         (with_io_thread_ && std::this_thread::get_id() == io_thread_id_.load());
+}
 
 void session_state::check_running() const {
   if (stopping.load()) throw NotRunningError("the client is not running");
@@ -349,6 +352,7 @@ void session_state::unregister(std::uint64_t handle, std::shared_ptr<waiter> w) 
 void session_state::leave(std::string reason, std::exception_ptr pending_error,
                           std::shared_ptr<waiter> done) {
   left_ = true;
+  leaving_.store(true);  // its GOODBYE is read on the I/O thread, which runs on_leave
   leaves_->fetch_add(1);
   update_delivery();
   if (reconnect_timer_) reconnect_timer_->cancel();
@@ -390,7 +394,9 @@ void session_state::on_session_closed(std::exception_ptr why) {
   // The transport's close follows; a reconnect must not wait for it.
   connection_.reset();
   // After leave()/stop() the end was asked for, even when the router's answer never came.
-  if (options_.on_leave) call_hook(options_.on_leave, left_ ? nullptr : why);
+  if (options_.on_leave) {
+    run_hook_on_io_thread([hook = options_.on_leave, why = left_ ? nullptr : why] { call_hook(hook, why); });
+  }
   for (auto& w : std::exchange(close_waiters_, {})) w->complete(nullptr, [](auto&) {});
   if (auto jw = std::exchange(join_waiter_, nullptr)) {
     jw->fail(why ? why : std::make_exception_ptr(TransportLost("the session closed")));

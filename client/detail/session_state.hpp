@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
@@ -404,10 +405,25 @@ class session_state : public std::enable_shared_from_this<session_state> {
   // With an I/O thread behind the callers (see "Who reads"):
   bool with_io_thread_ = false;
   std::condition_variable io_thread_cv_;  // run_io_thread() waits here, under drive_mutex_
-  callbacks_runner::clock::time_point lead_free_since_{};  // under drive_mutex_
-  int plain_waiters_ = 0;  // under drive_mutex_: waiters that do not lead and wait for a reader
+  // Under drive_mutex_:
+  callbacks_runner::clock::time_point lead_free_since_{};
+  std::uint64_t lead_releases_ = 0;
+  int plain_waiters_ = 0;              // waiters that do not lead and wait for a reader
+  bool io_thread_leads_ = false;
+  bool io_thread_awaits_release_ = false;  // it sleeps until the leader lets go
+  bool io_thread_called_ = false;      // work was posted that nobody reads: it leads at once
+  bool lead_requested_ = false;        // the idle callbacks thread wants the lead back
+  std::deque<std::function<void()>> io_thread_hooks_;  // on_leave etc., for the I/O thread
+  std::atomic<std::thread::id> io_thread_id_{};
   std::atomic<bool> has_records_{false};      // subscriptions or registrations exist
   std::atomic<bool> callers_may_read_{false};  // joined over a network transport
+  std::atomic<bool> leaving_{false};          // leave() or stop() began: the I/O thread reads
+  // Runs `hook` (the application's on_leave or on_restore_failed) on the I/O thread: at
+  // once when this is that thread, else handed to it, so that application code never runs
+  // inside a caller's blocked call or between the callbacks thread's handlers.
+  void run_hook_on_io_thread(std::function<void()> hook);
+  // Under drive_mutex_, holding the lead: runs the hooks handed over (unlocks meanwhile).
+  void run_io_thread_hooks(std::unique_lock<std::mutex>& lock);
   // Under drive_mutex_: whether the I/O thread must read now rather than leave the lead free.
   bool io_thread_must_read_locked() const;
   // Whether a blocked caller on this thread may lead now.

@@ -34,7 +34,7 @@ bool session_state::wait(waiter& w, callbacks_runner::clock::time_point deadline
     return wait_driving(w, deadline, on_progress, options_.clock != nullptr);
   }
   std::optional<plain_waiting> counted;
-  if (with_io_thread_) counted.emplace(*this);
+  if (with_io_thread_ && !w.done.load()) counted.emplace(*this);
   std::optional<clock::time_point> learn_from;
   if (!w.done.load()) {
     // The spin is learnt from the answers' times (up to completion, not to the wake), also
@@ -107,15 +107,37 @@ bool session_state::take_lead_locked() {
 
 void session_state::release_lead_locked() {
   driven_now_.store(false);
+  ++lead_releases_;
   lead_free_since_ = callbacks_runner::clock::now();
   offer_lead_locked();
+  if (io_thread_awaits_release_) io_thread_cv_.notify_one();
 }
 
 bool session_state::io_thread_must_read_locked() const {
   // With subscriptions or registrations the callbacks thread reads while it has no handler
   // to run (lead_while_idle()), when it can.
-  return plain_waiters_ > 0 || stopping.load() || !callers_may_read_.load() ||
+  return plain_waiters_ > 0 || io_thread_called_ || !io_thread_hooks_.empty() || stopping.load() ||
+         leaving_.load() || !callers_may_read_.load() ||
          (has_records_.load() && !(runner_ && runner_->reads_while_idle()));
+}
+
+void session_state::run_hook_on_io_thread(std::function<void()> hook) {
+  if (!with_io_thread_ || std::this_thread::get_id() == io_thread_id_.load()) return hook();
+  std::lock_guard lock(drive_mutex_);
+  io_thread_hooks_.push_back(std::move(hook));
+  // Taken by the I/O thread as soon as the lead is free, or at once when it leads already.
+  if (io_thread_leads_) boost::asio::post(*driven_io_, [] {});
+  else if (!driven_now_.load()) io_thread_cv_.notify_one();
+}
+
+void session_state::run_io_thread_hooks(std::unique_lock<std::mutex>& lock) {
+  while (!io_thread_hooks_.empty()) {
+    auto hook = std::move(io_thread_hooks_.front());
+    io_thread_hooks_.pop_front();
+    lock.unlock();
+    hook();
+    lock.lock();
+  }
 }
 
 bool session_state::lead_while_idle() {
@@ -123,8 +145,16 @@ bool session_state::lead_while_idle() {
     std::lock_guard lock(drive_mutex_);
     // Without handlers the callers read their answers themselves; a waiter that follows or
     // waits plainly wants its answer soon, which the I/O thread reads as well as we would.
-    if (!has_records_.load() || !callers_may_read_.load() || stopping.load() || plain_waiters_ > 0 ||
-        !followers_.empty() || driven_io_->stopped() || !take_lead_locked()) {
+    if (!has_records_.load() || io_thread_must_read_locked() || !followers_.empty() || driven_io_->stopped()) {
+      return false;
+    }
+    if (!take_lead_locked()) {
+      // The I/O thread took over while a handler ran: it gives the lead back after its
+      // current handler, and offers it (callbacks_runner::offer_read).
+      if (io_thread_leads_ && !lead_requested_) {
+        lead_requested_ = true;
+        boost::asio::post(*driven_io_, [] {});
+      }
       return false;
     }
   }
@@ -140,7 +170,7 @@ bool session_state::lead_while_idle() {
 }
 
 bool session_state::caller_may_lead() const {
-  return callers_may_read_.load() && !has_records_.load() && !stopping.load() &&
+  return callers_may_read_.load() && !has_records_.load() && !stopping.load() && !leaving_.load() &&
          !(runner_ && runner_->in_runner_thread());  // a handler's wait runs other handlers
 }
 
@@ -163,27 +193,50 @@ void session_state::wake_io_thread() {
 void session_state::run_io_thread() {
   using clock = callbacks_runner::clock;
   std::unique_lock lock(drive_mutex_);
+  io_thread_id_.store(std::this_thread::get_id());
+  auto seen_releases = lead_releases_;
   while (!driven_io_->stopped()) {
     const bool must_read = io_thread_must_read_locked();
-    // A leader's release wakes us only when something must be read at once; otherwise we
-    // look again after io_thread_takeover (a caller calling in a loop keeps the lead).
     if (driven_now_.load() || (!must_read && !followers_.empty())) {
-      io_thread_cv_.wait_for(lock, io_thread_takeover);
+      if (lead_releases_ == seen_releases) {
+        // One leader since we last looked (an idle callbacks thread, a long call): sleep
+        // until it lets go, which wakes us (release_lead_locked).
+        io_thread_awaits_release_ = true;
+        io_thread_cv_.wait(lock);
+        io_thread_awaits_release_ = false;
+      } else {
+        // Leaders come and go (calls in a loop): look again in a while, not at each release.
+        seen_releases = lead_releases_;
+        io_thread_cv_.wait_for(lock, io_thread_takeover);
+      }
       continue;
     }
     if (!must_read) {
       const auto takeover = lead_free_since_ + io_thread_takeover;
       if (clock::now() < takeover) {
+        seen_releases = lead_releases_;
         io_thread_cv_.wait_until(lock, takeover);
         continue;
       }
     }
     driven_now_.store(true);
-    lock.unlock();
-    driven_io_->run_one();
-    lock.lock();
+    io_thread_leads_ = true;
+    io_thread_called_ = false;
+    // Keeps the lead while nobody else asks for it, so that what comes meanwhile (a write's
+    // completion, the next message) is read at once.
+    do {
+      run_io_thread_hooks(lock);
+      lock.unlock();
+      driven_io_->run_one();
+      lock.lock();
+    } while (!driven_io_->stopped() && followers_.empty() && !lead_requested_);
+    run_io_thread_hooks(lock);
+    lead_requested_ = false;
+    io_thread_leads_ = false;
     release_lead_locked();
+    seen_releases = lead_releases_;
   }
+  run_io_thread_hooks(lock);  // what the end of the client left (its on_leave)
 }
 
 void session_state::lead(waiter& w, callbacks_runner::clock::time_point deadline, bool virtual_time) {
@@ -224,10 +277,18 @@ void session_state::run_ready_bounded() {
 
 void session_state::run_ready_if_idle() {
   if (driven_io_->get_executor().running_in_this_thread()) return;  // the leader runs it
+  const bool may_run_here = !with_io_thread_ || caller_may_lead();
   {
     std::lock_guard lock(drive_mutex_);
-    // The I/O thread reads now: the post woke it, or it is told to take the lead.
-    if (with_io_thread_ && io_thread_must_read_locked()) return offer_lead_locked();
+    // With an I/O thread only a caller that may lead runs the posted work here; otherwise
+    // the leader runs it (the post woke it), or the I/O thread is called to.
+    if (with_io_thread_ && (!may_run_here || io_thread_must_read_locked())) {
+      if (!driven_now_.load()) {
+        io_thread_called_ = true;
+        io_thread_cv_.notify_one();
+      }
+      return;
+    }
     if (!take_lead_locked()) return;  // the leader runs it (the post woke it)
   }
   struct release {
@@ -243,9 +304,12 @@ void session_state::run_ready_if_idle() {
 bool session_state::wait_real_time(waiter& w, callbacks_runner::clock::time_point deadline) {
   if (driven_io_ && (!with_io_thread_ || caller_may_lead())) return wait_driving(w, deadline, {}, false);
   // On the thread that reads (stop() from on_leave): what it waits for waits behind it.
-  if (driven_io_ && driven_io_->get_executor().running_in_this_thread()) return w.done.load();
+  if (driven_io_ && (driven_io_->get_executor().running_in_this_thread() ||
+                     (with_io_thread_ && std::this_thread::get_id() == io_thread_id_.load()))) {
+    return w.done.load();
+  }
   std::optional<plain_waiting> counted;
-  if (with_io_thread_) counted.emplace(*this);
+  if (with_io_thread_ && !w.done.load()) counted.emplace(*this);
   std::unique_lock lock(w.mutex);
   return w.cv.wait_until(lock, deadline, [&] { return w.done.load(); });
 }

@@ -9,6 +9,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include <catch2/catch.hpp>
@@ -168,4 +169,51 @@ TEST_CASE("a callee's callbacks thread reads the invocations it runs; the I/O th
   CHECK(seen->count_on(w::message_type::invocation, handler_thread.items()[0]) > read_by_handler_thread);
   f.stop_clients();
   callee.stop();
+}
+
+TEST_CASE("the session's end read by a caller in its call: on_leave runs on the I/O thread, after the call failed",
+          "[client][threads]") {
+  testing::wamp_fixture f(over_rawsocket());
+  f.client("callee", {}, [&](AutobahnSync& callee) {
+    callee.register_procedure("com.app.echo", echo);
+    // Ends every session while the caller waits for this call's answer.
+    callee.register_procedure("com.app.shutdown", [&](const w::list&, const w::dict&, const invocation_details&) {
+      f.the_router().with_core([](router::router_core& core) { core.shutdown("wamp.close.system_shutdown"); });
+      return call_result{};
+    });
+  });
+  // The application holds its own lock around its calls, and on_leave takes it: on_leave
+  // must not run inside the call (that would deadlock on this thread).
+  std::mutex app_lock;
+  testing::recorder<std::thread::id> left_on;
+  auto o = f.options_for("caller");
+  o.on_leave = [&](std::exception_ptr) {
+    std::lock_guard lock(app_lock);
+    left_on.add(std::this_thread::get_id());
+  };
+  AutobahnSync caller({}, o);
+  caller.run(f.url(), f.realm_name());
+  {
+    std::lock_guard lock(app_lock);
+    for (int i = 0; i < 5; ++i) REQUIRE(caller.session().call("com.app.echo", {i}).value() == i);
+    CHECK_THROWS(caller.session().call("com.app.shutdown", {}));
+  }
+  REQUIRE(left_on.wait_for(1));
+  CHECK(left_on.items()[0] != std::this_thread::get_id());
+  caller.stop();
+}
+
+TEST_CASE("leave() after calls: on_leave has run, on the I/O thread, when leave() returns", "[client][threads]") {
+  testing::wamp_fixture f(over_rawsocket());
+  f.client("callee", {}, [](AutobahnSync& callee) { callee.register_procedure("com.app.echo", echo); });
+  testing::recorder<std::thread::id> left_on;
+  auto o = f.options_for("caller");
+  o.on_leave = [&](std::exception_ptr) { left_on.add(std::this_thread::get_id()); };
+  AutobahnSync caller({}, o);
+  caller.run(f.url(), f.realm_name());
+  for (int i = 0; i < 5; ++i) REQUIRE(caller.session().call("com.app.echo", {i}).value() == i);
+  caller.session().leave();
+  REQUIRE(left_on.size() == 1);
+  CHECK(left_on.items()[0] != std::this_thread::get_id());
+  caller.stop();
 }

@@ -402,7 +402,8 @@ void AutobahnSync::teardown() {
     // io_context so that nothing lingering (a timer) can hold the I/O thread.
     auto io = own_io_.get();
     const bool io_running = io_thread_.joinable() || io_shared_with_runner_;
-    if (io_running && !io->get_executor().running_in_this_thread()) {
+    // Not on the thread that runs it (stop() from on_leave): what is queued waits behind us.
+    if (io_running && !io->get_executor().running_in_this_thread() && !(state_ && state_->on_io_thread())) {
       auto finished = std::make_shared<std::promise<void>>();
       auto future = finished->get_future();
       boost::asio::post(*io, [finished] { finished->set_value(); });

@@ -89,8 +89,9 @@ struct client_options {
   /// joins) or hand it work (a call_canceller), one thread at a time, the others sleeping
   /// until their answers are read for them or it is their turn. A sequential caller then
   /// reads its own answer: no thread hand-off on the way back (15-35 us less per call in
-  /// most runs on a small machine, see docs/benchmarks.md). Between calls nothing is read, so
-  /// this is for clients that only call and publish:
+  /// most runs on a small machine, see docs/benchmarks.md; callers_read, the default, does
+  /// the same with an I/O thread behind the callers, without the limits below). Between
+  /// calls nothing is read, so this is for clients that only call and publish:
   /// - subscribe() and register_procedure() throw Error (their handlers would never run);
   /// - run() throws Error when `reconnect` is enabled or `executor` or `wait` is set;
   /// - what the router sends while no thread waits (its GOODBYE, the end of the connection,

@@ -217,3 +217,26 @@ TEST_CASE("leave() after calls: on_leave has run, on the I/O thread, when leave(
   CHECK(left_on.items()[0] != std::this_thread::get_id());
   caller.stop();
 }
+
+TEST_CASE("stop() from on_leave, which runs on the I/O thread, waits for nothing that thread would read",
+          "[client][threads]") {
+  testing::wamp_fixture f(over_rawsocket());
+  f.client("callee", {}, [](AutobahnSync& callee) { callee.register_procedure("com.app.echo", echo); });
+  client_options o;
+  // Such a wait would outlast the test's time limit.
+  o.leave_timeout = std::chrono::hours(1);
+  AutobahnSync* self = nullptr;
+  testing::recorder<std::thread::id> stopped_on;
+  o.on_leave = [&](std::exception_ptr) {
+    self->stop();
+    stopped_on.add(std::this_thread::get_id());
+  };
+  AutobahnSync caller({}, f.options_for("caller", o));
+  self = &caller;
+  caller.run(f.url(), f.realm_name());
+  for (int i = 0; i < 5; ++i) REQUIRE(caller.session().call("com.app.echo", {i}).value() == i);
+  f.the_router().with_core([](router::router_core& core) { core.shutdown("wamp.close.system_shutdown"); });
+  REQUIRE(stopped_on.wait_for(1));
+  CHECK(stopped_on.items()[0] != std::this_thread::get_id());
+  CHECK_FALSE(caller.running());
+}

@@ -139,7 +139,7 @@ void call_args(benchmark::internal::Benchmark* b) {
   for (int t : {inprocess, rawsocket, websocket}) b->Args({t, 2, 16, 4});
   for (int t : {rawsocket, websocket}) b->Args({t, 2, 16, 5});
   // The clients' I/O threads read every message (callers_read = false): what mode 0 saves.
-  for (int t : {rawsocket, websocket}) b->Args({t, 2, 16, 8});
+  for (int t : {inprocess, rawsocket, websocket}) b->Args({t, 2, 16, 8});
   // The router polls a while before it sleeps (router_options::busy_poll): the YIELD finds it
   // awake. Compared with the busy-polling relay (tcp_baseline_bench), not the plain one.
   for (int t : {rawsocket, websocket})

@@ -1,7 +1,8 @@
 // Calls per second through the router with concurrent callers: N threads sharing one caller
 // session, and N threads each with its own session; one callee echoing 16 bytes. The callers
 // have an I/O thread each, or none (client_options::caller_driven_io: the waiting callers
-// read the connection themselves, taking turns on a shared session).
+// read the connection themselves, taking turns on a shared session), or an I/O thread that
+// reads every answer (client_options::callers_read = false, the default before 2026-11-27).
 #include <memory>
 #include <thread>
 #include <vector>
@@ -22,7 +23,8 @@ void BM_concurrent_calls(benchmark::State& state) {
   const auto t = static_cast<transport>(state.range(0));
   const int threads = static_cast<int>(state.range(1));
   const bool separate_sessions = state.range(2) != 0;
-  const bool caller_driven = state.range(3) != 0;
+  const bool caller_driven = state.range(3) == 1;
+  const bool io_thread_reads = state.range(3) == 2;
   const auto kind = wamp::serializer_kind::msgpack;
   bench_router router(t);
   auto options = router.options(kind);
@@ -35,6 +37,7 @@ void BM_concurrent_calls(benchmark::State& state) {
   std::vector<std::unique_ptr<AutobahnSync>> callers;
   auto caller_options = router.options(kind);
   caller_options.caller_driven_io = caller_driven;
+  caller_options.callers_read = !io_thread_reads;
   for (int i = 0; i < (separate_sessions ? threads : 1); ++i) {
     callers.push_back(std::make_unique<AutobahnSync>(std::vector<std::string>{}, caller_options));
     callers.back()->run(router.url(), "realm1");
@@ -53,7 +56,7 @@ void BM_concurrent_calls(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * (calls_per_iteration / threads) * threads);
   state.SetLabel(std::string(transport_name(t)) + "/msgpack/" + std::to_string(threads) + " threads/" +
                  (separate_sessions ? "separate sessions" : "one session") +
-                 (caller_driven ? "/caller-driven I/O" : ""));
+                 (caller_driven ? "/caller-driven I/O" : "") + (io_thread_reads ? "/I/O thread reads everything" : ""));
   for (auto& c : callers) c->stop();
   callee.stop();
 }
@@ -71,6 +74,8 @@ void concurrency_args(benchmark::internal::Benchmark* b) {
       b->Args({rawsocket, threads, separate, 1});
     }
   for (int separate : {0, 1}) b->Args({websocket, 8, separate, 0});
+  // What callers_read changes: the same callers with their I/O threads reading every answer.
+  for (int separate : {0, 1}) b->Args({rawsocket, 8, separate, 2});
 }
 
 }  // namespace

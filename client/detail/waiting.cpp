@@ -33,8 +33,11 @@ bool session_state::wait(waiter& w, callbacks_runner::clock::time_point deadline
   if (driven_io_ && (!with_io_thread_ || caller_may_lead())) {
     return wait_driving(w, deadline, on_progress, options_.clock != nullptr);
   }
+  // Counted so that the I/O thread reads for it; needless while it must read anyway (not
+  // joined over a network transport: in-process, joining), which spares an in-process call
+  // two locks.
   std::optional<plain_waiting> counted;
-  if (with_io_thread_ && !w.done.load()) counted.emplace(*this);
+  if (with_io_thread_ && !w.done.load() && callers_may_read_.load()) counted.emplace(*this);
   std::optional<clock::time_point> learn_from;
   if (!w.done.load()) {
     // The spin is learnt from the answers' times (up to completion, not to the wake), also
@@ -141,6 +144,7 @@ void session_state::run_io_thread_hooks(std::unique_lock<std::mutex>& lock) {
 }
 
 bool session_state::lead_while_idle() {
+  if (!has_records_.load() || !callers_may_read_.load()) return false;  // without the lock, as it is mostly
   {
     std::lock_guard lock(drive_mutex_);
     // Without handlers the callers read their answers themselves; a waiter that follows or
@@ -278,6 +282,7 @@ void session_state::run_ready_bounded() {
 void session_state::run_ready_if_idle() {
   if (driven_io_->get_executor().running_in_this_thread()) return;  // the leader runs it
   const bool may_run_here = !with_io_thread_ || caller_may_lead();
+  if (!may_run_here && driven_now_.load()) return;  // the leader runs it (the post woke it)
   {
     std::lock_guard lock(drive_mutex_);
     // With an I/O thread only a caller that may lead runs the posted work here; otherwise

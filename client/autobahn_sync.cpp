@@ -217,8 +217,9 @@ void AutobahnSync::run(const run_options& options) {
     // (session_state.hpp, "Who reads").
     io_driven_by_callers_ = options_.caller_driven_io;
     const bool shared = !options.blocking && options_.callback_threads > 1 && !io_driven_by_callers_;
+    // (Not with a wait hook: the hook's waits could not call the I/O thread when needed.)
     const bool callers_read = !shared && !io_driven_by_callers_ && options_.callers_read &&
-                              options_.callback_threads > 0;
+                              options_.callback_threads > 0 && !options_.wait;
     if (!shared && !io_driven_by_callers_ && !callers_read) {
       io_thread_ = std::thread([io = own_io_.get()] { io->run(); });
     }

@@ -78,10 +78,11 @@ struct client_options {
   /// One thread hand-off less per call on each side (docs/benchmarks.md). The I/O thread
   /// takes the reading back once nobody read for a millisecond, or at once when something
   /// needs it, so what the router sends unasked (a GOODBYE, an INTERRUPT for a running
-  /// handler) waits at most that long. on_leave may run on the caller's or the callbacks
-  /// thread that read the session's end. Applies to run() with one callbacks thread (or
-  /// blocking), not with caller_driven_io or a given executor. false: only the I/O thread
-  /// reads.
+  /// handler) waits at most that long. on_join, on_leave and on_restore_failed still run on
+  /// the I/O thread: when a caller or the callbacks thread read the session's end, on_leave
+  /// follows there, after the calls it failed (TransportLost) returned. Applies to run()
+  /// with one callbacks thread (or blocking), not with caller_driven_io, a given executor
+  /// or a wait hook. false: only the I/O thread reads.
   bool callers_read = true;
 
   /// No I/O thread: the connection is read and written only by the application's threads

@@ -196,6 +196,7 @@ void session_state::connect_and_join() {
       }
       self->connection_ = conn;
       self->inline_ok_ = conn->get_executor() == self->executor_;
+      self->inprocess_.store(conn->info().transport == "inprocess");
       std::weak_ptr<session_state> weak = self;
       // Events of a connection that is no longer ours (after a reconnect) are ignored.
       const wamp::connection* current = conn.get();
@@ -251,7 +252,9 @@ void session_state::on_joined(const wamp::welcome& w) {
   if (rejoin) restore_records();
   if (options_.on_join) call_hook(options_.on_join, w.session);
   update_delivery();
-  callers_may_read_.store(with_io_thread_ && connection_ && connection_->info().transport != "inprocess");
+  callers_may_read_.store(with_io_thread_ && connection_ && !inprocess_.load());
+  // With handlers the callbacks thread reads from now on while it has none to run.
+  if (with_io_thread_ && has_records_.load() && runner_) runner_->offer_read();
   if (auto jw = std::exchange(join_waiter_, nullptr)) jw->complete(nullptr, [](auto&) {});
 }
 

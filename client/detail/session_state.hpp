@@ -418,6 +418,8 @@ class session_state : public std::enable_shared_from_this<session_state> {
   std::atomic<bool> has_records_{false};      // subscriptions or registrations exist
   std::atomic<bool> callers_may_read_{false};  // joined over a network transport
   std::atomic<bool> leaving_{false};          // leave() or stop() began: the I/O thread reads
+  std::atomic<bool> inprocess_{false};        // the connection is in-process: the I/O thread reads
+  std::atomic<int> hooks_pending_{0};         // io_thread_hooks_.size(), read without the lock
   // Runs `hook` (the application's on_leave or on_restore_failed) on the I/O thread: at
   // once when this is that thread, else handed to it, so that application code never runs
   // inside a caller's blocked call or between the callbacks thread's handlers.

@@ -33,11 +33,10 @@ bool session_state::wait(waiter& w, callbacks_runner::clock::time_point deadline
   if (driven_io_ && (!with_io_thread_ || caller_may_lead())) {
     return wait_driving(w, deadline, on_progress, options_.clock != nullptr);
   }
-  // Counted so that the I/O thread reads for it; needless while it must read anyway (not
-  // joined over a network transport: in-process, joining), which spares an in-process call
-  // two locks.
+  // Counted so that the I/O thread reads for it; needless in-process, where it always
+  // reads, which spares an in-process call two locks.
   std::optional<plain_waiting> counted;
-  if (with_io_thread_ && !w.done.load() && callers_may_read_.load()) counted.emplace(*this);
+  if (with_io_thread_ && !w.done.load() && !inprocess_.load()) counted.emplace(*this);
   std::optional<clock::time_point> learn_from;
   if (!w.done.load()) {
     // The spin is learnt from the answers' times (up to completion, not to the wake), also
@@ -91,12 +90,13 @@ bool session_state::wait(waiter& w, callbacks_runner::clock::time_point deadline
 
 void session_state::offer_lead_locked() {
   if (driven_now_.load()) return;
-  if (followers_.empty()) {
-    if (!with_io_thread_) return;
+  if (with_io_thread_) {
+    // A follower offered the lead when callers may not lead any more finds out, and waits
+    // plainly: the I/O thread must take it.
     if (io_thread_must_read_locked()) io_thread_cv_.notify_one();
-    else if (has_records_.load() && runner_) runner_->offer_read();  // its handlers' reader
-    return;
+    else if (followers_.empty() && has_records_.load() && runner_) runner_->offer_read();  // its handlers' reader
   }
+  if (followers_.empty()) return;
   waiter* next = followers_.front();
   { std::lock_guard lock(next->mutex); }  // a follower between its check and its sleep
   next->cv.notify_all();
@@ -128,15 +128,18 @@ void session_state::run_hook_on_io_thread(std::function<void()> hook) {
   if (!with_io_thread_ || std::this_thread::get_id() == io_thread_id_.load()) return hook();
   std::lock_guard lock(drive_mutex_);
   io_thread_hooks_.push_back(std::move(hook));
-  // Taken by the I/O thread as soon as the lead is free, or at once when it leads already.
-  if (io_thread_leads_) boost::asio::post(*driven_io_, [] {});
-  else if (!driven_now_.load()) io_thread_cv_.notify_one();
+  hooks_pending_.fetch_add(1);
+  // The leader's run_one() returns (the I/O thread then runs it; another leader gives the
+  // lead up, which calls the I/O thread), or the I/O thread takes the free lead.
+  if (driven_now_.load()) boost::asio::post(*driven_io_, [] {});
+  else io_thread_cv_.notify_one();
 }
 
 void session_state::run_io_thread_hooks(std::unique_lock<std::mutex>& lock) {
   while (!io_thread_hooks_.empty()) {
     auto hook = std::move(io_thread_hooks_.front());
     io_thread_hooks_.pop_front();
+    hooks_pending_.fetch_sub(1);
     lock.unlock();
     hook();
     lock.lock();
@@ -175,6 +178,7 @@ bool session_state::lead_while_idle() {
 
 bool session_state::caller_may_lead() const {
   return callers_may_read_.load() && !has_records_.load() && !stopping.load() && !leaving_.load() &&
+         hooks_pending_.load() == 0 &&
          !(runner_ && runner_->in_runner_thread());  // a handler's wait runs other handlers
 }
 
@@ -202,7 +206,7 @@ void session_state::run_io_thread() {
   while (!driven_io_->stopped()) {
     const bool must_read = io_thread_must_read_locked();
     if (driven_now_.load() || (!must_read && !followers_.empty())) {
-      if (lead_releases_ == seen_releases) {
+      if (driven_now_.load() && lead_releases_ == seen_releases) {
         // One leader since we last looked (an idle callbacks thread, a long call): sleep
         // until it lets go, which wakes us (release_lead_locked).
         io_thread_awaits_release_ = true;
@@ -258,7 +262,9 @@ void session_state::lead(waiter& w, callbacks_runner::clock::time_point deadline
   w.driving.store(driven_io_);
   // Each handler run may have answered us; an answer that comes from another thread, and on a
   // manual clock advance() (the deadline is virtual), wake us by a post (waiter::wake_driver).
-  while (!w.done.load() && w.progress_count.load() == 0 && !expired()) {
+  // With an I/O thread behind us, a hook handed to it (on_restore_failed) ends our lead too.
+  while (!w.done.load() && w.progress_count.load() == 0 && !expired() &&
+         !(with_io_thread_ && hooks_pending_.load() > 0)) {
     if (driven_io_->stopped()) {  // stop() ended the client: nothing will answer
       w.fail(std::make_exception_ptr(NotRunningError("the client was stopped")));
       break;
@@ -333,7 +339,15 @@ bool session_state::wait_driving(waiter& w, callbacks_runner::clock::time_point 
   // next call.
   if (answered()) run_ready_if_idle();
   for (;;) {
-    if (!answered() && !expired()) {
+    if (!answered() && !expired() && with_io_thread_ && !caller_may_lead()) {
+      // Callers may not lead any more (leave(), stop(), a subscription, the session's end, a
+      // hook for the I/O thread): the I/O thread reads for us.
+      plain_waiting counted(*this);
+      std::unique_lock lock(w.mutex);
+      auto ready = [&] { return w.done.load() || !w.progress.empty() || (virtual_time && expired()); };
+      if (virtual_time) w.cv.wait(lock, ready);
+      else w.cv.wait_until(lock, deadline, ready);
+    } else if (!answered() && !expired()) {
       bool leads = false;
       {
         std::lock_guard lock(drive_mutex_);
@@ -351,8 +365,9 @@ bool session_state::wait_driving(waiter& w, callbacks_runner::clock::time_point 
         }
         std::lock_guard lock(drive_mutex_);
         followers_.erase(std::find(followers_.begin(), followers_.end(), &w));
-        // Woken as the next leader: lead, unless answered meanwhile (then the next one does).
-        leads = !answered() && !expired() && take_lead_locked();
+        // Woken as the next leader: lead, unless answered meanwhile (then the next one does)
+        // or callers may not lead any more.
+        leads = !answered() && !expired() && (!with_io_thread_ || caller_may_lead()) && take_lead_locked();
         if (!leads) offer_lead_locked();
       }
       if (leads) lead(w, deadline, virtual_time);

@@ -402,6 +402,11 @@ class session_state : public std::enable_shared_from_this<session_state> {
   void offer_lead_locked();
   // Under drive_mutex_: ends the lead of this thread (driven_now_) and offers it on.
   void release_lead_locked();
+  // Ends this thread's lead when it goes out of scope (however the leading ends).
+  struct lead_releaser {
+    session_state& s;
+    ~lead_releaser();
+  };
   // With an I/O thread behind the callers (see "Who reads"):
   bool with_io_thread_ = false;
   std::condition_variable io_thread_cv_;  // run_io_thread() waits here, under drive_mutex_

@@ -108,6 +108,11 @@ bool session_state::take_lead_locked() {
   return true;
 }
 
+session_state::lead_releaser::~lead_releaser() {
+  std::lock_guard lock(s.drive_mutex_);
+  s.release_lead_locked();
+}
+
 void session_state::release_lead_locked() {
   driven_now_.store(false);
   ++lead_releases_;
@@ -165,13 +170,7 @@ bool session_state::lead_while_idle() {
       return false;
     }
   }
-  struct release {
-    session_state& s;
-    ~release() {
-      std::lock_guard lock(s.drive_mutex_);
-      s.release_lead_locked();
-    }
-  } released{*this};
+  lead_releaser released{*this};
   driven_io_->run_one();
   return true;
 }
@@ -250,14 +249,10 @@ void session_state::run_io_thread() {
 void session_state::lead(waiter& w, callbacks_runner::clock::time_point deadline, bool virtual_time) {
   // The lead passes on however this ends (a handler's exception included: on_join, on_leave).
   struct release {
-    session_state& s;
     waiter& w;
-    ~release() {
-      w.driving.store(nullptr);
-      std::lock_guard lock(s.drive_mutex_);
-      s.release_lead_locked();
-    }
-  } released{*this, w};
+    lead_releaser lead;  // released after the body below
+    ~release() { w.driving.store(nullptr); }
+  } released{w, {*this}};
   auto expired = [&] { return (virtual_time ? now() : callbacks_runner::clock::now()) >= deadline; };
   w.driving.store(driven_io_);
   // Each handler run may have answered us; an answer that comes from another thread, and on a
@@ -302,13 +297,7 @@ void session_state::run_ready_if_idle() {
     }
     if (!take_lead_locked()) return;  // the leader runs it (the post woke it)
   }
-  struct release {
-    session_state& s;
-    ~release() {
-      std::lock_guard lock(s.drive_mutex_);
-      s.release_lead_locked();
-    }
-  } released{*this};
+  lead_releaser released{*this};
   run_ready_bounded();
 }
 

@@ -90,12 +90,24 @@ testing::fixture_options over_rawsocket() {
   return o;
 }
 
+// The fixture's callee of com.app.echo.
+void serve_echo(testing::wamp_fixture& f) {
+  f.client("callee", {}, [](AutobahnSync& callee) { callee.register_procedure("com.app.echo", echo); });
+}
+
+// Options for the fixture's client "caller" whose on_leave notes its thread in `left_on`.
+client_options noting_on_leave(testing::wamp_fixture& f, testing::recorder<std::thread::id>& left_on) {
+  auto o = f.options_for("caller");
+  o.on_leave = [&left_on](std::exception_ptr) { left_on.add(std::this_thread::get_id()); };
+  return o;
+}
+
 }  // namespace
 
 TEST_CASE("a caller calling in a loop reads its own results; with callers_read = false its I/O thread does",
           "[client][threads]") {
   testing::wamp_fixture f(over_rawsocket());
-  f.client("callee", {}, [](AutobahnSync& callee) { callee.register_procedure("com.app.echo", echo); });
+  serve_echo(f);
   const bool callers_read = GENERATE(true, false);
   INFO("callers_read = " << callers_read);
   auto seen = std::make_shared<reading_threads>();
@@ -119,11 +131,9 @@ TEST_CASE("after a caller's last read, the I/O thread reads what the router send
   const int calls = GENERATE(1, 5);
   INFO(calls << " calls");
   testing::wamp_fixture f(over_rawsocket());
-  f.client("callee", {}, [](AutobahnSync& callee) { callee.register_procedure("com.app.echo", echo); });
+  serve_echo(f);
   testing::recorder<std::thread::id> left_on;
-  auto o = f.options_for("caller");
-  o.on_leave = [&](std::exception_ptr) { left_on.add(std::this_thread::get_id()); };
-  AutobahnSync caller({}, o);
+  AutobahnSync caller({}, noting_on_leave(f, left_on));
   caller.run(f.url(), f.realm_name());
   for (int i = 0; i < calls; ++i) REQUIRE(caller.session().call("com.app.echo", {i}).value() == i);
   // Nobody calls any more: the router's GOODBYE is read by the I/O thread.
@@ -209,11 +219,9 @@ TEST_CASE("the session's end read by a caller in its call: on_leave runs on the 
 
 TEST_CASE("leave() after calls: on_leave has run, on the I/O thread, when leave() returns", "[client][threads]") {
   testing::wamp_fixture f(over_rawsocket());
-  f.client("callee", {}, [](AutobahnSync& callee) { callee.register_procedure("com.app.echo", echo); });
+  serve_echo(f);
   testing::recorder<std::thread::id> left_on;
-  auto o = f.options_for("caller");
-  o.on_leave = [&](std::exception_ptr) { left_on.add(std::this_thread::get_id()); };
-  AutobahnSync caller({}, o);
+  AutobahnSync caller({}, noting_on_leave(f, left_on));
   caller.run(f.url(), f.realm_name());
   for (int i = 0; i < 5; ++i) REQUIRE(caller.session().call("com.app.echo", {i}).value() == i);
   caller.session().leave();
@@ -225,7 +233,7 @@ TEST_CASE("leave() after calls: on_leave has run, on the I/O thread, when leave(
 TEST_CASE("stop() from on_leave, which runs on the I/O thread, waits for nothing that thread would read",
           "[client][threads]") {
   testing::wamp_fixture f(over_rawsocket());
-  f.client("callee", {}, [](AutobahnSync& callee) { callee.register_procedure("com.app.echo", echo); });
+  serve_echo(f);
   client_options o;
   // Such a wait would outlast the test's time limit.
   o.leave_timeout = std::chrono::hours(1);

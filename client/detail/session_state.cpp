@@ -149,8 +149,7 @@ void session_state::check_usable() const {
 }
 
 bool session_state::on_io_thread() const {
-  return strand_.running_in_this_thread() || gate_->held_here() ||
-         (with_io_thread_ && std::this_thread::get_id() == io_thread_id_.load());
+  return strand_.running_in_this_thread() || gate_->held_here() || is_io_thread();
 }
 
 void session_state::check_running() const {

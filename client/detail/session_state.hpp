@@ -435,13 +435,20 @@ class session_state : public std::enable_shared_from_this<session_state> {
   bool io_thread_must_read_locked() const;
   // Whether a blocked caller on this thread may lead now.
   bool caller_may_lead() const;
+  // Whether a waiter on this thread waits by leading or following (wait_driving).
+  bool waits_driving() const { return driven_io_ && (!with_io_thread_ || caller_may_lead()); }
+  // Whether this is the I/O thread of run_io_thread().
+  bool is_io_thread() const { return with_io_thread_ && std::this_thread::get_id() == io_thread_id_.load(); }
   // After the records changed (strand): has_records_, and the I/O thread told.
   void records_changed();
-  // While a waiter waits without leading: counted in plain_waiters_, so that someone reads.
+  // While a waiter `w` waits without leading: counted in plain_waiters_, so that someone
+  // reads. Not counted when nothing is needed: no I/O thread behind the callers, `w`
+  // answered already, or in-process (the I/O thread always reads there).
   struct plain_waiting {
-    explicit plain_waiting(session_state& s);
+    plain_waiting(session_state& s, const waiter& w);
     ~plain_waiting();
     session_state& state;
+    bool counted;
   };
   // Runs the handlers of driven_io_ that are ready, a few at most.
   void run_ready_bounded();

@@ -30,13 +30,8 @@ bool session_state::wait(waiter& w, callbacks_runner::clock::time_point deadline
                          std::string_view what, std::string_view subject) {
   using clock = callbacks_runner::clock;
   if (options_.wait) return wait_through_hook(w, deadline, on_progress, what, subject);
-  if (driven_io_ && (!with_io_thread_ || caller_may_lead())) {
-    return wait_driving(w, deadline, on_progress, options_.clock != nullptr);
-  }
-  // Counted so that the I/O thread reads for it; needless in-process, where it always
-  // reads, which spares an in-process call two locks.
-  std::optional<plain_waiting> counted;
-  if (with_io_thread_ && !w.done.load() && !inprocess_.load()) counted.emplace(*this);
+  if (waits_driving()) return wait_driving(w, deadline, on_progress, options_.clock != nullptr);
+  plain_waiting counted(*this, w);
   std::optional<clock::time_point> learn_from;
   if (!w.done.load()) {
     // The spin is learnt from the answers' times (up to completion, not to the wake), also
@@ -130,7 +125,7 @@ bool session_state::io_thread_must_read_locked() const {
 }
 
 void session_state::run_hook_on_io_thread(std::function<void()> hook) {
-  if (!with_io_thread_ || std::this_thread::get_id() == io_thread_id_.load()) return hook();
+  if (!with_io_thread_ || is_io_thread()) return hook();
   std::lock_guard lock(drive_mutex_);
   io_thread_hooks_.push_back(std::move(hook));
   hooks_pending_.fetch_add(1);
@@ -181,13 +176,16 @@ bool session_state::caller_may_lead() const {
          !(runner_ && runner_->in_runner_thread());  // a handler's wait runs other handlers
 }
 
-session_state::plain_waiting::plain_waiting(session_state& s) : state(s) {
+session_state::plain_waiting::plain_waiting(session_state& s, const waiter& w)
+    : state(s), counted(s.with_io_thread_ && !w.done.load() && !s.inprocess_.load()) {
+  if (!counted) return;
   std::lock_guard lock(s.drive_mutex_);
   ++s.plain_waiters_;
   if (!s.driven_now_.load()) s.io_thread_cv_.notify_one();
 }
 
 session_state::plain_waiting::~plain_waiting() {
+  if (!counted) return;
   std::lock_guard lock(state.drive_mutex_);
   --state.plain_waiters_;
 }
@@ -302,14 +300,12 @@ void session_state::run_ready_if_idle() {
 }
 
 bool session_state::wait_real_time(waiter& w, callbacks_runner::clock::time_point deadline) {
-  if (driven_io_ && (!with_io_thread_ || caller_may_lead())) return wait_driving(w, deadline, {}, false);
+  if (waits_driving()) return wait_driving(w, deadline, {}, false);
   // On the thread that reads (stop() from on_leave): what it waits for waits behind it.
-  if (driven_io_ && (driven_io_->get_executor().running_in_this_thread() ||
-                     (with_io_thread_ && std::this_thread::get_id() == io_thread_id_.load()))) {
+  if (driven_io_ && (driven_io_->get_executor().running_in_this_thread() || is_io_thread())) {
     return w.done.load();
   }
-  std::optional<plain_waiting> counted;
-  if (with_io_thread_ && !w.done.load()) counted.emplace(*this);
+  plain_waiting counted(*this, w);
   std::unique_lock lock(w.mutex);
   return w.cv.wait_until(lock, deadline, [&] { return w.done.load(); });
 }
@@ -331,7 +327,7 @@ bool session_state::wait_driving(waiter& w, callbacks_runner::clock::time_point 
     if (!answered() && !expired() && with_io_thread_ && !caller_may_lead()) {
       // Callers may not lead any more (leave(), stop(), a subscription, the session's end, a
       // hook for the I/O thread): the I/O thread reads for us.
-      plain_waiting counted(*this);
+      plain_waiting counted(*this, w);
       std::unique_lock lock(w.mutex);
       auto ready = [&] { return w.done.load() || !w.progress.empty() || (virtual_time && expired()); };
       if (virtual_time) w.cv.wait(lock, ready);

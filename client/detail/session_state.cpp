@@ -396,10 +396,19 @@ void session_state::on_session_closed(std::exception_ptr why) {
   // The transport's close follows; a reconnect must not wait for it.
   connection_.reset();
   // After leave()/stop() the end was asked for, even when the router's answer never came.
+  // leave() and stop() return after on_leave, also when it runs later on the I/O thread.
+  auto close_waiters = std::exchange(close_waiters_, {});
+  auto end_waits = [close_waiters] {
+    for (auto& w : close_waiters) w->complete(nullptr, [](auto&) {});
+  };
   if (options_.on_leave) {
-    run_hook_on_io_thread([hook = options_.on_leave, why = left_ ? nullptr : why] { call_hook(hook, why); });
+    run_hook_on_io_thread([hook = options_.on_leave, why = left_ ? nullptr : why, end_waits] {
+      call_hook(hook, why);
+      end_waits();
+    });
+  } else {
+    end_waits();
   }
-  for (auto& w : std::exchange(close_waiters_, {})) w->complete(nullptr, [](auto&) {});
   if (auto jw = std::exchange(join_waiter_, nullptr)) {
     jw->fail(why ? why : std::make_exception_ptr(TransportLost("the session closed")));
     return;

@@ -1,8 +1,10 @@
 // Calls per second through the router with concurrent callers: N threads sharing one caller
-// session, and N threads each with its own session; one callee echoing 16 bytes. The callers
-// have an I/O thread each, or none (client_options::caller_driven_io: the waiting callers
-// read the connection themselves, taking turns on a shared session), or an I/O thread that
-// reads every answer (client_options::callers_read = false, the default before 2026-11-27).
+// session, and N threads each with its own session; one callee echoing 16 bytes, with the
+// default options (one callbacks thread, which reads the invocations while it is idle; until
+// 2026-11-27 the callee had two callbacks threads). The callers have an I/O thread each, or
+// none (client_options::caller_driven_io: the waiting callers read the connection
+// themselves, taking turns on a shared session), or an I/O thread that reads every answer
+// (client_options::callers_read = false, the default before 2026-11-27).
 #include <memory>
 #include <thread>
 #include <vector>
@@ -28,7 +30,6 @@ void BM_concurrent_calls(benchmark::State& state) {
   const auto kind = wamp::serializer_kind::msgpack;
   bench_router router(t);
   auto options = router.options(kind);
-  options.callback_threads = 2;  // the callee answers on two threads
   AutobahnSync callee({}, options);
   callee.register_procedure("bench.echo", [](const wamp::list& args, const wamp::dict&, const invocation_details&) {
     return call_result{args};

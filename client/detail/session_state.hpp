@@ -143,8 +143,10 @@ class session_state : public std::enable_shared_from_this<session_state> {
   // continuous reading (a waiter that does not lead, the join, the loss of the session,
   // stopping, handlers without a callbacks thread that reads), otherwise once nobody led
   // for io_thread_takeover. So a caller calling in a loop, or a callee answering one,
-  // keeps the lead without waking anyone, and what the router sends unasked (a GOODBYE, an
-  // INTERRUPT for a running handler) waits at most that long.
+  // keeps the lead without waking anyone. While leaders come and go the I/O thread looks
+  // ever less often (up to io_thread_look_cap apart), so what the router sends unasked after
+  // the last call (a GOODBYE, an INTERRUPT for a running handler) waits at most about
+  // io_thread_look_cap + io_thread_takeover.
 
   /// The I/O thread's loop with callers_read: leads whenever no caller does (see "Who
   /// reads"), until the io_context is stopped.
@@ -156,6 +158,8 @@ class session_state : public std::enable_shared_from_this<session_state> {
   /// not (see "Who reads").
   bool lead_while_idle();
   static constexpr std::chrono::milliseconds io_thread_takeover{1};
+  /// The longest the I/O thread sleeps between looks while leaders come and go.
+  static constexpr std::chrono::milliseconds io_thread_look_cap{16};
 
   /// Runs `f(state)` on the I/O executor (a caller-driven client runs it at once on this
   /// thread when no other thread leads).

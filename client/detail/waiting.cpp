@@ -200,6 +200,10 @@ void session_state::run_io_thread() {
   std::unique_lock lock(drive_mutex_);
   io_thread_id_.store(std::this_thread::get_id());
   auto seen_releases = lead_releases_;
+  // How long to sleep while leaders come and go: doubles each time they kept reading
+  // meanwhile (a caller calling in a loop), so that the backstop does not wake a thousand
+  // times a second beside busy callers; back to io_thread_takeover once it reads.
+  auto look_again = std::chrono::duration_cast<clock::duration>(io_thread_takeover);
   while (!driven_io_->stopped()) {
     const bool must_read = io_thread_must_read_locked();
     if (driven_now_.load() || (!must_read && !followers_.empty())) {
@@ -211,8 +215,9 @@ void session_state::run_io_thread() {
         io_thread_awaits_release_ = false;
       } else {
         // Leaders come and go (calls in a loop): look again in a while, not at each release.
+        if (lead_releases_ != seen_releases) look_again = std::min<clock::duration>(2 * look_again, io_thread_look_cap);
         seen_releases = lead_releases_;
-        io_thread_cv_.wait_for(lock, io_thread_takeover);
+        io_thread_cv_.wait_for(lock, look_again);
       }
       continue;
     }
@@ -224,6 +229,7 @@ void session_state::run_io_thread() {
         continue;
       }
     }
+    look_again = io_thread_takeover;
     driven_now_.store(true);
     io_thread_leads_ = true;
     io_thread_called_ = false;

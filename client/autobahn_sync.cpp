@@ -41,6 +41,12 @@ AutobahnSync::~AutobahnSync() {
     } catch (...) {
     }
   }
+  {
+    // A stop() from a handler of run(blocking=true), or from on_leave, did not wait for
+    // run() to return.
+    std::unique_lock lock(mutex_);
+    await_blocking_run(lock);
+  }
   join_threads();
   // Threads that could not be joined because this destructor runs on them.
   if (io_thread_.joinable()) io_thread_.detach();
@@ -237,6 +243,19 @@ void AutobahnSync::run(const run_options& options) {
   }
   if (options.callback) runner_->post(options.callback);
   if (options.blocking) {
+    {
+      std::lock_guard lock(mutex_);
+      if (!running_ || stopping_) return;  // stopped meanwhile, from another thread
+      blocking_run_thread_ = std::this_thread::get_id();
+    }
+    struct leave_blocking_run {
+      AutobahnSync& client;
+      ~leave_blocking_run() {
+        std::lock_guard lock(client.mutex_);
+        client.blocking_run_thread_ = {};
+        client.lifecycle_cv_.notify_all();  // under the lock: the waiter may destroy us next
+      }
+    } left{*this};
     runner_->run();
   }
 }
@@ -424,12 +443,23 @@ void AutobahnSync::teardown() {
   // From here on no foreign thread (a manual clock's) may hold the state: the io_context it
   // uses can be destroyed once this client is.
   if (state_) state_->foreign()->close();
+  // Not from a hook on the I/O thread (on_leave): a handler of run(blocking=true) may wait
+  // for that hook (leave()). The destructor waits instead.
+  const bool from_hook = state_ && state_->on_io_thread();
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    if (!from_hook) await_blocking_run(lock);
     running_ = false;
     stopping_ = false;
   }
   lifecycle_cv_.notify_all();
+}
+
+void AutobahnSync::await_blocking_run(std::unique_lock<std::mutex>& lock) {
+  const auto me = std::this_thread::get_id();
+  lifecycle_cv_.wait(lock, [&] {
+    return blocking_run_thread_ == std::thread::id{} || blocking_run_thread_ == me;
+  });
 }
 
 void AutobahnSync::start_runner_threads(boost::asio::io_context* shared_io) {

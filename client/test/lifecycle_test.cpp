@@ -3,6 +3,7 @@
 // failed connect.
 #include "client/autobahn_sync.hpp"
 
+#include <atomic>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -130,6 +131,52 @@ TEST_CASE_METHOD(testing::wamp_fixture,
   CHECK(callback_thread == me);
   CHECK(handler_thread == me);
   CHECK_FALSE(app.running());
+}
+
+TEST_CASE_METHOD(testing::wamp_fixture,
+                 "stop() from another thread returns after run(blocking=true) has returned",
+                 "[client][threads]") {
+  // So that the client may be destroyed as soon as stop() returns: run() must be done with it.
+  auto app = std::make_unique<AutobahnSync>(std::vector<std::string>{}, options_for("app"));
+  testing::recorder<bool> joined, handler_entered, release_handler, stop_returned;
+  app->register_procedure("com.hold", [&](const w::list&, const w::dict&, const invocation_details&) {
+    handler_entered.add(true);
+    release_handler.wait_for(1);
+    return call_result{};
+  });
+  std::atomic<bool> run_returned{false};
+  run_options ro;
+  ro.blocking = true;
+  ro.callback = [&] { joined.add(true); };
+  std::thread runner([&] {
+    app->run(ro);
+    run_returned = true;
+  });
+  std::thread caller([&] {
+    if (!joined.wait_for(1)) return;
+    try {
+      app->session().call("com.hold");
+    } catch (const Error&) {
+      // stopped under it
+    }
+  });
+  REQUIRE(handler_entered.wait_for(1));
+  bool run_returned_before_stop = false;
+  std::thread stopper([&] {
+    app->stop();
+    run_returned_before_stop = run_returned.load();
+    stop_returned.add(true);
+  });
+  // The handler holds run() on its thread: stop() waits for it (a bounded wait for something
+  // that must not happen).
+  CHECK_FALSE(stop_returned.wait_for(1, 200ms));
+  release_handler.add(true);
+  REQUIRE(stop_returned.wait_for(1));
+  stopper.join();
+  CHECK(run_returned_before_stop);
+  app.reset();
+  caller.join();
+  runner.join();
 }
 
 TEST_CASE_METHOD(testing::wamp_fixture,

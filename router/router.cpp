@@ -78,6 +78,7 @@ struct router::impl : std::enable_shared_from_this<router::impl> {
       if (auto s = self.lock()) {
         const char* limit = ec == wamp::errc::message_too_large ? "max_message_size"
                             : ec == wamp::errc::nesting_too_deep ? "max_depth"
+                            : ec == wamp::errc::decoded_too_large ? "max_decoded_size"
                                                                  : "";
         s->core.receive_bad(id, detail, limit);
       }

@@ -36,6 +36,7 @@ class category final : public boost::system::error_category {
       case errc::tls_bad_configuration: return "TLS: the CA certificates given (ca_file / ca_pem) cannot be loaded";
       case errc::unrepresentable:
         return "a value this serializer cannot carry faithfully (JSON: NaN, Infinity, or text starting with NUL)";
+      case errc::decoded_too_large: return "decoded payload exceeds the memory limit";
     }
     return "unknown wamp error";
   }

@@ -38,6 +38,9 @@ enum class errc {
 
   // Encoding (appended: the values above stay as they were).
   unrepresentable,  // a value the serializer cannot carry faithfully (JSON: NaN, Infinity, text starting with NUL)
+
+  // Decoding (appended).
+  decoded_too_large,  // the decoded values would take more memory than the limit
 };
 
 /// The category of errc values; its name() is "wamp".

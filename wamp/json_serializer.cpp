@@ -14,6 +14,7 @@
 
 #include "wamp/base64.hpp"
 #include "wamp/codec.hpp"
+#include "wamp/detail/decoded_size.hpp"
 #include "wamp/detail/message_writer.hpp"
 #include "wamp/serializer.hpp"
 
@@ -137,25 +138,27 @@ class json_writer {
   bool first_ = true;
 };
 
-// Feeds nlohmann's DOM builder while counting nesting, so an attacker's "[[[[..." is refused
-// at the limit instead of building a deep tree.
-class depth_limited_builder {
+// Feeds nlohmann's DOM builder while counting nesting and the memory the values take, so an
+// attacker's "[[[[..." or "[[],[],[],..." is refused at the limit instead of being built.
+class limited_builder {
  public:
-  depth_limited_builder(value& result, int max_depth) : dom_(result, true), max_depth_(max_depth) {}
+  limited_builder(value& result, const decode_limits& limits)
+      : dom_(result, true), max_depth_(limits.max_depth), size_(limits.max_decoded_size) {}
 
   bool too_deep = false;
+  bool too_large = false;
 
-  bool null() { return dom_.null(); }
-  bool boolean(bool v) { return dom_.boolean(v); }
-  bool number_integer(value::number_integer_t v) { return dom_.number_integer(v); }
-  bool number_unsigned(value::number_unsigned_t v) { return dom_.number_unsigned(v); }
-  bool number_float(value::number_float_t v, const std::string& s) { return dom_.number_float(v, s); }
-  bool string(std::string& v) { return dom_.string(v); }
-  bool binary(value::binary_t& v) { return dom_.binary(v); }
-  bool start_object(std::size_t n) { return enter() && dom_.start_object(n); }
-  bool key(std::string& v) { return dom_.key(v); }
+  bool null() { return fits(size_.scalar()) && dom_.null(); }
+  bool boolean(bool v) { return fits(size_.scalar()) && dom_.boolean(v); }
+  bool number_integer(value::number_integer_t v) { return fits(size_.scalar()) && dom_.number_integer(v); }
+  bool number_unsigned(value::number_unsigned_t v) { return fits(size_.scalar()) && dom_.number_unsigned(v); }
+  bool number_float(value::number_float_t v, const std::string& s) { return fits(size_.scalar()) && dom_.number_float(v, s); }
+  bool string(std::string& v) { return fits(size_.string(v.size())) && dom_.string(v); }
+  bool binary(value::binary_t& v) { return fits(size_.binary(v.size())) && dom_.binary(v); }
+  bool start_object(std::size_t n) { return enter() && fits(size_.dict()) && dom_.start_object(n); }
+  bool key(std::string& v) { return fits(size_.dict_entry(v.size())) && dom_.key(v); }
   bool end_object() { --depth_; return dom_.end_object(); }
-  bool start_array(std::size_t n) { return enter() && dom_.start_array(n); }
+  bool start_array(std::size_t n) { return enter() && fits(size_.list()) && dom_.start_array(n); }
   bool end_array() { --depth_; return dom_.end_array(); }
   bool parse_error(std::size_t position, const std::string& token, const nlohmann::detail::exception& e) {
     error_message = e.what();
@@ -173,9 +176,15 @@ class depth_limited_builder {
     return true;
   }
 
+  bool fits(bool within_limit) {
+    if (!within_limit) too_large = true;
+    return within_limit;
+  }
+
   nlohmann::detail::json_sax_dom_parser<value> dom_;
   int max_depth_;
   int depth_ = 0;
+  detail::decoded_size size_;
 };
 
 // Turns "\0<base64>" strings back into binary values, in place. Returns false on bad base64.
@@ -277,24 +286,31 @@ class json_serializer_impl final : public serializer {
         return failed;
       }
       value parsed;
-      depth_limited_builder builder(parsed, limits.max_depth);
+      limited_builder builder(parsed, limits);
       bool ok = value::sax_parse(bytes.begin(), bytes.end(), &builder, nlohmann::detail::input_format_t::json, true);
       bool nonfinite = false;
-      if (!ok && !builder.too_deep) {
+      if (!ok && !builder.too_deep && !builder.too_large) {
         if (const auto marked = with_nonfinite_markers(bytes)) {
           value again;
-          depth_limited_builder retry(again, limits.max_depth);
+          limited_builder retry(again, limits);
           if (value::sax_parse(marked->begin(), marked->end(), &retry, nlohmann::detail::input_format_t::json, true)) {
             parsed = std::move(again);
             ok = nonfinite = true;
-          } else if (retry.too_deep) {
-            builder.too_deep = true;  // what kept it from parsing once the tokens were read
+          } else {
+            // What kept it from parsing once the tokens were read.
+            builder.too_deep = retry.too_deep;
+            builder.too_large = retry.too_large;
           }
         }
       }
       if (builder.too_deep) {
         failed.error = errc::nesting_too_deep;
         failed.detail = "values nest deeper than " + std::to_string(limits.max_depth);
+        return failed;
+      }
+      if (builder.too_large) {
+        failed.error = errc::decoded_too_large;
+        failed.detail = detail::decoded_too_large_detail(limits.max_decoded_size);
         return failed;
       }
       if (!ok) {

@@ -11,6 +11,7 @@
 #include <msgpack.hpp>
 
 #include "wamp/codec.hpp"
+#include "wamp/detail/decoded_size.hpp"
 #include "wamp/detail/message_writer.hpp"
 #include "wamp/serializer.hpp"
 #include "wamp/utf8.hpp"
@@ -84,44 +85,47 @@ class msgpack_writer {
 // parse at the first problem, which `error` and `detail` then describe.
 class value_builder {
  public:
-  value_builder(int max_depth, std::size_t input_size) : max_depth_(max_depth), input_size_(input_size) {}
+  explicit value_builder(const decode_limits& limits) : max_depth_(limits.max_depth), size_(limits.max_decoded_size) {}
 
   value result;
   errc error = errc{};
   std::string detail;
 
-  bool visit_nil() { return put(nullptr); }
-  bool visit_boolean(bool v) { return put(v); }
-  bool visit_positive_integer(std::uint64_t v) { return put(v); }
-  bool visit_negative_integer(std::int64_t v) { return put(v); }
-  bool visit_float32(float v) { return put(static_cast<double>(v)); }
-  bool visit_float64(double v) { return put(v); }
+  bool visit_nil() { return size_.scalar() ? put(nullptr) : too_large(); }
+  bool visit_boolean(bool v) { return size_.scalar() ? put(v) : too_large(); }
+  bool visit_positive_integer(std::uint64_t v) { return size_.scalar() ? put(v) : too_large(); }
+  bool visit_negative_integer(std::int64_t v) { return size_.scalar() ? put(v) : too_large(); }
+  bool visit_float32(float v) { return size_.scalar() ? put(static_cast<double>(v)) : too_large(); }
+  bool visit_float64(double v) { return size_.scalar() ? put(v) : too_large(); }
   bool visit_str(const char* data, std::uint32_t size) {
     const std::string_view text(data, size);
     if (!is_valid_utf8(text)) return fail(errc::invalid_utf8, in_key_ ? "a dict key is not valid UTF-8" : "a str value is not valid UTF-8");
     if (in_key_) {
+      if (!size_.dict_entry(size)) return too_large();
       keys_.back().assign(text);
       return true;
     }
-    return put(std::string(text));
+    return size_.string(size) ? put(std::string(text)) : too_large();
   }
   bool visit_bin(const char* data, std::uint32_t size) {
+    if (!size_.binary(size)) return too_large();
     const auto* p = reinterpret_cast<const std::uint8_t*>(data);
     return put(value::binary(binary::container_type(p, p + size)));
   }
   bool visit_ext(const char*, std::uint32_t) { return fail(errc::wrong_element_type, "MsgPack ext values are not WAMP values"); }
 
   bool start_array(std::uint32_t count) {
+    if (!size_.list()) return too_large();
     if (!open(value::array())) return false;
-    // Room for what the header announces, up to one element per input byte (a forged count
-    // reserves no more than an honest message of this size would need).
-    open_.back().get_ref<list&>().reserve(std::min<std::size_t>(count, input_size_));
+    // Room for what the header announces, up to a few thousand elements: a forged count
+    // (nested lists each announcing millions) must not reserve what size_ never sees.
+    open_.back().get_ref<list&>().reserve(std::min<std::size_t>(count, 4096));
     return true;
   }
   bool start_array_item() { return true; }
   bool end_array_item() { return true; }
   bool end_array() { return close(); }
-  bool start_map(std::uint32_t) { return open(value::object()); }
+  bool start_map(std::uint32_t) { return size_.dict() ? open(value::object()) : too_large(); }
   bool start_map_key() {
     in_key_ = true;
     return true;
@@ -150,6 +154,9 @@ class value_builder {
     return false;
   }
   bool not_a_key() { return fail(errc::wrong_element_type, "a dict key is not a string"); }
+  bool too_large() {
+    return fail(errc::decoded_too_large, detail::decoded_too_large_detail(size_.limit()));
+  }
 
   // A finished value goes into the container being filled, or is the result.
   bool put(value v) {
@@ -184,7 +191,7 @@ class value_builder {
   }
 
   int max_depth_;
-  std::size_t input_size_;
+  detail::decoded_size size_;
   std::vector<value> open_;
   std::vector<std::string> keys_;  // the key of the entry being read, per open container
   bool in_key_ = false;  // between start_map_key and end_map_key: only a str may come
@@ -227,7 +234,7 @@ class msgpack_serializer_impl final : public serializer {
         failed.detail = "no MsgPack data";
         return failed;
       }
-      value_builder builder(limits.max_depth, bytes.size());
+      value_builder builder(limits);
       std::size_t offset = 0;
       if (!msgpack::v2::parse(bytes.data(), bytes.size(), offset, builder) || builder.error != errc{}) {
         failed.error = builder.error != errc{} ? builder.error : errc::malformed;

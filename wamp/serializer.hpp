@@ -24,10 +24,16 @@ enum class serializer_kind : int { json = 1, msgpack = 2 };
 inline constexpr std::size_t default_max_message_size = std::size_t{16} << 20;
 /// Default limit on how deeply payload values may nest (lists and dicts).
 inline constexpr int default_max_depth = 64;
+/// Default limit on the memory one decoded message's values take (64 MiB, estimated).
+inline constexpr std::size_t default_max_decoded_size = std::size_t{64} << 20;
 
 struct decode_limits {
   std::size_t max_message_size = default_max_message_size;
   int max_depth = default_max_depth;
+  /// The decoded values take up to ~50 times the bytes they came in (an empty list is one
+  /// MsgPack byte and a 48-byte value): past this estimate decoding fails with
+  /// decoded_too_large instead of taking the memory.
+  std::size_t max_decoded_size = default_max_decoded_size;
 };
 
 /// The outcome of decoding: `error` is clear and `msg` holds the message, or `error` says why

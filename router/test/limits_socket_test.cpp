@@ -540,6 +540,32 @@ TEST_CASE("a peer that pings and never reads is cut off at max_send_queue_bytes;
   CHECK(other.next<wamp::result>().args.at(0) == 1);
 }
 
+TEST_CASE("a message whose values would take more than max_decoded_size gets ABORT protocol_violation; it is logged",
+          "[integration]") {
+  log_recorder log;
+  router::router_options options;
+  options.core.log = log.sink();
+  options.transport.max_decoded_size = std::size_t{1} << 20;
+  router::router r(realm_with_alice(), options);
+  const auto port = r.listen_rawsocket();
+  asio::io_context io;
+  tcp::socket s = rawsocket_by_hand(io, port);
+  error_code ec;
+  // 90 KB of empty lists: about 1.4 MB once decoded.
+  std::string lists = "[]";
+  for (int i = 1; i < 30'000; ++i) lists += ",[]";
+  asio::write(s, asio::buffer(frame("[1,\"realm1\",{\"x\":[" + lists + "]}]")));
+  const auto decoded = read_message(io, s, ec);
+  REQUIRE(decoded.ok());
+  REQUIRE(std::holds_alternative<wamp::abort>(decoded.msg));
+  CHECK(std::get<wamp::abort>(decoded.msg).reason == router::uris::protocol_violation);
+  CHECK(read_bytes(io, s, 1, ec).empty());  // then the router closes
+  CHECK_THAT(log.wait_for_line("limit max_decoded_size: "),
+             Catch::StartsWith("limit max_decoded_size: abort session=") &&
+                 Catch::Contains(" peer=" + peer_name_of(s) + " reason=wamp.error.protocol_violation") &&
+                 Catch::Contains("1048576 bytes of memory"));
+}
+
 TEST_CASE("a message nested deeper than max_depth gets ABORT protocol_violation; it is logged", "[integration]") {
   log_recorder log;
   router::router_options options;

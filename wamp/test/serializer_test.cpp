@@ -234,6 +234,54 @@ TEST_CASE("nesting deeper than the limit is refused in both serializers", "[unit
   CHECK(decode(wamp::msgpack_serializer(), arrays).error == errc::nesting_too_deep);
 }
 
+TEST_CASE("values that would take more memory than max_decoded_size are refused in both serializers", "[unit]") {
+  const auto& s = pick(GENERATE(1, 2));
+  // A CALL whose arguments are 100,000 empty lists, dicts or short strings: a few hundred
+  // kilobytes that decode to several megabytes.
+  const auto call_with = [&](const value& element) {
+    value args = value::array();
+    for (int i = 0; i < 100'000; ++i) args.push_back(element);
+    std::string bytes;
+    REQUIRE_FALSE(s.encode(wamp::call{1, {}, "a.b", args.get<wamp::list>()}, bytes));
+    return bytes;
+  };
+  wamp::decode_limits four_mib;
+  four_mib.max_decoded_size = std::size_t{4} << 20;
+  for (const value& element : {value::array(), value::object(), value("short")}) {
+    const auto bytes = call_with(element);
+    CHECK(decode(s, bytes).ok());
+    const auto refused = decode(s, bytes, four_mib);
+    CHECK(refused.error == errc::decoded_too_large);
+    CHECK(refused.detail == "the decoded values would take over 4194304 bytes of memory (the limit)");
+  }
+  // Dict keys count too.
+  value many_keys = value::object();
+  for (int i = 0; i < 100'000; ++i) many_keys["k" + std::to_string(i)] = 1;
+  std::string bytes;
+  REQUIRE_FALSE(s.encode(wamp::call{1, {}, "a.b", {}, many_keys.get<wamp::dict>()}, bytes));
+  CHECK(decode(s, bytes).ok());
+  CHECK(decode(s, bytes, four_mib).error == errc::decoded_too_large);
+}
+
+TEST_CASE("the default max_decoded_size refuses 2 MB of empty lists and takes a million numbers", "[unit]") {
+  // MsgPack: [48, 1, {}, "a.b", [<n elements, each one byte>]].
+  const auto call_of = [](std::uint32_t n, char element) {
+    std::string bytes = "\x95\x30\x01\x80\xa3" "a.b" "\xdd";
+    for (int shift : {24, 16, 8, 0}) bytes += static_cast<char>((n >> shift) & 0xff);
+    return bytes.append(n, element);
+  };
+  const auto empty_lists = decode(wamp::msgpack_serializer(), call_of(2'000'000, '\x90'));
+  CHECK(empty_lists.error == errc::decoded_too_large);  // ~100 MB of values
+  const auto numbers = decode(wamp::msgpack_serializer(), call_of(1'000'000, '\x07'));
+  REQUIRE(numbers.ok());
+  CHECK(std::get<wamp::call>(numbers.msg).args.size() == 1'000'000);
+  // A forged count (lists announcing 2^32 - 1 elements each, nested) reserves little and
+  // ends as malformed input.
+  std::string forged = "\x95\x30\x01\x80\xa3" "a.b";
+  for (int i = 0; i < 60; ++i) forged += "\xdd\xff\xff\xff\xff";
+  CHECK(decode(wamp::msgpack_serializer(), forged).error == errc::malformed);
+}
+
 TEST_CASE("input over the size limit is refused before parsing", "[unit]") {
   const std::string msg = R"([48, 1, {}, "a.b", ["0123456789"]])";
   const auto& s = pick(GENERATE(1, 2));

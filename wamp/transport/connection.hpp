@@ -55,6 +55,10 @@ struct transport_options {
   std::size_t max_message_size = default_max_message_size;
   /// Payload nesting limit for decoding.
   int max_depth = default_max_depth;
+  /// Limit on the memory one received message's values take once decoded (an estimate,
+  /// decode_limits::max_decoded_size): a message under max_message_size can still decode
+  /// to ~50 times its size.
+  std::size_t max_decoded_size = default_max_decoded_size;
   /// Bytes that may wait in the outgoing queue; past it send() fails with send_queue_full
   /// and the connection is closed (a peer that does not read must not hold our memory).
   std::size_t max_send_queue_bytes = std::size_t{64} << 20;

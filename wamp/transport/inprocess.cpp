@@ -142,7 +142,7 @@ void inprocess_connection::send_bytes(std::string bytes) {
 
 void inprocess_connection::receive_bytes(std::string bytes) {
   if (finished_ || !serializer_) return;
-  auto decoded = serializer_->decode(bytes, {options_.max_message_size, options_.max_depth});
+  auto decoded = serializer_->decode(bytes, {options_.max_message_size, options_.max_depth, options_.max_decoded_size});
   if (decoded.ok()) {
     receive(std::move(decoded.msg));
   } else if (started_ && handler_.on_bad_message) {

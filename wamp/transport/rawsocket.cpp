@@ -276,7 +276,7 @@ class rawsocket_connection final : public connection,
 
   void on_frame(frame_type type, std::string_view payload) {
     if (type == frame_type::message) {
-      auto decoded = serializer_.decode(payload, {receive_limit_, options_.max_depth});
+      auto decoded = serializer_.decode(payload, {receive_limit_, options_.max_depth, options_.max_decoded_size});
       if (decoded.ok()) {
         if (handler_.on_message) {
           delivering_scope scope;

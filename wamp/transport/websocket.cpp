@@ -176,7 +176,8 @@ class websocket_connection final : public connection,
       if (ec) return self->on_read_error(ec);
       const auto data = self->buffer_.cdata();
       const std::string_view bytes(static_cast<const char*>(data.data()), data.size());
-      auto decoded = self->serializer_.decode(bytes, {self->options_.max_message_size, self->options_.max_depth});
+      auto decoded = self->serializer_.decode(
+          bytes, {self->options_.max_message_size, self->options_.max_depth, self->options_.max_decoded_size});
       self->buffer_.consume(self->buffer_.size());
       if (self->buffer_.capacity() > large_message_room) self->buffer_.shrink_to_fit();  // a large one passed
       if (self->finished_) return;

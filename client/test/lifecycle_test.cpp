@@ -134,24 +134,23 @@ TEST_CASE_METHOD(testing::wamp_fixture,
 }
 
 TEST_CASE_METHOD(testing::wamp_fixture,
-                 "stop() from another thread returns after run(blocking=true) has returned",
+                 "stop() from another thread returns after run(blocking=true) is done with the client",
                  "[client][threads]") {
-  // So that the client may be destroyed as soon as stop() returns: run() must be done with it.
+  // So that the client may be destroyed as soon as stop() returns, while the thread of
+  // run(blocking=true) is still on its way out.
   auto app = std::make_unique<AutobahnSync>(std::vector<std::string>{}, options_for("app"));
   testing::recorder<bool> joined, handler_entered, release_handler, stop_returned;
+  std::atomic<bool> handler_finished{false};
   app->register_procedure("com.hold", [&](const w::list&, const w::dict&, const invocation_details&) {
     handler_entered.add(true);
     release_handler.wait_for(1);
+    handler_finished = true;
     return call_result{};
   });
-  std::atomic<bool> run_returned{false};
   run_options ro;
   ro.blocking = true;
   ro.callback = [&] { joined.add(true); };
-  std::thread runner([&] {
-    app->run(ro);
-    run_returned = true;
-  });
+  std::thread runner([&] { app->run(ro); });
   std::thread caller([&] {
     if (!joined.wait_for(1)) return;
     try {
@@ -161,10 +160,11 @@ TEST_CASE_METHOD(testing::wamp_fixture,
     }
   });
   REQUIRE(handler_entered.wait_for(1));
-  bool run_returned_before_stop = false;
+  bool finished_when_stopped = false;
   std::thread stopper([&] {
     app->stop();
-    run_returned_before_stop = run_returned.load();
+    finished_when_stopped = handler_finished.load();
+    app.reset();  // at once (under ASan: nothing of it is used after this)
     stop_returned.add(true);
   });
   // The handler holds run() on its thread: stop() waits for it (a bounded wait for something
@@ -173,8 +173,7 @@ TEST_CASE_METHOD(testing::wamp_fixture,
   release_handler.add(true);
   REQUIRE(stop_returned.wait_for(1));
   stopper.join();
-  CHECK(run_returned_before_stop);
-  app.reset();
+  CHECK(finished_when_stopped);
   caller.join();
   runner.join();
 }

@@ -38,7 +38,9 @@ struct reconnect_options {
   std::chrono::milliseconds initial_delay = std::chrono::milliseconds(500);
   std::chrono::milliseconds max_delay = std::chrono::seconds(30);
   double multiplier = 2.0;
-  /// Attempts after one loss before giving up; 0: unlimited. A join resets the count. Once
+  /// Attempts after one loss before giving up; 0: unlimited. A session that stays joined
+  /// for at least a second (and as long as the last delay) resets the count and the delay;
+  /// one lost sooner (a router that welcomes and then drops it) counts as an attempt. Once
   /// the client gave up, call/publish/subscribe/register throw TransportLost saying so, and
   /// AutobahnSync::last_error() returns it.
   int max_attempts = 0;

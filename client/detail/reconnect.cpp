@@ -2,6 +2,8 @@
 // deadline) and restoring the subscriptions and registrations a new session must hold.
 #include "client/detail/session_state.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 
 #include "client/detail/reconnect_backoff.hpp"
@@ -72,6 +74,11 @@ void session_state::schedule_reconnect(const std::exception_ptr& why) {
   reconnect_timer_->async_wait([weak](const boost::system::error_code& ec) {
     if (auto self = weak.lock(); self && !ec) self->reconnect_now();
   });
+}
+
+std::chrono::milliseconds session_state::stable_after() const {
+  // As long as the last delay, and at least a second.
+  return std::max(delay_, std::chrono::milliseconds(std::chrono::seconds(1)));
 }
 
 void session_state::give_up_reconnecting(const std::exception_ptr& why) {

@@ -246,7 +246,7 @@ void session_state::on_joined(const wamp::welcome& w) {
   disarm_rejoin_deadline();
   const bool rejoin = ever_joined_;
   ever_joined_ = true;
-  attempts_ = 0;
+  joined_at_ = now();  // attempts_ is reset when the session ends, if it lasted
   joined_.store(true);
   if (rejoin) restore_records();
   if (options_.on_join) call_hook(options_.on_join, w.session);
@@ -383,7 +383,10 @@ void session_state::close_connection() {
 void session_state::on_session_closed(std::exception_ptr why) {
   ++sessions_closed_;
   disarm_rejoin_deadline();
-  joined_.store(false);
+  if (joined_.exchange(false) && now() - joined_at_ >= stable_after()) {
+    attempts_ = 0;
+    delay_ = {};
+  }
   callers_may_read_.store(false);  // the I/O thread reads from here on (see "Who reads")
   update_delivery();
   for (auto& [handle, r] : subscription_records_) r.core_key = 0;

@@ -365,6 +365,11 @@ class session_state : public std::enable_shared_from_this<session_state> {
   bool connecting_ = false;  // a connect attempt is in flight
   int attempts_ = 0;
   std::chrono::milliseconds delay_{0};
+  // When the current session joined. A session lost sooner than stable_after() after it
+  // does not reset attempts_ and delay_: a router that welcomes and then drops every
+  // session must meet the backoff and max_attempts, not a reconnect at once each time.
+  callbacks_runner::clock::time_point joined_at_{};
+  std::chrono::milliseconds stable_after() const;
   std::shared_ptr<boost::asio::steady_timer> reconnect_timer_;
   std::uint64_t last_handle_ = 0;
   std::map<std::uint64_t, subscription_record> subscription_records_;

@@ -1,5 +1,5 @@
 // Reconnecting: a lost session re-joins and restores its subscriptions and registrations,
-// backs off and gives up after max_attempts (saying so), reports what it cannot restore, stays
+// backs off and gives up after max_attempts (saying so), also when each re-join is lost at once, reports what it cannot restore, stays
 // lost without reconnect (the default), and comes back after the router killed it.
 #include "client/autobahn_sync.hpp"
 
@@ -287,6 +287,44 @@ TEST_CASE("with no initial delay the reconnect attempts still back off, from 1 m
   CHECK(gaps == std::vector<std::chrono::milliseconds>{1ms, 2ms, 4ms, 8ms, 16ms});
   REQUIRE(f.sim()->run_until([&] { return app.last_error() != nullptr; }, testing::simulation::time_point::max(),
                              "giving up"));
+}
+
+TEST_CASE("sessions lost right after their join back off and count toward max_attempts", "[client][reconnect]") {
+  testing::fixture_options fo;
+  fo.simulation = true;
+  fo.seed = 7;
+  testing::wamp_fixture f(fo);
+  testing::recorder<std::chrono::milliseconds> attempts;  // virtual time of each attempt
+  std::atomic<int> made{0};
+  auto& app = f.client("flaky", {}, [&](AutobahnSync& a) {
+    auto& r = a.options().reconnect;
+    r.enabled = true;
+    r.initial_delay = 0ms;
+    r.max_attempts = 4;
+    a.options().connect = [&, connect = a.options().connect](boost::asio::any_io_executor ex, const std::string& url,
+                                                             w::connect_handler done) {
+      // The first connect is run()'s. Past ten attempts, refuse (a client whose joins reset
+      // the count would otherwise reconnect at once forever).
+      if (++made > 1) attempts.add(f.sim()->elapsed());
+      if (made <= 11) return connect(ex, url, std::move(done));
+      boost::asio::post(ex, [done] { done(boost::asio::error::connection_refused, nullptr); });
+    };
+  });
+  // From now on the router's WELCOME to it is followed by a GOODBYE (as a router that kills
+  // each session as soon as it joined).
+  const auto cut = f.faults().install(testing::match().type(w::message_type::welcome).session("flaky"),
+                                      fault::inject_after(w::goodbye{{}, "wamp.close.killed"}));
+  f.the_router().with_core([&](router::router_core& core) { return core.kill(app.session().id(), "wamp.close.killed", ""); });
+  REQUIRE(f.sim()->run_until([&] { return app.last_error() != nullptr; }, testing::simulation::time_point::max(),
+                             "giving up"));
+  // Each re-join was lost at once: four attempts, each joined, backing off from 1 ms.
+  const auto at = attempts.items();
+  REQUIRE(at.size() == 4);
+  CHECK(at[1] - at[0] >= 1ms);
+  CHECK(at[2] - at[1] >= 2ms);
+  CHECK(at[3] - at[2] >= 4ms);
+  CHECK(cut.hits() == 4);
+  CHECK_THROWS_WITH(std::rethrow_exception(app.last_error()), Catch::StartsWith("the session was lost and reconnecting gave up after 4 attempts"));
 }
 
 TEST_CASE_METHOD(testing::wamp_fixture, "without reconnect (the default) a lost session stays lost",

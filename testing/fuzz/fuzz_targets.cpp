@@ -207,11 +207,7 @@ void websocket_upgrade(const std::uint8_t* data, std::size_t size) {
     if (std::find(paths.begin(), paths.end(), d.endpoint) == paths.end() || d.endpoint != target.substr(0, target.find('?')))
       broken("accepted another path");
     if (!boost::beast::websocket::is_upgrade(request)) broken("accepted a request that is no upgrade");
-    // Every Sec-WebSocket-Protocol line counts: together they are one list (RFC 6455).
-    std::vector<std::string> asked;
-    const auto [first_line, end_of_lines] = request.equal_range(http::field::sec_websocket_protocol);
-    for (auto line = first_line; line != end_of_lines; ++line)
-      for (auto& token : wamp::header_tokens(line->value())) asked.push_back(std::move(token));
+    const auto asked = wamp::offered_subprotocols(request);
     if (std::find(asked.begin(), asked.end(), d.chosen->subprotocol()) == asked.end())
       broken("chose a subprotocol the client did not ask for");
   }

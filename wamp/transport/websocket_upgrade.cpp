@@ -22,6 +22,14 @@ std::vector<std::string> header_tokens(std::string_view value) {
   return out;
 }
 
+std::vector<std::string> offered_subprotocols(const http::request<http::string_body>& request) {
+  std::vector<std::string> offered;
+  const auto [first_line, end_of_lines] = request.equal_range(http::field::sec_websocket_protocol);
+  for (auto line = first_line; line != end_of_lines; ++line)
+    for (auto& token : header_tokens(line->value())) offered.push_back(std::move(token));
+  return offered;
+}
+
 websocket_upgrade_decision check_websocket_upgrade(const http::request<http::string_body>& request,
                                                    const std::vector<std::string>& paths,
                                                    const std::vector<serializer_kind>& serializers) {
@@ -40,16 +48,12 @@ websocket_upgrade_decision check_websocket_upgrade(const http::request<http::str
     d.refusal_body = "a WebSocket upgrade is expected\n";
     return d;
   }
-  // The header may come in several lines, which together are one list (RFC 6455, 11.3.4).
-  const auto [first_line, end_of_lines] = request.equal_range(http::field::sec_websocket_protocol);
-  for (auto line = first_line; line != end_of_lines; ++line) {
-    for (const auto& offered : header_tokens(line->value())) {
-      const serializer* s = find_serializer(offered);
-      if (s && std::find(serializers.begin(), serializers.end(), s->kind()) != serializers.end()) {
-        d.chosen = s;
-        d.endpoint = *path;
-        return d;
-      }
+  for (const auto& offered : offered_subprotocols(request)) {
+    const serializer* s = find_serializer(offered);
+    if (s && std::find(serializers.begin(), serializers.end(), s->kind()) != serializers.end()) {
+      d.chosen = s;
+      d.endpoint = *path;
+      return d;
     }
   }
   d.status = http::status::bad_request;

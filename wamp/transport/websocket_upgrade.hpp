@@ -38,4 +38,9 @@ websocket_upgrade_decision check_websocket_upgrade(
 /// The comma-separated tokens of a header value, trimmed of spaces and tabs.
 std::vector<std::string> header_tokens(std::string_view value);
 
+/// The subprotocols `request` offers, in order: the tokens of all its Sec-WebSocket-Protocol
+/// lines, which together are one list (RFC 6455, 11.3.4).
+std::vector<std::string> offered_subprotocols(
+    const boost::beast::http::request<boost::beast::http::string_body>& request);
+
 }  // namespace autobahn_sync::wamp

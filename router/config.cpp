@@ -1,6 +1,7 @@
 #include "router/config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <limits>
 
 namespace autobahn_sync::router {
@@ -129,6 +130,28 @@ permission permission_from_json(const wamp::value& j, const std::string& where) 
 
 }  // namespace
 
+void check_unambiguous_users(const std::vector<user>& users, const std::string& where) {
+  auto lower = [](std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+    return text;
+  };
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    for (std::size_t k = i + 1; k < users.size(); ++k) {
+      const user& a = users[i];
+      const user& b = users[k];
+      if (!a.realm.empty() && !b.realm.empty() && a.realm != b.realm) continue;
+      if (a.authid == b.authid && a.method == b.method)
+        throw config_error(where + ": \"" + a.authid + "\" is given twice for " + a.method);
+      if (a.method != "cryptosign" || b.method != "cryptosign") continue;
+      for (const auto& key : a.public_keys)
+        for (const auto& other : b.public_keys)
+          if (lower(key) == lower(other))
+            throw config_error(where + ": the public key " + key + " is given to both \"" + a.authid + "\" and \"" +
+                               b.authid + "\" (which of them would join?)");
+    }
+  }
+}
+
 realm_config realm_config_from_json(const wamp::value& j) {
   if (!j.is_object()) throw config_error("realm: must be an object");
   realm_config r;
@@ -176,6 +199,7 @@ realm_config realm_config_from_json(const wamp::value& j) {
       throw config_error(w + ".public_keys: required for cryptosign");
     r.users.push_back(std::move(u));
   }
+  check_unambiguous_users(r.users, where + ".users");
   const auto& history = list_at(j, "event_history", where);
   for (std::size_t i = 0; i < history.size(); ++i) {
     const auto w = where + ".event_history[" + std::to_string(i) + "]";

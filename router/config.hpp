@@ -129,6 +129,11 @@ class config_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Throws config_error (naming `where`) when two of `users` could both be the one a HELLO
+/// names: the same authid and method, or the same cryptosign public key (hex, any case),
+/// for realms that overlap (a user without a realm is for every realm).
+void check_unambiguous_users(const std::vector<user>& users, const std::string& where);
+
 /// Reads the router's own JSON format (docs/router.md). Throws config_error.
 router_config router_config_from_json(const wamp::value& json);
 realm_config realm_config_from_json(const wamp::value& json);

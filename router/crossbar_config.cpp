@@ -376,6 +376,7 @@ class crossbar_reader {
         auth->users.push_back(read_principal(method, authid, principal, w + "." + principals_key + "." + authid));
       ignore_other_keys(j, w, {"type", principals_key});
     }
+    check_unambiguous_users(auth->users, where);
     return auth;
   }
 

@@ -434,9 +434,11 @@ class session_state : public std::enable_shared_from_this<session_state> {
   std::atomic<bool> leaving_{false};          // leave() or stop() began: the I/O thread reads
   std::atomic<bool> inprocess_{false};        // the connection is in-process: the I/O thread reads
   std::atomic<int> hooks_pending_{0};         // io_thread_hooks_.size(), read without the lock
-  // Runs `hook` (the application's on_leave or on_restore_failed) on the I/O thread: at
-  // once when this is that thread, else handed to it, so that application code never runs
-  // inside a caller's blocked call or between the callbacks thread's handlers.
+  // Runs `hook` (the application's on_leave or on_restore_failed) on the I/O thread, never
+  // inside the session's gate: at once when this is that thread outside the gate, after the
+  // current handler when inside it, else handed to it; so that application code never runs
+  // inside a caller's blocked call, between the callbacks thread's handlers, or under our
+  // lock (a hook that takes the application's lock would order it after ours).
   void run_hook_on_io_thread(std::function<void()> hook);
   // Under drive_mutex_, holding the lead: runs the hooks handed over (unlocks meanwhile).
   void run_io_thread_hooks(std::unique_lock<std::mutex>& lock);

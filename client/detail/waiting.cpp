@@ -125,10 +125,15 @@ bool session_state::io_thread_must_read_locked() const {
 }
 
 void session_state::run_hook_on_io_thread(std::function<void()> hook) {
-  if (!with_io_thread_ || is_io_thread()) return hook();
+  // Never inside the session's gate: a hook that takes a lock the application holds around
+  // its calls must not take it after ours (the I/O thread that read the session's end runs
+  // on_leave right after that read's handler instead).
+  const bool on_io_thread = is_io_thread();
+  if (!with_io_thread_ || (on_io_thread && !gate_->held_here())) return hook();
   std::lock_guard lock(drive_mutex_);
   io_thread_hooks_.push_back(std::move(hook));
   hooks_pending_.fetch_add(1);
+  if (on_io_thread) return;  // run_io_thread() runs it once the handler returns
   // The leader's run_one() returns (the I/O thread then runs it; another leader gives the
   // lead up, which calls the I/O thread), or the I/O thread takes the free lead.
   if (driven_now_.load()) boost::asio::post(*driven_io_, [] {});

@@ -42,10 +42,15 @@ AutobahnSync::~AutobahnSync() {
     }
   }
   {
+    std::unique_lock lock(mutex_);
+    // A stop() on another thread may still be tearing down (it let run(blocking=true) on
+    // this thread return when it stopped the runner): wait for its end, unless this is a
+    // thread it joins (a handler's, the I/O thread's).
+    const bool joined_by_teardown = (runner_ && runner_->in_runner_thread()) || (state_ && state_->on_io_thread());
+    if (!joined_by_teardown) lifecycle_cv_.wait(lock, [&] { return !stopping_; });
     // A stop() from a handler of run(blocking=true), or from on_leave, did not wait for
     // run() to return.
-    std::unique_lock lock(mutex_);
-    await_blocking_run(lock);
+    await_run(lock);
   }
   join_threads();
   // Threads that could not be joined because this destructor runs on them.
@@ -108,6 +113,8 @@ void AutobahnSync::begin_run() {
     running_ = true;
     stopping_ = false;
     set_up_ = false;
+    torn_down_ = false;
+    run_thread_ = std::this_thread::get_id();
     last_error_ = nullptr;
   }
   // Threads of a previous run that stop() could not join (it ran on them).
@@ -208,6 +215,7 @@ void AutobahnSync::run(const run_options& options) {
   check_caller_driven(true);
   if (options_.executor) return run_on_given_executor(options);
   begin_run();
+  leaving_run left{*this};
   try {
     work_.reset();
     // A previous run's io_context outlives the executors its retired session still holds.
@@ -242,26 +250,18 @@ void AutobahnSync::run(const run_options& options) {
     throw;
   }
   if (options.callback) runner_->post(options.callback);
-  if (options.blocking) {
-    {
-      std::lock_guard lock(mutex_);
-      if (!running_ || stopping_) return;  // stopped meanwhile, from another thread
-      blocking_run_thread_ = std::this_thread::get_id();
-    }
-    struct leave_blocking_run {
-      AutobahnSync& client;
-      ~leave_blocking_run() {
-        std::lock_guard lock(client.mutex_);
-        client.blocking_run_thread_ = {};
-        client.lifecycle_cv_.notify_all();  // under the lock: the waiter may destroy us next
-      }
-    } left{*this};
-    runner_->run();
-  }
+  if (options.blocking) runner_->run();  // until stop() (at once when it came meanwhile)
+}
+
+AutobahnSync::leaving_run::~leaving_run() {
+  std::lock_guard lock(client.mutex_);
+  client.run_thread_ = {};
+  client.lifecycle_cv_.notify_all();  // under the lock: the waiter may destroy us next
 }
 
 void AutobahnSync::run_on_given_executor(const run_options& options) {
   begin_run();
+  leaving_run left{*this};
   try {
     std::shared_ptr<detail::waiter> join_waiter;
     start_session(options_.executor, false, options, join_waiter);
@@ -303,6 +303,7 @@ void AutobahnSync::run_on_executor(boost::asio::any_io_executor executor,
                                    const run_options& options) {
   check_caller_driven(false);
   begin_run();
+  leaving_run left{*this};
   try {
     std::shared_ptr<detail::waiter> join_waiter;
     start_session(executor, false, options, join_waiter);
@@ -380,8 +381,9 @@ void AutobahnSync::abandon_run() {
     lifecycle_cv_.notify_all();
     if (!running_) return;  // a stop() from a handler of this run already tore it down
     if (stopping_) {
-      // A stop() on another thread is tearing down: run() throws once it has finished.
-      lifecycle_cv_.wait(lock, [&] { return !running_; });
+      // A stop() on another thread is tearing down: run() throws once it has (all but
+      // waiting for run() to leave, which it then does).
+      lifecycle_cv_.wait(lock, [&] { return torn_down_ || !running_; });
       return;
     }
     stopping_ = true;
@@ -446,20 +448,18 @@ void AutobahnSync::teardown() {
   // Not from a hook on the I/O thread (on_leave): a handler of run(blocking=true) may wait
   // for that hook (leave()). The destructor waits instead.
   const bool from_hook = state_ && state_->on_io_thread();
-  {
-    std::unique_lock lock(mutex_);
-    if (!from_hook) await_blocking_run(lock);
-    running_ = false;
-    stopping_ = false;
-  }
-  lifecycle_cv_.notify_all();
+  std::unique_lock lock(mutex_);
+  torn_down_ = true;
+  lifecycle_cv_.notify_all();  // a run() failing because of this stop throws now
+  if (!from_hook) await_run(lock);
+  running_ = false;
+  stopping_ = false;
+  lifecycle_cv_.notify_all();  // under the lock: a waiter may destroy us once it returns
 }
 
-void AutobahnSync::await_blocking_run(std::unique_lock<std::mutex>& lock) {
+void AutobahnSync::await_run(std::unique_lock<std::mutex>& lock) {
   const auto me = std::this_thread::get_id();
-  lifecycle_cv_.wait(lock, [&] {
-    return blocking_run_thread_ == std::thread::id{} || blocking_run_thread_ == me;
-  });
+  lifecycle_cv_.wait(lock, [&] { return run_thread_ == std::thread::id{} || run_thread_ == me; });
 }
 
 void AutobahnSync::start_runner_threads(boost::asio::io_context* shared_io) {

@@ -38,7 +38,9 @@
 // most client_options::leave_timeout), closes the connection, stops the callbacks runner and
 // joins the threads it spawned (except the one it is called from). run(blocking=true) then
 // returns; a stop() on another thread returns after it has (after the handler it runs, if
-// any), except from on_leave. The destructor stops a running client and waits for that too.
+// any), and after a run() that was still joining has thrown; not so from on_leave. The
+// destructor stops a running client, and waits for both, and for a stop() still running on
+// another thread.
 //
 // @par Thread safety
 // Distinct objects are independent. On a shared object: run()/stop() are serialized
@@ -175,8 +177,13 @@ class AutobahnSync {
   /// run() failed: tears down, or waits for the stop() another thread is doing.
   void abandon_run();
   void join_threads();
-  /// Waits (under `lock` on mutex_) until no other thread is inside run(blocking=true).
-  void await_blocking_run(std::unique_lock<std::mutex>& lock);
+  /// Waits (under `lock` on mutex_) until no other thread is inside run().
+  void await_run(std::unique_lock<std::mutex>& lock);
+  /// Clears run_thread_ when run() returns or throws.
+  struct leaving_run {
+    AutobahnSync& client;
+    ~leaving_run();
+  };
   /// `shared_io`: the threads also drive it, taking turns (callbacks_runner::run_with_io).
   void start_runner_threads(boost::asio::io_context* shared_io = nullptr);
 
@@ -187,10 +194,14 @@ class AutobahnSync {
   // without the lock, so a stop() or session() from another thread while run() sets up
   // waits on lifecycle_cv_ for this; teardown's end (running_ false) is announced there too.
   bool set_up_ = false;
-  // The thread inside run(blocking=true)'s runner, if any: stop() and the destructor on
-  // another thread wait until it has left (await_blocking_run), so that nothing of this
-  // client is destroyed under it. Announced on lifecycle_cv_.
-  std::thread::id blocking_run_thread_;
+  // The thread inside run() (or run_in_io_context(), run_on_executor()), if any: stop() and
+  // the destructor on another thread wait until it has left (await_run), so that nothing of
+  // this client is destroyed under it (run(blocking=true)'s runner, a run() that fails
+  // because of the stop). Announced on lifecycle_cv_.
+  std::thread::id run_thread_;
+  // teardown() has done all but wait for run_thread_: a run() that failed because of the
+  // stop may throw (abandon_run) and so leave.
+  bool torn_down_ = false;
   std::condition_variable lifecycle_cv_;
   std::vector<std::string> authmethods_;
   client_options options_;

@@ -47,17 +47,23 @@ std::vector<process_thread> process_threads() {
     const auto name = entry.path().filename().string();
     process_thread t;
     if (std::from_chars(name.data(), name.data() + name.size(), t.tid).ec != std::errc{}) continue;
-    std::ifstream stat(entry.path() / "stat");
-    const std::string line((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    const auto close = line.rfind(')');  // the name in parentheses may hold spaces
-    if (close == std::string::npos) continue;  // gone meanwhile
-    std::istringstream fields(line.substr(close + 1));
-    std::string state, skip;
-    unsigned long flags = 0;
-    fields >> state >> skip >> skip >> skip >> skip >> skip >> flags;  // fields 3..9
-    t.exiting = (flags & pf_exiting) != 0 || state == "Z" || state == "X";
-    std::ifstream comm(entry.path() / "comm");
-    std::getline(comm, t.name);
+    try {
+      // A thread that ends between the listing and the read fails the read with ESRCH,
+      // which libstdc++'s filebuf throws as an ios_failure: it is gone, as an empty read says.
+      std::ifstream stat(entry.path() / "stat");
+      const std::string line((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+      const auto close = line.rfind(')');  // the name in parentheses may hold spaces
+      if (close == std::string::npos) continue;  // gone meanwhile
+      std::istringstream fields(line.substr(close + 1));
+      std::string state, skip;
+      unsigned long flags = 0;
+      fields >> state >> skip >> skip >> skip >> skip >> skip >> flags;  // fields 3..9
+      t.exiting = (flags & pf_exiting) != 0 || state == "Z" || state == "X";
+      std::ifstream comm(entry.path() / "comm");
+      std::getline(comm, t.name);
+    } catch (const std::ios_base::failure&) {
+      continue;  // gone meanwhile
+    }
     out.push_back(std::move(t));
   }
   return out;

@@ -179,6 +179,49 @@ TEST_CASE_METHOD(testing::wamp_fixture,
 }
 
 TEST_CASE_METHOD(testing::wamp_fixture,
+                 "the thread of run(blocking=true) may destroy the client as soon as a stop() on another thread "
+                 "lets run() return",
+                 "[client][threads]") {
+  // run() returns when stop() stops the runner, while stop() still flushes and joins the
+  // client's threads: the destructor waits for it (without that, both joined the same
+  // threads and stop() went on in freed memory). Twenty times, as the race is a race.
+  for (int round = 0; round < 20; ++round) {
+    auto app = std::make_unique<AutobahnSync>(std::vector<std::string>{}, options_for("app"));
+    testing::recorder<bool> joined;
+    run_options ro;
+    ro.blocking = true;
+    ro.callback = [&] { joined.add(true); };
+    std::thread stopper([&] {
+      if (joined.wait_for(1)) app->stop();
+    });
+    app->run(ro);
+    app.reset();
+    stopper.join();
+  }
+}
+
+TEST_CASE_METHOD(testing::wamp_fixture,
+                 "a stop() on another thread while run() is still joining returns after run() has thrown",
+                 "[client][threads]") {
+  // The router never answers the HELLO: run() waits for the WELCOME when stop() comes.
+  auto hold = faults().install(testing::match().type(w::message_type::hello).session("app"), fault::drop());
+  auto app = std::make_unique<AutobahnSync>(std::vector<std::string>{}, options_for("app"));
+  std::atomic<bool> run_threw{false};
+  std::thread runner([&] {
+    try {
+      app->run("ws://fake/ws", "realm1");
+    } catch (const Error&) {
+      run_threw = true;
+    }
+  });
+  REQUIRE(testing::eventually([&] { return hold.hits() == 1; }));
+  app->stop();
+  app.reset();  // at once: run() is done with the client (under ASan: nothing of it is used after this)
+  runner.join();
+  CHECK(run_threw);
+}
+
+TEST_CASE_METHOD(testing::wamp_fixture,
                  "run_in_io_context returns at once and runs callback on a spawned thread after init",
                  "[client][threads]") {
   boost::asio::io_context io;

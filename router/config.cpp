@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <limits>
+#include <map>
 
 namespace autobahn_sync::router {
 
@@ -135,19 +136,23 @@ void check_unambiguous_users(const std::vector<user>& users, const std::string& 
     std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
     return text;
   };
-  for (std::size_t i = 0; i < users.size(); ++i) {
-    for (std::size_t k = i + 1; k < users.size(); ++k) {
-      const user& a = users[i];
-      const user& b = users[k];
-      if (!a.realm.empty() && !b.realm.empty() && a.realm != b.realm) continue;
-      if (a.authid == b.authid && a.method == b.method)
-        throw config_error(where + ": \"" + a.authid + "\" is given twice for " + a.method);
-      if (a.method != "cryptosign" || b.method != "cryptosign") continue;
-      for (const auto& key : a.public_keys)
-        for (const auto& other : b.public_keys)
-          if (lower(key) == lower(other))
-            throw config_error(where + ": the public key " + key + " is given to both \"" + a.authid + "\" and \"" +
-                               b.authid + "\" (which of them would join?)");
+  auto overlap = [](const user& a, const user& b) { return a.realm.empty() || b.realm.empty() || a.realm == b.realm; };
+  // The users seen so far by method and authid, and by cryptosign key (in lower case).
+  std::map<std::pair<std::string, std::string>, std::vector<const user*>> by_name;
+  std::map<std::string, std::vector<const user*>> by_key;
+  for (const user& u : users) {
+    auto& same_name = by_name[{u.method, u.authid}];
+    for (const user* other : same_name)
+      if (overlap(u, *other)) throw config_error(where + ": \"" + u.authid + "\" is given twice for " + u.method);
+    same_name.push_back(&u);
+    if (u.method != "cryptosign") continue;
+    for (const auto& key : u.public_keys) {
+      auto& same_key = by_key[lower(key)];
+      for (const user* other : same_key)
+        if (other != &u && overlap(u, *other))
+          throw config_error(where + ": the public key " + key + " is given to both \"" + other->authid + "\" and \"" +
+                             u.authid + "\" (which of them would join?)");
+      same_key.push_back(&u);
     }
   }
 }

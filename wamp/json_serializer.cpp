@@ -290,6 +290,7 @@ class json_serializer_impl final : public serializer {
       bool ok = value::sax_parse(bytes.begin(), bytes.end(), &builder, nlohmann::detail::input_format_t::json, true);
       bool nonfinite = false;
       if (!ok && !builder.too_deep && !builder.too_large) {
+        parsed = nullptr;  // the first attempt's partial tree: the retry has a budget of its own
         if (const auto marked = with_nonfinite_markers(bytes)) {
           value again;
           limited_builder retry(again, limits);

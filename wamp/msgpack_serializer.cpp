@@ -85,7 +85,8 @@ class msgpack_writer {
 // parse at the first problem, which `error` and `detail` then describe.
 class value_builder {
  public:
-  explicit value_builder(const decode_limits& limits) : max_depth_(limits.max_depth), size_(limits.max_decoded_size) {}
+  value_builder(const decode_limits& limits, std::size_t input_size)
+      : max_depth_(limits.max_depth), input_size_(input_size), size_(limits.max_decoded_size) {}
 
   value result;
   errc error = errc{};
@@ -117,9 +118,10 @@ class value_builder {
   bool start_array(std::uint32_t count) {
     if (!size_.list()) return too_large();
     if (!open(value::array())) return false;
-    // Room for what the header announces, up to a few thousand elements: a forged count
-    // (nested lists each announcing millions) must not reserve what size_ never sees.
-    open_.back().get_ref<list&>().reserve(std::min<std::size_t>(count, 4096));
+    // Room for what the header announces, up to one element per input byte and a few
+    // thousand: a forged count (nested lists each announcing millions) must not reserve
+    // more than the message could fill, nor much that size_ does not count.
+    open_.back().get_ref<list&>().reserve(std::min<std::size_t>({count, input_size_, 4096}));
     return true;
   }
   bool start_array_item() { return true; }
@@ -191,6 +193,7 @@ class value_builder {
   }
 
   int max_depth_;
+  std::size_t input_size_;
   detail::decoded_size size_;
   std::vector<value> open_;
   std::vector<std::string> keys_;  // the key of the entry being read, per open container
@@ -234,7 +237,7 @@ class msgpack_serializer_impl final : public serializer {
         failed.detail = "no MsgPack data";
         return failed;
       }
-      value_builder builder(limits);
+      value_builder builder(limits, bytes.size());
       std::size_t offset = 0;
       if (!msgpack::v2::parse(bytes.data(), bytes.size(), offset, builder) || builder.error != errc{}) {
         failed.error = builder.error != errc{} ? builder.error : errc::malformed;

@@ -327,6 +327,40 @@ TEST_CASE("sessions lost right after their join back off and count toward max_at
   CHECK_THROWS_WITH(std::rethrow_exception(app.last_error()), Catch::StartsWith("the session was lost and reconnecting gave up after 4 attempts"));
 }
 
+TEST_CASE("a session that stayed joined a second starts the backoff and the count afresh", "[client][reconnect]") {
+  testing::fixture_options fo;
+  fo.simulation = true;
+  fo.seed = 7;
+  testing::wamp_fixture f(fo);
+  testing::recorder<std::chrono::milliseconds> joins;  // virtual time of each join
+  auto& app = f.client("flaky", {}, [&](AutobahnSync& a) {
+    auto& r = a.options().reconnect;
+    r.enabled = true;
+    r.initial_delay = 0ms;
+    r.max_attempts = 3;
+    a.options().on_join = [&](w::id) { joins.add(f.sim()->elapsed()); };
+  });
+  // The first two re-joins are lost at once (the next two WELCOMEs); the third stays.
+  auto welcome = testing::match().type(w::message_type::welcome).session("flaky");
+  const auto cut2 = f.faults().install(testing::match(welcome).nth(1), fault::inject_after(w::goodbye{{}, "wamp.close.killed"}));
+  const auto cut3 = f.faults().install(testing::match(welcome).nth(2), fault::inject_after(w::goodbye{{}, "wamp.close.killed"}));
+  auto kill = [&] {
+    f.the_router().with_core([&](router::router_core& core) { return core.kill(app.session().id(), "wamp.close.killed", ""); });
+  };
+  kill();
+  REQUIRE(f.sim()->run_until([&] { return joins.size() == 4 && app.session().is_joined(); },
+                             testing::simulation::time_point::max(), "the third re-join"));
+  // Three attempts are spent. After a second joined, a loss starts afresh: at once, not given up.
+  f.advance(std::chrono::seconds(1));
+  const auto lost_at = f.sim()->elapsed();
+  kill();
+  REQUIRE(f.sim()->run_until([&] { return joins.size() == 5 || app.last_error() != nullptr; },
+                             testing::simulation::time_point::max(), "a re-join or giving up"));
+  CHECK(app.last_error() == nullptr);
+  REQUIRE(joins.size() == 5);
+  CHECK(joins.items()[4] - lost_at == 0ms);
+}
+
 TEST_CASE_METHOD(testing::wamp_fixture, "without reconnect (the default) a lost session stays lost",
                  "[client][reconnect]") {
   auto o = options_for("app");

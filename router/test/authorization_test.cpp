@@ -235,7 +235,7 @@ TEST_CASE("realm configuration from JSON names the key that is wrong", "[unit]")
         "realm r.users: \"a\" is given twice for ticket");
   CHECK(error_of(R"({"realms": [{"name": "r", "users": [{"authid": "a", "role": "x", "method": "cryptosign", "public_keys": ["EF01"]},
                                                          {"authid": "b", "role": "x", "method": "cryptosign", "public_keys": ["ef01"]}]}]})") ==
-        "realm r.users: the public key EF01 is given to both \"a\" and \"b\" (which of them would join?)");
+        "realm r.users: the public key ef01 is given to both \"a\" and \"b\" (which of them would join?)");
   // One authid with two methods is one principal (Crossbar's per-method principals).
   CHECK(error_of(R"({"realms": [{"name": "r", "users": [{"authid": "a", "role": "x", "method": "ticket", "secret": "s"},
                                                          {"authid": "a", "role": "x", "method": "wampcra", "secret": "s"}]}]})") ==

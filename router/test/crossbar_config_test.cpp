@@ -395,12 +395,11 @@ TEST_CASE("what the router cannot honour is refused, naming the key", "[crossbar
   refused(with_auth(R"({"cryptosign": {"type": "static", "principals": {
                           "a": {"role": "r", "authorized_keys": ["ab12"]},
                           "b": {"role": "r", "authorized_keys": ["cd34", "AB12"]}}}})"),
-          "workers[0].transports[0].paths.ws.auth: the public key ab12 is given to both \"a\" and \"b\"");
+          "workers[0].transports[0].paths.ws.auth: the public key AB12 is given to both \"a\" and \"b\"");
   // ...unless their realms keep them apart.
   CHECK(error_of(with_auth(R"({"cryptosign": {"type": "static", "principals": {
                                  "a": {"role": "r", "realm": "r1", "authorized_keys": ["ab12"]},
-                                 "b": {"role": "r", "realm": "r2", "authorized_keys": ["ab12"]}}}})"))
-            .find("public key") == std::string::npos);
+                                 "b": {"role": "r", "realm": "r2", "authorized_keys": ["ab12"]}}}})")) == "");
 }
 
 TEST_CASE("an empty auth admits anonymous sessions, as no auth does", "[crossbar]") {

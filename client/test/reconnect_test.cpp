@@ -45,6 +45,27 @@ client_options reconnecting(testing::wamp_fixture& f, const std::string& name, t
   return o;
 }
 
+// A simulation (virtual time) with a fixed seed, for the tests that read reconnect delays.
+testing::fixture_options simulated() {
+  testing::fixture_options fo;
+  fo.simulation = true;
+  fo.seed = 7;
+  return fo;
+}
+
+// Reconnects after a loss at once, then backing off from 1 ms, at most `max_attempts` times.
+void reconnect_at_once(AutobahnSync& a, int max_attempts) {
+  auto& r = a.options().reconnect;
+  r.enabled = true;
+  r.initial_delay = 0ms;
+  r.max_attempts = max_attempts;
+}
+
+// The router kills `app`'s session.
+void kill_session(testing::wamp_fixture& f, AutobahnSync& app) {
+  f.the_router().with_core([&](router::router_core& core) { return core.kill(app.session().id(), "wamp.close.killed", ""); });
+}
+
 }  // namespace
 
 TEST_CASE_METHOD(testing::wamp_fixture, "reconnect re-joins and restores subscriptions and registrations",
@@ -260,17 +281,11 @@ TEST_CASE_METHOD(testing::wamp_fixture, "reconnect gives up after max_attempts",
 }
 
 TEST_CASE("with no initial delay the reconnect attempts still back off, from 1 ms", "[client][reconnect]") {
-  testing::fixture_options fo;
-  fo.simulation = true;
-  fo.seed = 7;
-  testing::wamp_fixture f(fo);
+  testing::wamp_fixture f(simulated());
   std::atomic<bool> refuse{false};
   testing::recorder<std::chrono::milliseconds> attempts;  // virtual time of each failed attempt
   auto& app = f.client("flaky", {}, [&](AutobahnSync& a) {
-    auto& r = a.options().reconnect;
-    r.enabled = true;
-    r.initial_delay = 0ms;
-    r.max_attempts = 6;
+    reconnect_at_once(a, 6);
     a.options().connect = [&, connect = a.options().connect](boost::asio::any_io_executor ex, const std::string& url,
                                                              w::connect_handler done) {
       if (!refuse) return connect(ex, url, std::move(done));
@@ -279,7 +294,7 @@ TEST_CASE("with no initial delay the reconnect attempts still back off, from 1 m
     };
   });
   refuse = true;
-  f.the_router().with_core([&](router::router_core& core) { return core.kill(app.session().id(), "wamp.close.killed", ""); });
+  kill_session(f, app);
   REQUIRE(attempts.wait_for(6));
   const auto at = attempts.items();
   std::vector<std::chrono::milliseconds> gaps;
@@ -290,17 +305,11 @@ TEST_CASE("with no initial delay the reconnect attempts still back off, from 1 m
 }
 
 TEST_CASE("sessions lost right after their join back off and count toward max_attempts", "[client][reconnect]") {
-  testing::fixture_options fo;
-  fo.simulation = true;
-  fo.seed = 7;
-  testing::wamp_fixture f(fo);
+  testing::wamp_fixture f(simulated());
   testing::recorder<std::chrono::milliseconds> attempts;  // virtual time of each attempt
   std::atomic<int> made{0};
   auto& app = f.client("flaky", {}, [&](AutobahnSync& a) {
-    auto& r = a.options().reconnect;
-    r.enabled = true;
-    r.initial_delay = 0ms;
-    r.max_attempts = 4;
+    reconnect_at_once(a, 4);
     a.options().connect = [&, connect = a.options().connect](boost::asio::any_io_executor ex, const std::string& url,
                                                              w::connect_handler done) {
       // The first connect is run()'s. Past ten attempts, refuse (a client whose joins reset
@@ -314,7 +323,7 @@ TEST_CASE("sessions lost right after their join back off and count toward max_at
   // each session as soon as it joined).
   const auto cut = f.faults().install(testing::match().type(w::message_type::welcome).session("flaky"),
                                       fault::inject_after(w::goodbye{{}, "wamp.close.killed"}));
-  f.the_router().with_core([&](router::router_core& core) { return core.kill(app.session().id(), "wamp.close.killed", ""); });
+  kill_session(f, app);
   REQUIRE(f.sim()->run_until([&] { return app.last_error() != nullptr; }, testing::simulation::time_point::max(),
                              "giving up"));
   // Each re-join was lost at once: four attempts, each joined, backing off from 1 ms.
@@ -328,32 +337,23 @@ TEST_CASE("sessions lost right after their join back off and count toward max_at
 }
 
 TEST_CASE("a session that stayed joined a second starts the backoff and the count afresh", "[client][reconnect]") {
-  testing::fixture_options fo;
-  fo.simulation = true;
-  fo.seed = 7;
-  testing::wamp_fixture f(fo);
+  testing::wamp_fixture f(simulated());
   testing::recorder<std::chrono::milliseconds> joins;  // virtual time of each join
   auto& app = f.client("flaky", {}, [&](AutobahnSync& a) {
-    auto& r = a.options().reconnect;
-    r.enabled = true;
-    r.initial_delay = 0ms;
-    r.max_attempts = 3;
+    reconnect_at_once(a, 3);
     a.options().on_join = [&](w::id) { joins.add(f.sim()->elapsed()); };
   });
   // The first two re-joins are lost at once (the next two WELCOMEs); the third stays.
   auto welcome = testing::match().type(w::message_type::welcome).session("flaky");
   const auto cut2 = f.faults().install(testing::match(welcome).nth(1), fault::inject_after(w::goodbye{{}, "wamp.close.killed"}));
   const auto cut3 = f.faults().install(testing::match(welcome).nth(2), fault::inject_after(w::goodbye{{}, "wamp.close.killed"}));
-  auto kill = [&] {
-    f.the_router().with_core([&](router::router_core& core) { return core.kill(app.session().id(), "wamp.close.killed", ""); });
-  };
-  kill();
+  kill_session(f, app);
   REQUIRE(f.sim()->run_until([&] { return joins.size() == 4 && app.session().is_joined(); },
                              testing::simulation::time_point::max(), "the third re-join"));
   // Three attempts are spent. After a second joined, a loss starts afresh: at once, not given up.
   f.advance(std::chrono::seconds(1));
   const auto lost_at = f.sim()->elapsed();
-  kill();
+  kill_session(f, app);
   REQUIRE(f.sim()->run_until([&] { return joins.size() == 5 || app.last_error() != nullptr; },
                              testing::simulation::time_point::max(), "a re-join or giving up"));
   CHECK(app.last_error() == nullptr);

@@ -540,49 +540,51 @@ TEST_CASE("a peer that pings and never reads is cut off at max_send_queue_bytes;
   CHECK(other.next<wamp::result>().args.at(0) == 1);
 }
 
-TEST_CASE("a message whose values would take more than max_decoded_size gets ABORT protocol_violation; it is logged",
-          "[integration]") {
+namespace {
+
+// What a router with `options` logged for `limit` when the HELLO `hello_json`, sent by hand
+// over RawSocket, broke it, and the peer name of that connection; checks that the router
+// answered with ABORT protocol_violation and closed.
+struct limit_hit {
+  std::string log_line;
+  std::string peer;
+};
+limit_hit hello_over_a_limit(const std::string& hello_json, router::router_options options, const std::string& limit) {
   log_recorder log;
-  router::router_options options;
   options.core.log = log.sink();
-  options.transport.max_decoded_size = std::size_t{1} << 20;
   router::router r(realm_with_alice(), options);
   const auto port = r.listen_rawsocket();
   asio::io_context io;
   tcp::socket s = rawsocket_by_hand(io, port);
   error_code ec;
+  asio::write(s, asio::buffer(frame(hello_json)));
+  const auto decoded = read_message(io, s, ec);
+  REQUIRE(decoded.ok());
+  REQUIRE(std::holds_alternative<wamp::abort>(decoded.msg));
+  CHECK(std::get<wamp::abort>(decoded.msg).reason == router::uris::protocol_violation);
+  CHECK(read_bytes(io, s, 1, ec).empty());  // then the router closes
+  return {log.wait_for_line("limit " + limit + ": "), peer_name_of(s)};
+}
+
+}  // namespace
+
+TEST_CASE("a message whose values would take more than max_decoded_size gets ABORT protocol_violation; it is logged",
+          "[integration]") {
+  router::router_options options;
+  options.transport.max_decoded_size = std::size_t{1} << 20;
   // 90 KB of empty lists: about 1.4 MB once decoded.
   std::string lists = "[]";
   for (int i = 1; i < 30'000; ++i) lists += ",[]";
-  asio::write(s, asio::buffer(frame("[1,\"realm1\",{\"x\":[" + lists + "]}]")));
-  const auto decoded = read_message(io, s, ec);
-  REQUIRE(decoded.ok());
-  REQUIRE(std::holds_alternative<wamp::abort>(decoded.msg));
-  CHECK(std::get<wamp::abort>(decoded.msg).reason == router::uris::protocol_violation);
-  CHECK(read_bytes(io, s, 1, ec).empty());  // then the router closes
-  CHECK_THAT(log.wait_for_line("limit max_decoded_size: "),
-             Catch::StartsWith("limit max_decoded_size: abort session=") &&
-                 Catch::Contains(" peer=" + peer_name_of(s) + " reason=wamp.error.protocol_violation") &&
-                 Catch::Contains("1048576 bytes of memory"));
+  const auto hit = hello_over_a_limit("[1,\"realm1\",{\"x\":[" + lists + "]}]", options, "max_decoded_size");
+  CHECK_THAT(hit.log_line, Catch::StartsWith("limit max_decoded_size: abort session=") &&
+                               Catch::Contains(" peer=" + hit.peer + " reason=wamp.error.protocol_violation") &&
+                               Catch::Contains("1048576 bytes of memory"));
 }
 
 TEST_CASE("a message nested deeper than max_depth gets ABORT protocol_violation; it is logged", "[integration]") {
-  log_recorder log;
-  router::router_options options;
-  options.core.log = log.sink();
-  router::router r(realm_with_alice(), options);
-  const auto port = r.listen_rawsocket();
-  asio::io_context io;
-  tcp::socket s = rawsocket_by_hand(io, port);
-  error_code ec;
   const int depth = wamp::default_max_depth + 10;
-  asio::write(s, asio::buffer(frame("[1,\"realm1\",{\"x\":" + std::string(depth, '[') + std::string(depth, ']') + "}]")));
-  const auto decoded = read_message(io, s, ec);
-  REQUIRE(decoded.ok());
-  REQUIRE(std::holds_alternative<wamp::abort>(decoded.msg));
-  CHECK(std::get<wamp::abort>(decoded.msg).reason == router::uris::protocol_violation);
-  CHECK(read_bytes(io, s, 1, ec).empty());  // then the router closes
-  CHECK_THAT(log.wait_for_line("limit max_depth: "),
-             Catch::StartsWith("limit max_depth: abort session=") &&
-                 Catch::Contains(" peer=" + peer_name_of(s) + " reason=wamp.error.protocol_violation"));
+  const auto hit = hello_over_a_limit("[1,\"realm1\",{\"x\":" + std::string(depth, '[') + std::string(depth, ']') + "}]",
+                                      {}, "max_depth");
+  CHECK_THAT(hit.log_line, Catch::StartsWith("limit max_depth: abort session=") &&
+                               Catch::Contains(" peer=" + hit.peer + " reason=wamp.error.protocol_violation"));
 }

@@ -24,7 +24,6 @@ class decoded_size {
   /// A dict entry's node, beside its value (counted on its own).
   bool dict_entry(std::size_t key_length) noexcept { return add(64 + heap_text(key_length)); }
 
-  std::size_t total() const noexcept { return total_; }
   std::size_t limit() const noexcept { return limit_; }
 
  private:

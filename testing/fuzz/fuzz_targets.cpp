@@ -12,8 +12,9 @@
 
 #include "client/session_core.hpp"
 #include "router/router_core.hpp"
-#include "wamp/codec.hpp"
+#include "wamp/detail/json_text.hpp"
 #include "wamp/serializer.hpp"
+#include "wamp/test/json_oracle.hpp"
 #include "wamp/transport/rawsocket_handshake.hpp"
 #include "wamp/transport/websocket_upgrade.hpp"
 
@@ -65,46 +66,16 @@ std::unique_ptr<router::router_core> make_router() {
 
 }  // namespace
 
-namespace {
-
-bool holds_nul_text(const wamp::value& v) {
-  if (v.is_string()) return !v.get_ref<const std::string&>().empty() && v.get_ref<const std::string&>()[0] == '\0';
-  if (v.is_array() || v.is_object()) return std::any_of(v.begin(), v.end(), [](const wamp::value& e) { return holds_nul_text(e); });
-  return false;
-}
-
-// The JSON serializer reads its text itself: nlohmann's strict parser is the reference. What
-// it reads, we read the same (unless the WAMP rules or the limits differ: text starting with
-// NUL is binary to us, deep or huge values are refused); what it refuses, we refuse, except
-// the NaN and Infinity tokens AutobahnPython writes. nlohmann takes a NUL byte for the end
-// of the text and ignores what follows; a NUL is never valid outside a string (where it must
-// be escaped), and we refuse it, as Python's json does.
-void agrees_with_nlohmann(std::string_view text) {
-  const auto ours = wamp::json_serializer().decode(text);
-  if (text.find('\0') != std::string_view::npos) {
-    if (ours.ok()) broken("JSON read a text holding a NUL byte");
-    return;
-  }
-  const wamp::value reference = wamp::value::parse(text.begin(), text.end(), nullptr, false);
-  if (reference.is_discarded()) {
-    if (ours.ok() && text.find("NaN") == std::string_view::npos && text.find("Infinity") == std::string_view::npos) {
-      broken("JSON read a text nlohmann's parser refuses");
-    }
-    return;
-  }
-  if (holds_nul_text(reference) || ours.error == wamp::errc::nesting_too_deep || ours.error == wamp::errc::decoded_too_large ||
-      ours.error == wamp::errc::message_too_large) {
-    return;
-  }
-  auto expected = wamp::from_value(wamp::value(reference));
-  if (expected.ok() != ours.ok()) broken("JSON and nlohmann's parser disagree on whether a text is a message");
-  if (ours.ok() && !(ours.msg == expected.msg)) broken("JSON read a message other than nlohmann's parser did");
-}
-
-}  // namespace
-
+// The JSON serializer reads and writes its text itself: it must read as nlohmann's strict
+// parser does and write as its dump() does, with the WAMP rules on top (wamp/test/json_oracle.hpp).
 void json_decode(const std::uint8_t* data, std::size_t size) {
-  agrees_with_nlohmann(std::string_view(reinterpret_cast<const char*>(data), size));
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  if (!wamp::test::json_reading_disagreement(text).empty()) broken("JSON reads a text otherwise than nlohmann's parser");
+  const auto read = wamp::detail::read_json(text, {});
+  if (read.error == wamp::errc{} && wamp::test::dump_is_the_reference_for(read.parsed) &&
+      !wamp::test::json_writing_disagreement(read.parsed).empty()) {
+    broken("JSON writes a value otherwise than nlohmann's dump()");
+  }
   decode_round_trip(wamp::json_serializer(), data, size);
 }
 void msgpack_decode(const std::uint8_t* data, std::size_t size) {

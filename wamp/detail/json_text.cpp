@@ -400,7 +400,6 @@ class reader {
 }  // namespace
 
 void append_json_string(std::string_view text, std::string& out) {
-  out.reserve(out.size() + text.size() + 2);
   out += '"';
   const char* p = text.data();
   const char* end = p + text.size();

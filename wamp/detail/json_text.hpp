@@ -10,7 +10,10 @@
 // - NaN, Infinity and -Infinity are read as the bare tokens AutobahnPython writes (Python's
 //   json allows them), and never written (strict readers refuse them; null would alter the
 //   value), nor is text starting with NUL (it would come back as binary);
-// - duplicate keys: the last one wins.
+// - duplicate keys: the last one wins;
+// - a NUL byte outside a string is refused (nlohmann takes it for the end of the text), as
+//   Python's json refuses it; a discarded value (nlohmann's parse failure marker) is never
+//   written.
 #pragma once
 
 #include <cstddef>

@@ -11,6 +11,7 @@
 
 #include "wamp/base64.hpp"
 #include "wamp/detail/decoded_size.hpp"
+#include "wamp/utf8.hpp"
 
 namespace autobahn_sync::wamp::detail {
 namespace {
@@ -24,29 +25,6 @@ bool needs_a_look(std::uint64_t chunk) {
   const auto zero_byte = [](std::uint64_t v) { return (v - ones) & ~v & highs; };
   const std::uint64_t below_space = (chunk - ones * 0x20) & ~chunk & highs;
   return ((chunk & highs) | below_space | zero_byte(chunk ^ (ones * '"')) | zero_byte(chunk ^ (ones * '\\'))) != 0;
-}
-
-// The length of the well-formed UTF-8 sequence (RFC 3629) starting at `p`, or 0.
-std::size_t utf8_sequence(const unsigned char* p, const unsigned char* end) {
-  const unsigned char lead = *p;
-  std::size_t length;
-  std::uint32_t min, code;
-  if ((lead & 0xE0) == 0xC0) {
-    length = 2, min = 0x80, code = lead & 0x1F;
-  } else if ((lead & 0xF0) == 0xE0) {
-    length = 3, min = 0x800, code = lead & 0x0F;
-  } else if ((lead & 0xF8) == 0xF0) {
-    length = 4, min = 0x10000, code = lead & 0x07;
-  } else {
-    return 0;
-  }
-  if (static_cast<std::size_t>(end - p) < length) return 0;
-  for (std::size_t i = 1; i < length; ++i) {
-    if ((p[i] & 0xC0) != 0x80) return 0;
-    code = (code << 6) | (p[i] & 0x3F);
-  }
-  if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return 0;
-  return length;
 }
 
 void append_utf8(std::uint32_t code, std::string& out) {
@@ -316,8 +294,7 @@ class reader {
       } else if (c < 0x80) {
         ++p_;
       } else {
-        const auto* u = reinterpret_cast<const unsigned char*>(p_);
-        const std::size_t length = utf8_sequence(u, reinterpret_cast<const unsigned char*>(end_));
+        const std::size_t length = utf8_sequence_length(std::string_view(p_, static_cast<std::size_t>(end_ - p_)));
         if (length == 0) return fail(errc::invalid_utf8, "a string is not valid UTF-8 at byte " + offset());
         p_ += length;
       }
@@ -414,7 +391,7 @@ void append_json_string(std::string_view text, std::string& out) {
     if (p == end) break;
     const auto c = static_cast<unsigned char>(*p);
     if (c >= 0x80) {
-      const std::size_t length = utf8_sequence(reinterpret_cast<const unsigned char*>(p), reinterpret_cast<const unsigned char*>(end));
+      const std::size_t length = utf8_sequence_length(std::string_view(p, static_cast<std::size_t>(end - p)));
       if (length == 0) throw invalid_utf8_in_json{};
       p += length;
       continue;

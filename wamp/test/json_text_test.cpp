@@ -74,7 +74,7 @@ TEST_CASE("JSON reads what nlohmann's strict parser reads, as it reads it, and r
   CHECK(json().decode(publish_of("1") + std::string(3, '\0')).error == wamp::errc::malformed);
   CHECK(json().decode(publish_of("1") + std::string(1, '\0') + "garbage").error == wamp::errc::malformed);
   // Around the whole text: a byte order mark, trailing text, nothing at all.
-  for (const std::string text : {"\xEF\xBB\xBF" + publish_of("1"), publish_of("1") + " x", publish_of("1") + "]",
+  for (const std::string& text : {"\xEF\xBB\xBF" + publish_of("1"), publish_of("1") + " x", publish_of("1") + "]",
                                  std::string(" "), std::string()}) {
     INFO(text);
     CHECK(json_reading_disagreement(text) == "");

@@ -2,7 +2,6 @@
 // character followed by the base64 of the bytes, as the specification's "Binary conversion of
 // JSON Strings" says; any received string starting with NUL is turned back into binary. The
 // text itself is read and written by wamp/detail/json_text.hpp.
-#include <charconv>
 #include <new>
 #include <string>
 #include <string_view>
@@ -25,38 +24,19 @@ class json_writer {
   void end_list() { out_.push_back(']'); }
   void integer(std::uint64_t v) {
     separate();
-    char buffer[24];
-    const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, v);
-    out_.append(buffer, end);
+    detail::append_json(value(v), out_);
   }
   void string(const std::string& v) {
     separate();
-    if (!v.empty() && v.front() == '\0') throw detail::unrepresentable_in_json{};
-    detail::append_json_string(v, out_);
+    detail::append_json_text(v, out_);
   }
   void list(const wamp::list& v) {
     separate();
-    out_.push_back('[');
-    bool first = true;
-    for (const auto& e : v) {
-      if (!first) out_.push_back(',');
-      first = false;
-      detail::append_json(e, out_);
-    }
-    out_.push_back(']');
+    detail::append_json_list(v, out_);
   }
   void dict(const wamp::dict& v) {
     separate();
-    out_.push_back('{');
-    bool first = true;
-    for (const auto& [k, e] : v) {
-      if (!first) out_.push_back(',');
-      first = false;
-      detail::append_json_string(k, out_);
-      out_.push_back(':');
-      detail::append_json(e, out_);
-    }
-    out_.push_back('}');
+    detail::append_json_dict(v, out_);
   }
 
  private:

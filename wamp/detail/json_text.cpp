@@ -421,6 +421,35 @@ void append_json_string(std::string_view text, std::string& out) {
   out += '"';
 }
 
+void append_json_text(std::string_view text, std::string& out) {
+  if (!text.empty() && text.front() == '\0') throw unrepresentable_in_json{};
+  append_json_string(text, out);
+}
+
+void append_json_list(const list& l, std::string& out) {
+  out += '[';
+  bool first = true;
+  for (const auto& e : l) {
+    if (!first) out += ',';
+    first = false;
+    append_json(e, out);
+  }
+  out += ']';
+}
+
+void append_json_dict(const dict& d, std::string& out) {
+  out += '{';
+  bool first = true;
+  for (const auto& [k, e] : d) {
+    if (!first) out += ',';
+    first = false;
+    append_json_string(k, out);
+    out += ':';
+    append_json(e, out);
+  }
+  out += '}';
+}
+
 void append_json(const value& v, std::string& out) {
   switch (v.type()) {
     case value::value_t::null: out += "null"; return;
@@ -435,12 +464,7 @@ void append_json(const value& v, std::string& out) {
       out.append(buffer.data(), static_cast<std::size_t>(end - buffer.data()));
       return;
     }
-    case value::value_t::string: {
-      const auto& text = v.get_ref<const std::string&>();
-      if (!text.empty() && text.front() == '\0') throw unrepresentable_in_json{};
-      append_json_string(text, out);
-      return;
-    }
+    case value::value_t::string: append_json_text(v.get_ref<const std::string&>(), out); return;
     case value::value_t::binary: {
       const auto& bytes = v.get_binary();
       out += "\"\\u0000";
@@ -448,30 +472,8 @@ void append_json(const value& v, std::string& out) {
       out += '"';
       return;
     }
-    case value::value_t::array: {
-      out += '[';
-      bool first = true;
-      for (const auto& e : v.get_ref<const list&>()) {
-        if (!first) out += ',';
-        first = false;
-        append_json(e, out);
-      }
-      out += ']';
-      return;
-    }
-    case value::value_t::object: {
-      out += '{';
-      bool first = true;
-      for (const auto& [k, e] : v.get_ref<const dict&>()) {
-        if (!first) out += ',';
-        first = false;
-        append_json_string(k, out);
-        out += ':';
-        append_json(e, out);
-      }
-      out += '}';
-      return;
-    }
+    case value::value_t::array: append_json_list(v.get_ref<const list&>(), out); return;
+    case value::value_t::object: append_json_dict(v.get_ref<const dict&>(), out); return;
     case value::value_t::discarded: throw unrepresentable_in_json{};
   }
 }

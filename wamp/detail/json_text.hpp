@@ -33,8 +33,15 @@ struct invalid_utf8_in_json {};
 
 /// Appends `v` as compact JSON.
 void append_json(const value& v, std::string& out);
-/// Appends `text` as a JSON string, quoted and escaped (a NUL start is the caller's concern).
+/// Appends `text` as a JSON string, quoted and escaped (a NUL start is the caller's concern:
+/// keys may have one).
 void append_json_string(std::string_view text, std::string& out);
+/// Appends a string value: as append_json_string, but text starting with NUL (which would
+/// read back as binary) throws unrepresentable_in_json.
+void append_json_text(std::string_view text, std::string& out);
+/// Appends a list or a dict, as append_json does.
+void append_json_list(const list& l, std::string& out);
+void append_json_dict(const dict& d, std::string& out);
 
 struct json_read {
   value parsed;

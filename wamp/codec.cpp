@@ -1,8 +1,10 @@
 #include "wamp/codec.hpp"
 
+#include <array>
 #include <new>
 #include <string>
 #include <utility>
+#include <variant>
 
 #include "wamp/detail/message_fields.hpp"
 #include "wamp/detail/message_writer.hpp"
@@ -127,19 +129,30 @@ class field_reader {
   std::size_t position_;
 };
 
-// A default-constructed message of the given type code, found among the variant's alternatives.
-template <std::size_t I = 0>
+// Makes `msg` the variant's alternative I, default-constructed.
+template <std::size_t... I>
+constexpr auto make_emplacers(std::index_sequence<I...>) {
+  return std::array<void (*)(message&), sizeof...(I)>{[](message& m) { m.emplace<I>(); }...};
+}
+constexpr auto emplacers = make_emplacers(std::make_index_sequence<std::variant_size_v<message>>{});
+
+// Makes `msg` a default-constructed message of the given type code: the alternative of each
+// code is found once, not by trying the alternatives one by one at every message.
 bool emplace_of_type(message& msg, message_type type) {
-  if constexpr (I < std::variant_size_v<message>) {
-    message candidate{std::in_place_index<I>};
-    if (type_of(candidate) == type) {
-      msg = std::move(candidate);
-      return true;
+  static const auto alternative_of_code = [] {
+    std::array<int, 256> table;
+    table.fill(-1);
+    for (std::size_t i = 0; i < emplacers.size(); ++i) {
+      message m;
+      emplacers[i](m);
+      table[static_cast<std::size_t>(type_of(m))] = static_cast<int>(i);
     }
-    return emplace_of_type<I + 1>(msg, type);
-  } else {
-    return false;
-  }
+    return table;
+  }();
+  const auto code = static_cast<std::size_t>(type);
+  if (code >= alternative_of_code.size() || alternative_of_code[code] < 0) return false;
+  emplacers[static_cast<std::size_t>(alternative_of_code[code])](msg);
+  return true;
 }
 
 }  // namespace
@@ -153,7 +166,9 @@ value to_value(const message& msg) {
 decode_result from_value(value&& list_value) noexcept {
   try {
     if (!list_value.is_array()) return failure(errc::not_a_list, "a message must be a list");
-    auto& elements = list_value.get_ref<list&>();
+    // Out of the value first: nlohmann's destructor of a non-empty list moves its elements to
+    // a stack it allocates (to destroy deep values without recursion), a plain list does not.
+    list elements = std::move(list_value.get_ref<list&>());
     if (elements.empty()) return failure(errc::wrong_arity, "a message list must not be empty");
     const value& code = elements[0];
     if (!code.is_number_integer()) {

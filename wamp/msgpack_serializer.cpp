@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
 #include <msgpack.hpp>
 
 #include "wamp/codec.hpp"
@@ -80,9 +81,10 @@ class msgpack_writer {
 };
 
 // Builds the value straight from msgpack-c's parser (its visitor interface), with no
-// msgpack::object tree in between: a value per element, not an object and then a value
-// (a 16 MiB array of nils cost ~900 MB that way). Each callback returns false to stop the
-// parse at the first problem, which `error` and `detail` then describe.
+// msgpack::object tree in between, and each value in its final place: a container is filled
+// where it will stay (the element or dict entry its parent made for it), never moved into
+// its parent when complete. Each callback returns false to stop the parse at the first
+// problem, which `error` and `detail` then describe.
 class value_builder {
  public:
   value_builder(const decode_limits& limits, std::size_t input_size)
@@ -103,15 +105,19 @@ class value_builder {
     if (!is_valid_utf8(text)) return fail(errc::invalid_utf8, in_key_ ? "a dict key is not valid UTF-8" : "a str value is not valid UTF-8");
     if (in_key_) {
       if (!size_.dict_entry(size)) return too_large();
-      keys_.back().assign(text);
+      key_.assign(text);
       return true;
     }
-    return size_.string(size) ? put(std::string(text)) : too_large();
+    if (!size_.string(size)) return too_large();
+    *slot_ = value::string_t(text);
+    return true;
   }
   bool visit_bin(const char* data, std::uint32_t size) {
     if (!size_.binary(size)) return too_large();
+    if (in_key_) return not_a_key();
     const auto* p = reinterpret_cast<const std::uint8_t*>(data);
-    return put(value::binary(binary::container_type(p, p + size)));
+    *slot_ = value::binary(binary::container_type(p, p + size));
+    return true;
   }
   bool visit_ext(const char*, std::uint32_t) { return fail(errc::wrong_element_type, "MsgPack ext values are not WAMP values"); }
 
@@ -121,10 +127,13 @@ class value_builder {
     // Room for what the header announces, up to one element per input byte and a few
     // thousand: a forged count (nested lists each announcing millions) must not reserve
     // more than the message could fill, nor much that size_ does not count.
-    open_.back().get_ref<list&>().reserve(std::min<std::size_t>({count, input_size_, 4096}));
+    slot_->get_ref<list&>().reserve(std::min<std::size_t>({count, input_size_, 4096}));
     return true;
   }
-  bool start_array_item() { return true; }
+  bool start_array_item() {
+    slot_ = &open_.back()->get_ref<list&>().emplace_back();
+    return true;
+  }
   bool end_array_item() { return true; }
   bool end_array() { return close(); }
   bool start_map(std::uint32_t) { return size_.dict() ? open(value::object()) : too_large(); }
@@ -136,7 +145,11 @@ class value_builder {
     in_key_ = false;
     return true;
   }
-  bool start_map_value() { return true; }
+  bool start_map_value() {
+    // A duplicate key: the last one wins.
+    slot_ = &(open_.back()->get_ref<dict&>()[std::move(key_)] = nullptr);
+    return true;
+  }
   bool end_map_value() { return true; }
   bool end_map() { return close(); }
 
@@ -160,43 +173,35 @@ class value_builder {
     return fail(errc::decoded_too_large, detail::decoded_too_large_detail(size_.limit()));
   }
 
-  // A finished value goes into the container being filled, or is the result.
-  bool put(value v) {
+  // A scalar goes where the next value goes (set by start_array_item or start_map_value).
+  template <class T>
+  bool put(T&& v) {
     if (in_key_) return not_a_key();
-    if (open_.empty()) {
-      result = std::move(v);
-      return true;
-    }
-    value& parent = open_.back();
-    if (parent.is_array()) {
-      parent.get_ref<list&>().push_back(std::move(v));
-    } else {
-      parent.get_ref<dict&>().insert_or_assign(std::move(keys_.back()), std::move(v));
-    }
+    *slot_ = std::forward<T>(v);
     return true;
   }
-  // Containers are filled on a stack of their own and handed to their parent when complete,
-  // so no reference into a growing parent is ever held.
-  bool open(value container) {
+  // A container is made in the slot and stays there: each open one is the newest element or
+  // entry of the one before it, which does not grow while it is open, so pointers hold.
+  bool open(value empty) {
     if (in_key_) return not_a_key();
     if (static_cast<int>(open_.size()) >= max_depth_)
       return fail(errc::nesting_too_deep, "values nest deeper than " + std::to_string(max_depth_));
-    open_.push_back(std::move(container));
-    keys_.emplace_back();
+    *slot_ = std::move(empty);
+    open_.push_back(slot_);
     return true;
   }
   bool close() {
-    value done = std::move(open_.back());
     open_.pop_back();
-    keys_.pop_back();
-    return put(std::move(done));
+    return true;
   }
 
   int max_depth_;
   std::size_t input_size_;
   detail::decoded_size size_;
-  std::vector<value> open_;
-  std::vector<std::string> keys_;  // the key of the entry being read, per open container
+  value* slot_ = &result;  // where the next value goes
+  // Messages nest a few levels: no allocation for the stack of open containers.
+  boost::container::small_vector<value*, 8> open_;
+  std::string key_;      // the key of the dict entry being read
   bool in_key_ = false;  // between start_map_key and end_map_key: only a str may come
 };
 

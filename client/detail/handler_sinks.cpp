@@ -116,7 +116,7 @@ session_core::invocation_sink session_state::make_invocation_sink(wamp::uri proc
       }
     };
     auto run_handler =
-        [handler, answer, args = std::move(inv.args), kwargs = std::move(inv.kwargs),
+        [handler, answer = std::move(answer), args = std::move(inv.args), kwargs = std::move(inv.kwargs),
          details = std::move(details), request, leaves = self->leaves_,
          before = self->leaves_->load()]() {
           // Its client left (leave(), stop()) while it waited: it does not start.

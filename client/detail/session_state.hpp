@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
@@ -42,7 +43,7 @@ struct waiter {
   std::exception_ptr error;
   call_result result;
   wamp::id number = 0;        // publication id, or the local key of subscribe/register
-  std::deque<call_result> progress;
+  std::vector<call_result> progress;  // not a deque: libstdc++'s allocates when made, for each call
   std::atomic<wamp::id> request{0};  // the request id once sent (for cancel)
   callbacks_runner* pumping = nullptr;  // set while a runner thread waits (pumping)
   // Set while its thread runs the io_context of a caller-driven client
@@ -184,12 +185,13 @@ class session_state : public std::enable_shared_from_this<session_state> {
   /// queued, nobody inside the gate) and the connection is driven by it; otherwise posts
   /// `f` as post() does. Saves the I/O thread's wake-up on a blocked caller's path. From
   /// the I/O executor itself it always posts (the core may be in the middle of a step).
+  /// The caller holds a reference to this state (no reference of its own is taken inline:
+  /// its count is shared with the threads that answer).
   template <class F>
   void run_or_post(F f) {
-    auto self = shared_from_this();
     if (gate_->try_run_inline([&] {
           if (!inline_ok_) return false;
-          f(*self);
+          f(*this);
           return true;
         })) {
       return;

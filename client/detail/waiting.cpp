@@ -3,6 +3,7 @@
 // "Who reads" in session_state.hpp).
 #include <algorithm>
 #include <optional>
+#include <vector>
 
 #include "client/detail/session_state.hpp"
 #include "client/errors.hpp"
@@ -12,7 +13,9 @@ namespace {
 
 // Gives the progressive results that arrived for `w` to `on_progress`, on this thread.
 void hand_over_progress(waiter& w, const std::function<void(const call_result&)>& on_progress) {
-  std::deque<call_result> progress;
+  // Counted before the waiter is completed, so a caller that saw it done sees them all.
+  if (w.progress_count.load() == 0) return;
+  std::vector<call_result> progress;
   {
     std::lock_guard lock(w.mutex);
     progress.swap(w.progress);

@@ -318,11 +318,11 @@ class reader {
       case 'u': break;
       default: return syntax("an unknown escape in a string");
     }
-    std::uint32_t code;
+    std::uint32_t code = 0;
     if (!hex4(code)) return false;
     if (code >= 0xDC00 && code <= 0xDFFF) return syntax("a low surrogate escape without a high one before it");
     if (code >= 0xD800 && code <= 0xDBFF) {
-      std::uint32_t low;
+      std::uint32_t low = 0;
       if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') return syntax("a high surrogate escape without a low one after it");
       p_ += 2;
       if (!hex4(low)) return false;

@@ -6,6 +6,7 @@
 #include <utility>
 #include <variant>
 
+#include "wamp/detail/field_slots.hpp"
 #include "wamp/detail/message_fields.hpp"
 #include "wamp/detail/message_writer.hpp"
 
@@ -69,22 +70,9 @@ class field_reader {
   void read(value& element, detail::type_field<T> f) {
     // Only requests can fail: SUBSCRIBE, UNSUBSCRIBE, PUBLISH, REGISTER, UNREGISTER, CALL and
     // INVOCATION.
-    // Checked as read: cast first, 2^32 + 48 would pass for CALL.
-    const auto read_code = as_unsigned(element).value_or(0);
-    const auto code = read_code <= 255 ? read_code : 0;
-    switch (static_cast<message_type>(code)) {
-      case message_type::subscribe:
-      case message_type::unsubscribe:
-      case message_type::publish:
-      case message_type::register_:
-      case message_type::unregister:
-      case message_type::call:
-      case message_type::invocation:
-        f.v = static_cast<message_type>(code);
-        return;
-      default:
-        return fail(errc::wrong_element_type, "the type code of a request that can fail");
-    }
+    const auto code = as_unsigned(element).value_or(0);
+    if (!detail::is_request_that_can_fail(code)) return fail(errc::wrong_element_type, "the type code of a request that can fail");
+    f.v = static_cast<message_type>(code);
   }
 
   template <class T>
@@ -129,30 +117,47 @@ class field_reader {
   std::size_t position_;
 };
 
-// Makes `msg` the variant's alternative I, default-constructed.
-template <std::size_t... I>
-constexpr auto make_emplacers(std::index_sequence<I...>) {
-  return std::array<void (*)(message&), sizeof...(I)>{[](message& m) { m.emplace<I>(); }...};
-}
-constexpr auto emplacers = make_emplacers(std::make_index_sequence<std::variant_size_v<message>>{});
+template <class T> detail::field_slot slot_of(detail::id_field<T> f) { return {detail::field_slot::kind::id, f.zero_allowed, &f.v}; }
+template <class T> detail::field_slot slot_of(detail::type_field<T> f) { return {detail::field_slot::kind::type, false, &f.v}; }
+template <class T> detail::field_slot slot_of(detail::string_field<T> f) { return {detail::field_slot::kind::string, false, &f.v}; }
+template <class T> detail::field_slot slot_of(detail::dict_field<T> f) { return {detail::field_slot::kind::dict, false, &f.v}; }
+template <class T> detail::field_slot slot_of(detail::opt_dict_field<T> f) { return {detail::field_slot::kind::dict, false, &f.v}; }
+template <class T> detail::field_slot slot_of(detail::args_field<T> f) { return {detail::field_slot::kind::args, false, &f.v}; }
+template <class T> detail::field_slot slot_of(detail::kwargs_field<T> f) { return {detail::field_slot::kind::kwargs, false, &f.v}; }
 
-// Makes `msg` a default-constructed message of the given type code: the alternative of each
-// code is found once, not by trying the alternatives one by one at every message.
-bool emplace_of_type(message& msg, message_type type) {
+// Makes `msg` the alternative I and describes its fields.
+template <std::size_t I>
+void emplace_with_slots(message& msg, detail::field_slots& out) {
+  auto f = detail::fields(msg.emplace<I>());
+  using fields_type = decltype(f);
+  out.count = std::tuple_size_v<fields_type>;
+  out.required = out.count - detail::optional_count<fields_type>;
+  std::apply([&](auto... field) {
+    std::size_t i = 0;
+    ((out.slot[i++] = slot_of(field)), ...);
+  }, f);
+}
+template <std::size_t... I>
+constexpr auto make_slot_emplacers(std::index_sequence<I...>) {
+  return std::array<void (*)(message&, detail::field_slots&), sizeof...(I)>{&emplace_with_slots<I>...};
+}
+constexpr auto slot_emplacers = make_slot_emplacers(std::make_index_sequence<std::variant_size_v<message>>{});
+
+// The variant index of each type code's alternative (-1: none), found once, not by trying
+// the alternatives one by one at every message.
+int alternative_of(std::uint64_t code) {
   static const auto alternative_of_code = [] {
     std::array<int, 256> table;
     table.fill(-1);
-    for (std::size_t i = 0; i < emplacers.size(); ++i) {
+    for (std::size_t i = 0; i < slot_emplacers.size(); ++i) {
       message m;
-      emplacers[i](m);
+      detail::field_slots unused;
+      slot_emplacers[i](m, unused);
       table[static_cast<std::size_t>(type_of(m))] = static_cast<int>(i);
     }
     return table;
   }();
-  const auto code = static_cast<std::size_t>(type);
-  if (code >= alternative_of_code.size() || alternative_of_code[code] < 0) return false;
-  emplacers[static_cast<std::size_t>(alternative_of_code[code])](msg);
-  return true;
+  return code < alternative_of_code.size() ? alternative_of_code[code] : -1;
 }
 
 }  // namespace
@@ -176,8 +181,8 @@ decode_result from_value(value&& list_value) noexcept {
     }
     const std::int64_t type_code = code.get<std::int64_t>();
     decode_result result;
-    if (!is_known_message_type(type_code) ||
-        !emplace_of_type(result.msg, static_cast<message_type>(type_code))) {
+    detail::field_slots unused;
+    if (type_code < 0 || !detail::emplace_message(result.msg, static_cast<std::uint64_t>(type_code), unused)) {
       return failure(errc::unknown_message_type,
                      "unknown message type code " + std::to_string(type_code));
     }
@@ -222,4 +227,31 @@ decode_result from_value(value&& list_value) noexcept {
   }
 }
 
+namespace detail {
+
+bool is_request_that_can_fail(std::uint64_t code) {
+  if (code > 255) return false;  // checked before the cast: 2^32 + 48 would pass for CALL
+  switch (static_cast<message_type>(code)) {
+    case message_type::subscribe:
+    case message_type::unsubscribe:
+    case message_type::publish:
+    case message_type::register_:
+    case message_type::unregister:
+    case message_type::call:
+    case message_type::invocation:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool emplace_message(message& msg, std::uint64_t type_code, field_slots& out) {
+  if (type_code > 255 || !is_known_message_type(static_cast<std::int64_t>(type_code))) return false;
+  const int alternative = alternative_of(type_code);
+  if (alternative < 0) return false;
+  slot_emplacers[static_cast<std::size_t>(alternative)](msg, out);
+  return true;
+}
+
+}  // namespace detail
 }  // namespace autobahn_sync::wamp

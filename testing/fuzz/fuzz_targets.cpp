@@ -14,6 +14,7 @@
 #include "router/router_core.hpp"
 #include "wamp/detail/json_text.hpp"
 #include "wamp/serializer.hpp"
+#include "wamp/detail/msgpack_as_value.hpp"
 #include "wamp/test/json_oracle.hpp"
 #include "wamp/transport/rawsocket_handshake.hpp"
 #include "wamp/transport/websocket_upgrade.hpp"
@@ -79,6 +80,23 @@ void json_decode(const std::uint8_t* data, std::size_t size) {
   decode_round_trip(wamp::json_serializer(), data, size);
 }
 void msgpack_decode(const std::uint8_t* data, std::size_t size) {
+  // The serializer reads a usual message straight into its fields, anything else as a value:
+  // both ways must agree, within the default limits and within tight ones.
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  for (const wamp::decode_limits limits : {wamp::decode_limits{}, wamp::decode_limits{1 << 20, 3, 200}}) {
+    const auto direct = wamp::msgpack_serializer().decode(bytes, limits);
+    const auto as_value = wamp::detail::decode_msgpack_as_value(bytes, limits);
+    if (direct.error != as_value.error || direct.detail != as_value.detail) {
+      broken("MsgPack read into a message's fields and read as a value fail differently");
+    }
+    // Compared as written: a NaN read either way is not equal to itself.
+    std::string direct_bytes, as_value_bytes;
+    if (direct.ok() && (wamp::msgpack_serializer().encode(direct.msg, direct_bytes) !=
+                            wamp::msgpack_serializer().encode(as_value.msg, as_value_bytes) ||
+                        direct_bytes != as_value_bytes)) {
+      broken("MsgPack read into a message's fields and read as a value give different messages");
+    }
+  }
   decode_round_trip(wamp::msgpack_serializer(), data, size);
 }
 

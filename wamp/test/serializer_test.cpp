@@ -4,11 +4,13 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 
 #include <catch2/catch.hpp>
 #include <msgpack.hpp>
 
 #include "wamp/codec.hpp"
+#include "wamp/detail/msgpack_as_value.hpp"
 
 namespace wamp = autobahn_sync::wamp;
 using wamp::errc;
@@ -360,6 +362,94 @@ TEST_CASE("each kind of malformed MsgPack gets its own error", "[unit]") {
   CHECK(decode(mp, std::string("\x93\x01\xa1r\x81\x01\x01", 7)).error == errc::wrong_element_type);
   // An ext value.
   CHECK(decode(mp, std::string("\x94\x24\x01\x02\xd4\x01\x00", 7)).error == errc::wrong_element_type);
+}
+
+namespace {
+
+// The MsgPack serializer reads a usual message straight into its fields and anything else
+// as a value (msgpack_as_value.hpp): both ways must give the same message, or the same error
+// with the same detail.
+void check_msgpack_ways_agree(std::string_view bytes, const wamp::decode_limits& limits = {}) {
+  const auto direct = wamp::msgpack_serializer().decode(bytes, limits);
+  const auto as_value = wamp::detail::decode_msgpack_as_value(bytes, limits);
+  std::string hex;
+  for (unsigned char c : bytes) {
+    hex += "0123456789abcdef"[c >> 4];
+    hex += "0123456789abcdef"[c & 15];
+  }
+  INFO("bytes (hex): " << hex);
+  REQUIRE(direct.error == as_value.error);
+  REQUIRE(direct.detail == as_value.detail);
+  if (!direct.ok()) return;
+  // Compared as written: a NaN read either way is not equal to itself.
+  std::string direct_bytes, as_value_bytes;
+  REQUIRE(wamp::msgpack_serializer().encode(direct.msg, direct_bytes) ==
+          wamp::msgpack_serializer().encode(as_value.msg, as_value_bytes));
+  REQUIRE(direct_bytes == as_value_bytes);
+}
+
+}  // namespace
+
+TEST_CASE("MsgPack read straight into a message's fields agrees with MsgPack read as a value", "[unit]") {
+  std::vector<std::string> inputs;
+  for (const message& m : every_message()) {
+    std::string bytes;
+    REQUIRE_FALSE(wamp::msgpack_serializer().encode(m, bytes));
+    inputs.push_back(bytes);
+  }
+  // What other writers may do that ours does not: a positive id or type code in a signed
+  // format (int64, int8), ids as floats, null Arguments and ArgumentsKw, a duplicate key,
+  // lists one element too short and too long, an ERROR for a request that cannot fail.
+  inputs.push_back(std::string("\x95\x30\xd3\x00\x00\x00\x00\x00\x00\x00\x07\x80\xa3" "a.b" "\x90", 15));
+  inputs.push_back(std::string("\x94\xd0\x30\x07\x80\xa3" "a.b", 9));
+  inputs.push_back(std::string("\x94\xd0\xd0\x07\x80\xa3" "a.b", 9));  // int8 -48
+  inputs.push_back(pack(value::array({48, 7.0, value::object(), "a.b"})));
+  inputs.push_back(pack(value::array({48, 7.5, value::object(), "a.b"})));
+  inputs.push_back(pack(value::array({48, 7, value::object(), "a.b", nullptr, nullptr})));
+  inputs.push_back(pack(value::array({48, 7, value::object(), "a.b", nullptr, value::object({{"k", 1}})})));
+  inputs.push_back(std::string("\x94\x30\x07\x82\xa1k\x01\xa1k\x02\xa3" "a.b", 13));
+  inputs.push_back(pack(value::array({48, 7, value::object()})));
+  inputs.push_back(pack(value::array({48, 7, value::object(), "a.b", value::array(), value::object(), 1})));
+  inputs.push_back(pack(value::array({8, 48, 7, value::object(), "wamp.error.x"})));
+  inputs.push_back(pack(value::array({8, 49, 7, value::object(), "wamp.error.x"})));
+  inputs.push_back(pack(value::array({8, (std::uint64_t{1} << 32) + 48, 7, value::object(), "wamp.error.x"})));
+  inputs.push_back(pack(value::array({34, 0, value::object()})));
+  inputs.push_back(pack(value::array({35, 0, value::object()})));
+  inputs.push_back(pack(value::array({48, std::uint64_t{1} << 53, value::object(), "a.b"})));
+  inputs.push_back(pack(value::array({48, (std::uint64_t{1} << 53) + 1, value::object(), "a.b"})));
+  inputs.push_back(pack(value::array({48, 7, value::object(), value::array({"a.b"})})));
+  inputs.push_back(pack(value::array({48, 7, value::object(), "a.b", value::object()})));
+  inputs.push_back(pack(value::array({48, 7, value::object(), "a.b", value::array(), value::array()})));
+  inputs.push_back(pack(value::array({})));
+  inputs.push_back(pack(value::array({"CALL"})));
+  inputs.push_back(pack(value::array({0})));
+  inputs.push_back(pack(value::array({300})));
+  inputs.push_back(pack(value::array({-48})));
+  inputs.push_back(pack(value::array({true, 1})));
+  inputs.push_back(pack(value::object({{"a", 1}})));
+  inputs.push_back(pack(value(48)));
+  for (const auto& bytes : inputs) {
+    check_msgpack_ways_agree(bytes);
+    check_msgpack_ways_agree(bytes + "x");
+    for (std::size_t n = 0; n < bytes.size(); ++n) check_msgpack_ways_agree(bytes.substr(0, n));
+  }
+  // Every input mangled a few thousand ways (bytes changed, dropped, added), within the
+  // default limits and within tight ones that some of them pass.
+  std::mt19937_64 random(20261127);
+  const wamp::decode_limits tight{1 << 20, 3, 200};
+  for (int round = 0; round < 20000; ++round) {
+    std::string bytes = inputs[random() % inputs.size()];
+    for (int edits = 1 + static_cast<int>(random() % 3); edits > 0 && !bytes.empty(); --edits) {
+      const std::size_t at = random() % bytes.size();
+      switch (random() % 3) {
+        case 0: bytes[at] = static_cast<char>(random()); break;
+        case 1: bytes.erase(at, 1); break;
+        default: bytes.insert(at, 1, static_cast<char>(random())); break;
+      }
+    }
+    check_msgpack_ways_agree(bytes);
+    check_msgpack_ways_agree(bytes, tight);
+  }
 }
 
 TEST_CASE("decoding never throws on arbitrary bytes", "[unit]") {

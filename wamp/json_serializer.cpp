@@ -76,6 +76,15 @@ class json_serializer_impl final : public serializer {
   }
 
   decode_result decode(std::string_view bytes, const decode_limits& limits) const noexcept override {
+    if (bytes.size() <= limits.max_message_size) {
+      try {
+        decode_result read;
+        if (detail::read_json_message(bytes, limits, read.msg)) return read;
+      } catch (...) {
+        // (out of memory) the reading below says so
+      }
+    }
+    // Not a usual message, or not a message: read as a value, which from_value() checks.
     decode_result failed;
     try {
       if (bytes.size() > limits.max_message_size) {

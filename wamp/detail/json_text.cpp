@@ -9,8 +9,11 @@
 #include <limits>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "wamp/base64.hpp"
 #include "wamp/detail/decoded_size.hpp"
+#include "wamp/detail/field_slots.hpp"
 #include "wamp/utf8.hpp"
 
 namespace autobahn_sync::wamp::detail {
@@ -60,7 +63,7 @@ class reader {
 
   json_read read() {
     json_read result;
-    if (end_ - p_ >= 3 && std::memcmp(p_, "\xEF\xBB\xBF", 3) == 0) p_ += 3;  // a byte order mark, as nlohmann
+    skip_byte_order_mark();
     if (!read_all(result.parsed)) {
       result.parsed = nullptr;
       result.error = error_;
@@ -69,30 +72,139 @@ class reader {
     return result;
   }
 
+  // Reads a usual message's list straight into the fields of `msg` (field_slots.hpp), with
+  // the same limits counted in the same order as read(): false at the first thing that is
+  // not a well-formed message (or passes a limit), which read() and from_value() then read
+  // again and explain.
+  bool read_message(message& msg) {
+    skip_byte_order_mark();
+    skip_whitespace();
+    if (p_ == end_ || *p_ != '[' || max_depth_ < 1 || !size_.list()) return false;
+    ++p_;
+    open_.push_back({nullptr, nullptr});  // the message's list: its elements are fields
+    field_slots slots;
+    value scalar;  // a number or null read where a field is
+    for (std::size_t element = 0;; ++element) {
+      skip_whitespace();
+      if (p_ == end_) return false;
+      if (*p_ == ']') {
+        if (element == 0 || element - 1 < slots.required) return false;
+        ++p_;
+        skip_whitespace();
+        return p_ == end_;
+      }
+      if (element > 0) {
+        if (*p_ != ',' || element - 1 >= slots.count) return false;
+        ++p_;
+        skip_whitespace();
+        if (p_ == end_) return false;
+      }
+      if (element == 0) {
+        if (!read_field_scalar(scalar)) return false;
+        const auto code = as_unsigned(scalar);
+        if (!code || !emplace_message(msg, *code, slots)) return false;
+        continue;
+      }
+      const field_slot& field = slots.slot[element - 1];
+      switch (*p_) {
+        case '"': {
+          if (field.what != field_slot::kind::string) return false;
+          auto& text = *static_cast<std::string*>(field.target);
+          ++p_;
+          if (!read_string_body(text) || !size_.string(text.size())) return false;
+          if (!text.empty() && text.front() == '\0') return false;  // binary, not a string
+          break;
+        }
+        case '[':
+          if (field.what != field_slot::kind::args || !open_checked(false)) return false;
+          if (!fill(static_cast<list*>(field.target), nullptr)) return false;
+          break;
+        case '{':
+          if ((field.what != field_slot::kind::dict && field.what != field_slot::kind::kwargs) || !open_checked(true)) return false;
+          if (!fill(nullptr, static_cast<dict*>(field.target))) return false;
+          break;
+        default: {
+          if (!read_field_scalar(scalar)) return false;
+          if (scalar.is_null() && (field.what == field_slot::kind::args || field.what == field_slot::kind::kwargs)) break;
+          const auto v = as_unsigned(scalar);
+          if (!v) return false;
+          if (field.what == field_slot::kind::type && is_request_that_can_fail(*v)) {
+            *static_cast<message_type*>(field.target) = static_cast<message_type>(*v);
+          } else if (field.what == field_slot::kind::id && *v <= max_id && (*v > 0 || field.zero_allowed)) {
+            *static_cast<id*>(field.target) = *v;
+          } else {
+            return false;
+          }
+        }
+      }
+    }
+  }
+
  private:
-  // The containers being filled, innermost last. Each is the last element of the one
-  // before it (or the value of its newest key), which does not change while it is open,
-  // so the pointers stay valid.
+  // The containers being filled, innermost last: a list or a dict, a value's or a message
+  // field's (neither for a message's own list). Each is the last element of the one before
+  // it (or the value of its newest key), which does not change while it is open, so the
+  // pointers stay valid.
   struct open_container {
-    value* container;
-    bool is_dict;
+    list* l;
+    dict* d;
   };
 
+  void skip_byte_order_mark() {
+    if (end_ - p_ >= 3 && std::memcmp(p_, "\xEF\xBB\xBF", 3) == 0) p_ += 3;  // as nlohmann
+  }
+
   bool read_all(value& root) {
-    value* slot = &root;  // where the next value goes
+    skip_whitespace();
+    if (p_ == end_) return syntax("the text ends where a value should be");
+    if (*p_ == '[' || *p_ == '{') {
+      const bool is_dict = *p_ == '{';
+      if (!open_checked(is_dict)) return false;
+      if (is_dict ? !fill(nullptr, &(root = value::object()).get_ref<dict&>())
+                  : !fill(&(root = value::array()).get_ref<list&>(), nullptr)) {
+        return false;
+      }
+    } else if (!read_scalar(root)) {
+      return false;
+    }
+    skip_whitespace();
+    return p_ == end_ || syntax("more text follows the value");
+  }
+
+  // At a container's opening bracket: checks the depth and the size limits, and steps over it.
+  bool open_checked(bool is_dict) {
+    if (static_cast<int>(open_.size()) >= max_depth_) {
+      return fail(errc::nesting_too_deep, "values nest deeper than " + std::to_string(max_depth_));
+    }
+    ++p_;
+    return fits(is_dict ? size_.dict() : size_.list());
+  }
+
+  // After a container's opening bracket: reads what it holds, through its closing bracket,
+  // into `l` or `d`; the containers inside it are filled on open_, not by recursion.
+  bool fill(list* l, dict* d) {
+    const std::size_t outside = open_.size();
+    open_.push_back({l, d});
+    value* slot = nullptr;  // where the next value goes
+    skip_whitespace();
+    if (p_ != end_ && *p_ == (d ? '}' : ']')) {
+      ++p_;
+      open_.pop_back();
+      return true;
+    }
+    if (!(slot = next_slot())) return false;
     for (;;) {
       skip_whitespace();
       if (p_ == end_) return syntax("the text ends where a value should be");
       const char c = *p_;
       if (c == '[' || c == '{') {
-        if (static_cast<int>(open_.size()) >= max_depth_) {
-          return fail(errc::nesting_too_deep, "values nest deeper than " + std::to_string(max_depth_));
-        }
-        ++p_;
         const bool is_dict = c == '{';
-        if (!fits(is_dict ? size_.dict() : size_.list())) return false;
-        *slot = is_dict ? value::object() : value::array();
-        open_.push_back({slot, is_dict});
+        if (!open_checked(is_dict)) return false;
+        if (is_dict) {
+          open_.push_back({nullptr, &(*slot = value::object()).get_ref<dict&>()});
+        } else {
+          open_.push_back({&(*slot = value::array()).get_ref<list&>(), nullptr});
+        }
         skip_whitespace();
         if (p_ != end_ && *p_ == (is_dict ? '}' : ']')) {
           ++p_;
@@ -107,7 +219,7 @@ class reader {
       // A value is complete: close what it completes, then find where the next one goes.
       for (;;) {
         skip_whitespace();
-        if (open_.empty()) return p_ == end_ || syntax("more text follows the value");
+        if (open_.size() == outside) return true;
         if (p_ == end_) return syntax("the text ends inside a list or dict");
         const auto& top = open_.back();
         if (*p_ == ',') {
@@ -115,8 +227,8 @@ class reader {
           if (!(slot = next_slot())) return false;
           break;
         }
-        if (*p_ != (top.is_dict ? '}' : ']')) {
-          return syntax(top.is_dict ? "expected ',' or '}' after a dict's value" : "expected ',' or ']' after a list's element");
+        if (*p_ != (top.d ? '}' : ']')) {
+          return syntax(top.d ? "expected ',' or '}' after a dict's value" : "expected ',' or ']' after a list's element");
         }
         ++p_;
         open_.pop_back();
@@ -127,7 +239,7 @@ class reader {
   // The place of the next element of the innermost container (after its key, for a dict).
   value* next_slot() {
     const auto& top = open_.back();
-    if (!top.is_dict) return &top.container->get_ref<list&>().emplace_back();
+    if (!top.d) return &top.l->emplace_back();
     skip_whitespace();
     if (p_ == end_ || *p_ != '"') {
       syntax("expected a string as the dict's key");
@@ -142,10 +254,14 @@ class reader {
       return nullptr;
     }
     ++p_;
-    auto& entry = top.container->get_ref<dict&>()[std::move(key)];
+    auto& entry = (*top.d)[std::move(key)];
     entry = nullptr;  // a duplicate key: the last one wins
     return &entry;
   }
+
+  // A number, a literal or a string read where a field is: only numbers and null are kept
+  // (a string field is read by read_message itself).
+  bool read_field_scalar(value& v) { return *p_ != '"' && read_scalar(v); }
 
   bool read_scalar(value& v) {
     switch (*p_) {
@@ -369,7 +485,8 @@ class reader {
   const char* end_;
   int max_depth_;
   decoded_size size_;
-  std::vector<open_container> open_;
+  // Messages nest a few levels: no allocation for the stack of open containers.
+  boost::container::small_vector<open_container, 8> open_;
   errc error_{};
   std::string detail_;
 };
@@ -479,5 +596,9 @@ void append_json(const value& v, std::string& out) {
 }
 
 json_read read_json(std::string_view text, const decode_limits& limits) { return reader(text, limits).read(); }
+
+bool read_json_message(std::string_view text, const decode_limits& limits, message& msg) {
+  return reader(text, limits).read_message(msg);
+}
 
 }  // namespace autobahn_sync::wamp::detail

@@ -14,6 +14,7 @@
 #include "wamp/codec.hpp"
 #include "wamp/detail/json_text.hpp"
 #include "wamp/serializer.hpp"
+#include "wamp/test/decode_ways.hpp"
 #include "wamp/test/json_oracle.hpp"
 
 namespace wamp = autobahn_sync::wamp;
@@ -108,6 +109,78 @@ TEST_CASE("JSON agrees with nlohmann's parser on thousands of mangled messages",
     }
     INFO("case " << i << ": " << text);
     REQUIRE(json_reading_disagreement(text) == "");
+  }
+}
+
+TEST_CASE("JSON read straight into a message's fields agrees with JSON read as a value", "[unit]") {
+  // What the serializer reads straight into the fields, and everything near it that must go
+  // the other way: ids as floats, null payloads, arity, a binary string where a URI is, the
+  // largest id and one past it, an ERROR's request type, a byte order mark, whitespace.
+  std::vector<std::string> texts = {
+      R"([48, 7814135, {"receive_progress": true}, "com.example.echo", ["caf\u00e9"], {"n": 1}])",
+      R"([48,7,{},"a.b"])",
+      R"([48,7.0,{},"a.b"])",
+      R"([48,7e0,{},"a.b"])",
+      R"([48,-7,{},"a.b"])",
+      R"([48,0,{},"a.b"])",
+      R"([48,9007199254740992,{},"a.b"])",
+      R"([48,9007199254740993,{},"a.b"])",
+      R"([48,7,{},"a.b",null,null])",
+      R"([48,7,{},"a.b",null,{"k":1}])",
+      R"([48,7,{},"a.b",[],{},1])",
+      R"([48,7,{}])",
+      R"([48,7,{"k":1,"k":2},"a.b"])",
+      R"([48,7,{},"\u0000AAAA"])",
+      R"([48,7,{},["a.b"]])",
+      R"([48,7,{},"a.b",{}])",
+      R"([48,7,[],"a.b"])",
+      R"([48,7,null,"a.b"])",
+      R"([48,true,{},"a.b"])",
+      R"([8,48,7,{},"wamp.error.x"])",
+      R"([8,49,7,{},"wamp.error.x"])",
+      R"([8,4294967344,7,{},"wamp.error.x"])",
+      R"([34,0,{}])",
+      R"([35,0,{}])",
+      R"([70,7,{},[NaN,Infinity]])",
+      R"([1,"realm1",{"roles":{"caller":{}}}])",
+      "\xEF\xBB\xBF [ 48 , 7 , { } , \"a.b\" ] \n",
+      R"([])",
+      R"(["CALL"])",
+      R"([0])",
+      R"([300])",
+      R"([-48])",
+      R"([48.0,7,{},"a.b"])",
+      R"({"a":1})",
+      R"(48)",
+      R"([48,7,{},"a.b"] x)",
+      R"([48,7,{},"a.b",])",
+      R"([48 7,{},"a.b"])",
+  };
+  const wamp::decode_limits tight{1 << 20, 3, 200};
+  for (const auto& text : texts) {
+    for (std::size_t n = 0; n <= text.size(); ++n) {
+      INFO(text.substr(0, n));
+      REQUIRE(wamp::test::json_ways_disagreement(text.substr(0, n)) == "");
+      REQUIRE(wamp::test::json_ways_disagreement(text.substr(0, n), tight) == "");
+    }
+  }
+  // Mangled as in the test above.
+  std::mt19937 draw(20261128);
+  const std::string alphabet = "[]{}\",:0123456789.-+eE \t\n\\u/tfnrlsaxz\x7f\x01\xc3\xa9\xff";
+  for (int i = 0; i < 20000; ++i) {
+    std::string text = texts[draw() % texts.size()];
+    for (int e = 1 + static_cast<int>(draw() % 3); e > 0 && !text.empty(); --e) {
+      const std::size_t at = draw() % text.size();
+      const char c = alphabet[draw() % alphabet.size()];
+      switch (draw() % 3) {
+        case 0: text[at] = c; break;
+        case 1: text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c); break;
+        default: text.erase(at, 1 + draw() % 3);
+      }
+    }
+    INFO("case " << i << ": " << text);
+    REQUIRE(wamp::test::json_ways_disagreement(text) == "");
+    REQUIRE(wamp::test::json_ways_disagreement(text, tight) == "");
   }
 }
 

@@ -6,6 +6,7 @@
 #include <utility>
 #include <variant>
 
+#include "wamp/detail/as_value.hpp"
 #include "wamp/detail/field_slots.hpp"
 #include "wamp/detail/message_fields.hpp"
 #include "wamp/detail/message_writer.hpp"
@@ -228,6 +229,10 @@ decode_result from_value(value&& list_value) noexcept {
 }
 
 namespace detail {
+
+decode_result too_large_to_decode(std::size_t size, std::size_t limit) {
+  return failure(errc::message_too_large, std::to_string(size) + " bytes is over the limit of " + std::to_string(limit));
+}
 
 bool is_request_that_can_fail(std::uint64_t code) {
   if (code > 255) return false;  // checked before the cast: 2^32 + 48 would pass for CALL

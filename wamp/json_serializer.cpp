@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "wamp/codec.hpp"
+#include "wamp/detail/as_value.hpp"
 #include "wamp/detail/json_text.hpp"
 #include "wamp/detail/message_writer.hpp"
 #include "wamp/serializer.hpp"
@@ -85,33 +86,36 @@ class json_serializer_impl final : public serializer {
       }
     }
     // Not a usual message, or not a message: read as a value, which from_value() checks.
-    decode_result failed;
-    try {
-      if (bytes.size() > limits.max_message_size) {
-        failed.error = errc::message_too_large;
-        failed.detail = std::to_string(bytes.size()) + " bytes is over the limit of " +
-                        std::to_string(limits.max_message_size);
-        return failed;
-      }
-      auto read = detail::read_json(bytes, limits);
-      if (read.error != errc{}) {
-        failed.error = read.error;
-        failed.detail = std::move(read.detail);
-        return failed;
-      }
-      return from_value(std::move(read.parsed));
-    } catch (const std::bad_alloc&) {
-      failed.error = errc::message_too_large;
-      failed.detail = "out of memory while decoding";
-    } catch (const std::exception& e) {
-      failed.error = errc::malformed;
-      failed.detail = e.what();
-    }
-    return failed;
+    return detail::decode_json_as_value(bytes, limits);
   }
 };
 
 }  // namespace
+
+namespace detail {
+
+decode_result decode_json_as_value(std::string_view text, const decode_limits& limits) noexcept {
+  decode_result failed;
+  try {
+    if (text.size() > limits.max_message_size) return too_large_to_decode(text.size(), limits.max_message_size);
+    auto read = read_json(text, limits);
+    if (read.error != errc{}) {
+      failed.error = read.error;
+      failed.detail = std::move(read.detail);
+      return failed;
+    }
+    return from_value(std::move(read.parsed));
+  } catch (const std::bad_alloc&) {
+    failed.error = errc::message_too_large;
+    failed.detail = "out of memory while decoding";
+  } catch (const std::exception& e) {
+    failed.error = errc::malformed;
+    failed.detail = e.what();
+  }
+  return failed;
+}
+
+}  // namespace detail
 
 const serializer& json_serializer() noexcept {
   static const json_serializer_impl instance;

@@ -15,7 +15,7 @@
 #include "wamp/detail/decoded_size.hpp"
 #include "wamp/detail/field_slots.hpp"
 #include "wamp/detail/message_writer.hpp"
-#include "wamp/detail/msgpack_as_value.hpp"
+#include "wamp/detail/as_value.hpp"
 #include "wamp/serializer.hpp"
 #include "wamp/utf8.hpp"
 
@@ -355,12 +355,7 @@ namespace detail {
 decode_result decode_msgpack_as_value(std::string_view bytes, const decode_limits& limits) noexcept {
   decode_result failed;
   try {
-    if (bytes.size() > limits.max_message_size) {
-      failed.error = errc::message_too_large;
-      failed.detail = std::to_string(bytes.size()) + " bytes is over the limit of " +
-                      std::to_string(limits.max_message_size);
-      return failed;
-    }
+    if (bytes.size() > limits.max_message_size) return too_large_to_decode(bytes.size(), limits.max_message_size);
     if (bytes.empty()) {
       failed.error = errc::malformed;
       failed.detail = "no MsgPack data";

@@ -1,5 +1,5 @@
 // Each serializer reads a usual message straight into the message's fields, and anything else
-// as a value that from_value() then checks (wamp/detail/field_slots.hpp). The two ways must
+// as a value that from_value() then checks (wamp/detail/as_value.hpp). The two ways must
 // agree on every input: the same message, or the same error with the same detail. Used by the
 // serializer tests and by the json_decode and msgpack_decode fuzz targets.
 #pragma once
@@ -7,9 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "wamp/codec.hpp"
-#include "wamp/detail/json_text.hpp"
-#include "wamp/detail/msgpack_as_value.hpp"
+#include "wamp/detail/as_value.hpp"
 #include "wamp/serializer.hpp"
 
 namespace autobahn_sync::wamp::test {
@@ -33,17 +31,7 @@ inline std::string msgpack_ways_disagreement(std::string_view bytes, const decod
 }
 
 inline std::string json_ways_disagreement(std::string_view text, const decode_limits& limits = {}) {
-  decode_result as_value;
-  if (text.size() > limits.max_message_size) {
-    as_value.error = errc::message_too_large;
-    as_value.detail = std::to_string(text.size()) + " bytes is over the limit of " + std::to_string(limits.max_message_size);
-  } else if (auto read = detail::read_json(text, limits); read.error != errc{}) {
-    as_value.error = read.error;
-    as_value.detail = read.detail;
-  } else {
-    as_value = from_value(std::move(read.parsed));
-  }
-  return decode_ways_disagreement(json_serializer().decode(text, limits), as_value);
+  return decode_ways_disagreement(json_serializer().decode(text, limits), detail::decode_json_as_value(text, limits));
 }
 
 }  // namespace autobahn_sync::wamp::test

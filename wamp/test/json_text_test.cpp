@@ -28,6 +28,21 @@ const wamp::serializer& json() { return wamp::json_serializer(); }
 // `payload` as the only argument of a PUBLISH.
 std::string publish_of(const std::string& payload) { return "[16,1,{},\"t\",[" + payload + "]]"; }
 
+// `text` with 1 to `max_edits` characters changed, added (from `alphabet`) or dropped.
+std::string mangled(std::string text, std::mt19937& draw, const std::string& alphabet, unsigned max_edits) {
+  const unsigned edits = 1 + static_cast<unsigned>(draw() % max_edits);
+  for (unsigned e = 0; e < edits && !text.empty(); ++e) {
+    const std::size_t at = draw() % text.size();
+    const char c = alphabet[draw() % alphabet.size()];
+    switch (draw() % 3) {
+      case 0: text[at] = c; break;
+      case 1: text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c); break;
+      default: text.erase(at, 1 + draw() % 3);
+    }
+  }
+  return text;
+}
+
 value read(const std::string& text) {
   auto r = wamp::detail::read_json(text, {});
   REQUIRE(r.error == wamp::errc{});
@@ -96,17 +111,7 @@ TEST_CASE("JSON agrees with nlohmann's parser on thousands of mangled messages",
   };
   const std::string alphabet = "[]{}\",:0123456789.-+eE \t\n\\u/tfnrlsaxz\x7f\x01\xc3\xa9\xe2\x82\xac\xff\xed\xa0";
   for (int i = 0; i < 20000; ++i) {
-    std::string text = seeds[draw() % seeds.size()];
-    const int edits = 1 + static_cast<int>(draw() % 4);
-    for (int e = 0; e < edits && !text.empty(); ++e) {
-      const std::size_t at = draw() % text.size();
-      const char c = alphabet[draw() % alphabet.size()];
-      switch (draw() % 3) {
-        case 0: text[at] = c; break;
-        case 1: text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c); break;
-        default: text.erase(at, 1 + draw() % 3);
-      }
-    }
+    const std::string text = mangled(seeds[draw() % seeds.size()], draw, alphabet, 4);
     INFO("case " << i << ": " << text);
     REQUIRE(json_reading_disagreement(text) == "");
   }
@@ -168,16 +173,7 @@ TEST_CASE("JSON read straight into a message's fields agrees with JSON read as a
   std::mt19937 draw(20261128);
   const std::string alphabet = "[]{}\",:0123456789.-+eE \t\n\\u/tfnrlsaxz\x7f\x01\xc3\xa9\xff";
   for (int i = 0; i < 20000; ++i) {
-    std::string text = texts[draw() % texts.size()];
-    for (int e = 1 + static_cast<int>(draw() % 3); e > 0 && !text.empty(); --e) {
-      const std::size_t at = draw() % text.size();
-      const char c = alphabet[draw() % alphabet.size()];
-      switch (draw() % 3) {
-        case 0: text[at] = c; break;
-        case 1: text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c); break;
-        default: text.erase(at, 1 + draw() % 3);
-      }
-    }
+    const std::string text = mangled(texts[draw() % texts.size()], draw, alphabet, 3);
     INFO("case " << i << ": " << text);
     REQUIRE(wamp::test::json_ways_disagreement(text) == "");
     REQUIRE(wamp::test::json_ways_disagreement(text, tight) == "");

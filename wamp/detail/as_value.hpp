@@ -1,0 +1,20 @@
+// The serializers' general way of reading a message: the whole input as one value, then
+// from_value(), which checks it and says what is wrong. Each serializer reads a usual message
+// straight into its fields instead (field_slots.hpp) and falls back on this for anything
+// else; the two ways must agree on every input (wamp/test/decode_ways.hpp holds them to it).
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "wamp/serializer.hpp"
+
+namespace autobahn_sync::wamp::detail {
+
+decode_result decode_msgpack_as_value(std::string_view bytes, const decode_limits& limits) noexcept;
+decode_result decode_json_as_value(std::string_view text, const decode_limits& limits) noexcept;
+
+/// The error for an input of `size` bytes over the limit of `limit`, read or not.
+decode_result too_large_to_decode(std::size_t size, std::size_t limit);
+
+}  // namespace autobahn_sync::wamp::detail

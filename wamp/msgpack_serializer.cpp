@@ -329,16 +329,10 @@ class msgpack_serializer_impl final : public serializer {
   }
 
   decode_result decode(std::string_view bytes, const decode_limits& limits) const noexcept override {
-    if (bytes.size() <= limits.max_message_size && !bytes.empty()) {
+    if (bytes.size() <= limits.max_message_size) {
       try {
-        value_builder fields(limits, bytes.size(), true);
-        std::size_t offset = 0;
-        if (msgpack::v2::parse(bytes.data(), bytes.size(), offset, fields) && offset == bytes.size() &&
-            fields.read_message()) {
-          decode_result read;
-          read.msg = std::move(fields.msg);
-          return read;
-        }
+        decode_result read;
+        if (detail::read_msgpack_message(bytes, limits, read.msg)) return read;
       } catch (...) {
         // (out of memory) the value reading below says so
       }
@@ -351,6 +345,18 @@ class msgpack_serializer_impl final : public serializer {
 }  // namespace
 
 namespace detail {
+
+bool read_msgpack_message(std::string_view bytes, const decode_limits& limits, message& msg) {
+  if (bytes.empty()) return false;
+  value_builder fields(limits, bytes.size(), true);
+  std::size_t offset = 0;
+  if (!msgpack::v2::parse(bytes.data(), bytes.size(), offset, fields) || offset != bytes.size() ||
+      !fields.read_message()) {
+    return false;
+  }
+  msg = std::move(fields.msg);
+  return true;
+}
 
 decode_result decode_msgpack_as_value(std::string_view bytes, const decode_limits& limits) noexcept {
   decode_result failed;

@@ -12,6 +12,9 @@
 namespace autobahn_sync::wamp::detail {
 
 decode_result decode_msgpack_as_value(std::string_view bytes, const decode_limits& limits) noexcept;
+/// The MsgPack serializer's usual way (JSON's is read_json_message in json_text.hpp): `bytes`
+/// straight into the fields of `msg` when they are a usual message; false for anything else.
+bool read_msgpack_message(std::string_view bytes, const decode_limits& limits, message& msg);
 decode_result decode_json_as_value(std::string_view text, const decode_limits& limits) noexcept;
 
 /// The error for an input of `size` bytes over the limit of `limit`, read or not.

@@ -82,7 +82,8 @@ bool session_state::wait(waiter& w, callbacks_runner::clock::time_point deadline
       learn();
       return true;
     }
-    if (now() >= deadline) return w.done.load();
+    // Answered just now: one more turn hands over what came with the answer.
+    if (now() >= deadline && !w.done.load()) return false;
   }
 }
 
@@ -371,9 +372,12 @@ bool session_state::wait_driving(waiter& w, callbacks_runner::clock::time_point 
       }
       if (leads) lead(w, deadline, virtual_time);
     }
+    // Done is read first: progressive results pushed while these are handed over (and before
+    // the answer) are then handed over at the next turn, not left behind.
+    const bool done = w.done.load();
     hand_over_progress(w, on_progress);
-    if (w.done.load()) return true;
-    if (expired()) return false;
+    if (done) return true;
+    if (expired() && !w.done.load()) return false;
   }
 }
 
@@ -384,9 +388,10 @@ bool session_state::wait_through_hook(waiter& w, callbacks_runner::clock::time_p
   if (!subject.empty()) description.append(" ").append(subject);
   for (;;) {
     options_.wait([&] { return w.done.load() || w.progress_count.load() > 0; }, deadline, description);
+    const bool done = w.done.load();  // first, as in wait_driving()
     hand_over_progress(w, on_progress);
-    if (w.done.load()) return true;
-    if (now() >= deadline) return false;
+    if (done) return true;
+    if (now() >= deadline && !w.done.load()) return false;
   }
 }
 

@@ -77,16 +77,7 @@ class json_serializer_impl final : public serializer {
   }
 
   decode_result decode(std::string_view bytes, const decode_limits& limits) const noexcept override {
-    if (bytes.size() <= limits.max_message_size) {
-      try {
-        decode_result read;
-        if (detail::read_json_message(bytes, limits, read.msg)) return read;
-      } catch (...) {
-        // (out of memory) the reading below says so
-      }
-    }
-    // Not a usual message, or not a message: read as a value, which from_value() checks.
-    return detail::decode_json_as_value(bytes, limits);
+    return detail::decode_either_way(bytes, limits, detail::read_json_message, detail::decode_json_as_value);
   }
 };
 

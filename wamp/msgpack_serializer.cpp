@@ -329,16 +329,7 @@ class msgpack_serializer_impl final : public serializer {
   }
 
   decode_result decode(std::string_view bytes, const decode_limits& limits) const noexcept override {
-    if (bytes.size() <= limits.max_message_size) {
-      try {
-        decode_result read;
-        if (detail::read_msgpack_message(bytes, limits, read.msg)) return read;
-      } catch (...) {
-        // (out of memory) the value reading below says so
-      }
-    }
-    // Not a usual message, or not a message: read as a value, which from_value() checks.
-    return detail::decode_msgpack_as_value(bytes, limits);
+    return detail::decode_either_way(bytes, limits, detail::read_msgpack_message, detail::decode_msgpack_as_value);
   }
 };
 

@@ -17,6 +17,22 @@ decode_result decode_msgpack_as_value(std::string_view bytes, const decode_limit
 bool read_msgpack_message(std::string_view bytes, const decode_limits& limits, message& msg);
 decode_result decode_json_as_value(std::string_view text, const decode_limits& limits) noexcept;
 
+/// A serializer's decode(): `input` straight into a message's fields when `read_message`
+/// can (a usual message), else `as_value`, which also says what is wrong.
+template <class ReadMessage, class AsValue>
+decode_result decode_either_way(std::string_view input, const decode_limits& limits, ReadMessage read_message,
+                                AsValue as_value) noexcept {
+  if (input.size() <= limits.max_message_size) {
+    try {
+      decode_result read;
+      if (read_message(input, limits, read.msg)) return read;
+    } catch (...) {
+      // (out of memory) reading it as a value says so
+    }
+  }
+  return as_value(input, limits);
+}
+
 /// The error for an input of `size` bytes over the limit of `limit`, read or not.
 decode_result too_large_to_decode(std::size_t size, std::size_t limit);
 

@@ -189,13 +189,20 @@ class session_state : public std::enable_shared_from_this<session_state> {
   /// its count is shared with the threads that answer).
   template <class F>
   void run_or_post(F f) {
-    if (gate_->try_run_inline([&] {
-          if (!inline_ok_) return false;
-          f(*this);
-          return true;
-        })) {
-      return;
-    }
+    bool inline_refused = false;
+    const bool taken = gate_->run_or_hand_over(
+        [&] {
+          if (inline_ok_) f(*this);
+          else inline_refused = true;
+        },
+        [&] {
+          // Run by the thread inside the gate: keeps the state alive until then.
+          return std::function<void()>([self = shared_from_this(), f = std::move(f)]() mutable {
+            if (self->inline_ok_) f(*self);
+            else self->post_without_driving(std::move(f));
+          });
+        });
+    if (taken && !inline_refused) return;
     post(std::move(f));
   }
 

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <type_traits>
@@ -71,10 +72,13 @@ class gate {
       done_guard done{*this};
       return f();
     }
-    std::lock_guard lock(mutex_);
-    done_guard done{*this};  // counted done before the unlock: try_run_inline then finds it idle
-    holder h(*this, false);
-    run_then_drain(f);
+    {
+      std::lock_guard lock(mutex_);
+      done_guard done{*this};  // counted done before the unlock: try_run_inline then finds it idle
+      holder h(*this, false);
+      run_then_drain(f);
+    }
+    take_over_handed();
   }
 
   /// Counts work handed to the strand (run_posted counts it done).
@@ -87,13 +91,56 @@ class gate {
   template <class F>
   bool try_run_inline(F&& f) {
     if (held_here() || pending_.load(std::memory_order_acquire) != 0) return false;
-    std::unique_lock lock(mutex_, std::try_to_lock);
-    if (!lock || pending_.load(std::memory_order_acquire) != 0) return false;
-    holder h(*this, true);
     bool ran = false;
-    run_then_drain([&] { ran = std::forward<F>(f)(); });
+    {
+      std::unique_lock lock(mutex_, std::try_to_lock);
+      if (!lock) return false;
+      if (pending_.load(std::memory_order_acquire) == 0) {
+        holder h(*this, true);
+        run_then_drain([&] { ran = std::forward<F>(f)(); });
+      }
+    }
+    take_over_handed();
     return ran;
   }
+
+  /// Runs `f` (void) inside the gate when nothing is queued on the strand: on this thread
+  /// when no thread is inside the gate, else by the thread inside it, before that thread
+  /// releases the gate (it hands over instead of posting to the strand, whose thread would
+  /// have to be woken, and which would wait for the gate anyway). Returns false, without
+  /// running or keeping `f`, when work is queued on the strand (`f` must not overtake it) or
+  /// this thread is inside the gate: the caller then posts. Never blocks. What is handed
+  /// over runs in the order it was handed over, before anything that takes the gate next.
+  /// `hand_over()` makes the std::function<void()> that is handed over (taking what it needs
+  /// to outlive this call); it is called only then, and `f` is not called.
+  template <class F, class HandOver>
+  bool run_or_hand_over(F&& f, HandOver&& hand_over) {
+    if (held_here() || pending_.load(std::memory_order_acquire) != 0) return false;
+    bool taken = true;
+    {
+      std::unique_lock lock(mutex_, std::try_to_lock);
+      if (lock) {
+        if (pending_.load(std::memory_order_acquire) == 0) {
+          holder h(*this, true);
+          run_then_drain(std::forward<F>(f));
+        } else {
+          taken = false;
+        }
+      } else {
+        if (on_busy_for_tests) on_busy_for_tests(*this);
+        std::lock_guard handed_lock(handed_mutex_);
+        handed_.push_back(std::forward<HandOver>(hand_over)());
+        handed_count_.fetch_add(1);
+      }
+    }
+    // Whoever was inside may have left before it saw what was handed over.
+    take_over_handed();
+    return taken;
+  }
+
+  /// Tests only: run_or_hand_over calls it after finding the gate busy, before handing over,
+  /// so that a test can make the thread inside leave in between. Null otherwise.
+  static inline void (*on_busy_for_tests)(gate&) = nullptr;
 
   /// Runs `f` inside the gate once this thread's outermost hold on it ends, before the gate
   /// is released, after what was deferred before it. Only while held_here().
@@ -114,9 +161,11 @@ class gate {
   // Runs `f`, then what was deferred meanwhile (also when `f` throws: nothing deferred is
   // lost). Deferred work cannot loop forever: only a message delivered here defers more, and
   // messages that answer messages end (no user code runs while the gate accepts delivery).
+  // What was handed over before this thread took the gate runs first.
   template <class F>
   void run_then_drain(F&& f) {
     try {
+      run_handed();
       f();
     } catch (...) {
       drain();
@@ -125,10 +174,49 @@ class gate {
     drain();
   }
   void drain() {
-    while (!deferred_.empty()) {
-      auto next = std::move(deferred_.front());
-      deferred_.pop_front();
-      next();
+    for (;;) {
+      if (!deferred_.empty()) {
+        auto next = std::move(deferred_.front());
+        deferred_.pop_front();
+        next();
+      } else if (!run_handed()) {
+        return;
+      }
+    }
+  }
+  // Runs what was handed over, inside the gate; false when there was nothing.
+  bool run_handed() {
+    if (handed_count_.load() == 0) return false;
+    std::deque<std::function<void()>> batch;
+    {
+      std::lock_guard lock(handed_mutex_);
+      batch.swap(handed_);
+      handed_count_.store(0);
+    }
+    while (!batch.empty()) {
+      auto next = std::move(batch.front());
+      batch.pop_front();
+      try {
+        next();
+      } catch (...) {
+        // The rest stays first in line for whoever runs the gate's work next.
+        std::lock_guard lock(handed_mutex_);
+        handed_.insert(handed_.begin(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+        handed_count_.store(handed_.size());
+        throw;
+      }
+    }
+    return true;
+  }
+  // After releasing the gate: runs what was handed over after this thread last looked, unless
+  // another thread is inside (it runs it). The look is a read-modify-write, ordered with the
+  // hand-over's increment: when it comes first, that hand-over's try_lock sees our release.
+  void take_over_handed() {
+    while (handed_count_.fetch_add(0) != 0) {
+      std::unique_lock lock(mutex_, std::try_to_lock);
+      if (!lock) return;
+      holder h(*this, true);
+      run_then_drain([] {});
     }
   }
 
@@ -136,6 +224,9 @@ class gate {
   std::atomic<std::size_t> pending_{0};
   std::atomic<bool> accepts_delivery_{false};
   std::deque<std::function<void()>> deferred_;  // inside the gate only
+  std::mutex handed_mutex_;
+  std::deque<std::function<void()>> handed_;      // under handed_mutex_
+  std::atomic<std::size_t> handed_count_{0};      // handed_.size(), read without the lock
   static inline thread_local const holder* top_ = nullptr;
 };
 

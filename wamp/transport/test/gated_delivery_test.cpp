@@ -112,6 +112,147 @@ TEST_CASE("a gate: a thread holds several, and never enters one it holds or one 
   CHECK(ex.gate()->try_run_inline([] { return true; }));  // idle again
 }
 
+namespace {
+
+// Holds `g` on a thread of its own until release() (so other threads find it busy), and
+// records which thread ran what inside it.
+struct gate_holder {
+  explicit gate_holder(wamp::gate& g) : thread([this, &g] {
+    try {
+      g.try_run_inline([this] {
+        entered.set_value();
+        go.get_future().wait();
+        return true;
+      });
+    } catch (const std::exception&) {
+      threw = true;  // read after join()
+    }
+  }) {
+    entered.get_future().wait();
+  }
+  void release() {
+    go.set_value();
+    thread.join();
+  }
+  std::promise<void> entered, go;
+  bool threw = false;
+  std::thread thread;
+};
+
+}  // namespace
+
+TEST_CASE("a gate: work handed over to the thread inside runs there, in order, before the gate is free", "[unit]") {
+  asio::io_context io;
+  auto ex = gated_on(io, false);
+  wamp::gate& g = *ex.gate();
+  std::vector<std::string> log;  // written inside the gate only
+  std::vector<std::thread::id> ran_on;
+  int handed = 0;
+  auto record = [&](std::string what) {
+    return [&, what] {
+      log.push_back(what);
+      ran_on.push_back(std::this_thread::get_id());
+    };
+  };
+  auto hand_over = [&](std::string what) {
+    return [&, what] {
+      ++handed;
+      return std::function<void()>(record(what));
+    };
+  };
+
+  // A free gate: `f` runs here at once, nothing is handed over.
+  CHECK(g.run_or_hand_over(record("inline"), hand_over("never")));
+  CHECK(log == std::vector<std::string>{"inline"});
+  CHECK(ran_on.back() == std::this_thread::get_id());
+  CHECK(handed == 0);
+
+  log.clear();
+  ran_on.clear();
+  gate_holder holder(g);
+  CHECK(g.run_or_hand_over(record("never"), hand_over("first")));
+  CHECK(g.run_or_hand_over(record("never"), hand_over("second")));
+  CHECK(handed == 2);
+  // Posted after them: runs after them, although its strand may take the gate first.
+  asio::post(ex, record("posted"));
+  // Queued strand work is never overtaken: neither run nor handed over.
+  CHECK_FALSE(g.run_or_hand_over(record("never"), hand_over("never")));
+  CHECK(handed == 2);
+  const auto holder_id = holder.thread.get_id();
+  holder.release();
+  CHECK(log == std::vector<std::string>{"first", "second"});
+  CHECK(ran_on == std::vector<std::thread::id>{holder_id, holder_id});
+  io.run();
+  CHECK(log == std::vector<std::string>{"first", "second", "posted"});
+
+  // From inside the gate: the caller posts instead (it would run after its own step).
+  bool refused_inside = false;
+  CHECK(g.try_run_inline([&] {
+    refused_inside = !g.run_or_hand_over(record("never"), hand_over("never"));
+    return true;
+  }));
+  CHECK(refused_inside);
+}
+
+TEST_CASE("a gate: what a handed-over function leaves when it throws runs at the next hold", "[unit]") {
+  wamp::gate g;
+  std::vector<std::string> log;
+  gate_holder holder(g);
+  g.run_or_hand_over([] {}, [&] { return std::function<void()>([] { throw std::runtime_error("boom"); }); });
+  g.run_or_hand_over([] {}, [&] { return std::function<void()>([&] { log.push_back("after the throw"); }); });
+  // The holder runs them as it leaves: the throw leaves its hold (its thread's business),
+  // and the next one stays first in line.
+  holder.release();
+  CHECK(holder.threw);
+  CHECK(log.empty());
+  CHECK(g.try_run_inline([&] {
+    log.push_back("next hold");
+    return true;
+  }));
+  CHECK(log == std::vector<std::string>{"after the throw", "next hold"});
+}
+
+TEST_CASE("a gate: work handed over just as the thread inside leaves runs on the thread that handed it over", "[unit]") {
+  // The holder leaves between the hand-over's try_lock and its push: nobody is inside to run
+  // it, so the thread that handed it over must take the gate and run it itself.
+  wamp::gate g;
+  static gate_holder* leaving = nullptr;
+  gate_holder holder(g);
+  leaving = &holder;
+  wamp::gate::on_busy_for_tests = [](wamp::gate&) { leaving->release(); };
+  std::thread::id ran_on;
+  const bool taken = g.run_or_hand_over([] {}, [&] {
+    return std::function<void()>([&] { ran_on = std::this_thread::get_id(); });
+  });
+  wamp::gate::on_busy_for_tests = nullptr;
+  CHECK(taken);
+  CHECK(ran_on == std::this_thread::get_id());
+  CHECK_FALSE(g.held_here());
+}
+
+TEST_CASE("a gate: nothing handed over is lost while threads take and leave it at random", "[unit]") {
+  // Each thread's function either runs on it, or is handed to whoever is inside, which runs
+  // it before it leaves; one handed over just as the holder leaves is taken over by either.
+  wamp::gate g;
+  constexpr int threads = 4, each = 20000;
+  long counter = 0;  // inside the gate only
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      for (int i = 0; i < each; ++i) {
+        g.run_or_hand_over([&] { ++counter; }, [&] { return std::function<void()>([&] { ++counter; }); });
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  long seen = -1;
+  CHECK(g.try_run_inline([&] {
+    seen = counter;
+    return true;
+  }));
+  CHECK(seen == long{threads} * each);
+}
+
 TEST_CASE("in-process: a message is delivered on the sender's thread when the receiver's gate is free and accepts it", "[unit]") {
   asio::io_context io;  // nobody runs it: whatever is posted waits
   auto sender_ex = gated_on(io, true);

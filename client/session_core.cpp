@@ -418,6 +418,12 @@ void session_core::on_registered(const wamp::registered& msg) {
   if (it == pending_.end()) return;
   auto* p = std::get_if<pending_register>(&it->second);
   if (!p) return protocol_violation("REGISTERED for a request that is not a register");
+  // Invocations are dispatched by registration id: a second registration under one id would
+  // take the first one's invocations (a router gives each registration of a session its own).
+  if (key_of_registration_.count(msg.registration)) {
+    return protocol_violation("REGISTERED with registration id " + std::to_string(msg.registration) +
+                              ", which this session already holds for another registration");
+  }
   auto done = std::move(*p);
   pending_.erase(it);
   const auto key = ++last_key_;

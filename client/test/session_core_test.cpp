@@ -461,6 +461,28 @@ TEST_CASE("a revoked subscription or registration is reported by its local keys"
   CHECK(h.last<w::error>().error_uri == "wamp.error.no_such_registration");
 }
 
+TEST_CASE("a REGISTERED with a registration id the session already holds is a protocol violation", "[unit][core]") {
+  harness h;
+  h.joined();
+  int first_runs = 0;
+  h.core.register_procedure("p", {}, [&](w::invocation&&) { ++first_runs; }, [](auto, auto) {});
+  h.core.on_message(w::registered{h.last<w::register_>().request, 5});
+  std::exception_ptr second_error;
+  std::uint64_t second_key = 0;
+  h.core.register_procedure("q", {}, [](w::invocation&&) {}, [&](std::exception_ptr e, std::uint64_t k) {
+    second_error = e;
+    second_key = k;
+  });
+  h.core.on_message(w::registered{h.last<w::register_>().request, 5});
+  CHECK(h.last<w::abort>().reason == "wamp.error.protocol_violation");
+  CHECK(h.last<w::abort>().details.at("message").get<std::string>().find("registration id 5") != std::string::npos);
+  require_throws_as<ProtocolError>(second_error);
+  CHECK(second_key == 0);
+  REQUIRE(h.closes.size() == 1);
+  require_throws_as<ProtocolError>(h.closes[0]);
+  CHECK(first_runs == 0);
+}
+
 TEST_CASE("register, INVOCATION dispatch, YIELD and ERROR answers", "[unit][core]") {
   harness h;
   h.joined();

@@ -196,10 +196,16 @@ class session_state : public std::enable_shared_from_this<session_state> {
           else inline_refused = true;
         },
         [&] {
-          // Run by the thread inside the gate: keeps the state alive until then.
+          // Run by the thread inside the gate: keeps the state alive until then. Must not
+          // throw there (that thread is in the middle of its own work): a step's exception
+          // goes to the I/O executor, where it would have come from had the step been posted.
           return std::function<void()>([self = shared_from_this(), f = std::move(f)]() mutable {
-            if (self->inline_ok_) f(*self);
-            else self->post_without_driving(std::move(f));
+            try {
+              if (self->inline_ok_) f(*self);
+              else self->post_without_driving(std::move(f));
+            } catch (...) {
+              self->post_without_driving([e = std::current_exception()](session_state&) { std::rethrow_exception(e); });
+            }
           });
         });
     if (taken && !inline_refused) return;

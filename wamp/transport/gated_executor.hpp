@@ -18,7 +18,6 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
-#include <iterator>
 #include <memory>
 #include <mutex>
 #include <type_traits>
@@ -76,6 +75,7 @@ class gate {
       std::lock_guard lock(mutex_);
       done_guard done{*this};  // counted done before the unlock: try_run_inline then finds it idle
       holder h(*this, false);
+      begin_hold();
       run_then_drain(f);
     }
     take_over_handed();
@@ -97,6 +97,7 @@ class gate {
       if (!lock) return false;
       if (pending_.load(std::memory_order_acquire) == 0) {
         holder h(*this, true);
+        begin_hold();
         run_then_drain([&] { ran = std::forward<F>(f)(); });
       }
     }
@@ -108,11 +109,14 @@ class gate {
   /// when no thread is inside the gate, else by the thread inside it, before that thread
   /// releases the gate (it hands over instead of posting to the strand, whose thread would
   /// have to be woken, and which would wait for the gate anyway). Returns false, without
-  /// running or keeping `f`, when work is queued on the strand (`f` must not overtake it) or
-  /// this thread is inside the gate: the caller then posts. Never blocks. What is handed
-  /// over runs in the order it was handed over, before anything that takes the gate next.
+  /// running or keeping `f`, when work is queued on the strand (`f` must not overtake it),
+  /// when this thread is inside the gate, or when the thread inside already ran
+  /// `handed_per_hold` handed-over functions in this hold (it must not be kept there by the
+  /// others' work for ever): the caller then posts. Never blocks. What is handed over runs
+  /// in the order it was handed over, before anything that takes the gate next.
   /// `hand_over()` makes the std::function<void()> that is handed over (taking what it needs
-  /// to outlive this call); it is called only then, and `f` is not called.
+  /// to outlive this call; it must not throw when run); it is called only then, and `f` is
+  /// not called.
   template <class F, class HandOver>
   bool run_or_hand_over(F&& f, HandOver&& hand_over) {
     if (held_here() || pending_.load(std::memory_order_acquire) != 0) return false;
@@ -122,12 +126,15 @@ class gate {
       if (lock) {
         if (pending_.load(std::memory_order_acquire) == 0) {
           holder h(*this, true);
+          begin_hold();
           run_then_drain(std::forward<F>(f));
         } else {
           taken = false;
         }
+      } else if (refusing_hand_overs_.load()) {
+        return false;
       } else {
-        if (on_busy_for_tests) on_busy_for_tests(*this);
+        if (auto hook = on_busy_for_tests.load(std::memory_order_relaxed)) hook(*this);
         std::lock_guard handed_lock(handed_mutex_);
         handed_.push_back(std::forward<HandOver>(hand_over)());
         handed_count_.fetch_add(1);
@@ -138,9 +145,13 @@ class gate {
     return taken;
   }
 
+  /// How many handed-over functions one hold runs before the gate refuses more (until a
+  /// thread takes it afresh).
+  static constexpr std::size_t handed_per_hold = 32;
+
   /// Tests only: run_or_hand_over calls it after finding the gate busy, before handing over,
   /// so that a test can make the thread inside leave in between. Null otherwise.
-  static inline void (*on_busy_for_tests)(gate&) = nullptr;
+  static inline std::atomic<void (*)(gate&)> on_busy_for_tests{nullptr};
 
   /// Runs `f` inside the gate once this thread's outermost hold on it ends, before the gate
   /// is released, after what was deferred before it. Only while held_here().
@@ -184,7 +195,13 @@ class gate {
       }
     }
   }
-  // Runs what was handed over, inside the gate; false when there was nothing.
+  // A thread took the gate afresh (not to take over what was handed over as another left).
+  void begin_hold() {
+    handed_budget_ = handed_per_hold;
+    refusing_hand_overs_.store(false);
+  }
+  // Runs what was handed over, inside the gate; false when there was nothing. Everything
+  // accepted runs; past the hold's budget, no more is accepted.
   bool run_handed() {
     if (handed_count_.load() == 0) return false;
     std::deque<std::function<void()>> batch;
@@ -193,21 +210,15 @@ class gate {
       batch.swap(handed_);
       handed_count_.store(0);
     }
-    while (!batch.empty()) {
-      auto next = std::move(batch.front());
-      batch.pop_front();
-      try {
-        next();
-      } catch (...) {
-        // The rest stays first in line for whoever runs the gate's work next.
-        std::lock_guard lock(handed_mutex_);
-        handed_.insert(handed_.begin(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
-        handed_count_.store(handed_.size());
-        throw;
-      }
+    for (auto& next : batch) {
+      if (handed_budget_ > 0 && --handed_budget_ == 0) refusing_hand_overs_.store(true);
+      run_handed_function(next);
     }
     return true;
   }
+  // What is handed over must not throw: it runs on a thread that is in the middle of its own
+  // work, and an exception there would be that thread's (the client posts a step's error).
+  static void run_handed_function(std::function<void()>& f) noexcept { f(); }
   // After releasing the gate: runs what was handed over after this thread last looked, unless
   // another thread is inside (it runs it). The look is a read-modify-write, ordered with the
   // hand-over's increment: when it comes first, that hand-over's try_lock sees our release.
@@ -227,6 +238,8 @@ class gate {
   std::mutex handed_mutex_;
   std::deque<std::function<void()>> handed_;      // under handed_mutex_
   std::atomic<std::size_t> handed_count_{0};      // handed_.size(), read without the lock
+  std::atomic<bool> refusing_hand_overs_{false};  // the hold ran its budget of them
+  std::size_t handed_budget_ = 0;                 // inside the gate only
   static inline thread_local const holder* top_ = nullptr;
 };
 

@@ -182,13 +182,18 @@ class session_state : public std::enable_shared_from_this<session_state> {
   }
 
   /// Runs `f(state)` on this thread, as if on the I/O executor, when that is idle (nothing
-  /// queued, nobody inside the gate) and the connection is driven by it; otherwise posts
-  /// `f` as post() does. Saves the I/O thread's wake-up on a blocked caller's path. From
-  /// the I/O executor itself it always posts (the core may be in the middle of a step).
+  /// queued, nobody inside the gate) and the connection is driven by it; when another
+  /// thread is inside the gate and nothing is queued, hands `f` over to that thread, which
+  /// runs it before it leaves (gate::run_or_hand_over); otherwise posts `f` as post() does.
+  /// Saves the I/O thread's wake-up on a blocked caller's path. From the I/O executor itself
+  /// it always posts (the core may be in the middle of a step).
   /// The caller holds a reference to this state (no reference of its own is taken inline:
   /// its count is shared with the threads that answer).
   template <class F>
   void run_or_post(F f) {
+    // A connection on another executor is never driven inside the gate: post, so that a step
+    // handed over now cannot be posted behind a later one when it is run.
+    if (!inline_ok_.load()) return post(std::move(f));
     bool inline_refused = false;
     const bool taken = gate_->run_or_hand_over(
         [&] {
@@ -349,7 +354,7 @@ class session_state : public std::enable_shared_from_this<session_state> {
   boost::asio::any_io_executor executor_;  // strand_ inside gate_, type-erased
   // The connection runs on executor_ (so its work is inside gate_ too): run_or_post may
   // drive it from another thread. Inside gate_ only.
-  bool inline_ok_ = false;
+  std::atomic<bool> inline_ok_{false};  // written inside the gate, read by run_or_post
   std::shared_ptr<callbacks_runner> runner_;
   client_options options_;
   challenge_handler on_challenge_;

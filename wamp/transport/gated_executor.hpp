@@ -3,8 +3,9 @@
 // itself instead of posting it and waking the strand's thread. On a small machine each such
 // wake costs 10-20 us of a call's round trip. The client's I/O executor and the router's
 // executor are gated:
-// - a blocked caller sends its own CALL and a handler thread its own YIELD
-//   (try_run_inline from the client);
+// - a blocked caller sends its own CALL and a handler thread its own YIELD; when another
+//   thread is inside the gate, it runs the step before it leaves (run_or_hand_over from the
+//   client);
 // - the in-process transport delivers a message on the sender's thread when the receiving
 //   end's gate is free and accepts it (accepts_delivery()), and when this thread already
 //   holds that gate (it is further up the stack: a router answering a client that is in the
@@ -71,14 +72,13 @@ class gate {
       done_guard done{*this};
       return f();
     }
-    {
+    then_take_over([&] {
       std::lock_guard lock(mutex_);
       done_guard done{*this};  // counted done before the unlock: try_run_inline then finds it idle
       holder h(*this, false);
       begin_hold();
       run_then_drain(f);
-    }
-    take_over_handed();
+    });
   }
 
   /// Counts work handed to the strand (run_posted counts it done).
@@ -92,16 +92,13 @@ class gate {
   bool try_run_inline(F&& f) {
     if (held_here() || pending_.load(std::memory_order_acquire) != 0) return false;
     bool ran = false;
-    {
+    then_take_over([&] {
       std::unique_lock lock(mutex_, std::try_to_lock);
-      if (!lock) return false;
-      if (pending_.load(std::memory_order_acquire) == 0) {
-        holder h(*this, true);
-        begin_hold();
-        run_then_drain([&] { ran = std::forward<F>(f)(); });
-      }
-    }
-    take_over_handed();
+      if (!lock || pending_.load(std::memory_order_acquire) != 0) return;
+      holder h(*this, true);
+      begin_hold();
+      run_then_drain([&] { ran = std::forward<F>(f)(); });
+    });
     return ran;
   }
 
@@ -110,10 +107,11 @@ class gate {
   /// releases the gate (it hands over instead of posting to the strand, whose thread would
   /// have to be woken, and which would wait for the gate anyway). Returns false, without
   /// running or keeping `f`, when work is queued on the strand (`f` must not overtake it),
-  /// when this thread is inside the gate, or when the thread inside already ran
-  /// `handed_per_hold` handed-over functions in this hold (it must not be kept there by the
-  /// others' work for ever): the caller then posts. Never blocks. What is handed over runs
-  /// in the order it was handed over, before anything that takes the gate next.
+  /// when this thread is inside the gate, or when the thread inside must not take more (it
+  /// must not be kept there by the others' work for ever: it accepts `handed_per_hold` at a
+  /// time, and no more once it started that many in this hold): the caller then posts.
+  /// Never blocks. What is handed over runs in the order it was handed over, before anything
+  /// that takes the gate next.
   /// `hand_over()` makes the std::function<void()> that is handed over (taking what it needs
   /// to outlive this call; it must not throw when run); it is called only then, and `f` is
   /// not called.
@@ -121,7 +119,8 @@ class gate {
   bool run_or_hand_over(F&& f, HandOver&& hand_over) {
     if (held_here() || pending_.load(std::memory_order_acquire) != 0) return false;
     bool taken = true;
-    {
+    // Whoever was inside may have left before it saw what was handed over: taken over then.
+    then_take_over([&] {
       std::unique_lock lock(mutex_, std::try_to_lock);
       if (lock) {
         if (pending_.load(std::memory_order_acquire) == 0) {
@@ -131,22 +130,21 @@ class gate {
         } else {
           taken = false;
         }
-      } else if (refusing_hand_overs_.load()) {
-        return false;
+      } else if (refusing_hand_overs_.load() || handed_count_.load() >= handed_per_hold) {
+        taken = false;
       } else {
         if (auto hook = on_busy_for_tests.load(std::memory_order_relaxed)) hook(*this);
         std::lock_guard handed_lock(handed_mutex_);
         handed_.push_back(std::forward<HandOver>(hand_over)());
         handed_count_.fetch_add(1);
       }
-    }
-    // Whoever was inside may have left before it saw what was handed over.
-    take_over_handed();
+    });
     return taken;
   }
 
-  /// How many handed-over functions one hold runs before the gate refuses more (until a
-  /// thread takes it afresh).
+  /// How many handed-over functions may wait at once, and how many one hold starts before
+  /// the gate refuses more until a thread takes it afresh: a hold runs at most about twice
+  /// this many, plus one per thread that was handing over as the limit was reached.
   static constexpr std::size_t handed_per_hold = 32;
 
   /// Tests only: run_or_hand_over calls it after finding the gate busy, before handing over,
@@ -169,10 +167,11 @@ class gate {
     const holder* previous;
   };
 
-  // Runs `f`, then what was deferred meanwhile (also when `f` throws: nothing deferred is
-  // lost). Deferred work cannot loop forever: only a message delivered here defers more, and
-  // messages that answer messages end (no user code runs while the gate accepts delivery).
-  // What was handed over before this thread took the gate runs first.
+  // Runs `f`, then what was deferred or handed over meanwhile (also when `f` throws: nothing
+  // deferred is lost). Deferred work cannot loop forever: only a message delivered here
+  // defers more, and messages that answer messages end (no user code runs while the gate
+  // accepts delivery). Handed-over work is bounded by the hold's budget (run_handed). What
+  // was handed over before this thread took the gate runs first.
   template <class F>
   void run_then_drain(F&& f) {
     try {
@@ -194,6 +193,18 @@ class gate {
         return;
       }
     }
+  }
+  // Runs `hold` (which takes and releases the gate, or finds it busy), then takes over what
+  // was handed over meanwhile, also when `hold` throws.
+  template <class Hold>
+  void then_take_over(Hold&& hold) {
+    try {
+      hold();
+    } catch (...) {
+      take_over_handed();
+      throw;
+    }
+    take_over_handed();
   }
   // A thread took the gate afresh (not to take over what was handed over as another left).
   void begin_hold() {
@@ -222,11 +233,13 @@ class gate {
   // After releasing the gate: runs what was handed over after this thread last looked, unless
   // another thread is inside (it runs it). The look is a read-modify-write, ordered with the
   // hand-over's increment: when it comes first, that hand-over's try_lock sees our release.
+  // Such a hold accepts nothing more once it started the first one (until a fresh hold).
   void take_over_handed() {
     while (handed_count_.fetch_add(0) != 0) {
       std::unique_lock lock(mutex_, std::try_to_lock);
       if (!lock) return;
       holder h(*this, true);
+      handed_budget_ = 1;
       run_then_drain([] {});
     }
   }
@@ -239,7 +252,7 @@ class gate {
   std::deque<std::function<void()>> handed_;      // under handed_mutex_
   std::atomic<std::size_t> handed_count_{0};      // handed_.size(), read without the lock
   std::atomic<bool> refusing_hand_overs_{false};  // the hold ran its budget of them
-  std::size_t handed_budget_ = 0;                 // inside the gate only
+  std::size_t handed_budget_ = handed_per_hold;   // inside the gate only
   static inline thread_local const holder* top_ = nullptr;
 };
 

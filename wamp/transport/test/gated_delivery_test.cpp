@@ -242,6 +242,30 @@ TEST_CASE("a gate: work handed over just as the thread inside leaves runs on the
   CHECK_FALSE(g.held_here());
 }
 
+TEST_CASE("a gate: work handed over to a thread whose own work throws still runs as it leaves", "[unit]") {
+  wamp::gate g;
+  std::promise<void> entered, go;
+  bool threw = false;  // read after join()
+  std::thread holder([&] {
+    try {
+      g.try_run_inline([&]() -> bool {
+        entered.set_value();
+        go.get_future().wait();
+        throw std::runtime_error("the holder's own work failed");
+      });
+    } catch (const std::runtime_error&) {
+      threw = true;
+    }
+  });
+  entered.get_future().wait();
+  bool ran = false;
+  CHECK(g.run_or_hand_over([] {}, [&] { return std::function<void()>([&] { ran = true; }); }));
+  go.set_value();
+  holder.join();
+  CHECK(threw);
+  CHECK(ran);  // run as the holder left, not left for whoever comes next
+}
+
 TEST_CASE("a gate: nothing handed over is lost while threads take and leave it at random", "[unit]") {
   // Each thread's function either runs on it, or is handed to whoever is inside, which runs
   // it before it leaves; one handed over just as the holder leaves is taken over by either.

@@ -174,14 +174,10 @@ class gate {
   // was handed over before this thread took the gate runs first.
   template <class F>
   void run_then_drain(F&& f) {
-    try {
+    then_also([&] {
       run_handed();
       f();
-    } catch (...) {
-      drain();
-      throw;
-    }
-    drain();
+    }, [this] { drain(); });
   }
   void drain() {
     for (;;) {
@@ -198,13 +194,18 @@ class gate {
   // was handed over meanwhile, also when `hold` throws.
   template <class Hold>
   void then_take_over(Hold&& hold) {
+    then_also(std::forward<Hold>(hold), [this] { take_over_handed(); });
+  }
+  // Runs `f`, then `after`, also when `f` throws (the exception then goes on after it).
+  template <class F, class After>
+  static void then_also(F&& f, After&& after) {
     try {
-      hold();
+      f();
     } catch (...) {
-      take_over_handed();
+      after();
       throw;
     }
-    take_over_handed();
+    after();
   }
   // A thread took the gate afresh (not to take over what was handed over as another left).
   void begin_hold() {

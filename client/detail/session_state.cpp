@@ -94,6 +94,10 @@ void session_state::watch_clock() {
 }
 
 session_state::~session_state() {
+  // A caller leaving call() after stop() woke it forgets its waiter under this mutex and
+  // holds no reference of its own: taking the mutex orders that forget() before the set is
+  // destroyed (the client may be destroyed as soon as such a caller stopped using it).
+  { std::lock_guard lock(waiters_mutex_); }
   if (options_.clock && clock_listener_) options_.clock->remove_listener(clock_listener_);
   if (options_.clock && virtual_reconnect_) options_.clock->cancel_timer(virtual_reconnect_);
 }

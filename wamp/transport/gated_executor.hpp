@@ -92,13 +92,7 @@ class gate {
   bool try_run_inline(F&& f) {
     if (held_here() || pending_.load(std::memory_order_acquire) != 0) return false;
     bool ran = false;
-    then_take_over([&] {
-      std::unique_lock lock(mutex_, std::try_to_lock);
-      if (!lock || pending_.load(std::memory_order_acquire) != 0) return;
-      holder h(*this, true);
-      begin_hold();
-      run_then_drain([&] { ran = std::forward<F>(f)(); });
-    });
+    then_take_over([&] { try_hold([&] { ran = std::forward<F>(f)(); }); });
     return ran;
   }
 
@@ -121,16 +115,9 @@ class gate {
     bool taken = true;
     // Whoever was inside may have left before it saw what was handed over: taken over then.
     then_take_over([&] {
-      std::unique_lock lock(mutex_, std::try_to_lock);
-      if (lock) {
-        if (pending_.load(std::memory_order_acquire) == 0) {
-          holder h(*this, true);
-          begin_hold();
-          run_then_drain(std::forward<F>(f));
-        } else {
-          taken = false;
-        }
-      } else if (refusing_hand_overs_.load() || handed_count_.load() >= handed_per_hold) {
+      const auto tried = try_hold(std::forward<F>(f));
+      if (tried == attempt::ran) return;
+      if (tried == attempt::queued || refusing_hand_overs_.load() || handed_count_.load() >= handed_per_hold) {
         taken = false;
       } else {
         if (auto hook = on_busy_for_tests.load(std::memory_order_relaxed)) hook(*this);
@@ -189,6 +176,19 @@ class gate {
         return;
       }
     }
+  }
+  // Runs `f` inside the gate on this thread when it is free and nothing is queued on the
+  // strand; says what it found otherwise (the gate is released again on return).
+  enum class attempt { ran, busy, queued };
+  template <class F>
+  attempt try_hold(F&& f) {
+    std::unique_lock lock(mutex_, std::try_to_lock);
+    if (!lock) return attempt::busy;
+    if (pending_.load(std::memory_order_acquire) != 0) return attempt::queued;
+    holder h(*this, true);
+    begin_hold();
+    run_then_drain(std::forward<F>(f));
+    return attempt::ran;
   }
   // Runs `hold` (which takes and releases the gate, or finds it busy), then takes over what
   // was handed over meanwhile, also when `hold` throws.
